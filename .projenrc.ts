@@ -1,0 +1,125 @@
+import { awscdk, javascript } from 'projen';
+
+/*
+ * Version choices (see also README "Compatibility").
+ *
+ * aws-cdk-lib 2.180.0 is the peer minimum and the exact version we build and test with:
+ *  - it has everything we use: Runtime NODEJS_22_X, Provider `logGroup` + `totalTimeout`,
+ *    CustomResource `serviceTimeout`, Function `logGroup`;
+ *  - cdk-nag 2.x (peer aws-cdk-lib ^2.176) runs its AwsSolutions checks against it. cdk-nag 3
+ *    needs aws-cdk-lib >= 2.258 and its validation plugin silently reports nothing below that,
+ *    so pinning cdk-nag 3 would turn our nag tests into tests that cannot fail;
+ *  - @aws-cdk/integ-runner only works offline with aws-cdk-lib <= 2.257, which keeps that door
+ *    open for integration snapshots;
+ *  - a low minimum lets existing infra repos adopt the library without a CDK upgrade.
+ *
+ * Lambda runtime: Node.js 22 (NODEJS_22_X) pinned explicitly rather than "latest", so the
+ * synthesized template never changes under a user because aws-cdk-lib moved its default, and
+ * because it is available in every commercial and GovCloud region. The bundle is built by
+ * projen's `*.lambda.ts` auto-discovery at library build time; `@aws-sdk/*` stays external (the
+ * runtime ships SDK v3) and axios/axios-retry are inlined.
+ */
+const CDK_VERSION = '2.180.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  author: 'cdk-aep-s3 contributors',
+  authorAddress: 'cdk-aep-s3@users.noreply.github.com',
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+  name: 'cdk-aep-s3',
+  packageName: 'cdk-aep-s3',
+  description:
+    'AWS CDK constructs that provision the AWS side of Adobe Experience Platform (AEP) Amazon S3 sources and destinations and register the matching AEP connections through the Flow Service API.',
+  keywords: ['aws-cdk', 'cdk', 'adobe', 'aep', 'experience-platform', 's3', 'flow-service'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  repositoryUrl: 'https://github.com/cdk-aep-s3/cdk-aep-s3.git',
+  tsconfigDevFile: 'tsconfig.dev.json',
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  minNodeVersion: '20.0.0',
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // The Lambda runtime provides AWS SDK v3; everything else (axios, axios-retry) is inlined.
+      externals: ['@aws-sdk/*'],
+      sourcemap: false,
+    },
+    awsSdkConnectionReuse: false,
+  },
+
+  devDeps: [
+    // Inlined into the handler bundle by esbuild (devDependencies: consumers never install them).
+    'axios@^1.7',
+    'axios-retry@^4.5',
+    '@aws-sdk/client-sts@^3',
+    '@aws-sdk/client-secrets-manager@^3',
+    // Tests: OpenAPI validation of every request the stand-in receives.
+    '@readme/openapi-parser@^4',
+    'ajv@^8',
+    'ajv-formats@^3',
+    'yaml@^2',
+    // Tests: generated bad inputs, IAM policy evaluation (AGPL, dev only), nag rules, PGP keys.
+    'fast-check@^4',
+    '@cloud-copilot/iam-simulate',
+    'cdk-nag@^2.38.2',
+    'aws-sdk-client-mock@^4',
+    'openpgp@^6',
+  ],
+  peerDeps: [],
+
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 60_000,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
+  },
+  gitignore: ['cdk.out/', '.demo/', '/assets/'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/'] },
+});
+
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('bench/**/*.ts');
+
+// `npm run demo`: synthesize examples/ and replay the CloudFormation lifecycle offline.
+project.addTask('demo', {
+  description: 'Synthesize the examples app and run its AEP connection lifecycle against the local AEP stand-in',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project tsconfig.dev.json examples/demo.ts' },
+  ],
+});
+
+// `npm run bench`: ratios only, measured in one run (never timed assertions in jest).
+project.addTask('bench', {
+  description: 'Measure synth cost, template size, bundle size and requests per lifecycle event',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project tsconfig.dev.json bench/bench.ts' },
+  ],
+});
+
+// Minify the handler bundle (projen's lambda bundling options do not expose esbuild's --minify).
+const handlerBundle = project.tasks.tryFind('bundle:handler/aep.lambda');
+if (handlerBundle) {
+  handlerBundle.reset(
+    'esbuild --bundle src/handler/aep.lambda.ts --target=node22 --platform=node --outfile=assets/handler/aep.lambda/index.js --tsconfig=tsconfig.dev.json --external:@aws-sdk/* --minify --legal-comments=none',
+  );
+}
+
+// Tests synthesize stacks that reference the bundled handler asset, so bundle first.
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+project.synth();
