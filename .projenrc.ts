@@ -72,6 +72,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^2.38.2',
     'aws-sdk-client-mock@^4',
     'openpgp@^6',
+    // Local AWS stand-in verifies SigV4 signatures with the SDK's own signer.
+    '@smithy/signature-v4',
+    '@aws-crypto/sha256-js',
   ],
   peerDeps: [],
 

@@ -1,1 +1,2 @@
-export {};
+export * from './aep-sandbox';
+export * from './aep-connection';

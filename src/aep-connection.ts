@@ -1,0 +1,174 @@
+import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { AepSandbox } from './aep-sandbox';
+import { Attributes, ConnectionProps, RemovalPolicies, ResourceTypes } from './private/contract';
+import { defaultConnectionName, sandboxProperties } from './private/sandbox-properties';
+import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './private/provider';
+import { invalid, isConcrete, validateText } from './private/validation';
+
+/** An encryption block sent with the base connection (top-level `encryption` in AEP). */
+export interface ConnectionEncryption {
+  /** AEP encryption spec name, e.g. `File Encryption`. */
+  readonly specName: string;
+  /** Encryption params (non-secret, e.g. a public key). */
+  readonly params: { [key: string]: string };
+}
+
+/** Properties of an {@link AepConnection}. */
+export interface AepConnectionProps {
+  /** The AEP sandbox (credential + sandbox name + endpoints) the connection lives in. */
+  readonly sandbox: AepSandbox;
+
+  /** Flow Service connection spec id, e.g. the S3 destination `4fce964d-…`. */
+  readonly connectionSpecId: string;
+
+  /** Auth spec name exactly as AEP spells it, e.g. `Access Key`, `Assumed Role`. */
+  readonly authSpecName: string;
+
+  /**
+   * Non-secret auth params, sent inline (they appear in the template).
+   *
+   * @default - none
+   */
+  readonly authParams?: { [param: string]: string };
+
+  /**
+   * Secret holding the secret auth params as JSON; read by the handler at deploy time.
+   *
+   * @default - no secret params
+   */
+  readonly authSecret?: secretsmanager.ISecret;
+
+  /**
+   * Maps each secret AEP auth param to the JSON key holding it in `authSecret`,
+   * e.g. `{ s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' }`.
+   *
+   * @default - none
+   */
+  readonly authSecretFields?: { [param: string]: string };
+
+  /**
+   * A non-secret value that changes whenever the secret changes (an access key id, a serial),
+   * so that a rotation becomes a CloudFormation update that pushes the new value to AEP.
+   *
+   * @default - none: changing only the secret value does not update AEP
+   */
+  readonly changeToken?: string;
+
+  /**
+   * The AEP connection name.
+   *
+   * @default - derived deterministically from the construct path
+   */
+  readonly connectionName?: string;
+
+  /**
+   * The AEP connection description.
+   *
+   * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
+   */
+  readonly description?: string;
+
+  /**
+   * Encryption block for file-based destinations.
+   *
+   * @default - no encryption
+   */
+  readonly encryption?: ConnectionEncryption;
+
+  /**
+   * Prove the AWS access key works (STS GetCallerIdentity signed with it, waiting out IAM
+   * propagation) before registering it with AEP.
+   *
+   * @default false
+   */
+  readonly verifyAwsKey?: boolean;
+
+  /**
+   * Register STS temporary credentials (GetSessionToken with the long-term key in
+   * `authSecret`) valid for this long, instead of the long-term key.
+   *
+   * @default - the long-term key itself is registered
+   */
+  readonly sessionTokenDuration?: Duration;
+
+  /**
+   * What happens to the AEP connection when the resource leaves the stack.
+   * `RemovalPolicy.RETAIN` leaves it in AEP; anything else deletes it.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A Flow Service base connection, registered, updated and deleted with the stack.
+ *
+ * The building block of {@link AepS3Destination} and {@link AepS3Source}; use it directly for
+ * other connection specs.
+ */
+export class AepConnection extends Construct {
+  /** The AEP connection id (also the custom resource's physical id). */
+  public readonly connectionId: string;
+  /** The AEP connection name. */
+  public readonly connectionName: string;
+  /** The custom resource. */
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: AepConnectionProps) {
+    super(scope, id);
+
+    this.connectionName = props.connectionName ?? defaultConnectionName(this);
+    validateText('connectionName', this.connectionName, 256);
+    validateText('description', props.description, 1024, true);
+    validateText('authSpecName', props.authSpecName, 128);
+    if (isConcrete(props.connectionSpecId) && !/^[0-9a-f-]{36}$/.test(props.connectionSpecId)) {
+      invalid('connectionSpecId', props.connectionSpecId, 'must be a Flow Service connection spec id (a lowercase UUID)');
+    }
+    if (props.authSecretFields && Object.keys(props.authSecretFields).length > 0 && !props.authSecret) {
+      invalid('authSecretFields', props.authSecretFields, 'needs authSecret to read the fields from');
+    }
+    if (props.sessionTokenDuration) {
+      const seconds = props.sessionTokenDuration.toSeconds();
+      if (!Token.isUnresolved(seconds) && (seconds < 900 || seconds > 129_600)) {
+        invalid('sessionTokenDuration', `${seconds} seconds`, 'must be between 900 and 129600 seconds (STS GetSessionToken limits)');
+      }
+    }
+
+    const provider = AepProvider.of(this);
+    const grants = [provider.grantSecretRead(props.sandbox.credentials)];
+    if (props.authSecret) grants.push(provider.grantSecretRead(props.authSecret));
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: ResourceTypes.CONNECTION,
+      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      properties: {
+        ...sandboxProperties(props.sandbox),
+        [ConnectionProps.NAME]: this.connectionName,
+        [ConnectionProps.DESCRIPTION]: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
+        [ConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
+        [ConnectionProps.AUTH_SPEC_NAME]: props.authSpecName,
+        [ConnectionProps.AUTH_PARAMS]: props.authParams ?? {},
+        [ConnectionProps.AUTH_SECRET_ARN]: props.authSecret?.secretArn,
+        [ConnectionProps.AUTH_SECRET_FIELDS]: props.authSecretFields,
+        [ConnectionProps.CHANGE_TOKEN]: props.changeToken,
+        [ConnectionProps.ENCRYPTION]: props.encryption
+          ? { specName: props.encryption.specName, params: props.encryption.params }
+          : undefined,
+        [ConnectionProps.VERIFY_AWS_KEY]: props.verifyAwsKey ? 'true' : undefined,
+        [ConnectionProps.SESSION_TOKEN_DURATION]: props.sessionTokenDuration
+          ? String(props.sessionTokenDuration.toSeconds())
+          : undefined,
+        [ConnectionProps.REMOVAL_POLICY]: props.removalPolicy === RemovalPolicy.RETAIN
+          ? RemovalPolicies.RETAIN
+          : RemovalPolicies.DELETE,
+      },
+    });
+    // The handler must be able to read the secrets before it runs.
+    for (const grant of grants) grant.applyBefore(this.resource);
+
+    this.connectionId = this.resource.getAttString(Attributes.CONNECTION_ID);
+  }
+}

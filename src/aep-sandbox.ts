@@ -1,0 +1,95 @@
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DefaultEndpoints } from './private/contract';
+import { validateEndpointUrl, validateSandboxName } from './private/validation';
+
+/** Options for {@link AepEndpoints.custom}. */
+export interface CustomAepEndpointsOptions {
+  /**
+   * Flow Service base URL, up to and including `/data/foundation/flowservice`.
+   */
+  readonly flowServiceUrl: string;
+
+  /**
+   * Adobe IMS base URL; the handler appends `/ims/token/v3`.
+   */
+  readonly imsUrl: string;
+}
+
+/**
+ * Where the custom-resource handler reaches Adobe: production, stage, or custom hosts
+ * (a proxy, or a local stand-in in tests).
+ */
+export class AepEndpoints {
+  /** Adobe's production hosts (`platform.adobe.io`, `ims-na1.adobelogin.com`). */
+  public static production(): AepEndpoints {
+    return new AepEndpoints(DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL);
+  }
+
+  /** Adobe's stage hosts (`platform-stage.adobe.io`, `ims-na1-stg1.adobelogin.com`). */
+  public static stage(): AepEndpoints {
+    return new AepEndpoints(DefaultEndpoints.FLOW_SERVICE_STAGE_URL, DefaultEndpoints.IMS_STAGE_URL);
+  }
+
+  /** Any other hosts. Must be https (plain http only for loopback test servers). */
+  public static custom(options: CustomAepEndpointsOptions): AepEndpoints {
+    validateEndpointUrl('endpoints.flowServiceUrl', options.flowServiceUrl);
+    validateEndpointUrl('endpoints.imsUrl', options.imsUrl);
+    return new AepEndpoints(options.flowServiceUrl.replace(/\/+$/, ''), options.imsUrl.replace(/\/+$/, ''));
+  }
+
+  /** Flow Service base URL. */
+  public readonly flowServiceUrl: string;
+  /** IMS base URL. */
+  public readonly imsUrl: string;
+
+  private constructor(flowServiceUrl: string, imsUrl: string) {
+    this.flowServiceUrl = flowServiceUrl;
+    this.imsUrl = imsUrl;
+  }
+}
+
+/** Properties of an {@link AepSandbox}. */
+export interface AepSandboxProps {
+  /**
+   * Secrets Manager secret holding the Adobe Developer Console OAuth Server-to-Server
+   * credential as JSON: `{ "clientId": "…", "clientSecret": "…", "orgId": "…@AdobeOrg",
+   * "scopes": "optional,comma,separated" }`. Only its ARN reaches the template; the handler
+   * reads the value at deploy time.
+   */
+  readonly credentials: secretsmanager.ISecret;
+
+  /**
+   * AEP sandbox name, lowercase (sent as `x-sandbox-name`).
+   *
+   * @default 'prod'
+   */
+  readonly sandboxName?: string;
+
+  /**
+   * Adobe hosts to call.
+   *
+   * @default AepEndpoints.production()
+   */
+  readonly endpoints?: AepEndpoints;
+}
+
+/**
+ * An AEP sandbox and the API credential used to manage connections in it.
+ *
+ * Define it once and pass it to every destination and source in the app.
+ */
+export class AepSandbox {
+  /** The OAuth Server-to-Server credential secret. */
+  public readonly credentials: secretsmanager.ISecret;
+  /** The lowercase sandbox name. */
+  public readonly sandboxName: string;
+  /** The Adobe hosts the handler calls. */
+  public readonly endpoints: AepEndpoints;
+
+  constructor(props: AepSandboxProps) {
+    validateSandboxName('sandboxName', props.sandboxName);
+    this.credentials = props.credentials;
+    this.sandboxName = props.sandboxName ?? 'prod';
+    this.endpoints = props.endpoints ?? AepEndpoints.production();
+  }
+}

@@ -1,0 +1,58 @@
+import { SecretValue } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { suppressNag } from './nag';
+
+/** JSON keys of the access-key secrets this library writes (and reads by default). */
+export const ACCESS_KEY_FIELDS = {
+  ACCESS_KEY_ID: 'accessKeyId',
+  SECRET_ACCESS_KEY: 'secretAccessKey',
+} as const;
+
+/** Options of {@link ManagedAccessKey}. */
+export interface ManagedAccessKeyProps {
+  /** Bump to rotate: CloudFormation creates the new key, AEP is patched, then the old key goes. */
+  readonly serial?: number;
+  /** Description of the secret. */
+  readonly description: string;
+}
+
+/**
+ * An IAM user for AEP with one access key whose id and secret live in a Secrets Manager secret.
+ *
+ * The secret access key reaches Secrets Manager through `Fn::GetAtt` and never appears in the
+ * template; the access key id (not secret) is the change token that makes a rotation an update.
+ * CloudFormation replaces an `AWS::IAM::AccessKey` when its serial changes and deletes the old
+ * key only in the cleanup phase, i.e. after the AEP connection was patched with the new one.
+ */
+export class ManagedAccessKey extends Construct {
+  public readonly user: iam.User;
+  public readonly secret: secretsmanager.Secret;
+  /** Non-secret access key id, used as the connection's change token. */
+  public readonly accessKeyId: string;
+
+  constructor(scope: Construct, id: string, props: ManagedAccessKeyProps) {
+    super(scope, id);
+    this.user = new iam.User(this, 'User');
+    const key = new iam.CfnAccessKey(this, 'AccessKey', {
+      userName: this.user.userName,
+      serial: props.serial,
+      status: 'Active',
+    });
+    this.accessKeyId = key.ref;
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      description: props.description,
+      secretObjectValue: {
+        [ACCESS_KEY_FIELDS.ACCESS_KEY_ID]: SecretValue.unsafePlainText(key.ref),
+        [ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY]: SecretValue.resourceAttribute(key.attrSecretAccessKey),
+      },
+    });
+    suppressNag(this.secret, [
+      { id: 'AwsSolutions-SMG4', reason: 'The secret holds an IAM access key rotated by bumping `serial` (a CloudFormation update that also re-registers the key with AEP); Secrets Manager rotation would desynchronise AEP.' },
+    ]);
+    suppressNag(this.user, [
+      { id: 'AwsSolutions-IAM5', reason: 'Object actions are scoped to the AEP folder prefix (bucket/prefix*), which needs a trailing wildcard.' },
+    ]);
+  }
+}

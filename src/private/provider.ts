@@ -1,0 +1,96 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+import { suppressNag } from './nag';
+import { AepFunction } from '../handler/aep-function';
+
+/** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
+const SINGLETON_ID = 'CdkAepS3Provider';
+
+/** The handler's own Lambda timeout: retries, key probes and IMS calls all fit inside it. */
+export const HANDLER_TIMEOUT = Duration.minutes(5);
+
+/** How long CloudFormation waits for one custom resource before failing it. */
+export const CUSTOM_RESOURCE_SERVICE_TIMEOUT = Duration.minutes(10);
+
+/**
+ * The per-stack custom-resource provider: ONE onEvent Lambda for every AEP resource type, its
+ * explicit log group, and a role that can read only the secrets connections hand to it.
+ *
+ * Internal on purpose (like pepperize/cdk-organizations): users never wire providers.
+ */
+export class AepProvider extends Construct {
+  /** Returns the stack's provider, creating it on first use. */
+  public static of(scope: IConstruct): AepProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(SINGLETON_ID) as AepProvider | undefined;
+    return existing ?? new AepProvider(stack, SINGLETON_ID);
+  }
+
+  /** Token used as `ServiceToken` by every AEP custom resource in the stack. */
+  public readonly serviceToken: string;
+  /** The onEvent handler (also the code asset the refresh function reuses). */
+  public readonly onEventFunction: lambda.Function;
+  /** The handler's role. */
+  public readonly role: iam.Role;
+  /** The handler's log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  private readonly grantedSecrets = new Set<string>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'HandlerLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logs only to its own group,
+    // secrets only as granted by connections.
+    this.role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-aep-s3 custom-resource handler',
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+
+    this.onEventFunction = new AepFunction(this, 'OnEvent', {
+      description: 'cdk-aep-s3: registers AEP Flow Service connections',
+      role: this.role,
+      timeout: HANDLER_TIMEOUT,
+      memorySize: 256,
+      logGroup: this.logGroup,
+    });
+
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.onEventFunction,
+      logGroup: frameworkLogs,
+    });
+    this.serviceToken = provider.serviceToken;
+
+    suppressNag(this.role, [
+      { id: 'AwsSolutions-IAM5', reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams).' },
+    ]);
+    suppressNag(provider, [
+      { id: 'AwsSolutions-IAM4', reason: 'The aws-cdk-lib Provider framework function uses AWSLambdaBasicExecutionRole; it only writes its own logs.' },
+      { id: 'AwsSolutions-IAM5', reason: 'The Provider framework may invoke every version of the onEvent handler (function ARN + :*).' },
+      { id: 'AwsSolutions-L1', reason: 'The Provider framework function runtime is chosen by aws-cdk-lib.' },
+    ]);
+  }
+
+  /** Lets the handler read one secret (idempotent per secret). */
+  public grantSecretRead(secret: secretsmanager.ISecret): iam.Grant {
+    const grant = secret.grantRead(this.role);
+    this.grantedSecrets.add(secret.secretArn);
+    return grant;
+  }
+}

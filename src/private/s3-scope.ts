@@ -1,0 +1,141 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { invalid, isConcrete } from './validation';
+
+/**
+ * Folder paths and the IAM scope they imply, shared by the destination and the source.
+ *
+ * AEP takes a folder path; IAM needs an object-ARN pattern and an `s3:prefix` condition. Both are
+ * derived here once so the two constructs can never disagree on what "the folder" means.
+ */
+
+const MACRO = /%SEGMENT_(NAME|ID)%/;
+const DEST_STATIC_CHARS = /^[0-9a-zA-Z/!\-_.*'()]*$/;
+// AEP's own regex for destination paths (API-NOTES §5.5); checked in addition to our macro rule.
+const DEST_PATH = /^[0-9a-zA-Z/!\-_.*'()]*((%SEGMENT_(NAME|ID)%)?\/?)+$/;
+const DEST_MACRO_TAILS = ['', '%SEGMENT_NAME%', '%SEGMENT_ID%', '%SEGMENT_NAME%/%SEGMENT_ID%'];
+
+/** The IAM view of a folder: where objects may be touched and which list prefixes are allowed. */
+export interface FolderScope {
+  /** Key prefix before the first macro, without a leading slash (`''` = whole bucket). */
+  readonly prefix: string;
+}
+
+/**
+ * Validates a destination folder path: AEP's character set, and the `%SEGMENT_NAME%` /
+ * `%SEGMENT_ID%` macros only at the end (`…/%SEGMENT_NAME%`, `…/%SEGMENT_ID%` or
+ * `…/%SEGMENT_NAME%/%SEGMENT_ID%`, API-NOTES §5.6).
+ */
+export function validateDestinationFolderPath(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (value.length > 1024) invalid(property, value, 'must be at most 1024 characters long');
+  const first = value.search(MACRO);
+  const staticPart = first < 0 ? value : value.substring(0, first);
+  const tail = (first < 0 ? '' : value.substring(first)).replace(/\/$/, '');
+  if (!DEST_STATIC_CHARS.test(staticPart)) {
+    invalid(property, value, "may only contain letters, digits and / ! - _ . * ' ( ) before the optional macros");
+  }
+  if (value.includes('%') && first < 0) {
+    invalid(property, value, 'the only macros allowed are %SEGMENT_NAME% and %SEGMENT_ID%');
+  }
+  if (!DEST_MACRO_TAILS.includes(tail)) {
+    invalid(property, value, 'macros are allowed only at the end: %SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%');
+  }
+  if (first > 0 && !staticPart.endsWith('/')) {
+    invalid(property, value, 'a macro must start a path segment (put a "/" before it)');
+  }
+  if (value.includes('//')) invalid(property, value, 'must not contain empty segments ("//")');
+  if (!DEST_PATH.test(value)) invalid(property, value, "does not match AEP's folder path pattern");
+}
+
+/** Validates a source folder path: S3 key characters without macros or empty segments. */
+export function validateSourceFolderPath(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (value.length > 1024) invalid(property, value, 'must be at most 1024 characters long');
+  if (!/^[0-9a-zA-Z/!\-_.*'() ]*$/.test(value)) {
+    invalid(property, value, "may only contain letters, digits, spaces and / ! - _ . * ' ( )");
+  }
+  if (value.includes('//')) invalid(property, value, 'must not contain empty segments ("//")');
+  if (value.includes('*')) invalid(property, value, 'must not contain wildcards: IAM scoping needs a literal folder');
+}
+
+/**
+ * The folder's static prefix: leading slashes dropped, everything from the first macro cut,
+ * and a trailing slash added to a plain folder so `a/b` does not also grant `a/bc/…`.
+ */
+export function folderScope(folderPath: string): FolderScope {
+  if (!isConcrete(folderPath)) {
+    throw new Error(`folderPath ${JSON.stringify(folderPath)} must be a literal string: IAM scoping is computed at synth time`);
+  }
+  const first = folderPath.search(MACRO);
+  let prefix = (first < 0 ? folderPath : folderPath.substring(0, first)).replace(/^\/+/, '');
+  if (prefix !== '' && !prefix.endsWith('/') && first < 0) prefix = `${prefix}/`;
+  return { prefix };
+}
+
+/** Object ARN pattern for the folder (`arn:…:bucket/prefix*`). */
+export function objectArnPattern(bucket: s3.IBucket, scope: FolderScope): string {
+  return bucket.arnForObjects(`${scope.prefix}*`);
+}
+
+/** The `s3:prefix` values ListBucket is limited to (`undefined` = whole bucket, no condition). */
+export function listPrefixCondition(scope: FolderScope): Record<string, unknown> | undefined {
+  if (scope.prefix === '') return undefined;
+  const bare = scope.prefix.replace(/\/$/, '');
+  const values = Array.from(new Set([bare, scope.prefix, `${scope.prefix}*`])).filter((v) => v !== '');
+  return { StringLike: { 's3:prefix': values } };
+}
+
+/** How much of the bucket a principal gets. */
+export interface S3GrantSpec {
+  readonly bucket: s3.IBucket;
+  readonly scope: FolderScope;
+  /** Object-level actions on `bucket/prefix*`. */
+  readonly objectActions: string[];
+  /** Bucket-level actions besides `s3:ListBucket` (e.g. `s3:GetBucketLocation`). */
+  readonly bucketActions: string[];
+  /** KMS key of an SSE-KMS bucket, if any. */
+  readonly key?: kms.IKey;
+  /** KMS actions needed on that key. */
+  readonly keyActions: string[];
+}
+
+/**
+ * Least-privilege statements for a folder: object actions on the folder, `s3:ListBucket` limited
+ * by `s3:prefix`, bucket-level actions on the bucket, and KMS actions on the bucket's key.
+ */
+export function folderStatements(spec: S3GrantSpec, principals?: iam.IPrincipal[]): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  const base = principals ? { principals } : {};
+  statements.push(new iam.PolicyStatement({
+    ...base,
+    sid: 'AepObjects',
+    actions: spec.objectActions,
+    resources: [objectArnPattern(spec.bucket, spec.scope)],
+  }));
+  const condition = listPrefixCondition(spec.scope);
+  statements.push(new iam.PolicyStatement({
+    ...base,
+    sid: 'AepListFolder',
+    actions: ['s3:ListBucket'],
+    resources: [spec.bucket.bucketArn],
+    ...(condition ? { conditions: condition } : {}),
+  }));
+  if (spec.bucketActions.length > 0) {
+    statements.push(new iam.PolicyStatement({
+      ...base,
+      sid: 'AepBucket',
+      actions: spec.bucketActions,
+      resources: [spec.bucket.bucketArn],
+    }));
+  }
+  if (spec.key && spec.keyActions.length > 0 && !principals) {
+    statements.push(new iam.PolicyStatement({
+      sid: 'AepBucketKey',
+      actions: spec.keyActions,
+      resources: [spec.key.keyArn],
+    }));
+  }
+  return statements;
+}

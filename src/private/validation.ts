@@ -1,0 +1,86 @@
+import { Token } from 'aws-cdk-lib';
+
+/**
+ * Synth-time input checks shared by every construct.
+ *
+ * Every error names the property, the offending value and the rule, so a user reading a failed
+ * `cdk synth` knows exactly what to change. Unresolved tokens are skipped: their value is only
+ * known at deploy time.
+ */
+
+/** Throws the library's standard validation error. */
+export function invalid(property: string, value: unknown, rule: string): never {
+  throw new Error(`Invalid ${property} ${JSON.stringify(value)}: ${rule}`);
+}
+
+/** True when the value is a concrete string that can be checked now. */
+export function isConcrete(value: string | undefined): value is string {
+  return value !== undefined && !Token.isUnresolved(value);
+}
+
+const IPV4 = /^(\d+\.)+\d+$/;
+const DNS_LABELS = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
+const SOURCE_BUCKET = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Bucket names as AEP's S3 destination connection spec accepts them (API-NOTES §5.5):
+ * 3–63 characters, dot-separated labels of lowercase letters, digits and hyphens that start and
+ * end alphanumeric, not an IPv4 address.
+ */
+export function validateDestinationBucketName(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (value.length < 3 || value.length > 63) invalid(property, value, 'must be 3 to 63 characters long');
+  if (IPV4.test(value)) invalid(property, value, 'must not be formatted as an IP address');
+  if (!DNS_LABELS.test(value)) {
+    invalid(property, value, 'must be lowercase letters, digits, hyphens and dots, each dot-separated label starting and ending with a letter or digit');
+  }
+}
+
+/**
+ * Bucket names as AEP's S3 source documents them (seed 004): 3–63 characters, lowercase letters,
+ * digits and hyphens only, starting and ending with a letter or digit, not an IP address.
+ */
+export function validateSourceBucketName(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (value.length < 3 || value.length > 63) invalid(property, value, 'must be 3 to 63 characters long');
+  if (IPV4.test(value)) invalid(property, value, 'must not be formatted as an IP address');
+  if (!SOURCE_BUCKET.test(value)) {
+    invalid(property, value, 'must be lowercase letters, digits and hyphens only (no dots), starting and ending with a letter or digit');
+  }
+}
+
+/** AEP sandbox names are lowercase (they are sent verbatim as `x-sandbox-name`). */
+export function validateSandboxName(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (!/^[a-z0-9][a-z0-9-]{0,255}$/.test(value)) {
+    invalid(property, value, 'must be a lowercase AEP sandbox name: lowercase letters, digits and hyphens, starting with a letter or digit');
+  }
+}
+
+/** Connection names and descriptions: non-empty, printable, bounded. */
+export function validateText(property: string, value: string | undefined, maxLength: number, allowEmpty = false): void {
+  if (!isConcrete(value)) return;
+  if (!allowEmpty && value.trim().length === 0) invalid(property, value, 'must not be empty');
+  if (value.length > maxLength) invalid(property, value, `must be at most ${maxLength} characters long`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) invalid(property, value, 'must not contain control characters');
+}
+
+/** HTTPS URL (endpoints). Plain http is allowed only for loopback hosts (local stand-ins). */
+export function validateEndpointUrl(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return invalid(property, value, 'must be an absolute URL');
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    invalid(property, value, 'must use https (http is accepted only for loopback test endpoints)');
+  }
+  if (url.search || url.hash) invalid(property, value, 'must not contain a query string or fragment');
+}
+
+/** Matches an AWS IAM role ARN (any partition). */
+export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
