@@ -79,6 +79,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   peerDeps: [],
 
   jestOptions: {
+    // CI must fail on a snapshot mismatch or an empty run, never rewrite or ignore it.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
     jestConfig: {
       testTimeout: 60_000,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
