@@ -1,3 +1,84 @@
-export async function handler(event: unknown): Promise<unknown> {
-  return event;
+import { type LambdaContext, startInvocation } from './config';
+import { onConnectionEvent } from './connection';
+import type { CustomResourceEvent, CustomResourceResponse } from './events';
+import { onIamRoleLookupEvent } from './iam-role-lookup';
+import { errorMessage, log, resetSecrets } from './log';
+import { refreshSessionToken } from './refresh';
+import { onTargetConnectionEvent } from './target-connection';
+import { CONTRACT_VERSION, CommonProps, RefreshEventKeys, ResourceTypes } from '../private/contract';
+
+export type { CustomResourceEvent, CustomResourceResponse } from './events';
+export type { LambdaContext } from './config';
+
+/**
+ * onEvent handler of the aws-cdk-lib `custom-resources` Provider: registers AEP Flow Service
+ * connections. Returns `{ PhysicalResourceId, Data }`; throws (with a redacted message) to fail.
+ */
+export async function handler(event: CustomResourceEvent, context?: LambdaContext): Promise<CustomResourceResponse> {
+  resetSecrets();
+  const invocation = startInvocation(context);
+  log('info', 'custom resource event', {
+    requestType: event.RequestType,
+    resourceType: event.ResourceType,
+    logicalResourceId: event.LogicalResourceId,
+    physicalResourceId: event.PhysicalResourceId,
+  });
+  checkContractVersion(event.ResourceProperties);
+  try {
+    const response = await dispatch(event, invocation);
+    log('info', 'custom resource done', { requestType: event.RequestType, physicalResourceId: response.PhysicalResourceId });
+    return response;
+  } catch (err) {
+    throw failure(err, { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
+  }
+}
+
+/**
+ * Scheduled (EventBridge) session-token refresh of an S3 source connection. The event holds the
+ * contract's `CommonProps` and `RefreshEventKeys`.
+ */
+export async function refreshHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<{ ConnectionId: string; Etag: string }> {
+  resetSecrets();
+  const invocation = startInvocation(context);
+  try {
+    const ref = await refreshSessionToken(event, invocation);
+    return { ConnectionId: ref.id, Etag: ref.etag };
+  } catch (err) {
+    throw failure(err, { connectionId: event[RefreshEventKeys.CONNECTION_ID] });
+  }
+}
+
+function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof startInvocation>): Promise<CustomResourceResponse> {
+  switch (event.ResourceType) {
+    case ResourceTypes.CONNECTION:
+      return onConnectionEvent(event, invocation);
+    case ResourceTypes.TARGET_CONNECTION:
+      return onTargetConnectionEvent(event, invocation);
+    case ResourceTypes.IAM_ROLE_LOOKUP:
+      return onIamRoleLookupEvent(event, invocation);
+    default:
+      if (event.RequestType === 'Delete') {
+        // Failing would wedge the stack on a resource this handler never created.
+        log('warn', 'ignoring delete of an unknown resource type', { resourceType: event.ResourceType });
+        return Promise.resolve({ PhysicalResourceId: event.PhysicalResourceId ?? event.LogicalResourceId });
+      }
+      return Promise.reject(new Error(`Unknown resource type ${event.ResourceType}`));
+  }
+}
+
+/** Logs the failure and returns an error whose message (what CloudFormation shows) is redacted. */
+function failure(err: unknown, fields: Record<string, unknown>): Error {
+  const message = errorMessage(err);
+  log('error', 'failed', { ...fields, error: message });
+  const safe = new Error(message);
+  safe.name = err instanceof Error ? err.name : 'Error';
+  return safe;
+}
+
+function checkContractVersion(props: Record<string, unknown> | undefined): void {
+  const version = props?.[CommonProps.CONTRACT_VERSION];
+  if (version !== undefined && version !== CONTRACT_VERSION) {
+    // Only a warning: a Delete of a resource deployed by an older library version must still work.
+    log('warn', 'contract version mismatch between construct and handler', { construct: version, handler: CONTRACT_VERSION });
+  }
 }

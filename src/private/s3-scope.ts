@@ -1,6 +1,8 @@
+import { Aws, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { invalid, isConcrete } from './validation';
 
 /**
@@ -58,6 +60,9 @@ export function validateSourceFolderPath(property: string, value: string | undef
   }
   if (value.includes('//')) invalid(property, value, 'must not contain empty segments ("//")');
   if (value.includes('*')) invalid(property, value, 'must not contain wildcards: IAM scoping needs a literal folder');
+  // Whether AEP strips a leading "/" or reads keys starting with "/" is undocumented, and the
+  // IAM scope must name exactly the keys AEP reads (same rule as the destination).
+  if (value.startsWith('/')) invalid(property, value, 'must not start with "/" (write "exports/…", not "/exports/…")');
 }
 
 /**
@@ -138,4 +143,37 @@ export function folderStatements(spec: S3GrantSpec, principals?: iam.IPrincipal[
     }));
   }
   return statements;
+}
+
+/**
+ * Extra rules for a destination folder that also becomes IAM scope (on top of
+ * {@link validateDestinationFolderPath}, which follows AEP's own pattern):
+ * - not empty: AEP requires a path, and a bucket-wide grant should be spelled out as a macro-only
+ *   path such as `%SEGMENT_NAME%`, not happen by omission;
+ * - no leading `/`: whether AEP strips it or writes keys starting with `/` is undocumented, and
+ *   the IAM scope must name exactly the keys AEP writes;
+ * - no `*`: AEP treats it as a literal key character, IAM as a wildcard that would widen the grant.
+ */
+export function validateIamScopedDestinationFolder(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (value === '') invalid(property, value, 'must not be empty (AEP requires a folder path)');
+  if (value.startsWith('/')) invalid(property, value, 'must not start with "/" (write "exports/…", not "/exports/…")');
+  if (value.includes('*')) invalid(property, value, 'must not contain "*": IAM would read it as a wildcard and widen the grant');
+}
+
+/** True when the folder path uses `%SEGMENT_NAME%` / `%SEGMENT_ID%` (audience exports only). */
+export function hasSegmentMacro(folderPath: string): boolean {
+  return MACRO.test(folderPath);
+}
+
+/**
+ * The bucket's regional S3 host, `s3.<region>.<domain suffix>`: the `serviceUrl` the S3 source
+ * needs for region-specific buckets (seed 004), and the `kms:ViaService` value of S3 in that
+ * region. Concrete when the bucket's region is known at synth time; otherwise the region and URL
+ * suffix of the stack it is deployed with.
+ */
+export function regionalS3Host(bucket: s3.IBucket): string {
+  const region = bucket.env.region;
+  if (Token.isUnresolved(region)) return `s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+  return `s3.${region}.${RegionInfo.get(region).domainSuffix ?? 'amazonaws.com'}`;
 }

@@ -84,3 +84,11 @@ export function validateEndpointUrl(property: string, value: string | undefined)
 
 /** Matches an AWS IAM role ARN (any partition). */
 export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * Shortens a long value (a public key, a path) for an error message: the start is enough to
+ * recognise it, and a multi-kilobyte key would bury the rule.
+ */
+export function truncateForMessage(value: string, max = 48): string {
+  return value.length <= max ? value : `${value.substring(0, max)}… (${value.length} characters)`;
+}

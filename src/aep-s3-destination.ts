@@ -1,0 +1,287 @@
+import { CfnDeletionPolicy, CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { AepConnection } from './aep-connection';
+import { AepSandbox } from './aep-sandbox';
+import { S3DestinationAuth } from './destination-auth';
+import {
+  Compression,
+  CsvOptions,
+  DatasetFileType,
+  ExportFileType,
+  ExportType,
+} from './export-options';
+import { FileEncryption } from './file-encryption';
+import { AepIds } from './private/contract';
+import {
+  FolderScope,
+  folderScope,
+  hasSegmentMacro,
+  validateDestinationFolderPath,
+  validateIamScopedDestinationFolder,
+} from './private/s3-scope';
+import { AepTargetConnection, s3DestinationTargetParams } from './private/target-connection';
+import { invalid, isConcrete, validateDestinationBucketName } from './private/validation';
+
+/** Default folder of audience exports: one sub-folder per audience. */
+const DEFAULT_AUDIENCE_FOLDER = 'aep/%SEGMENT_NAME%';
+/** Default folder of dataset exports (segment macros mean nothing there). */
+const DEFAULT_DATASET_FOLDER = 'aep/datasets';
+
+/** Object actions AEP needs in the folder (Adobe's minimum permissions, API-NOTES §5.1, §5.3). */
+const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
+/** Bucket-level actions besides `s3:ListBucket`; they only take effect on the bucket ARN. */
+const BUCKET_ACTIONS = ['s3:GetBucketLocation'];
+/**
+ * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey and
+ * Encrypt to write, Decrypt for multipart uploads and the read-back AEP does with GetObject.
+ */
+const KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
+
+/** Properties of an {@link AepS3Destination}. */
+export interface AepS3DestinationProps {
+  /** The AEP sandbox (API credential, sandbox name, endpoints). */
+  readonly sandbox: AepSandbox;
+
+  /** The bucket AEP writes to: created in this app or imported (e.g. `Bucket.fromBucketName`). */
+  readonly bucket: s3.IBucket;
+
+  /**
+   * The KMS key of an SSE-KMS bucket, for imported buckets (which carry no key). AEP's principal
+   * gets `kms:GenerateDataKey`, `kms:Encrypt` and `kms:Decrypt` on it. The key policy must
+   * allow IAM policies of this account to grant access (the default for keys created by CDK).
+   *
+   * @default - `bucket.encryptionKey` (set for buckets created with `BucketEncryption.KMS`)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Folder AEP writes to, without a leading `/`. `%SEGMENT_NAME%` and `%SEGMENT_ID%` may end the
+   * path (`…/%SEGMENT_NAME%`, `…/%SEGMENT_ID%`, `…/%SEGMENT_NAME%/%SEGMENT_ID%`) for a folder per
+   * audience. Permissions cover the static part before the first macro (`aep/` for the default).
+   *
+   * @default - 'aep/%SEGMENT_NAME%' for audience exports, 'aep/datasets' for dataset exports
+   */
+  readonly folderPath?: string;
+
+  /**
+   * How AEP authenticates to the bucket.
+   *
+   * @default S3DestinationAuth.accessKey()
+   */
+  readonly auth?: S3DestinationAuth;
+
+  /**
+   * What AEP exports through this destination.
+   *
+   * @default ExportType.AUDIENCES
+   */
+  readonly exportType?: ExportType;
+
+  /**
+   * File format of audience exports. Not allowed with `ExportType.DATASETS`.
+   *
+   * @default ExportFileType.CSV
+   */
+  readonly fileType?: ExportFileType;
+
+  /**
+   * File format of dataset exports. Only allowed with `ExportType.DATASETS`.
+   *
+   * @default DatasetFileType.JSON
+   */
+  readonly datasetFileType?: DatasetFileType;
+
+  /**
+   * Compression of exported files.
+   *
+   * @default Compression.NONE
+   */
+  readonly compression?: Compression;
+
+  /**
+   * CSV formatting. Only allowed with `ExportFileType.CSV`.
+   *
+   * @default - AEP's defaults
+   */
+  readonly csvOptions?: CsvOptions;
+
+  /**
+   * Write a manifest file (`manifest-<destinationId>-<dataflowRunId>.json`) with every export.
+   *
+   * @default - not sent (AEP writes no manifest)
+   */
+  readonly includeFileManifest?: boolean;
+
+  /**
+   * PGP-encrypt exported files with your RSA public key.
+   *
+   * @default - files are not PGP-encrypted
+   */
+  readonly encryption?: FileEncryption;
+
+  /**
+   * The AEP connection name (also used for the target connection).
+   *
+   * @default - derived deterministically from the construct path
+   */
+  readonly connectionName?: string;
+
+  /**
+   * The AEP connection description.
+   *
+   * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
+   */
+  readonly description?: string;
+
+  /**
+   * What happens when the destination leaves the stack (or the stack is destroyed).
+   * `RemovalPolicy.RETAIN` keeps the AEP connections and the AWS credential they use (IAM user,
+   * access key and secret, or role, and their policy) so existing dataflows keep working;
+   * replaced credentials (a rotated key) are still deleted. Anything else deletes all of it.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * An Adobe Experience Platform Amazon S3 destination: a least-privilege AWS credential for AEP
+ * (an IAM user with an access key, or a role Adobe assumes), the AEP base connection holding it,
+ * and the AEP target connection describing bucket, folder and file format.
+ *
+ * Activating audiences or datasets to it (the dataflow) is done in AEP.
+ */
+export class AepS3Destination extends Construct {
+  /** The AEP base connection id. */
+  public readonly connectionId: string;
+  /** The AEP base connection name. */
+  public readonly connectionName: string;
+  /** The AEP target connection id (use it when creating dataflows). */
+  public readonly targetConnectionId: string;
+  /** The folder path sent to AEP. */
+  public readonly folderPath: string;
+  /** The key prefix AEP's permissions are limited to (`''` = the whole bucket). */
+  public readonly folderPrefix: string;
+  /**
+   * The principal AEP acts as (the IAM user or the role), for extra grants.
+   * Undefined for `S3DestinationAuth.accessKeyFromSecret()` without a `user`.
+   */
+  public readonly grantee?: iam.IGrantable;
+  /** The IAM user, for key-based auth when the library knows it. */
+  public readonly user?: iam.IUser;
+  /** The IAM role, for `S3DestinationAuth.assumedRole()`. */
+  public readonly role?: iam.IRole;
+  /** The secret holding the access key, for key-based auth. */
+  public readonly credentialsSecret?: secretsmanager.ISecret;
+  /** The base connection construct. */
+  public readonly connection: AepConnection;
+
+  constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
+    super(scope, id);
+
+    const exportType = props.exportType ?? ExportType.AUDIENCES;
+    const folderPath = props.folderPath ?? (exportType === ExportType.DATASETS ? DEFAULT_DATASET_FOLDER : DEFAULT_AUDIENCE_FOLDER);
+    validateDestinationProps(props, exportType, folderPath);
+
+    const scopeOfFolder: FolderScope = folderScope(folderPath);
+    this.folderPath = folderPath;
+    this.folderPrefix = scopeOfFolder.prefix;
+
+    const authScope = new Construct(this, 'Auth');
+    const binding = (props.auth ?? S3DestinationAuth.accessKey())._bind(authScope, {
+      grant: {
+        bucket: props.bucket,
+        scope: scopeOfFolder,
+        objectActions: OBJECT_ACTIONS,
+        bucketActions: BUCKET_ACTIONS,
+        key: props.encryptionKey ?? props.bucket.encryptionKey,
+        keyActions: KEY_ACTIONS,
+      },
+      secretDescription: `Access key AEP uses to write to s3://${isConcrete(props.bucket.bucketName) ? props.bucket.bucketName : '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
+    });
+    if (props.removalPolicy === RemovalPolicy.RETAIN) retainOnDelete(authScope);
+
+    this.grantee = binding.grantee;
+    this.user = binding.user;
+    this.role = binding.role;
+    this.credentialsSecret = binding.credentialsSecret;
+
+    this.connection = new AepConnection(this, 'Connection', {
+      sandbox: props.sandbox,
+      connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      authSpecName: binding.authSpecName,
+      authParams: binding.authParams,
+      authSecret: binding.authSecret,
+      authSecretFields: binding.authSecretFields,
+      changeToken: binding.changeToken,
+      verifyAwsKey: binding.verifyAwsKey,
+      encryption: props.encryption?._toConnectionEncryption(),
+      connectionName: props.connectionName,
+      description: props.description,
+      removalPolicy: props.removalPolicy,
+    });
+    // AEP may test the credential as soon as it is registered: permissions first.
+    for (const d of binding.dependables) this.connection.resource.node.addDependency(d);
+    this.connectionId = this.connection.connectionId;
+    this.connectionName = this.connection.connectionName;
+
+    const target = new AepTargetConnection(this, 'Target', {
+      sandbox: props.sandbox,
+      baseConnection: this.connection,
+      connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      name: this.connectionName,
+      description: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
+      params: s3DestinationTargetParams({
+        bucketName: props.bucket.bucketName,
+        path: folderPath,
+        exportType,
+        fileType: props.fileType,
+        datasetFileType: props.datasetFileType,
+        compression: props.compression ?? Compression.NONE,
+        csvOptions: props.csvOptions,
+        includeFileManifest: props.includeFileManifest,
+      }),
+      removalPolicy: props.removalPolicy,
+    });
+    this.targetConnectionId = target.targetConnectionId;
+  }
+}
+
+/** Synth-time checks: every error names the property, the value and the rule. */
+function validateDestinationProps(props: AepS3DestinationProps, exportType: ExportType, folderPath: string): void {
+  validateDestinationBucketName('bucket', props.bucket.bucketName);
+  if (!isConcrete(folderPath)) {
+    invalid('folderPath', folderPath, 'must be a literal string: the IAM scope is computed at synth time');
+  }
+  validateIamScopedDestinationFolder('folderPath', folderPath);
+  validateDestinationFolderPath('folderPath', folderPath);
+  const fileType = props.fileType ?? (exportType === ExportType.AUDIENCES ? ExportFileType.CSV : undefined);
+  if (exportType === ExportType.DATASETS) {
+    if (props.fileType !== undefined) {
+      invalid('fileType', props.fileType, 'applies to audience exports only; use datasetFileType with ExportType.DATASETS');
+    }
+    if (hasSegmentMacro(folderPath)) {
+      invalid('folderPath', folderPath, '%SEGMENT_NAME% / %SEGMENT_ID% macros apply to audience exports only, not to ExportType.DATASETS');
+    }
+  } else if (props.datasetFileType !== undefined) {
+    invalid('datasetFileType', props.datasetFileType, 'applies to dataset exports only (exportType: ExportType.DATASETS); use fileType for audiences');
+  }
+  if (props.csvOptions !== undefined && fileType !== ExportFileType.CSV) {
+    invalid('csvOptions', props.csvOptions, `only applies to CSV audience exports, not to ${exportType === ExportType.DATASETS ? 'dataset exports' : `fileType ${fileType}`}`);
+  }
+}
+
+/**
+ * Keeps the credential when the destination is deleted, so a retained AEP connection keeps
+ * working. Only DeletionPolicy: a rotated access key is a replacement, and the old key must
+ * still be deleted (UpdateReplacePolicy stays Delete), or rotations would pile up keys.
+ */
+function retainOnDelete(scope: Construct): void {
+  for (const child of scope.node.findAll()) {
+    if (CfnResource.isCfnResource(child)) child.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+  }
+}

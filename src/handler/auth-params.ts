@@ -1,0 +1,89 @@
+import { type AwsKey, getSessionToken, waitUntilKeyWorks } from './aws-keys';
+import { type Invocation, operationDeadline } from './config';
+import { registerSecret } from './log';
+import { optionalInt, optionalString, type RawProps, stringMap } from './props';
+import { readSecretParams } from './secrets';
+import { ConnectionProps, decodeBoolean } from '../private/contract';
+
+/** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
+export const S3Params = {
+  ACCESS_KEY: 's3AccessKey',
+  SECRET_KEY: 's3SecretKey',
+  SESSION_TOKEN: 's3SessionToken',
+  ROLE: 's3Role',
+} as const;
+
+// AEP marks these `format: password`; hide them even when the construct passed them inline.
+const SENSITIVE_PARAMS = [S3Params.SECRET_KEY, S3Params.SESSION_TOKEN, S3Params.ROLE];
+
+/** STS GetSessionToken bounds (API-NOTES §6.2). */
+const SESSION_DURATION_MIN = 900;
+const SESSION_DURATION_MAX = 129_600;
+
+/**
+ * The auth params to send to AEP: inline `AuthParams` plus the secret ones read now from
+ * `AuthSecretArn`. With `VerifyAwsKey` the AWS key is proven first; with
+ * `SessionTokenDurationSeconds` the long-term key is exchanged for temporary credentials.
+ */
+export async function resolveAuthParams(props: RawProps, invocation: Invocation): Promise<Record<string, string>> {
+  const params = { ...stringMap(props, ConnectionProps.AUTH_PARAMS), ...await readSecretFields(props) };
+  for (const name of SENSITIVE_PARAMS) registerSecret(params[name]);
+
+  const sessionSeconds = sessionDuration(props);
+  if (!decodeBoolean(props[ConnectionProps.VERIFY_AWS_KEY]) && sessionSeconds === undefined) return params;
+
+  // GetSessionToken also needs a working long-term key, so it is probed first either way.
+  const key = awsKeyOf(params);
+  await waitUntilKeyWorks(key, {
+    baseDelayMs: invocation.config.keyProbeBaseMs,
+    deadline: operationDeadline(invocation, invocation.config.keyProbeDeadlineMs),
+  });
+  if (sessionSeconds === undefined) return params;
+  return { ...params, ...await temporaryParams(key, sessionSeconds) };
+}
+
+/** The secret params named by `AuthSecretFields`, read from `AuthSecretArn` (none when unset). */
+async function readSecretFields(props: RawProps): Promise<Record<string, string>> {
+  const fields = stringMap(props, ConnectionProps.AUTH_SECRET_FIELDS);
+  const arn = optionalString(props, ConnectionProps.AUTH_SECRET_ARN);
+  if (!arn) {
+    if (Object.keys(fields).length) {
+      throw new Error(`Property '${ConnectionProps.AUTH_SECRET_FIELDS}' needs '${ConnectionProps.AUTH_SECRET_ARN}'`);
+    }
+    return {};
+  }
+  return readSecretParams(arn, fields);
+}
+
+/** `SessionTokenDurationSeconds`, validated against STS limits. */
+export function sessionDuration(props: RawProps, key: string = ConnectionProps.SESSION_TOKEN_DURATION): number | undefined {
+  const seconds = optionalInt(props, key);
+  if (seconds !== undefined && (seconds < SESSION_DURATION_MIN || seconds > SESSION_DURATION_MAX)) {
+    throw new Error(
+      `Property '${key}' must be between ${SESSION_DURATION_MIN} and ${SESSION_DURATION_MAX} seconds, got ${seconds}`,
+    );
+  }
+  return seconds;
+}
+
+/** The AWS key held in the `s3AccessKey` / `s3SecretKey` params. */
+export function awsKeyOf(params: Record<string, string>): AwsKey {
+  const accessKeyId = params[S3Params.ACCESS_KEY];
+  const secretAccessKey = params[S3Params.SECRET_KEY];
+  if (!accessKeyId || !secretAccessKey) {
+    throw new Error(
+      `Verifying the AWS key or using session tokens needs the auth params '${S3Params.ACCESS_KEY}' and '${S3Params.SECRET_KEY}'`,
+    );
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+/** Temporary credentials for `key`, as the three S3 auth params AEP stores (API-NOTES §6.3). */
+export async function temporaryParams(key: AwsKey, durationSeconds: number): Promise<Record<string, string>> {
+  const temp = await getSessionToken(key, durationSeconds);
+  return {
+    [S3Params.ACCESS_KEY]: temp.accessKeyId,
+    [S3Params.SECRET_KEY]: temp.secretAccessKey,
+    [S3Params.SESSION_TOKEN]: temp.sessionToken,
+  };
+}

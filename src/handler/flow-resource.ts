@@ -1,0 +1,211 @@
+import type { AepClient } from './aep-client';
+import { operationDeadline } from './config';
+import { AepError, classifyAepError, hasStatus } from './errors';
+import { log } from './log';
+import { retry } from './retry';
+
+/**
+ * What base connections and target connections share: read by id, find by adoption marker,
+ * create-or-adopt, PATCH with If-Match, delete.
+ */
+
+/** A Flow Service collection this handler manages. */
+export type Collection = '/connections' | '/targetConnections';
+
+/** A Flow Service resource as returned by GET. */
+export interface FlowItem {
+  readonly id: string;
+  readonly etag?: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly [key: string]: unknown;
+}
+
+/** One RFC 6902 operation (lower-case `op`, API-NOTES §3.4). */
+export interface PatchOp {
+  readonly op: 'add' | 'replace' | 'remove';
+  readonly path: string;
+  readonly value?: unknown;
+}
+
+/** Id and current etag of a created, adopted or patched resource. */
+export interface FlowRef {
+  readonly id: string;
+  readonly etag: string;
+}
+
+/** Human name of a collection's items, for error messages. */
+export function noun(collection: Collection): string {
+  return collection === '/connections' ? 'connection' : 'target connection';
+}
+
+/** GET by id; Flow Service wraps even a single item in `{ items: [...] }` (API-NOTES §3.1). */
+export async function getItem(client: AepClient, collection: Collection, id: string): Promise<FlowItem> {
+  const path = `${collection}/${encodeURIComponent(id)}`;
+  const res = await client.request('GET', path);
+  const item = itemsOf(res.data)[0];
+  if (!item) throw new AepError(`GET ${path}`, 404, undefined, `${noun(collection)} ${id} not found`, false);
+  return item;
+}
+
+/** Like {@link getItem} but fails with a message that says what to do when the resource is gone. */
+export async function getExistingItem(client: AepClient, collection: Collection, id: string): Promise<FlowItem> {
+  try {
+    return await getItem(client, collection, id);
+  } catch (err) {
+    if (!hasStatus(err, 404)) throw err;
+    throw new Error(
+      `AEP ${noun(collection)} ${id} no longer exists (deleted outside CloudFormation?). ` +
+      'Remove the resource from the stack and add it back (or change its logical id) to create a new one.',
+    );
+  }
+}
+
+/** Options of {@link createOrAdopt}. */
+export interface CreateOrAdoptOptions {
+  /** `property` filters that narrow the lookup server-side (AND-ed). */
+  readonly filters: readonly string[];
+  /** The adoption marker the description must contain. */
+  readonly marker: string;
+  /** An id never to adopt: the resource being replaced carries the same marker. */
+  readonly excludeId?: string;
+  /** The POST body. */
+  readonly body: Record<string, unknown>;
+  /** Patch ops that bring an adopted resource (made by an earlier, interrupted invocation) to the desired state. */
+  readonly reconcile: (item: FlowItem) => PatchOp[];
+}
+
+/**
+ * Creates a resource without ever duplicating it. POST is not idempotent, so it is never retried
+ * blindly: each round first looks for a resource carrying this logical resource's marker and
+ * adopts it, and only POSTs when there is none. A POST that AEP applied but whose response was
+ * lost (timeout, reset, 5xx from a proxy) is therefore adopted on the next round.
+ */
+export async function createOrAdopt(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowRef> {
+  const { config } = client.invocation;
+  const deadline = operationDeadline(client.invocation, config.deadlineMs);
+  const scoped = client.within(deadline);
+  let postedBody = false;
+  return retry({
+    operation: `POST ${collection}`,
+    maxAttempts: config.retryMaxAttempts,
+    baseDelayMs: config.retryBaseMs,
+    deadline,
+    classify: (err) => {
+      const verdict = classifyAepError(err);
+      // No response (timeout, reset) or a gateway timeout: AEP may still be applying the POST.
+      // Looking again before one more timeout window has passed could miss it and POST twice.
+      const ambiguous = err instanceof AepError && (err.status === undefined || err.status === 504);
+      return ambiguous && verdict.retryable
+        ? { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) }
+        : verdict;
+    },
+  }, async () => {
+    const existing = await findByMarker(scoped, collection, options);
+    if (existing) {
+      // A match after our own POST is that POST: it already has the desired state.
+      const ops = postedBody ? [] : options.reconcile(existing);
+      log('info', 'adopting existing AEP resource', { collection, id: existing.id, patchOps: ops.map((o) => o.path) });
+      if (ops.length) return patchItem(scoped, collection, existing.id, ops);
+      return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '' };
+    }
+    postedBody = true;
+    const res = await scoped.request('POST', collection, { body: options.body, retry: false });
+    const data = (res.data ?? {}) as { id?: unknown; etag?: unknown };
+    if (typeof data.id !== 'string' || data.id === '') {
+      throw new AepError(`POST ${collection}`, res.status, undefined, 'response lacks the new id', true);
+    }
+    log('info', 'created AEP resource', { collection, id: data.id });
+    return { id: data.id, etag: typeof data.etag === 'string' ? data.etag : (await getItem(scoped, collection, data.id)).etag ?? '' };
+  });
+}
+
+/** The single resource carrying the marker, if any; several is an error a human must resolve. */
+async function findByMarker(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowItem | undefined> {
+  const matches = (await list(client, collection, options.filters)).filter((item) =>
+    item.id !== options.excludeId && typeof item.description === 'string' && item.description.includes(options.marker));
+  if (matches.length > 1) {
+    throw new Error(
+      `Found ${matches.length} AEP ${noun(collection)}s carrying marker ${options.marker} (ids ${matches.map((m) => m.id).join(', ')}); ` +
+      'delete all but one in AEP, then retry the deployment',
+    );
+  }
+  return matches[0];
+}
+
+/** Upper bound on pages followed by a lookup (100 items each). */
+const MAX_PAGES = 20;
+
+/** Lists a collection with AND-ed `property` filters, following `continuationToken` pages. */
+async function list(client: AepClient, collection: Collection, filters: readonly string[]): Promise<FlowItem[]> {
+  const items: FlowItem[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const query: Array<[string, string]> = filters.map((f) => ['property', f]);
+    if (token) query.push(['continuationToken', token]);
+    const res = await client.request('GET', collection, { query });
+    items.push(...itemsOf(res.data));
+    token = nextToken(res.data);
+    if (!token) break;
+  }
+  return items;
+}
+
+/**
+ * Applies `ops` with `If-Match`. The etag is read first; a 412 means someone (or our own PATCH
+ * retried after a lost response) changed the resource in between, so the etag is re-read and the
+ * patch applied once more (replace ops are idempotent).
+ */
+export async function patchItem(client: AepClient, collection: Collection, id: string, ops: PatchOp[]): Promise<FlowRef> {
+  const path = `${collection}/${encodeURIComponent(id)}`;
+  const attempt = async (): Promise<FlowRef> => {
+    const current = await getExistingItem(client, collection, id);
+    if (!current.etag) throw new Error(`AEP ${noun(collection)} ${id} has no etag`);
+    const res = await client.request('PATCH', path, { body: ops, ifMatch: current.etag });
+    const etag = (res.data as { etag?: unknown } | undefined)?.etag;
+    return { id, etag: typeof etag === 'string' ? etag : (await getItem(client, collection, id)).etag ?? '' };
+  };
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!hasStatus(err, 412)) throw err;
+    log('warn', 'etag changed under the PATCH; re-reading and retrying once', { collection, id });
+    return attempt();
+  }
+}
+
+/**
+ * Deletes; 404 counts as done (already gone, or our earlier attempt succeeded). A base connection
+ * still used by dataflows cannot be deleted (API-NOTES §3.6 `1418-400`): say what to do.
+ */
+export async function deleteItem(client: AepClient, collection: Collection, id: string): Promise<void> {
+  try {
+    await client.request('DELETE', `${collection}/${encodeURIComponent(id)}`);
+    log('info', 'deleted AEP resource', { collection, id });
+  } catch (err) {
+    if (hasStatus(err, 404)) {
+      log('info', 'AEP resource already gone', { collection, id });
+      return;
+    }
+    if (hasStatus(err, 400) && /flow|in use|used by|1418/i.test(err.detail)) {
+      throw new Error(
+        `AEP ${noun(collection)} ${id} is still used by dataflows, so AEP refuses to delete it (${err.message}). ` +
+        'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',
+      );
+    }
+    throw err;
+  }
+}
+
+function itemsOf(data: unknown): FlowItem[] {
+  const items = (data as { items?: unknown } | undefined)?.items;
+  return Array.isArray(items)
+    ? items.filter((i): i is FlowItem => !!i && typeof i === 'object' && typeof (i as FlowItem).id === 'string')
+    : [];
+}
+
+function nextToken(data: unknown): string | undefined {
+  const href = (data as { _links?: { next?: { href?: unknown } } } | undefined)?._links?.next?.href;
+  if (typeof href !== 'string') return undefined;
+  return new URL(href, 'http://x').searchParams.get('continuationToken') ?? undefined;
+}

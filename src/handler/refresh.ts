@@ -1,0 +1,54 @@
+import { AepClient } from './aep-client';
+import { awsKeyOf, S3Params, sessionDuration, temporaryParams } from './auth-params';
+import type { Invocation } from './config';
+import { type FlowRef, patchItem } from './flow-resource';
+import { errorMessage, log, writeLine } from './log';
+import { type RawProps, requireString, stringMap } from './props';
+import { readSecretParams } from './secrets';
+import { RefreshEventKeys, RefreshMetric } from '../private/contract';
+
+/**
+ * Replaces the temporary credentials of an S3 source connection before they expire
+ * (API-NOTES §6.3): long-term key → STS GetSessionToken → PATCH the three params with If-Match.
+ * The access key id and secret change with every session, so all three are replaced together.
+ * Emits a success/failure metric either way and rethrows so Lambda's Errors metric counts too.
+ */
+export async function refreshSessionToken(event: RawProps, invocation: Invocation): Promise<FlowRef> {
+  const name = typeof event[RefreshEventKeys.NAME] === 'string' ? event[RefreshEventKeys.NAME] as string : 'unknown';
+  try {
+    const connectionId = requireString(event, RefreshEventKeys.CONNECTION_ID);
+    const duration = sessionDuration(event, RefreshEventKeys.SESSION_TOKEN_DURATION);
+    if (duration === undefined) throw new Error(`Refresh event lacks '${RefreshEventKeys.SESSION_TOKEN_DURATION}'`);
+    const longTerm = await readSecretParams(
+      requireString(event, RefreshEventKeys.AUTH_SECRET_ARN),
+      stringMap(event, RefreshEventKeys.AUTH_SECRET_FIELDS),
+    );
+    const client = await AepClient.fromProps(event, invocation);
+    const temp = await temporaryParams(awsKeyOf(longTerm), duration);
+    const ref = await patchItem(client, '/connections', connectionId, [S3Params.ACCESS_KEY, S3Params.SECRET_KEY, S3Params.SESSION_TOKEN]
+      .map((param) => ({ op: 'replace', path: `/auth/params/${param}`, value: temp[param] })));
+    log('info', 'session token refreshed', { connectionId, name, etag: ref.etag });
+    emitMetric(name, 1);
+    return ref;
+  } catch (err) {
+    log('error', 'session token refresh failed', { name, error: errorMessage(err) });
+    emitMetric(name, 0);
+    throw err;
+  }
+}
+
+/** One CloudWatch Embedded Metric Format line: CloudWatch turns it into a metric, no API call needed. */
+function emitMetric(connectionName: string, value: 0 | 1): void {
+  writeLine({
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{
+        Namespace: RefreshMetric.NAMESPACE,
+        Dimensions: [[RefreshMetric.DIMENSION]],
+        Metrics: [{ Name: RefreshMetric.NAME, Unit: 'Count' }],
+      }],
+    },
+    [RefreshMetric.DIMENSION]: connectionName,
+    [RefreshMetric.NAME]: value,
+  });
+}

@@ -1,0 +1,112 @@
+import { AepClient } from './aep-client';
+import type { Invocation } from './config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
+import { createOrAdopt, deleteItem, type FlowRef, getExistingItem, patchItem, type PatchOp } from './flow-resource';
+import { log } from './log';
+import { canonical, anyChanged, optionalObject, optionalString, requireString } from './props';
+import { adoptionMarker, AepIds, Attributes, CommonProps, decodeBoolean, RemovalPolicies, TargetConnectionProps } from '../private/contract';
+
+const COLLECTION = '/targetConnections';
+
+/** A target connection hangs off one base connection and one spec; neither can be patched. */
+const REPLACING_PROPS = [
+  TargetConnectionProps.BASE_CONNECTION_ID,
+  TargetConnectionProps.CONNECTION_SPEC_ID,
+  CommonProps.SANDBOX_NAME,
+  CommonProps.CREDENTIALS_SECRET_ARN,
+  CommonProps.FLOW_SERVICE_URL,
+];
+
+/** Target params AEP wants as JSON booleans (CloudFormation turned them into strings). */
+const BOOLEAN_PARAMS = ['includeFileManifest'];
+
+/** Handles `Custom::AepTargetConnection`: destination export settings (API-NOTES §5.5). */
+export async function onTargetConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  const props = event.ResourceProperties;
+  switch (event.RequestType) {
+    case 'Create':
+      return respond(await create(event, invocation));
+    case 'Update':
+      return respond(await update(event, invocation));
+    case 'Delete': {
+      const id = requirePhysicalId(event);
+      if (optionalString(props, TargetConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
+        log('info', 'removal policy is retain; leaving the AEP target connection in place', { id });
+      } else {
+        await deleteItem(await AepClient.fromProps(props, invocation), COLLECTION, id);
+      }
+      return { PhysicalResourceId: id };
+    }
+  }
+}
+
+async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
+  const client = await AepClient.fromProps(event.ResourceProperties, invocation);
+  const desired = desiredState(event);
+  return createOrAdopt(client, COLLECTION, {
+    filters: [`baseConnectionId==${desired.baseConnectionId}`, `connectionSpec.id==${desired.specId}`],
+    marker: desired.marker,
+    excludeId: replacing,
+    body: {
+      name: desired.name,
+      description: desired.description,
+      baseConnectionId: desired.baseConnectionId,
+      params: desired.params,
+      connectionSpec: { id: desired.specId, version: AepIds.CONNECTION_SPEC_VERSION },
+    },
+    reconcile: (item) => fieldOps(item, desired),
+  });
+}
+
+async function update(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef> {
+  const id = requirePhysicalId(event);
+  const old = event.OldResourceProperties ?? {};
+  if (anyChanged(old, event.ResourceProperties, REPLACING_PROPS)) {
+    log('info', 'base connection, spec, sandbox, org or host changed: creating a replacement', { replacing: id });
+    return create(event, invocation, id);
+  }
+  const client = await AepClient.fromProps(event.ResourceProperties, invocation);
+  const ops = fieldOps(desiredState({ ...event, ResourceProperties: old }), desiredState(event));
+  if (!ops.length) return { id, etag: (await getExistingItem(client, COLLECTION, id)).etag ?? '' };
+  log('info', 'patching AEP target connection in place', { id, paths: ops.map((o) => o.path) });
+  return patchItem(client, COLLECTION, id, ops);
+}
+
+interface DesiredTarget {
+  readonly name: string;
+  readonly description: string;
+  readonly marker: string;
+  readonly specId: string;
+  readonly baseConnectionId: string;
+  readonly params: Record<string, unknown>;
+}
+
+function desiredState(event: CustomResourceEvent): DesiredTarget {
+  const props = event.ResourceProperties;
+  const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
+  const description = optionalString(props, TargetConnectionProps.DESCRIPTION);
+  const params: Record<string, unknown> = { ...optionalObject(props, TargetConnectionProps.PARAMS) };
+  for (const key of BOOLEAN_PARAMS) {
+    if (params[key] !== undefined) params[key] = decodeBoolean(params[key]);
+  }
+  return {
+    name: requireString(props, TargetConnectionProps.NAME),
+    description: description ? `${description} ${marker}` : marker,
+    marker,
+    specId: requireString(props, TargetConnectionProps.CONNECTION_SPEC_ID),
+    baseConnectionId: requireString(props, TargetConnectionProps.BASE_CONNECTION_ID),
+    params,
+  };
+}
+
+function fieldOps(current: { name?: unknown; description?: unknown; params?: unknown }, desired: DesiredTarget): PatchOp[] {
+  const ops: PatchOp[] = [];
+  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
+  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
+  if (canonical(current.params ?? {}) !== canonical(desired.params)) ops.push({ op: 'replace', path: '/params', value: desired.params });
+  return ops;
+}
+
+function respond(ref: FlowRef): CustomResourceResponse {
+  return { PhysicalResourceId: ref.id, Data: { [Attributes.TARGET_CONNECTION_ID]: ref.id, [Attributes.ETAG]: ref.etag } };
+}

@@ -1,0 +1,164 @@
+import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { RefreshEventKeys, RefreshMetric } from './contract';
+import { suppressNag } from './nag';
+import { AepProvider, HANDLER_TIMEOUT } from './provider';
+import { sandboxProperties } from './sandbox-properties';
+import type { AepSandbox } from '../aep-sandbox';
+
+/**
+ * The handler bundle projen builds from `src/handler/aep.lambda.ts` (same directory as the
+ * generated `AepFunction` uses). Same path → same asset hash → one upload, two entry points.
+ */
+const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handler', 'aep.lambda');
+
+/** Entry point of the scheduled refresh inside the bundle. */
+export const REFRESH_HANDLER = 'index.refreshHandler';
+
+/** Default period of the refresh metrics and of the failure alarm. */
+const METRIC_PERIOD = Duration.minutes(5);
+
+/** Properties of {@link SessionTokenRefresh}. */
+export interface SessionTokenRefreshProps {
+  /** Sandbox of the connection (API credential, name, endpoints). */
+  readonly sandbox: AepSandbox;
+  /** The AEP base connection to PATCH. */
+  readonly connectionId: string;
+  /** The AEP connection name (the metric dimension). */
+  readonly connectionName: string;
+  /** Secret holding the IAM user's long-term key. */
+  readonly keySecret: secretsmanager.ISecret;
+  /** `{ s3AccessKey: jsonKey, s3SecretKey: jsonKey }` in {@link keySecret}. */
+  readonly keySecretFields: { [param: string]: string };
+  /** Lifetime requested from STS GetSessionToken. */
+  readonly duration: Duration;
+  /** Schedule rate; validated by the caller to stay well below {@link duration}. */
+  readonly refreshEvery: Duration;
+}
+
+/**
+ * Keeps the temporary credentials of an S3 source connection fresh: an EventBridge schedule
+ * invoking the handler bundle's `refreshHandler`, which calls STS GetSessionToken with the
+ * long-term key and PATCHes the new triple into the connection (API-NOTES §6.3).
+ *
+ * A function of its own, not the custom-resource handler: it needs a different entry point and,
+ * more importantly, a role that can read only this connection's two secrets, whereas the
+ * provider's role reads every secret of every connection in the stack.
+ */
+export class SessionTokenRefresh extends Construct {
+  /** The refresh function. */
+  public readonly function: lambda.Function;
+  /** The schedule. */
+  public readonly rule: events.Rule;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The function's role. */
+  public readonly role: iam.Role;
+
+  private readonly connectionName: string;
+
+  constructor(scope: Construct, id: string, props: SessionTokenRefreshProps) {
+    super(scope, id);
+    this.connectionName = props.connectionName;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+
+    // Explicit role rather than AWSLambdaBasicExecutionRole: logs only to its own group, and
+    // read access to exactly the AEP API credential and the long-term key.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-aep-s3 session-token refresh',
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    props.sandbox.credentials.grantRead(this.role);
+    props.keySecret.grantRead(this.role);
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'cdk-aep-s3: refreshes the STS session token of an AEP S3 source connection',
+      // Same runtime as the onEvent handler: one bundle, one target runtime.
+      runtime: AepProvider.of(this).onEventFunction.runtime,
+      handler: REFRESH_HANDLER,
+      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
+      role: this.role,
+      timeout: HANDLER_TIMEOUT,
+      memorySize: 256,
+      logGroup: this.logGroup,
+      // No blind async retries: the schedule is the retry (refreshEvery <= duration / 2 leaves
+      // at least one more run before the current token expires), the handler already retries
+      // transient HTTP errors, and one run = one metric datapoint keeps the alarm exact.
+      retryAttempts: 0,
+    });
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: `cdk-aep-s3: refresh the AEP session token of ${props.connectionName}`,
+      schedule: events.Schedule.rate(props.refreshEvery),
+      targets: [new targets.LambdaFunction(this.function, {
+        event: events.RuleTargetInput.fromObject({
+          ...sandboxProperties(props.sandbox),
+          [RefreshEventKeys.CONNECTION_ID]: props.connectionId,
+          [RefreshEventKeys.NAME]: props.connectionName,
+          [RefreshEventKeys.AUTH_SECRET_ARN]: props.keySecret.secretArn,
+          [RefreshEventKeys.AUTH_SECRET_FIELDS]: props.keySecretFields,
+          [RefreshEventKeys.SESSION_TOKEN_DURATION]: String(props.duration.toSeconds()),
+        }),
+      })],
+    });
+
+    // After the grants: suppressNag only reaches policies that exist already.
+    suppressNag(this.role, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Wildcards are only the log group\'s own streams (log-group ARN + :*) and, for secrets imported by name, Secrets Manager\'s random 6-character ARN suffix (-??????).',
+      },
+    ]);
+  }
+
+  /** 1 per successful refresh, 0 per failed one (EMF from the function), minimum per period. */
+  public metricSuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: RefreshMetric.NAMESPACE,
+      metricName: RefreshMetric.NAME,
+      dimensionsMap: { [RefreshMetric.DIMENSION]: this.connectionName },
+      statistic: cloudwatch.Stats.MINIMUM,
+      period: METRIC_PERIOD,
+      label: 'Session-token refresh success (1 ok, 0 failed)',
+      ...props,
+    });
+  }
+
+  /** Lambda `Errors` of the refresh function (also counts timeouts and crashes before the EMF line). */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: METRIC_PERIOD, ...props });
+  }
+
+  /**
+   * Failed refresh attempts per period: `errors + (1 - success)`, missing values filled so that
+   * either signal alone counts (a crash emits no EMF line; a handled failure emits 0 and throws).
+   */
+  public metricFailures(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    const period = props?.period ?? METRIC_PERIOD;
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(errors, 0) + 1 - FILL(success, 1)',
+      usingMetrics: {
+        errors: this.metricErrors({ period }),
+        success: this.metricSuccess({ period }),
+      },
+      label: 'Failed session-token refreshes',
+      ...props,
+      period,
+    });
+  }
+}

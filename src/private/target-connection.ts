@@ -1,0 +1,135 @@
+import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Attributes, RemovalPolicies, ResourceTypes, TargetConnectionProps } from './contract';
+import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './provider';
+import { sandboxProperties } from './sandbox-properties';
+import type { AepConnection } from '../aep-connection';
+import type { AepSandbox } from '../aep-sandbox';
+import {
+  Compression,
+  CsvDelimiter,
+  CsvEscape,
+  CsvOptions,
+  CsvQuote,
+  CsvValueRepresentation,
+  DatasetFileType,
+  ExportFileType,
+  ExportType,
+} from '../export-options';
+
+/** Properties of an {@link AepTargetConnection}. */
+export interface AepTargetConnectionProps {
+  readonly sandbox: AepSandbox;
+  /** The base connection; its id reaches the target through `Fn::GetAtt`. */
+  readonly baseConnection: AepConnection;
+  readonly connectionSpecId: string;
+  readonly name: string;
+  readonly description?: string;
+  /** Target params, already in AEP's wire shape (strings, or objects of strings). */
+  readonly params: { [key: string]: unknown };
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A Flow Service target connection (`/targetConnections`).
+ *
+ * `BaseConnectionId` is a `Fn::GetAtt` of the base connection, so CloudFormation creates the
+ * target after the base connection and deletes it before (AEP refuses to delete a base
+ * connection that is still referenced).
+ */
+export class AepTargetConnection extends Construct {
+  public readonly targetConnectionId: string;
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: AepTargetConnectionProps) {
+    super(scope, id);
+    const provider = AepProvider.of(this);
+    const grant = provider.grantSecretRead(props.sandbox.credentials);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: ResourceTypes.TARGET_CONNECTION,
+      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      properties: {
+        ...sandboxProperties(props.sandbox),
+        [TargetConnectionProps.NAME]: props.name,
+        [TargetConnectionProps.DESCRIPTION]: props.description,
+        [TargetConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
+        [TargetConnectionProps.BASE_CONNECTION_ID]: props.baseConnection.connectionId,
+        [TargetConnectionProps.PARAMS]: props.params,
+        [TargetConnectionProps.REMOVAL_POLICY]: props.removalPolicy === RemovalPolicy.RETAIN
+          ? RemovalPolicies.RETAIN
+          : RemovalPolicies.DELETE,
+      },
+    });
+    grant.applyBefore(this.resource);
+    this.targetConnectionId = this.resource.getAttString(Attributes.TARGET_CONNECTION_ID);
+  }
+}
+
+/** AEP's `mode` for current S3 destination target connections (legacy ones used `S3`). */
+const TARGET_MODE = 'Server-to-server';
+
+const CSV_DELIMITERS: Record<CsvDelimiter, string> = {
+  [CsvDelimiter.COMMA]: ',',
+  [CsvDelimiter.TAB]: '\t',
+  [CsvDelimiter.PIPE]: '|',
+  [CsvDelimiter.SEMICOLON]: ';',
+  [CsvDelimiter.COLON]: ':',
+};
+const CSV_QUOTES: Record<CsvQuote, string> = {
+  [CsvQuote.DOUBLE_QUOTE]: '"',
+  [CsvQuote.NONE]: '',
+};
+const CSV_ESCAPES: Record<CsvEscape, string> = {
+  [CsvEscape.BACKSLASH]: '\\',
+  [CsvEscape.SINGLE_QUOTE]: "'",
+};
+const CSV_VALUES: Record<CsvValueRepresentation, string> = {
+  [CsvValueRepresentation.NULL_TEXT]: 'null',
+  [CsvValueRepresentation.QUOTED_EMPTY]: '""',
+  [CsvValueRepresentation.EMPTY]: '',
+};
+
+/** Inputs of {@link s3DestinationTargetParams}, already validated. */
+export interface S3TargetParamsInput {
+  readonly bucketName: string;
+  readonly path: string;
+  readonly exportType: ExportType;
+  readonly fileType?: ExportFileType;
+  readonly datasetFileType?: DatasetFileType;
+  readonly compression: Compression;
+  readonly csvOptions?: CsvOptions;
+  readonly includeFileManifest?: boolean;
+}
+
+/**
+ * The `params` of an S3 destination target connection (API-NOTES §5.5): `fileType` for
+ * audiences or `datasetFileType` for datasets (never both), `csvOptions` only for CSV.
+ * Booleans are strings here (contract serialization rule); the handler decodes them.
+ */
+export function s3DestinationTargetParams(input: S3TargetParamsInput): { [key: string]: unknown } {
+  const params: { [key: string]: unknown } = {
+    mode: TARGET_MODE,
+    bucketName: input.bucketName,
+    path: input.path,
+    compression: input.compression,
+  };
+  if (input.exportType === ExportType.DATASETS) {
+    params.datasetFileType = input.datasetFileType ?? DatasetFileType.JSON;
+  } else {
+    const fileType = input.fileType ?? ExportFileType.CSV;
+    params.fileType = fileType;
+    if (fileType === ExportFileType.CSV && input.csvOptions) {
+      const csv: { [key: string]: string } = {};
+      const o = input.csvOptions;
+      if (o.delimiter !== undefined) csv.delimiter = CSV_DELIMITERS[o.delimiter];
+      if (o.quote !== undefined) csv.quote = CSV_QUOTES[o.quote];
+      if (o.escape !== undefined) csv.escape = CSV_ESCAPES[o.escape];
+      if (o.nullValue !== undefined) csv.nullValue = CSV_VALUES[o.nullValue];
+      if (o.emptyValue !== undefined) csv.emptyValue = CSV_VALUES[o.emptyValue];
+      if (Object.keys(csv).length > 0) params.csvOptions = csv;
+    }
+  }
+  if (input.includeFileManifest !== undefined) params.includeFileManifest = input.includeFileManifest ? 'true' : 'false';
+  return params;
+}

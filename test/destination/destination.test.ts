@@ -1,0 +1,416 @@
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as openpgp from 'openpgp';
+import { connection, newSandbox, newStack, only, targetConnection } from './util';
+import {
+  AdobeDestinationPrincipal,
+  AepS3Destination,
+  AepS3DestinationProps,
+  Compression,
+  CsvDelimiter,
+  CsvEscape,
+  CsvQuote,
+  CsvValueRepresentation,
+  DatasetFileType,
+  ExportFileType,
+  ExportType,
+  FileEncryption,
+  S3DestinationAuth,
+} from '../../src';
+import { AepIds, Attributes, ConnectionProps, RemovalPolicies, TargetConnectionProps } from '../../src/private/contract';
+
+type Extra = Partial<AepS3DestinationProps>;
+
+/** One destination in a fresh stack; the bucket is imported by name unless given. */
+function synth(extra: Extra = {}, setup?: (stack: Stack) => Extra): { stack: Stack; dest: AepS3Destination; template: Template } {
+  const stack = newStack();
+  const sandbox = newSandbox(stack);
+  const more = setup ? setup(stack) : {};
+  const bucket = extra.bucket ?? more.bucket ?? s3.Bucket.fromBucketName(stack, 'Imported', 'acme-aep-exports');
+  const dest = new AepS3Destination(stack, 'Exports', { sandbox, ...extra, ...more, bucket });
+  return { stack, dest, template: Template.fromStack(stack) };
+}
+
+/** The inline policy AEP's principal gets (the only AWS::IAM::Policy outside the provider). */
+function aepPolicy(template: Template): [string, any] {
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('CdkAepS3Provider'));
+  expect(policies).toHaveLength(1);
+  return policies[0];
+}
+
+/** The role AEP assumes (the provider's own roles excluded). */
+function aepRole(template: Template): [string, any] {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => !id.startsWith('CdkAepS3Provider'));
+  expect(roles).toHaveLength(1);
+  return roles[0];
+}
+
+const importedArn = (suffix = '') => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::acme-aep-exports${suffix}`]] });
+
+const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
+const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
+
+describe('access key auth (default)', () => {
+  const { dest, template } = synth({ folderPath: 'aep/audiences/%SEGMENT_NAME%', fileType: ExportFileType.CSV, compression: Compression.GZIP });
+
+  test('creates one IAM user with one access key whose secret lives in Secrets Manager', () => {
+    template.resourceCountIs('AWS::IAM::User', 1);
+    const [keyId, key] = only(template, 'AWS::IAM::AccessKey');
+    const [userId] = only(template, 'AWS::IAM::User');
+    expect(key.Properties).toEqual({ UserName: { Ref: userId }, Status: 'Active' });
+    const [, secret] = only(template, 'AWS::SecretsManager::Secret');
+    expect(secret.Properties.SecretString).toEqual({
+      'Fn::Join': ['', [
+        '{"accessKeyId":"', { Ref: keyId },
+        '","secretAccessKey":"', { 'Fn::GetAtt': [keyId, 'SecretAccessKey'] }, '"}',
+      ]],
+    });
+  });
+
+  test('grants exactly the folder-scoped S3 permissions, to the user only', () => {
+    const [, policy] = aepPolicy(template);
+    const [userId] = only(template, 'AWS::IAM::User');
+    expect(policy.Properties.Users).toEqual([{ Ref: userId }]);
+    expect(policy.Properties.Roles).toBeUndefined();
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'AepObjects', Effect: 'Allow', Action: OBJECT_ACTIONS, Resource: importedArn('/aep/audiences/*') },
+      {
+        Sid: 'AepListFolder',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: importedArn(),
+        Condition: { StringLike: { 's3:prefix': ['aep/audiences', 'aep/audiences/', 'aep/audiences/*'] } },
+      },
+      { Sid: 'AepBucket', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: importedArn() },
+    ]);
+  });
+
+  test('registers the key through the secret, verifying it first, with the key id as change token', () => {
+    const [keyId] = only(template, 'AWS::IAM::AccessKey');
+    const [secretId] = only(template, 'AWS::SecretsManager::Secret');
+    const [policyId] = aepPolicy(template);
+    const [, cr] = connection(template);
+    expect(cr.Properties).toMatchObject({
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'Access Key',
+      [ConnectionProps.AUTH_PARAMS]: {},
+      [ConnectionProps.AUTH_SECRET_ARN]: { Ref: secretId },
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+      [ConnectionProps.CHANGE_TOKEN]: { Ref: keyId },
+      [ConnectionProps.VERIFY_AWS_KEY]: 'true',
+      [ConnectionProps.REMOVAL_POLICY]: RemovalPolicies.DELETE,
+    });
+    expect(cr.Properties[ConnectionProps.ENCRYPTION]).toBeUndefined();
+    // AEP may test the key as soon as it has it: the permissions must already exist.
+    expect(cr.DependsOn).toContain(policyId);
+  });
+
+  test('registers the target connection after the base connection (and deletes it before)', () => {
+    const [crId] = connection(template);
+    const [, target] = targetConnection(template);
+    expect(target.Properties[TargetConnectionProps.BASE_CONNECTION_ID]).toEqual({ 'Fn::GetAtt': [crId, Attributes.CONNECTION_ID] });
+    expect(target.Properties[TargetConnectionProps.CONNECTION_SPEC_ID]).toBe(AepIds.S3_DESTINATION_CONNECTION_SPEC);
+    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+      mode: 'Server-to-server',
+      bucketName: 'acme-aep-exports',
+      path: 'aep/audiences/%SEGMENT_NAME%',
+      fileType: 'CSV',
+      compression: 'GZIP',
+    });
+    expect(target.Properties[TargetConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.DELETE);
+  });
+
+  test('exposes user, secret and grantee; no role', () => {
+    expect(dest.user).toBeDefined();
+    expect(dest.grantee).toBe(dest.user);
+    expect(dest.credentialsSecret).toBeDefined();
+    expect(dest.role).toBeUndefined();
+    expect(dest.folderPrefix).toBe('aep/audiences/');
+    expect(Stack.of(dest).resolve(dest.connectionId)).toEqual({ 'Fn::GetAtt': [connection(template)[0], Attributes.CONNECTION_ID] });
+    expect(Stack.of(dest).resolve(dest.targetConnectionId)).toEqual({ 'Fn::GetAtt': [targetConnection(template)[0], Attributes.TARGET_CONNECTION_ID] });
+  });
+
+  test('no secret material in the template', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toMatch(/\b(AKIA|ASIA)[A-Z2-7]{16}\b/);
+    // Every reference to the secret access key is the one GetAtt inside the secret's value.
+    expect(json.match(/"SecretAccessKey"/g)).toHaveLength(1);
+    const [, cr] = connection(template);
+    expect(JSON.stringify(cr)).not.toMatch(/SecretAccessKey|s3SecretKey":"[^s]/);
+    template.resourcePropertiesCountIs('AWS::SecretsManager::Secret', { GenerateSecretString: Match.anyValue() }, 0);
+  });
+});
+
+describe('rotation', () => {
+  const rotated = (serial?: number) => synth({ auth: S3DestinationAuth.accessKey({ serial }) }).template;
+
+  test('bumping serial replaces the access key and updates the same connection resource', () => {
+    const before = rotated(1);
+    const after = rotated(2);
+    const [keyBefore, k1] = only(before, 'AWS::IAM::AccessKey');
+    const [keyAfter, k2] = only(after, 'AWS::IAM::AccessKey');
+    expect(k1.Properties.Serial).toBe(1);
+    expect(k2.Properties.Serial).toBe(2);
+    // Same logical id + changed Serial = CloudFormation replacement: the new key is created first,
+    // its new Ref flows into ChangeToken (an update of the connection, which PATCHes AEP), and the
+    // old key is deleted in the cleanup phase.
+    expect(keyAfter).toBe(keyBefore);
+    const [crBefore, c1] = connection(before);
+    const [crAfter, c2] = connection(after);
+    expect(crAfter).toBe(crBefore);
+    expect(c1.Properties[ConnectionProps.CHANGE_TOKEN]).toEqual({ Ref: keyBefore });
+    expect(c2.Properties[ConnectionProps.CHANGE_TOKEN]).toEqual({ Ref: keyAfter });
+    expect(c2.Properties[ConnectionProps.NAME]).toBe(c1.Properties[ConnectionProps.NAME]);
+    // The old key must really be deleted on replacement (never UpdateReplacePolicy: Retain).
+    expect(k2.UpdateReplacePolicy).toBeUndefined();
+    // Nothing else changes.
+    const strip = (t: Template) => JSON.stringify(t.toJSON()).replace(/"Serial":\d+,?/, '');
+    expect(strip(after)).toBe(strip(before));
+  });
+
+  test('rejects a negative or fractional serial', () => {
+    expect(() => S3DestinationAuth.accessKey({ serial: -1 })).toThrow(/auth\.serial/);
+    expect(() => S3DestinationAuth.accessKey({ serial: 1.5 })).toThrow(/auth\.serial/);
+  });
+});
+
+describe('assumed role auth', () => {
+  const { dest, template } = synth({ auth: S3DestinationAuth.assumedRole() });
+
+  test('trusts the Adobe account root, with no ExternalId or any condition', () => {
+    const [, role] = aepRole(template);
+    expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:root' } }],
+    });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/ExternalId/i);
+  });
+
+  test('lets CloudFormation generate the role name (no fixed RoleName)', () => {
+    expect(aepRole(template)[1].Properties.RoleName).toBeUndefined();
+  });
+
+  test('registers the role ARN inline as s3Role (a GetAtt, no secret, no key probe)', () => {
+    const [roleId] = aepRole(template);
+    const [policyId, policy] = aepPolicy(template);
+    const [, cr] = connection(template);
+    expect(cr.Properties[ConnectionProps.AUTH_SPEC_NAME]).toBe('Assumed Role');
+    expect(cr.Properties[ConnectionProps.AUTH_PARAMS]).toEqual({ s3Role: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_ARN]).toBeUndefined();
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toBeUndefined();
+    expect(cr.Properties[ConnectionProps.VERIFY_AWS_KEY]).toBeUndefined();
+    expect(cr.DependsOn).toContain(policyId);
+    expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
+    expect(policy.Properties.PolicyDocument.Statement.map((s: any) => s.Sid)).toEqual(['AepObjects', 'AepListFolder', 'AepBucket']);
+    template.resourceCountIs('AWS::IAM::User', 0);
+    template.resourceCountIs('AWS::IAM::AccessKey', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('does not output the role ARN by default', () => {
+    expect(template.toJSON().Outputs ?? {}).toEqual({});
+    expect(dest.role).toBeDefined();
+    expect(dest.grantee).toBe(dest.role);
+    expect(dest.user).toBeUndefined();
+    expect(dest.credentialsSecret).toBeUndefined();
+  });
+
+  test('outputs the role ARN when asked', () => {
+    const t = synth({ auth: S3DestinationAuth.assumedRole({ exposeRoleArnOutput: true }) }).template;
+    const outputs = Object.values<any>(t.toJSON().Outputs);
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ExportsAuthRole/), 'Arn'] });
+  });
+
+  test('can trust only the destinations-adobe-user principal', () => {
+    const t = synth({ auth: S3DestinationAuth.assumedRole({ trustedPrincipal: AdobeDestinationPrincipal.DESTINATIONS_USER }) }).template;
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:user/destinations-adobe-user' } }],
+      },
+    });
+  });
+});
+
+describe('bring your own key (accessKeyFromSecret)', () => {
+  test('reads the default fields, verifies the key, creates no IAM resources without a user', () => {
+    const { dest, template } = synth({}, (stack) => ({
+      auth: S3DestinationAuth.accessKeyFromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'team/aep-key')),
+    }));
+    const [, cr] = connection(template);
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toEqual({ s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' });
+    expect(JSON.stringify(cr.Properties[ConnectionProps.AUTH_SECRET_ARN])).toContain(':secret:team/aep-key');
+    expect(cr.Properties[ConnectionProps.CHANGE_TOKEN]).toBeUndefined();
+    expect(cr.Properties[ConnectionProps.VERIFY_AWS_KEY]).toBe('true');
+    template.resourceCountIs('AWS::IAM::User', 0);
+    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => !id.startsWith('CdkAepS3Provider'))).toEqual([]);
+    expect(dest.grantee).toBeUndefined();
+    expect(dest.credentialsSecret).toBeDefined();
+  });
+
+  test('custom fields, change token, and folder permissions on a given user', () => {
+    const { dest, template } = synth({}, (stack) => ({
+      auth: S3DestinationAuth.accessKeyFromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'team/aep-key'), {
+        accessKeyIdField: 'id',
+        secretAccessKeyField: 'secret',
+        changeToken: '2025-01-rotation',
+        user: iam.User.fromUserName(stack, 'TeamUser', 'aep-writer'),
+      }),
+    }));
+    const [, cr] = connection(template);
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toEqual({ s3AccessKey: 'id', s3SecretKey: 'secret' });
+    expect(cr.Properties[ConnectionProps.CHANGE_TOKEN]).toBe('2025-01-rotation');
+    const [, policy] = aepPolicy(template);
+    expect(policy.Properties.Users).toEqual(['aep-writer']);
+    expect(dest.grantee).toBe(dest.user);
+  });
+
+  test('rejects empty field names', () => {
+    const stack = new Stack(new App());
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'x');
+    expect(() => S3DestinationAuth.accessKeyFromSecret(secret, { accessKeyIdField: '' })).toThrow(/auth\.accessKeyIdField/);
+    expect(() => S3DestinationAuth.accessKeyFromSecret(secret, { secretAccessKeyField: ' ' })).toThrow(/auth\.secretAccessKeyField/);
+  });
+});
+
+describe('buckets and KMS keys', () => {
+  test('imported bucket without a key: no KMS statement', () => {
+    const { template } = synth();
+    const [, policy] = aepPolicy(template);
+    expect(JSON.stringify(policy)).not.toContain('kms:');
+  });
+
+  test('imported bucket + explicit key: KMS actions on that key only', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template } = synth({}, (stack) => ({ encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) }));
+    const [, policy] = aepPolicy(template);
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: keyArn });
+  });
+
+  test('created bucket with BucketEncryption.KMS: KMS actions on the bucket key, bucket ARN via GetAtt', () => {
+    const { template } = synth({}, (stack) => ({ bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS }) }));
+    const [bucketId] = only(template, 'AWS::S3::Bucket');
+    const [kmsKeyId] = only(template, 'AWS::KMS::Key');
+    const [, policy] = aepPolicy(template);
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual({ Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: { 'Fn::GetAtt': [kmsKeyId, 'Arn'] } });
+    expect(statements[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/aep/*']] });
+    const [, target] = targetConnection(template);
+    expect(target.Properties[TargetConnectionProps.PARAMS].bucketName).toEqual({ Ref: bucketId });
+  });
+
+  test('created bucket with S3-managed encryption: no KMS statement', () => {
+    const { template } = synth({}, (stack) => ({ bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.S3_MANAGED }) }));
+    expect(JSON.stringify(aepPolicy(template)[1])).not.toContain('kms:');
+  });
+});
+
+describe('export settings', () => {
+  test('dataset export: datasetFileType only, default folder aep/datasets', () => {
+    const { dest, template } = synth({ exportType: ExportType.DATASETS, datasetFileType: DatasetFileType.PARQUET });
+    const [, target] = targetConnection(template);
+    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+      mode: 'Server-to-server',
+      bucketName: 'acme-aep-exports',
+      path: 'aep/datasets',
+      datasetFileType: 'PARQUET',
+      compression: 'NONE',
+    });
+    expect(dest.folderPrefix).toBe('aep/datasets/');
+  });
+
+  test('audience defaults: CSV, no compression, folder per audience under aep/', () => {
+    const { dest, template } = synth();
+    const [, target] = targetConnection(template);
+    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+      mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE',
+    });
+    expect(dest.folderPath).toBe('aep/%SEGMENT_NAME%');
+    expect(dest.folderPrefix).toBe('aep/');
+  });
+
+  test('CSV options map to AEP characters; only the given ones are sent; manifest flag as string', () => {
+    const { template } = synth({
+      csvOptions: {
+        delimiter: CsvDelimiter.TAB,
+        quote: CsvQuote.NONE,
+        escape: CsvEscape.SINGLE_QUOTE,
+        nullValue: CsvValueRepresentation.QUOTED_EMPTY,
+        emptyValue: CsvValueRepresentation.NULL_TEXT,
+      },
+      includeFileManifest: true,
+    });
+    const params = targetConnection(template)[1].Properties[TargetConnectionProps.PARAMS];
+    expect(params.csvOptions).toEqual({ delimiter: '\t', quote: '', escape: "'", nullValue: '""', emptyValue: 'null' });
+    expect(params.includeFileManifest).toBe('true');
+    const partial = synth({ csvOptions: { delimiter: CsvDelimiter.PIPE } }).template;
+    expect(targetConnection(partial)[1].Properties[TargetConnectionProps.PARAMS].csvOptions).toEqual({ delimiter: '|' });
+  });
+
+  test('JSON and PARQUET audience exports', () => {
+    for (const fileType of [ExportFileType.JSON, ExportFileType.PARQUET]) {
+      const { template } = synth({ fileType });
+      expect(targetConnection(template)[1].Properties[TargetConnectionProps.PARAMS].fileType).toBe(fileType);
+    }
+  });
+
+  test('PGP file encryption is sent as the base connection encryption block', async () => {
+    const { publicKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 2048, userIDs: [{ name: 'x' }], format: 'armored' });
+    const b64 = Buffer.from(publicKey).toString('base64');
+    const { template } = synth({ encryption: FileEncryption.pgp(b64) });
+    expect(connection(template)[1].Properties[ConnectionProps.ENCRYPTION]).toEqual({
+      specName: 'File Encryption', params: { encryptionAlgo: 'PGP/GPG', publicKey: b64 },
+    });
+  });
+});
+
+describe('names, sandbox, removal', () => {
+  test('default connection name is deterministic and shared by base and target connections', () => {
+    const a = connection(synth().template)[1].Properties[ConnectionProps.NAME];
+    const b = connection(synth().template)[1].Properties[ConnectionProps.NAME];
+    expect(a).toBe(b);
+    expect(a).toMatch(/^cdk-Dest-Exports-/);
+    const { template } = synth({ connectionName: 'acme-exports', description: 'Nightly audiences' });
+    expect(connection(template)[1].Properties).toMatchObject({ Name: 'acme-exports', Description: 'Nightly audiences' });
+    expect(targetConnection(template)[1].Properties).toMatchObject({ Name: 'acme-exports', Description: 'Nightly audiences' });
+  });
+
+  test('sandbox name and endpoints reach both custom resources', () => {
+    const stack = newStack();
+    const sandbox = newSandbox(stack, 'dev-eu');
+    new AepS3Destination(stack, 'Exports', { sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports') });
+    const t = Template.fromStack(stack);
+    expect(connection(t)[1].Properties.AepSandboxName).toBe('dev-eu');
+    expect(targetConnection(t)[1].Properties.AepSandboxName).toBe('dev-eu');
+  });
+
+  test('RETAIN keeps the AEP connections and the credential, but rotated keys are still deleted', () => {
+    const { template } = synth({ removalPolicy: RemovalPolicy.RETAIN });
+    expect(connection(template)[1].Properties[ConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.RETAIN);
+    expect(targetConnection(template)[1].Properties[TargetConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.RETAIN);
+    for (const type of ['AWS::IAM::User', 'AWS::IAM::AccessKey', 'AWS::SecretsManager::Secret']) {
+      const [, r] = only(template, type);
+      expect(r.DeletionPolicy).toBe('Retain');
+      expect(r.UpdateReplacePolicy).not.toBe('Retain');
+    }
+    expect(aepPolicy(template)[1].DeletionPolicy).toBe('Retain');
+    const role = synth({ removalPolicy: RemovalPolicy.RETAIN, auth: S3DestinationAuth.assumedRole() }).template;
+    expect(aepRole(role)[1].DeletionPolicy).toBe('Retain');
+  });
+
+  test('two destinations in a stack share one provider', () => {
+    const stack = newStack();
+    const sandbox = newSandbox(stack);
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports');
+    new AepS3Destination(stack, 'A', { sandbox, bucket, folderPath: 'a' });
+    new AepS3Destination(stack, 'B2', { sandbox, bucket, folderPath: 'b', auth: S3DestinationAuth.assumedRole() });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::Function', 2); // onEvent + the Provider framework function
+    t.resourceCountIs('Custom::AepConnection', 2);
+    t.resourceCountIs('Custom::AepTargetConnection', 2);
+  });
+});

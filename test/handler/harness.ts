@@ -1,0 +1,183 @@
+/**
+ * Shared setup for the handler tests: both local stand-ins over real HTTP, the handler's timing
+ * knobs shrunk to milliseconds, seeded secrets, CloudFormation events built from the contract
+ * names, and a capture of everything the handler writes so tests can prove no secret leaks.
+ */
+import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
+import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
+import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in';
+
+/** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
+export const TEST_KNOBS: Record<string, string> = {
+  AEP_HTTP_TIMEOUT_MS: '250',
+  AEP_RETRY_BASE_MS: '10',
+  AEP_RETRY_MAX_ATTEMPTS: '5',
+  AEP_DEADLINE_MS: '5000',
+  AWS_KEY_PROBE_BASE_MS: '5',
+  AWS_KEY_PROBE_DEADLINE_MS: '3000',
+};
+
+export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/aep-test/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+
+/** An AWS key registered with the AWS stand-in and stored in a secret. */
+export interface SeededKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly secretArn: string;
+}
+
+/** The running stand-ins plus what the handler printed. */
+export class Harness {
+  /** Starts both stand-ins, points the handler at them and starts capturing its output. */
+  static async start(): Promise<Harness> {
+    const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
+    return new Harness(aep, aws);
+  }
+
+  /** Every line written to stdout or the console since the last {@link clearOutput}. */
+  readonly output: string[] = [];
+  /** Every secret value a test handed out or the stand-ins issued, to look for in output. */
+  readonly secretValues = new Set<string>();
+  credentialsArn = '';
+
+  private readonly savedEnv: Record<string, string | undefined> = {};
+  private readonly spies: jest.SpyInstance[] = [];
+
+  private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn) {
+    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS })) {
+      this.savedEnv[key] = process.env[key];
+      process.env[key] = value;
+    }
+    const capture = (...args: unknown[]) => {
+      this.output.push(args.map((a) => (typeof a === 'string' ? a : a instanceof Buffer ? a.toString() : JSON.stringify(a))).join(' '));
+      return true;
+    };
+    this.spies.push(jest.spyOn(process.stdout, 'write').mockImplementation(capture as never));
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      this.spies.push(jest.spyOn(console, method).mockImplementation(capture));
+    }
+    this.reset();
+  }
+
+  /** Fresh stand-ins and output; re-seeds the AEP credentials secret. */
+  reset(): void {
+    this.aep.reset();
+    this.aws.reset();
+    this.output.length = 0;
+    this.credentialsArn = this.aws.putSecret('aep/oauth', JSON.stringify(this.aep.credentials));
+    this.secretValues.add(this.aep.credentials.clientSecret);
+  }
+
+  /** Registers a realistic long-term key with STS and stores it as `{ accessKeyId, secretAccessKey }`. */
+  seedKey(name = 'aep/s3-user-key', notValidForNextCalls = 0): SeededKey {
+    const accessKeyId = fakeAccessKeyId('AKIA');
+    const secretAccessKey = fakeSecretAccessKey();
+    this.aws.registerAccessKey({ accessKeyId, secretAccessKey, notValidForNextCalls });
+    this.secretValues.add(secretAccessKey);
+    const secretArn = this.aws.putSecret(name, JSON.stringify({ accessKeyId, secretAccessKey }));
+    return { accessKeyId, secretAccessKey, secretArn };
+  }
+
+  /** The contract's common properties pointing at the stand-ins. */
+  common(sandbox = 'prod'): Record<string, string> {
+    return {
+      [CommonProps.CONTRACT_VERSION]: CONTRACT_VERSION,
+      [CommonProps.CREDENTIALS_SECRET_ARN]: this.credentialsArn,
+      [CommonProps.SANDBOX_NAME]: sandbox,
+      [CommonProps.FLOW_SERVICE_URL]: this.aep.flowServiceUrl,
+      [CommonProps.IMS_URL]: this.aep.imsUrl,
+    };
+  }
+
+  /** Properties of an S3 destination `Access Key` connection reading `key` from its secret. */
+  destinationAccessKeyProps(key: SeededKey, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ...this.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-dest',
+      [ConnectionProps.DESCRIPTION]: 'Managed by CloudFormation',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'Access Key',
+      [ConnectionProps.AUTH_SECRET_ARN]: key.secretArn,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+      [ConnectionProps.CHANGE_TOKEN]: key.accessKeyId,
+      [ConnectionProps.VERIFY_AWS_KEY]: 'true',
+      ...extra,
+    };
+  }
+
+  /** The refresh event the EventBridge rule sends for a session-token source connection. */
+  refreshEvent(connectionId: string, key: SeededKey, name = 'acme-aep-s3-src'): Record<string, unknown> {
+    return {
+      ...this.common(),
+      [RefreshEventKeys.CONNECTION_ID]: connectionId,
+      [RefreshEventKeys.NAME]: name,
+      [RefreshEventKeys.AUTH_SECRET_ARN]: key.secretArn,
+      [RefreshEventKeys.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+      [RefreshEventKeys.SESSION_TOKEN_DURATION]: '3600',
+    };
+  }
+
+  /** Adds the secret auth params AEP now stores (unmasked view) to the values that must not leak. */
+  rememberStoredSecrets(): void {
+    for (const c of this.aep.connections()) {
+      for (const [k, v] of Object.entries(c.auth?.params ?? {})) {
+        if (['s3SecretKey', 's3SessionToken', 's3Role'].includes(k) && typeof v === 'string') this.secretValues.add(v);
+      }
+    }
+  }
+
+  /** Fails if any known secret value appears in the captured output or in `texts`. */
+  expectNoSecretsIn(...texts: unknown[]): void {
+    this.rememberStoredSecrets();
+    const haystack = [...this.output, ...texts.map((t) => (typeof t === 'string' ? t : JSON.stringify(t)))].join('\n');
+    for (const secret of this.secretValues) {
+      expect(haystack.includes(secret) ? `leaked secret ${secret.slice(0, 4)}…` : 'no leak').toBe('no leak');
+    }
+    expect(haystack).not.toMatch(/Bearer\s+[A-Za-z0-9_-]{20,}/);
+  }
+
+  /** JSON log lines the handler wrote. */
+  logRecords(): Array<Record<string, unknown>> {
+    return this.output.flatMap((line) => line.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  }
+
+  /** Stops the stand-ins and restores env and console. */
+  async close(): Promise<void> {
+    for (const spy of this.spies) spy.mockRestore();
+    for (const [key, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await Promise.all([this.aep.close(), this.aws.close()]);
+  }
+}
+
+/** Builds the event the Provider framework hands to onEvent. */
+export function cfnEvent(
+  requestType: 'Create' | 'Update' | 'Delete',
+  props: Record<string, unknown>,
+  options: { resourceType?: string; logicalId?: string; physicalId?: string; oldProps?: Record<string, unknown> } = {},
+): CustomResourceEvent {
+  return {
+    RequestType: requestType,
+    ResourceType: options.resourceType ?? ResourceTypes.CONNECTION,
+    LogicalResourceId: options.logicalId ?? 'Connection1',
+    StackId: STACK_ID,
+    RequestId: `req-${Math.random().toString(36).slice(2)}`,
+    PhysicalResourceId: options.physicalId,
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ...props },
+    OldResourceProperties: options.oldProps && { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ...options.oldProps },
+  };
+}
+
+/** Runs `fn` and returns its rejection (fails the test if it resolves). */
+export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+export type { CustomResourceResponse };

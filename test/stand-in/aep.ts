@@ -1,0 +1,713 @@
+/**
+ * A local stand-in for Adobe IMS (OAuth server-to-server token endpoint) and the Flow Service
+ * connection APIs, as documented in shared/aep/API-NOTES.md. It is a real HTTP server on
+ * 127.0.0.1 so the handler's HTTP client, retries and timeouts run unmodified against it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { isObject, Violation } from './aep-rules';
+import {
+  maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
+} from './aep-store';
+import { AepValidator } from './aep-validation';
+import { FaultInjector, FaultKind, FaultSpec } from './faults';
+import {
+  BodyTooLargeError, closeServer, header, listen, LOOPBACK, mediaType, queryObject, readBody, send, sendJson,
+} from './http';
+import { applyPatch, PatchError, PatchOperation } from './json-patch';
+import { redactDeep, redactHeaders, redactText } from './redact';
+import { AepIds } from '../../src/private/contract';
+
+/** Path of the IMS token endpoint (API-NOTES §2.1). */
+export const IMS_TOKEN_PATH = '/ims/token/v3';
+/** Path prefix of Flow Service (API-NOTES §2.4). */
+export const FLOW_SERVICE_PATH = '/data/foundation/flowservice';
+
+/** Fixed test credentials the stand-in accepts unless told otherwise. */
+export const DEFAULT_AEP_CREDENTIALS = {
+  clientId: 'test-client-id',
+  clientSecret: 'IMS-SECRET-do-not-leak-0001',
+  orgId: 'TESTORG0123456789@AdobeOrg',
+} as const;
+
+/** Default answer of `GET /connectionSpecs/{source}/configs?authType=IamBasedAuthentication`. */
+export const DEFAULT_AEP_IAM_ROLE_ARN = 'arn:aws:iam::123456789012:role/aep-ingest-va6';
+
+/** Options of {@link AepStandIn.start}. */
+export interface AepStandInOptions {
+  /**
+   * Folder with Adobe's `flow-service.yaml` and `destinations.yaml`. Default: env
+   * `AEP_CONTRACTS_DIR`, else `../../../shared/contracts` relative to this file. When missing,
+   * `start` throws if `CI=true`; otherwise it warns once and skips OpenAPI schema validation.
+   */
+  readonly specDir?: string;
+  /** `expires_in` of issued tokens, seconds (default 86399, as IMS). */
+  readonly tokenTtlSeconds?: number;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly orgId?: string;
+  /** IAM role ARN returned by the configs endpoint (default {@link DEFAULT_AEP_IAM_ROLE_ARN}). */
+  readonly iamRoleArn?: string;
+  /** Receives one line per request and per rejection, secrets redacted (default: discard). */
+  readonly log?: (line: string) => void;
+  /** Port to bind on 127.0.0.1 (default 0 = ephemeral). */
+  readonly port?: number;
+}
+
+/** One request as the stand-in saw it, with every secret redacted. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** URL path without the query string. */
+  readonly path: string;
+  readonly query: Record<string, string | string[]>;
+  /** Lower-case header names; `authorization` is reduced to its scheme. */
+  readonly headers: Record<string, string>;
+  /** Parsed JSON or form body with secret values redacted; undefined when empty. */
+  readonly body: unknown;
+  /** Status sent; 0 when no response was sent (socket reset, or the stand-in closed first). */
+  status: number;
+  /** The injected fault that hit this request, if any. */
+  fault?: FaultKind;
+}
+
+/** What the stand-in accepts as IMS credentials and org. */
+export interface AepCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly orgId: string;
+}
+
+/** Per-request state threaded through the handlers. */
+interface Exchange {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  readonly url: URL;
+  readonly rawBody: string;
+  readonly record: RecordedRequest;
+}
+
+/** Adobe IMS + Flow Service stand-in. Create with {@link AepStandIn.start}; always {@link close}. */
+export class AepStandIn {
+  /** Starts the server on 127.0.0.1 and loads the OpenAPI validators. */
+  public static async start(options: AepStandInOptions = {}): Promise<AepStandIn> {
+    const log = options.log ?? (() => undefined);
+    const validator = await AepValidator.create({
+      specDir: options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts'),
+      requireSpecs: process.env.CI === 'true',
+      warn: (message) => {
+        // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
+        console.warn(message);
+        log(message);
+      },
+    });
+    const standIn = new AepStandIn(options, validator, log);
+    await standIn.listen(options.port ?? 0);
+    return standIn;
+  }
+
+  /** Every request received since start or the last {@link resetRecording}, secrets redacted. */
+  public readonly requests: RecordedRequest[] = [];
+  /**
+   * Why each rejected request body was rejected (schema, connection-spec rule, bad patch,
+   * dangling reference). A correct client never adds to it: tests assert it stays empty.
+   */
+  public readonly validationFailures: string[] = [];
+  /** Credentials the stand-in accepts (fake test values). */
+  public readonly credentials: AepCredentials;
+
+  private readonly server: http.Server;
+  private readonly faults = new FaultInjector(FLOW_SERVICE_PATH);
+  private readonly tokens = new Map<string, number>();
+  private readonly connectionStore = new ResourceStore<StoredConnection>(['id', 'name', 'description', 'connectionSpec.id', 'state', 'createdAt', 'updatedAt']);
+  private readonly targetStore = new ResourceStore<StoredTargetConnection>(['id', 'name', 'connectionSpec.id', 'baseConnectionId', 'state', 'createdAt', 'updatedAt']);
+  private readonly sandboxIds = new Map<string, string>();
+  private readonly pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
+  private readonly tokenTtlSeconds: number;
+  private readonly initialIamRoleArn: string;
+  private iamRoleArn: string;
+  private port = 0;
+  private lastTimestamp = 0;
+  private issuedCount = 0;
+
+  private constructor(options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void) {
+    this.credentials = {
+      clientId: options.clientId ?? DEFAULT_AEP_CREDENTIALS.clientId,
+      clientSecret: options.clientSecret ?? DEFAULT_AEP_CREDENTIALS.clientSecret,
+      orgId: options.orgId ?? DEFAULT_AEP_CREDENTIALS.orgId,
+    };
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? 86399;
+    this.initialIamRoleArn = options.iamRoleArn ?? DEFAULT_AEP_IAM_ROLE_ARN;
+    this.iamRoleArn = this.initialIamRoleArn;
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
+        sendJson(res, 500, { errorCode: '500', errorMessage: 'stand-in internal error' });
+      });
+    });
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  public get baseUrl(): string {
+    return `http://${LOOPBACK}:${this.port}`;
+  }
+
+  /** IMS base URL; clients POST `${imsUrl}/ims/token/v3`. */
+  public get imsUrl(): string {
+    return this.baseUrl;
+  }
+
+  /** Flow Service base URL (`${baseUrl}/data/foundation/flowservice`). */
+  public get flowServiceUrl(): string {
+    return `${this.baseUrl}${FLOW_SERVICE_PATH}`;
+  }
+
+  /** Whether Adobe's OpenAPI schemas are enforced (false only when the spec files were not found). */
+  public get schemaValidation(): boolean {
+    return this.validator.schemaValidation;
+  }
+
+  /** How many IMS tokens have been issued (over HTTP or with {@link issueToken}). */
+  public get tokensIssued(): number {
+    return this.issuedCount;
+  }
+
+  /** Fault applications still pending. */
+  public get pendingFaults(): number {
+    return this.faults.pending;
+  }
+
+  /** Stored base connection with secrets in clear (test-only view; `GET` over HTTP masks them). */
+  public getConnection(id: string): StoredConnection | undefined {
+    const item = this.connectionStore.get(id);
+    return item && structuredClone(item);
+  }
+
+  /** Stored target connection. */
+  public getTargetConnection(id: string): StoredTargetConnection | undefined {
+    const item = this.targetStore.get(id);
+    return item && structuredClone(item);
+  }
+
+  /** All base connections (every sandbox, oldest first, secrets in clear). */
+  public connections(): StoredConnection[] {
+    return structuredClone(this.connectionStore.all());
+  }
+
+  /** All target connections (every sandbox, oldest first). */
+  public targetConnections(): StoredTargetConnection[] {
+    return structuredClone(this.targetStore.all());
+  }
+
+  /** Issues a valid token without an HTTP round trip (for tests that are not about IMS). */
+  public issueToken(): string {
+    const token = randomBytes(32).toString('base64url');
+    this.tokens.set(token, Date.now() + this.tokenTtlSeconds * 1000);
+    this.issuedCount += 1;
+    return token;
+  }
+
+  /** Headers a well-behaved client sends to Flow Service. */
+  public flowServiceHeaders(token: string, sandbox = 'prod'): Record<string, string> {
+    return {
+      'authorization': `Bearer ${token}`,
+      'x-api-key': this.credentials.clientId,
+      'x-gw-ims-org-id': this.credentials.orgId,
+      'x-sandbox-name': sandbox,
+    };
+  }
+
+  /** Invalidates every issued token, as if they all expired now. */
+  public expireAllTokens(): void {
+    this.tokens.clear();
+  }
+
+  /** Changes what the configs endpoint returns as `IAMRole` (e.g. a malformed value). */
+  public setIamRoleArn(value: string): void {
+    this.iamRoleArn = value;
+  }
+
+  /** Injects a fault for the next matching request(s); see {@link FaultSpec}. */
+  public inject(fault: FaultSpec): void {
+    this.faults.inject(fault);
+  }
+
+  /** Drops all pending faults. */
+  public clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Empties {@link requests} and {@link validationFailures}. */
+  public resetRecording(): void {
+    this.requests.length = 0;
+    this.validationFailures.length = 0;
+  }
+
+  /** Back to a fresh start: no resources, tokens, faults or recordings; default IAM role. */
+  public reset(): void {
+    this.connectionStore.clear();
+    this.targetStore.clear();
+    this.tokens.clear();
+    this.sandboxIds.clear();
+    this.faults.clear();
+    this.resetRecording();
+    this.iamRoleArn = this.initialIamRoleArn;
+  }
+
+  /** Stops the server, dropping open connections and abandoning delayed requests. */
+  public async close(): Promise<void> {
+    for (const pending of this.pendingDelays) {
+      clearTimeout(pending.timer);
+      pending.resolve(false);
+    }
+    this.pendingDelays.clear();
+    await closeServer(this.server);
+  }
+
+  private async listen(port: number): Promise<void> {
+    this.port = await listen(this.server, port);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.on('error', () => undefined);
+    req.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const method = (req.method ?? 'GET').toUpperCase();
+    let rawBody = '';
+    let tooLarge = false;
+    try {
+      rawBody = await readBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) {
+        return; // client went away mid-body
+      }
+      tooLarge = true;
+    }
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: redactDeep(queryObject(url.searchParams)) as Record<string, string | string[]>,
+      headers: redactHeaders(req.headers),
+      body: recordableBody(req, rawBody),
+      status: 0,
+    };
+    this.requests.push(record);
+    const ex: Exchange = { req, res, url, rawBody, record };
+    if (tooLarge) {
+      this.reply(ex, 413, { errorCode: '413', errorMessage: 'request body too large' });
+      return;
+    }
+
+    const fault = this.faults.take(method, url.pathname);
+    if (fault) {
+      record.fault = fault.kind;
+      if (!(await this.applyFault(ex, fault))) {
+        return;
+      }
+    }
+
+    if (url.pathname === IMS_TOKEN_PATH) {
+      this.handleIms(ex);
+    } else if (url.pathname === FLOW_SERVICE_PATH || url.pathname.startsWith(`${FLOW_SERVICE_PATH}/`)) {
+      this.handleFlowService(ex);
+    } else {
+      this.reply(ex, 404, { errorCode: '404', errorMessage: `stand-in: no route for ${url.pathname}` });
+    }
+  }
+
+  /** Applies a fault; resolves true when the request should then be handled normally. */
+  private async applyFault(ex: Exchange, fault: FaultSpec): Promise<boolean> {
+    switch (fault.kind) {
+      case 'status': {
+        const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+        const body = fault.body ?? { errorCode: `${fault.status}`, errorMessage: 'Injected fault', title: http.STATUS_CODES[fault.status!] };
+        this.reply(ex, fault.status!, body, headers);
+        return false;
+      }
+      case 'delay':
+        return this.sleep(fault.delayMs!);
+      case 'reset':
+        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> socket reset (fault)`);
+        ex.req.socket.destroy();
+        return false;
+      case 'malformed':
+        ex.record.status = 200;
+        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> 200 malformed body (fault)`);
+        send(ex.res, 200, '{"items": [', { 'content-type': 'application/json' });
+        return false;
+      case 'expiredToken':
+        this.expireAllTokens();
+        this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
+        return false;
+    }
+  }
+
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const pending = {
+        timer: setTimeout(() => {
+          this.pendingDelays.delete(pending);
+          resolve(true);
+        }, ms),
+        resolve,
+      };
+      this.pendingDelays.add(pending);
+    });
+  }
+
+  // ---------------------------------------------------------------- IMS (API-NOTES §2.1)
+
+  private handleIms(ex: Exchange): void {
+    if (ex.record.method !== 'POST') {
+      this.reply(ex, 405, { error: 'invalid_request', error_description: 'use POST' });
+      return;
+    }
+    if (mediaType(ex.req) !== 'application/x-www-form-urlencoded') {
+      this.reply(ex, 400, { error: 'invalid_request', error_description: 'Content-Type must be application/x-www-form-urlencoded' });
+      return;
+    }
+    // Fields may come as query params too (Adobe recommends the body for secrets).
+    const fields = new URLSearchParams(ex.url.searchParams);
+    for (const [key, value] of new URLSearchParams(ex.rawBody)) {
+      fields.set(key, value);
+    }
+    const missing = ['grant_type', 'client_id', 'client_secret', 'scope'].filter((f) => !fields.get(f));
+    if (missing.length > 0) {
+      this.reply(ex, 400, { error: 'invalid_request', error_description: `missing required parameter(s): ${missing.join(', ')}` });
+      return;
+    }
+    if (fields.get('grant_type') !== 'client_credentials') {
+      this.reply(ex, 400, { error: 'unsupported_grant_type', error_description: 'only client_credentials is supported' });
+      return;
+    }
+    if (fields.get('client_id') !== this.credentials.clientId || fields.get('client_secret') !== this.credentials.clientSecret) {
+      this.reply(ex, 401, { error: 'invalid_client', error_description: 'invalid client_id or client_secret' });
+      return;
+    }
+    this.reply(ex, 200, { access_token: this.issueToken(), token_type: 'bearer', expires_in: this.tokenTtlSeconds });
+  }
+
+  // ---------------------------------------------------------------- Flow Service (API-NOTES §2.3, §3)
+
+  private handleFlowService(ex: Exchange): void {
+    const sandbox = this.checkGateway(ex);
+    if (sandbox === undefined) {
+      return;
+    }
+    const method = ex.record.method;
+    let body: unknown;
+    if (['POST', 'PUT', 'PATCH'].includes(method)) {
+      if (mediaType(ex.req) !== 'application/json') {
+        this.reply(ex, 415, { errorCode: '415', errorMessage: 'Content-Type must be application/json' });
+        return;
+      }
+      try {
+        body = JSON.parse(ex.rawBody);
+      } catch {
+        this.reject(ex, { status: 400, errorCode: '400', messages: ['request body is not valid JSON'] });
+        return;
+      }
+    }
+
+    const rel = ex.url.pathname.substring(FLOW_SERVICE_PATH.length).replace(/\/+$/, '');
+    const [, collection, id, sub, ...rest] = rel.split('/');
+    if ((collection === 'connections' || collection === 'targetConnections') && sub === undefined) {
+      const target = collection === 'targetConnections';
+      if (id === undefined) {
+        if (method === 'GET') {
+          return this.list(ex, sandbox, target);
+        }
+        if (method === 'POST') {
+          return target ? this.createTargetConnection(ex, sandbox, body) : this.createConnection(ex, sandbox, body);
+        }
+      } else {
+        if (method === 'GET') {
+          return this.getOne(ex, sandbox, target, id);
+        }
+        if (method === 'PATCH') {
+          return this.patch(ex, sandbox, target, id, body);
+        }
+        if (method === 'DELETE') {
+          return this.remove(ex, sandbox, target, id);
+        }
+      }
+      this.reply(ex, 405, { errorCode: '405', errorMessage: `${method} is not allowed on ${ex.url.pathname}` });
+      return;
+    }
+    if (collection === 'connectionSpecs' && id && sub === 'configs' && rest.length === 0 && method === 'GET') {
+      return this.configs(ex, id);
+    }
+    this.reply(ex, 404, { errorCode: '404', errorMessage: `stand-in: no route for ${method} ${ex.url.pathname}` });
+  }
+
+  /** The API gateway checks (token, API key, org, sandbox); returns the sandbox or undefined after replying. */
+  private checkGateway(ex: Exchange): string | undefined {
+    const auth = header(ex.req, 'authorization') ?? '';
+    const match = /^Bearer (\S+)$/i.exec(auth);
+    const expiry = match ? this.tokens.get(match[1]) : undefined;
+    if (expiry === undefined || expiry <= Date.now()) {
+      this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
+      return undefined;
+    }
+    if (header(ex.req, 'x-api-key') !== this.credentials.clientId) {
+      this.reply(ex, 403, { error_code: '403000', message: 'Api Key is invalid' });
+      return undefined;
+    }
+    if (header(ex.req, 'x-gw-ims-org-id') !== this.credentials.orgId) {
+      this.reply(ex, 403, { error_code: '403025', message: 'Profile is not valid' });
+      return undefined;
+    }
+    const sandbox = header(ex.req, 'x-sandbox-name');
+    if (!sandbox) {
+      this.reply(ex, 400, { errorMessage: 'The header x-sandbox-name is missing', errorCode: '2105-400' });
+      return undefined;
+    }
+    if (sandbox !== sandbox.toLowerCase()) {
+      // Sandbox names are all lower-case (API-NOTES §2.3); a mixed-case header is a client bug.
+      this.reply(ex, 400, { errorMessage: 'x-sandbox-name must be the all-lowercase sandbox name', errorCode: '400' });
+      return undefined;
+    }
+    return sandbox;
+  }
+
+  private list(ex: Exchange, sandbox: string, target: boolean): void {
+    const store: ResourceStore<StoredResource> = target ? this.targetStore : this.connectionStore;
+    const result = store.list(sandbox, ex.url.searchParams, `${this.baseUrl}${ex.url.pathname}`);
+    if ('messages' in result) {
+      this.reject(ex, result);
+      return;
+    }
+    const body = result.body as { items?: StoredResource[] };
+    if (body.items) {
+      body.items = body.items.map((item) => maskConnection(item));
+    }
+    this.reply(ex, result.status, body);
+  }
+
+  private getOne(ex: Exchange, sandbox: string, target: boolean, id: string): void {
+    const item = (target ? this.targetStore : this.connectionStore).get(id, sandbox);
+    if (!item) {
+      this.notFound(ex, target, id);
+      return;
+    }
+    // A list wrapper even by id (API-NOTES §3.1).
+    this.reply(ex, 200, { items: [maskConnection(item)] });
+  }
+
+  private createConnection(ex: Exchange, sandbox: string, body: unknown): void {
+    const problem = this.validator.connection(body, false);
+    if (problem) {
+      this.reject(ex, problem);
+      return;
+    }
+    const input = body as Record<string, unknown>;
+    const item: StoredConnection = {
+      ...this.newResource(sandbox, input),
+      auth: structuredClone(input.auth) as StoredConnection['auth'],
+      ...(input.encryption !== undefined ? { encryption: structuredClone(input.encryption) as StoredConnection['encryption'] } : {}),
+    };
+    stampAuthorizedDate(item);
+    this.connectionStore.put(item);
+    this.reply(ex, 201, { id: item.id, etag: item.etag }, { location: `${this.flowServiceUrl}/connections/${item.id}` });
+  }
+
+  private createTargetConnection(ex: Exchange, sandbox: string, body: unknown): void {
+    const problem = this.validator.targetConnection(body, false);
+    if (problem) {
+      this.reject(ex, problem);
+      return;
+    }
+    const input = body as Record<string, unknown>;
+    const specId = (input.connectionSpec as { id: string }).id;
+    if (input.baseConnectionId !== undefined) {
+      const base = this.connectionStore.get(String(input.baseConnectionId), sandbox);
+      if (!base || base.connectionSpec.id !== specId) {
+        this.reject(ex, {
+          status: 400,
+          errorCode: '400',
+          messages: [`baseConnectionId ${String(input.baseConnectionId)} is not a connection of spec ${specId} in sandbox ${sandbox}`],
+        });
+        return;
+      }
+    }
+    const item: StoredTargetConnection = {
+      ...this.newResource(sandbox, input),
+      ...(input.baseConnectionId !== undefined ? { baseConnectionId: String(input.baseConnectionId) } : {}),
+      ...(input.params !== undefined ? { params: structuredClone(input.params) as Record<string, unknown> } : {}),
+      ...(input.data !== undefined ? { data: structuredClone(input.data) } : {}),
+    };
+    this.targetStore.put(item);
+    this.reply(ex, 201, { id: item.id, etag: item.etag }, { location: `${this.flowServiceUrl}/targetConnections/${item.id}` });
+  }
+
+  private patch(ex: Exchange, sandbox: string, target: boolean, id: string, body: unknown): void {
+    const store: ResourceStore<StoredResource> = target ? this.targetStore : this.connectionStore;
+    const item = store.get(id, sandbox);
+    if (!item) {
+      this.notFound(ex, target, id);
+      return;
+    }
+    const ifMatch = header(ex.req, 'if-match');
+    if (ifMatch === undefined) {
+      this.reply(ex, 400, { errorCode: '1403-400', errorMessage: 'If-Match header is required for this request' });
+      return;
+    }
+    // Compared verbatim: the etag already contains its double quotes (API-NOTES §3.4).
+    if (ifMatch !== item.etag) {
+      this.reply(ex, 412, { errorCode: '1404-412', errorMessage: `Version mismatch: If-Match does not match the current version of ${id}` });
+      return;
+    }
+    const structure = this.validator.patch(body);
+    if (structure) {
+      this.reject(ex, structure);
+      return;
+    }
+    let patched: StoredResource;
+    try {
+      patched = applyPatch(item, body as PatchOperation[]);
+    } catch (err) {
+      if (err instanceof PatchError) {
+        this.reject(ex, { status: 400, errorCode: '1455-400', messages: [err.message] });
+        return;
+      }
+      throw err;
+    }
+    const problem = target ? this.validator.targetConnection(patched, true) : this.validator.connection(patched, true);
+    if (problem) {
+      this.reject(ex, problem);
+      return;
+    }
+    const etag = newEtag();
+    Object.assign(patched, {
+      updatedAt: this.timestamp(),
+      updatedBy: `${this.credentials.clientId}@AdobeID`,
+      updatedClient: this.credentials.clientId,
+      etag,
+      version: etag,
+    });
+    if (!target) {
+      stampAuthorizedDate(patched as StoredConnection);
+    }
+    store.put(patched);
+    this.reply(ex, 200, { id, etag });
+  }
+
+  private remove(ex: Exchange, sandbox: string, target: boolean, id: string): void {
+    const store: ResourceStore<StoredResource> = target ? this.targetStore : this.connectionStore;
+    const item = store.get(id, sandbox);
+    if (!item) {
+      this.notFound(ex, target, id);
+      return;
+    }
+    if (!target && this.targetStore.all().some((t) => t.baseConnectionId === id)) {
+      // Mirrors 1418-400 (API-NOTES §3.6): dependants must be deleted first.
+      this.reply(ex, 400, { errorCode: '1418-400', errorMessage: `Connection ${id} is being used by flows/target connections. Delete them first.` });
+      return;
+    }
+    store.delete(id);
+    // [spec-src] documents 204, [spec-dst] 202 (API-NOTES §3.1); answer per resource kind.
+    const status = item.connectionSpec.id === AepIds.S3_DESTINATION_CONNECTION_SPEC ? 202 : 204;
+    this.reply(ex, status, undefined);
+  }
+
+  /** `GET /connectionSpecs/{id}/configs?authType=IamBasedAuthentication` (API-NOTES §4.2). */
+  private configs(ex: Exchange, specId: string): void {
+    if (specId !== AepIds.S3_SOURCE_CONNECTION_SPEC && specId !== AepIds.S3_DESTINATION_CONNECTION_SPEC) {
+      this.reply(ex, 404, { errorCode: '404', errorMessage: `Connection spec ${specId} not found` });
+      return;
+    }
+    if (specId !== AepIds.S3_SOURCE_CONNECTION_SPEC || ex.url.searchParams.get('authType') !== 'IamBasedAuthentication') {
+      this.reject(ex, {
+        status: 400,
+        errorCode: '400',
+        messages: ['stand-in only serves authType=IamBasedAuthentication configs of the S3 source connection spec'],
+      });
+      return;
+    }
+    this.reply(ex, 200, { configParams: { IAMRole: this.iamRoleArn } });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private newResource(sandbox: string, input: Record<string, unknown>): StoredResource {
+    const now = this.timestamp();
+    const etag = newEtag();
+    const spec = input.connectionSpec as { id: string; version: string };
+    let sandboxId = this.sandboxIds.get(sandbox);
+    if (!sandboxId) {
+      sandboxId = randomUUID();
+      this.sandboxIds.set(sandbox, sandboxId);
+    }
+    return {
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      createdBy: `${this.credentials.clientId}@AdobeID`,
+      updatedBy: `${this.credentials.clientId}@AdobeID`,
+      createdClient: this.credentials.clientId,
+      updatedClient: this.credentials.clientId,
+      sandboxId,
+      sandboxName: sandbox,
+      imsOrgId: this.credentials.orgId,
+      name: String(input.name),
+      ...(input.description !== undefined ? { description: String(input.description) } : {}),
+      connectionSpec: { id: spec.id, version: spec.version },
+      state: 'enabled',
+      version: etag,
+      etag,
+    };
+  }
+
+  /** Epoch ms, strictly increasing so "newest first" ordering is deterministic. */
+  private timestamp(): number {
+    this.lastTimestamp = Math.max(Date.now(), this.lastTimestamp + 1);
+    return this.lastTimestamp;
+  }
+
+  private notFound(ex: Exchange, target: boolean, id: string): void {
+    const kind = target ? 'Target connection' : 'Connection';
+    this.reply(ex, 404, { errorCode: '404', errorMessage: `${kind} with id ${id} not found` });
+  }
+
+  /** Rejects an invalid body and records why (see {@link validationFailures}). */
+  private reject(ex: Exchange, problem: Violation): void {
+    const message = problem.messages.join('; ');
+    this.validationFailures.push(`${ex.record.method} ${ex.record.path}: ${message}`);
+    this.writeLog(`[aep] rejected ${ex.record.method} ${ex.record.path}: ${message}`);
+    this.reply(ex, problem.status, { errorCode: problem.errorCode, errorMessage: message });
+  }
+
+  private reply(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    ex.record.status = status;
+    const fault = ex.record.fault ? ` (fault: ${ex.record.fault})` : '';
+    this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> ${status}${fault}`);
+    sendJson(ex.res, status, body, headers);
+  }
+
+  private writeLog(line: string): void {
+    // Messages never carry values by construction; this is the belt to those braces.
+    this.log(redactText(line, [this.credentials.clientSecret, ...this.tokens.keys()]));
+  }
+}
+
+/** Flow Service adds `authorizedDate` to stored destination auth params (API-NOTES §3.2). */
+function stampAuthorizedDate(item: StoredConnection): void {
+  if (item.connectionSpec.id === AepIds.S3_DESTINATION_CONNECTION_SPEC && isObject(item.auth?.params)) {
+    item.auth.params.authorizedDate = new Date().toISOString().substring(0, 10);
+  }
+}
+
+/** The body as it may be recorded: parsed (JSON or form) and redacted; never raw text. */
+function recordableBody(req: http.IncomingMessage, raw: string): unknown {
+  if (!raw) {
+    return undefined;
+  }
+  if (mediaType(req) === 'application/x-www-form-urlencoded') {
+    return redactDeep(Object.fromEntries(new URLSearchParams(raw)));
+  }
+  try {
+    return redactDeep(JSON.parse(raw));
+  } catch {
+    return `<unparseable body, ${Buffer.byteLength(raw)} bytes>`;
+  }
+}

@@ -1,0 +1,460 @@
+/**
+ * A local stand-in for the two AWS APIs the handler calls: Secrets Manager (JSON 1.1 protocol)
+ * and STS (Query protocol, XML). Real AWS SDK v3 clients talk to it through an endpoint override
+ * (`AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_STS` or the client `endpoint` option),
+ * and every request must be SigV4-signed with a key the stand-in knows, like on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken } from './fake-credentials';
+import { closeServer, header, listen, LOOPBACK, readBody, send, sendJson } from './http';
+import { parseSigV4Authorization, verifySigV4 } from './sigv4';
+
+/** Account every stand-in identity and secret belongs to. */
+export const AWS_TEST_ACCOUNT = '123456789012';
+
+/** Options of {@link AwsStandIn.start}. */
+export interface AwsStandInOptions {
+  /** Region in ARNs and {@link AwsStandIn.env} (default `us-east-1`). */
+  readonly region?: string;
+  /** Receives one line per call, without secret values (default: discard). */
+  readonly log?: (line: string) => void;
+  /** Port to bind on 127.0.0.1 (default 0 = ephemeral). */
+  readonly port?: number;
+}
+
+/** A long-term IAM user access key to accept. */
+export interface AccessKeyRegistration {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** IAM user name for GetCallerIdentity (default `aep-s3-user`). */
+  readonly userName?: string;
+  /**
+   * Simulates IAM eventual consistency: the first N STS calls signed with this key fail with
+   * 403 `InvalidClientTokenId`, as a freshly created access key does for a few seconds.
+   */
+  readonly notValidForNextCalls?: number;
+}
+
+/** A temporary or long-term credential triple. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** One call as recorded by the stand-in. Never contains secret values. */
+export interface AwsCall {
+  readonly service: 'secretsmanager' | 'sts' | 'unknown';
+  readonly action: string;
+  /** Access key id from the SigV4 credential scope (not a secret). */
+  readonly accessKeyId?: string;
+  /** `SecretId`/`Name` for Secrets Manager calls. */
+  readonly secretId?: string;
+  status: number;
+  /** AWS error code when the call failed (`InvalidClientTokenId`, `ResourceNotFoundException`, …). */
+  errorCode?: string;
+}
+
+interface Identity {
+  readonly secretAccessKey: string;
+  readonly kind: 'user' | 'session' | 'role-session';
+  readonly arn: string;
+  readonly userId: string;
+  readonly sessionToken?: string;
+  readonly expiresAt?: number;
+  notValidFor: number;
+}
+
+interface StoredSecret {
+  readonly arn: string;
+  readonly name: string;
+  readonly createdDate: number;
+  description?: string;
+  secretString: string;
+  versionId: string;
+  lastChangedDate: number;
+}
+
+/** An AWS error in the shape of the protocol it is sent with. */
+class AwsError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
+    super(message);
+  }
+}
+
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** Secrets Manager + STS stand-in. Create with {@link AwsStandIn.start}; always {@link close}. */
+export class AwsStandIn {
+  /** Starts the server on 127.0.0.1. */
+  public static async start(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
+    const standIn = new AwsStandIn(options);
+    standIn.port = await listen(standIn.server, options.port ?? 0);
+    return standIn;
+  }
+
+  /** Every call since start or the last {@link reset}, without secret values. */
+  public readonly calls: AwsCall[] = [];
+  public readonly region: string;
+  public readonly accountId = AWS_TEST_ACCOUNT;
+  /**
+   * The built-in "Lambda execution role" identity returned by {@link env}: temporary role
+   * credentials, so like on Lambda it can read secrets but cannot call GetSessionToken.
+   */
+  public readonly lambdaCredentials: Required<AwsCredentials> & { readonly arn: string };
+
+  private readonly server: http.Server;
+  private readonly identities = new Map<string, Identity>();
+  private readonly secrets = new Map<string, StoredSecret>();
+  private readonly log: (line: string) => void;
+  private port = 0;
+  private sessionTokenCount = 0;
+
+  private constructor(options: AwsStandInOptions) {
+    this.region = options.region ?? 'us-east-1';
+    this.log = options.log ?? (() => undefined);
+    this.lambdaCredentials = {
+      accessKeyId: fakeAccessKeyId('ASIA'),
+      secretAccessKey: fakeSecretAccessKey(),
+      sessionToken: fakeSessionToken(),
+      arn: `arn:aws:sts::${AWS_TEST_ACCOUNT}:assumed-role/aep-handler-role/aep-handler`,
+    };
+    this.registerLambdaIdentity();
+    this.server = http.createServer((req, res) => {
+      res.on('error', () => undefined);
+      this.handle(req, res).catch((err: unknown) => {
+        this.log(`[aws] internal error: ${err instanceof Error ? err.message : String(err)}`);
+        sendJson(res, 500, { __type: 'InternalFailure', message: 'stand-in internal error' });
+      });
+    });
+  }
+
+  /** `http://127.0.0.1:<port>` — the endpoint for both services. */
+  public get url(): string {
+    return `http://${LOOPBACK}:${this.port}`;
+  }
+
+  /** How many GetSessionToken calls succeeded. */
+  public get sessionTokensIssued(): number {
+    return this.sessionTokenCount;
+  }
+
+  /**
+   * Environment for code under test (a handler run in-process or as a child process): endpoints,
+   * region and the Lambda-role credentials. `AWS_ENDPOINT_URL` also points here so that a call
+   * to any other service fails loudly at the stand-in instead of trying to reach AWS, and IMDS
+   * is disabled for the same reason.
+   */
+  public env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
+      AWS_ENDPOINT_URL_STS: this.url,
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_ACCESS_KEY_ID: this.lambdaCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.lambdaCredentials.secretAccessKey,
+      AWS_SESSION_TOKEN: this.lambdaCredentials.sessionToken,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+  }
+
+  /** Accepts a long-term IAM user key from now on. */
+  public registerAccessKey(key: AccessKeyRegistration): void {
+    const userName = key.userName ?? 'aep-s3-user';
+    this.identities.set(key.accessKeyId, {
+      secretAccessKey: key.secretAccessKey,
+      kind: 'user',
+      arn: `arn:aws:iam::${AWS_TEST_ACCOUNT}:user/${userName}`,
+      userId: fakeAccessKeyId('AIDA', `user:${userName}`),
+      notValidFor: key.notValidForNextCalls ?? 0,
+    });
+  }
+
+  /** Creates and registers a fresh IAM user key (like `iam:CreateAccessKey`). */
+  public createAccessKey(userName = 'aep-s3-user', options: { notValidForNextCalls?: number; seed?: string } = {}): AwsCredentials {
+    const credentials = { accessKeyId: fakeAccessKeyId('AKIA', options.seed), secretAccessKey: fakeSecretAccessKey(options.seed) };
+    this.registerAccessKey({ ...credentials, userName, notValidForNextCalls: options.notValidForNextCalls });
+    return credentials;
+  }
+
+  /** Makes every temporary credential issued by GetSessionToken expired. */
+  public expireSessionCredentials(): void {
+    for (const [id, identity] of this.identities) {
+      if (identity.kind === 'session') {
+        this.identities.set(id, { ...identity, expiresAt: 0 });
+      }
+    }
+  }
+
+  /**
+   * Creates or updates a secret and returns its ARN (`arn:aws:secretsmanager:<region>:<account>:
+   * secret:<name>-AbCdEf`). Pass an ARN to control it exactly (e.g. to match a synthesized stack).
+   */
+  public putSecret(nameOrArn: string, secretString: string): string {
+    const existing = this.findSecret(nameOrArn);
+    if (existing) {
+      existing.secretString = secretString;
+      existing.versionId = randomUUID();
+      existing.lastChangedDate = Date.now() / 1000;
+      return existing.arn;
+    }
+    const isArn = nameOrArn.startsWith('arn:');
+    if (isArn && !/^arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:.+$/.test(nameOrArn)) {
+      throw new Error(`not a Secrets Manager secret ARN: ${nameOrArn}`);
+    }
+    const name = isArn ? nameOrArn.split(':secret:')[1].replace(/-[A-Za-z0-9]{6}$/, '') : nameOrArn;
+    // The 6-character suffix AWS appends; derived from the name so ARNs are stable across runs.
+    const arn = isArn ? nameOrArn : `arn:aws:secretsmanager:${this.region}:${AWS_TEST_ACCOUNT}:secret:${name}-${fakeSecretAccessKey(name).replace(/[/+]/g, 'x').substring(0, 6)}`;
+    const now = Date.now() / 1000;
+    this.secrets.set(arn, { arn, name, createdDate: now, lastChangedDate: now, secretString, versionId: randomUUID() });
+    return arn;
+  }
+
+  /** The current value of a secret (test accessor), or undefined. */
+  public getSecret(nameOrArn: string): string | undefined {
+    return this.findSecret(nameOrArn)?.secretString;
+  }
+
+  /** Forgets secrets, calls, registered keys and issued sessions (the Lambda identity stays). */
+  public reset(): void {
+    this.calls.length = 0;
+    this.secrets.clear();
+    this.identities.clear();
+    this.sessionTokenCount = 0;
+    this.registerLambdaIdentity();
+  }
+
+  /** Stops the server. */
+  public async close(): Promise<void> {
+    await closeServer(this.server);
+  }
+
+  private registerLambdaIdentity(): void {
+    this.identities.set(this.lambdaCredentials.accessKeyId, {
+      secretAccessKey: this.lambdaCredentials.secretAccessKey,
+      sessionToken: this.lambdaCredentials.sessionToken,
+      kind: 'role-session',
+      arn: this.lambdaCredentials.arn,
+      userId: `${fakeAccessKeyId('AROA', 'lambda-role')}:aep-handler`,
+      notValidFor: 0,
+    });
+  }
+
+  private findSecret(nameOrArn: string): StoredSecret | undefined {
+    return this.secrets.get(nameOrArn) ?? [...this.secrets.values()].find((s) => s.name === nameOrArn);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const body = await readBody(req);
+    const target = header(req, 'x-amz-target');
+    const form = new URLSearchParams(body);
+    const service: AwsCall['service'] = target?.startsWith('secretsmanager.') ? 'secretsmanager' : form.get('Action') ? 'sts' : 'unknown';
+    const action = service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
+    const auth = parseSigV4Authorization(header(req, 'authorization'));
+    const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, status: 0 };
+    this.calls.push(call);
+
+    try {
+      if (service === 'unknown') {
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager and STS)`);
+      }
+      const identity = await this.authenticate(service, req, url, body);
+      if (service === 'sts') {
+        this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
+      } else {
+        let input: Record<string, unknown>;
+        try {
+          input = JSON.parse(body || '{}');
+        } catch {
+          throw new AwsError(400, 'SerializationException', 'request body is not valid JSON');
+        }
+        const secretId = input.SecretId ?? input.Name;
+        if (typeof secretId === 'string') {
+          Object.assign(call, { secretId });
+        }
+        this.respond(res, call, 200, JSON.stringify(this.secretsManager(action, input)), 'application/x-amz-json-1.1');
+      }
+    } catch (err) {
+      if (!(err instanceof AwsError)) {
+        throw err;
+      }
+      call.errorCode = err.code;
+      if (service === 'sts') {
+        const xml = `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
+          + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+        this.respond(res, call, err.status, xml, 'text/xml');
+      } else {
+        this.respond(res, call, err.status, JSON.stringify({ __type: err.code, message: err.message }), 'application/x-amz-json-1.1', {
+          'x-amzn-errortype': err.code,
+        });
+      }
+    }
+  }
+
+  /** SigV4 authentication against the registered keys; errors mirror each service's. */
+  private async authenticate(service: 'sts' | 'secretsmanager', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
+    const sts = service === 'sts';
+    const invalidToken = () => (sts
+      ? new AwsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+      : new AwsError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
+    const auth = parseSigV4Authorization(header(req, 'authorization'));
+    if (!auth) {
+      throw new AwsError(sts ? 403 : 400, sts ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+    }
+    const identity = this.identities.get(auth.accessKeyId);
+    if (!identity) {
+      throw invalidToken();
+    }
+    if (sts && identity.notValidFor > 0) {
+      identity.notValidFor -= 1;
+      throw invalidToken();
+    }
+    if (identity.sessionToken !== undefined && header(req, 'x-amz-security-token') !== identity.sessionToken) {
+      throw invalidToken();
+    }
+    if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now()) {
+      throw sts
+        ? new AwsError(403, 'ExpiredToken', 'The security token included in the request is expired')
+        : new AwsError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+    }
+    const signatureOk = auth.service === service && await verifySigV4({ req, url, body }, auth, identity.secretAccessKey);
+    if (!signatureOk) {
+      throw sts
+        ? new AwsError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.')
+        : new AwsError(400, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    }
+    return identity;
+  }
+
+  // ---------------------------------------------------------------- STS (Query protocol, XML)
+
+  private sts(identity: Identity, form: URLSearchParams): string {
+    const action = form.get('Action');
+    if (form.get('Version') !== '2011-06-15') {
+      throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
+    }
+    if (action === 'GetCallerIdentity') {
+      return stsXml('GetCallerIdentity', `<Arn>${identity.arn}</Arn><UserId>${identity.userId}</UserId><Account>${AWS_TEST_ACCOUNT}</Account>`);
+    }
+    if (action === 'GetSessionToken') {
+      return this.getSessionToken(identity, form);
+    }
+    throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+  }
+
+  private getSessionToken(identity: Identity, form: URLSearchParams): string {
+    // AWS only issues session tokens to long-term IAM user keys (API-NOTES §6.2).
+    if (identity.kind !== 'user') {
+      throw new AwsError(403, 'AccessDenied', 'Cannot call GetSessionToken with session credentials');
+    }
+    const durationText = form.get('DurationSeconds');
+    const duration = durationText === null ? 43200 : Number(durationText);
+    if (!Number.isInteger(duration) || duration < 900 || duration > 129600) {
+      const bound = duration < 900 ? 'greater than or equal to 900' : 'less than or equal to 129600';
+      throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${bound}`);
+    }
+    const expiresAt = Date.now() + duration * 1000;
+    const credentials = { accessKeyId: fakeAccessKeyId('ASIA'), secretAccessKey: fakeSecretAccessKey(), sessionToken: fakeSessionToken() };
+    this.identities.set(credentials.accessKeyId, {
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      kind: 'session',
+      arn: identity.arn,
+      userId: identity.userId,
+      expiresAt,
+      notValidFor: 0,
+    });
+    this.sessionTokenCount += 1;
+    return stsXml('GetSessionToken', '<Credentials>'
+      + `<SessionToken>${credentials.sessionToken}</SessionToken>`
+      + `<SecretAccessKey>${escapeXml(credentials.secretAccessKey)}</SecretAccessKey>`
+      + `<Expiration>${new Date(expiresAt).toISOString()}</Expiration>`
+      + `<AccessKeyId>${credentials.accessKeyId}</AccessKeyId>`
+      + '</Credentials>');
+  }
+
+  // ---------------------------------------------------------------- Secrets Manager (JSON 1.1)
+
+  private secretsManager(action: string, input: Record<string, unknown>): Record<string, unknown> {
+    switch (action) {
+      case 'GetSecretValue': {
+        const secret = this.requireSecret(input.SecretId);
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: secret.versionId,
+          SecretString: secret.secretString,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: secret.lastChangedDate,
+        };
+      }
+      case 'DescribeSecret': {
+        const secret = this.requireSecret(input.SecretId);
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          ...(secret.description ? { Description: secret.description } : {}),
+          CreatedDate: secret.createdDate,
+          LastChangedDate: secret.lastChangedDate,
+          VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
+        };
+      }
+      case 'PutSecretValue': {
+        const secret = this.requireSecret(input.SecretId);
+        this.putSecret(secret.arn, requireString(input.SecretString, 'secretString'));
+        return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'] };
+      }
+      case 'CreateSecret': {
+        const name = requireString(input.Name, 'name');
+        if (this.findSecret(name)) {
+          throw new AwsError(400, 'ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+        }
+        const arn = this.putSecret(name, requireString(input.SecretString, 'secretString'));
+        const secret = this.findSecret(arn)!;
+        if (typeof input.Description === 'string') {
+          secret.description = input.Description;
+        }
+        return { ARN: arn, Name: name, VersionId: secret.versionId };
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement secretsmanager.${action}`);
+    }
+  }
+
+  private requireSecret(secretId: unknown): StoredSecret {
+    const secret = this.findSecret(requireString(secretId, 'secretId'));
+    if (!secret) {
+      throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return secret;
+  }
+
+  private respond(
+    res: http.ServerResponse, call: AwsCall, status: number, text: string, contentType: string, headers: Record<string, string> = {},
+  ): void {
+    call.status = status;
+    const error = call.errorCode ? ` ${call.errorCode}` : '';
+    const secret = call.secretId ? ` ${call.secretId}` : '';
+    this.log(`[aws] ${call.service} ${call.action}${secret} key=${call.accessKeyId ?? '-'} -> ${status}${error}`);
+    send(res, status, text, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), ...headers });
+  }
+}
+
+function requireString(value: unknown, member: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AwsError(400, 'ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
+}
+
+function stsXml(action: string, result: string): string {
+  return `<${action}Response xmlns="${STS_NS}"><${action}Result>${result}</${action}Result>`
+    + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
