@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { deploymentOrder, IntrinsicContext, resolve } from './intrinsics';
-import type { AwsStandIn } from '../stand-in';
+import type { AwsStandIn } from '../stand-in/aws';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentials';
 
 /**
  * A small offline CloudFormation: deploys, updates and deletes synthesized stacks by walking the
@@ -203,9 +204,8 @@ export class CloudFormationSimulator {
     const arnOf = (service: string, resource: string) => `arn:aws:${service}:${this.region}:${this.account}:${resource}`;
     switch (type) {
       case 'AWS::IAM::AccessKey': {
-        const aws = this.options.aws as any;
-        const accessKeyId = aws.fakeAccessKeyId ? aws.fakeAccessKeyId('AKIA', `${id}-${n}`) : undefined;
-        const secretAccessKey = aws.fakeSecretAccessKey ? aws.fakeSecretAccessKey(`${id}-${n}`) : undefined;
+        const accessKeyId = fakeAccessKeyId('AKIA', `${this.stackName}/${id}/${n}`);
+        const secretAccessKey = fakeSecretAccessKey(`${this.stackName}/${id}/${n}`);
         return { physicalId: accessKeyId, attributes: { SecretAccessKey: secretAccessKey } };
       }
       case 'AWS::SecretsManager::Secret':
@@ -223,7 +223,7 @@ export class CloudFormationSimulator {
 
   /** Mirrors what the real resource would make observable to the handler. */
   private applySideEffects(id: string, type: string, props: any, physicalId: string): void {
-    const aws = this.options.aws as any;
+    const aws = this.options.aws;
     if (type === 'AWS::IAM::AccessKey') {
       aws.registerAccessKey({
         accessKeyId: physicalId,
@@ -331,7 +331,10 @@ export class CloudFormationSimulator {
     const def = this.template.Resources[logicalId];
     const key: string = def.Properties.Code.S3Key;
     const hash = key.replace(/\.zip$/, '');
-    const dir = path.join(this.assemblyDir, `asset.${hash}`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(this.assemblyDir, `${this.stackName}.assets.json`), 'utf8'));
+    const source = manifest.files?.[hash]?.source;
+    if (!source) throw new Error(`lifecycle driver: asset ${hash} of ${logicalId} is not in the asset manifest`);
+    const dir = path.join(this.assemblyDir, source.path);
     if (!fs.existsSync(dir)) throw new Error(`lifecycle driver: asset ${dir} not found for ${logicalId}`);
     const [file, exportName] = String(def.Properties.Handler).split('.');
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,0 +1,101 @@
+import * as path from 'path';
+import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  AepEndpoints, AepS3Destination, AepS3Source, AepSandbox, Compression, ExportFileType, FileEncryption,
+  S3DestinationAuth, S3SourceAuth,
+} from '../src';
+
+/** Inputs the demo varies between deployments (a rotation and a description change). */
+export interface ExampleStackProps extends StackProps {
+  /** Endpoints override (the demo points at the local stand-in); production by default. */
+  readonly endpoints?: AepEndpoints;
+  /** Serial of the access-key destination's IAM key: bump it to rotate. */
+  readonly keySerial?: number;
+  /** Description of the audience destination. */
+  readonly exportDescription?: string;
+}
+
+/**
+ * One stack holding every kind of AEP ⇄ S3 link the library offers:
+ * an access-key destination, an assumed-role destination with PGP encryption, a session-token
+ * source and an IAM-role source (AEP on AWS).
+ */
+export class AepS3ExampleStack extends Stack {
+  constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
+    super(scope, id, props);
+
+    // The Adobe Developer Console OAuth Server-to-Server credential, stored beforehand as
+    // {"clientId": "...", "clientSecret": "...", "orgId": "...@AdobeOrg"}.
+    const sandbox = new AepSandbox({
+      credentials: secretsmanager.Secret.fromSecretNameV2(this, 'AepCredentials', 'aep/oauth-server-to-server'),
+      sandboxName: 'prod',
+      endpoints: props.endpoints,
+    });
+
+    const exportsBucket = new s3.Bucket(this, 'Exports', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    new AepS3Destination(this, 'AudienceExports', {
+      sandbox,
+      bucket: exportsBucket,
+      folderPath: 'aep/audiences/%SEGMENT_NAME%',
+      auth: S3DestinationAuth.accessKey({ serial: props.keySerial ?? 1 }),
+      fileType: ExportFileType.CSV,
+      compression: Compression.GZIP,
+      description: props.exportDescription ?? 'Daily audience exports',
+    });
+
+    new AepS3Destination(this, 'EncryptedExports', {
+      sandbox,
+      bucket: exportsBucket,
+      folderPath: 'aep/encrypted/%SEGMENT_ID%',
+      auth: S3DestinationAuth.assumedRole(),
+      encryption: FileEncryption.pgpFromFile(path.join(__dirname, 'keys', 'aep-exports-demo.asc')),
+      fileType: ExportFileType.PARQUET,
+      compression: Compression.NONE,
+    });
+
+    const inbound = s3.Bucket.fromBucketName(this, 'Inbound', 'acme-aep-inbound');
+    new AepS3Source(this, 'CrmIngest', {
+      sandbox,
+      bucket: inbound,
+      folderPath: 'exports/crm',
+      auth: S3SourceAuth.accessKey({
+        sessionToken: { duration: Duration.hours(12), refreshEvery: Duration.hours(4) },
+      }),
+    });
+
+    const landing = new s3.Bucket(this, 'Landing', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+    });
+    new AepS3Source(this, 'LandingIngest', {
+      sandbox,
+      bucket: landing,
+      folderPath: 'landing',
+      auth: S3SourceAuth.iamRole(),
+    });
+  }
+}
+
+/** Builds the example app (the demo calls this with stand-in endpoints and an outdir). */
+export function buildExampleApp(outdir?: string, props: ExampleStackProps = {}): App {
+  const app = new App(outdir ? { outdir } : {});
+  new AepS3ExampleStack(app, 'AepS3Example', {
+    env: { account: '111122223333', region: 'us-east-1' },
+    ...props,
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildExampleApp().synth();
+}

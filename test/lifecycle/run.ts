@@ -1,0 +1,167 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { resolve } from './intrinsics';
+import { CloudFormationSimulator, InvocationRecord, readStack, SynthesizedStack } from './simulator';
+import { AepEndpoints } from '../../src';
+import { ResourceTypes, CommonProps } from '../../src/private/contract';
+import { buildExampleApp } from '../../examples/app';
+import { AepStandIn } from '../stand-in/aep';
+import { AwsStandIn } from '../stand-in/aws';
+
+/** Handler timing knobs for offline runs: real retries and backoff, in milliseconds. */
+export const OFFLINE_KNOBS: Record<string, string> = {
+  AEP_HTTP_TIMEOUT_MS: '500',
+  AEP_RETRY_BASE_MS: '10',
+  AEP_RETRY_MAX_ATTEMPTS: '5',
+  AEP_DEADLINE_MS: '8000',
+  AWS_KEY_PROBE_BASE_MS: '10',
+  AWS_KEY_PROBE_DEADLINE_MS: '5000',
+};
+
+/** The example app's stack. */
+export const EXAMPLE_STACK = 'AepS3Example';
+
+/** Everything one create → refresh → update → delete replay observed. */
+export interface LifecycleReport {
+  readonly stackName: string;
+  readonly resourcesPerStack: number;
+  readonly customResources: Record<string, number>;
+  readonly invocations: InvocationRecord[];
+  readonly connectionsAfterCreate: number;
+  readonly targetConnectionsAfterCreate: number;
+  readonly connectionIdsStableAcrossUpdate: boolean;
+  readonly connectionsCreated: number;
+  readonly connectionsUpdated: number;
+  readonly connectionsDeleted: number;
+  readonly refreshRuns: number;
+  readonly finalConnections: number;
+  readonly finalTargetConnections: number;
+  readonly validationFailures: string[];
+  readonly logs: string[];
+  readonly templates: string[];
+  readonly assemblyDirs: string[];
+}
+
+/** Options of {@link runExampleLifecycle}. */
+export interface LifecycleOptions {
+  readonly aep: AepStandIn;
+  readonly aws: AwsStandIn;
+  /** Where the two cloud assemblies are written (wiped first). */
+  readonly workDir: string;
+  /** Failed STS probes for each new IAM key (IAM propagation delay). */
+  readonly keyPropagationFailures?: number;
+}
+
+/** Synthesizes the example app for one deployment (a fresh directory each time). */
+export function synthExample(outdir: string, aep: AepStandIn, keySerial: number, exportDescription: string): SynthesizedStack {
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const app = buildExampleApp(outdir, {
+    endpoints: AepEndpoints.custom({ flowServiceUrl: aep.flowServiceUrl, imsUrl: aep.imsUrl }),
+    keySerial,
+    exportDescription,
+  });
+  app.synth();
+  return readStack(outdir, EXAMPLE_STACK);
+}
+
+/**
+ * Replays CloudFormation's lifecycle for the example app through the bundled handler:
+ * Create (dependency order) → one scheduled refresh → Update (key rotation + description change)
+ * → Delete (reverse order). Every AWS SDK call lands on the AWS stand-in, every AEP call on the
+ * AEP stand-in.
+ */
+export async function runExampleLifecycle(options: LifecycleOptions): Promise<LifecycleReport> {
+  const { aep, aws, workDir } = options;
+  const logs: string[] = [];
+  const savedEnv = { ...process.env };
+  Object.assign(process.env, aws.env(), OFFLINE_KNOBS);
+  try {
+    const first = synthExample(path.join(workDir, 'deploy-1'), aep, 1, 'Daily audience exports');
+    seedCredentials(first, aep, aws);
+
+    const sim = new CloudFormationSimulator(EXAMPLE_STACK, {
+      aws,
+      aepRequestCount: () => aep.requests.length,
+      account: '111122223333',
+      region: 'us-east-1',
+      keyPropagationFailures: options.keyPropagationFailures ?? 2,
+      logSink: logs,
+    });
+
+    await sim.create(first, 'create');
+    const connectionsAfterCreate = aep.connections().length;
+    const targetConnectionsAfterCreate = aep.targetConnections().length;
+    const idsBefore = connectionIds(sim);
+
+    const refreshRuns = await sim.runSchedules('refresh');
+
+    const second = synthExample(path.join(workDir, 'deploy-2'), aep, 2, 'Daily audience exports (rotated key)');
+    await sim.update(second, 'update');
+    const idsAfter = connectionIds(sim);
+
+    await sim.delete('delete');
+
+    const templates = [first, second].map((s) => JSON.stringify(s.template));
+    const count = (type: 'Create' | 'Update' | 'Delete') => sim.invocations
+      .filter((i) => i.requestType === type && !i.error && (i.resourceType === ResourceTypes.CONNECTION || i.resourceType === ResourceTypes.TARGET_CONNECTION)).length;
+    const customResources: Record<string, number> = {};
+    for (const def of Object.values<any>(first.template.Resources)) {
+      if (def.Type.startsWith('Custom::')) customResources[def.Type] = (customResources[def.Type] ?? 0) + 1;
+    }
+    return {
+      stackName: EXAMPLE_STACK,
+      resourcesPerStack: Object.keys(first.template.Resources).length,
+      customResources,
+      invocations: sim.invocations,
+      connectionsAfterCreate,
+      targetConnectionsAfterCreate,
+      connectionIdsStableAcrossUpdate: JSON.stringify(idsBefore) === JSON.stringify(idsAfter),
+      connectionsCreated: count('Create'),
+      connectionsUpdated: count('Update'),
+      connectionsDeleted: count('Delete'),
+      refreshRuns,
+      finalConnections: aep.connections().length,
+      finalTargetConnections: aep.targetConnections().length,
+      validationFailures: [...aep.validationFailures],
+      logs,
+      templates,
+      assemblyDirs: [first.assemblyDir, second.assemblyDir],
+    };
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+  }
+}
+
+/** Stores the AEP API credential under the ARN the template references (an imported secret). */
+function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStandIn): void {
+  const arns = new Set<string>();
+  for (const def of Object.values<any>(stack.template.Resources)) {
+    const value = def.Properties?.[CommonProps.CREDENTIALS_SECRET_ARN];
+    if (def.Type.startsWith('Custom::Aep') && value) {
+      arns.add(String(resolve(value, pseudoOnly(stack.stackName))));
+    }
+  }
+  for (const arn of arns) aws.putSecret(arn, JSON.stringify(aep.credentials));
+}
+
+function pseudoOnly(stackName: string) {
+  const pseudo: Record<string, string> = {
+    'AWS::Region': 'us-east-1', 'AWS::AccountId': '111122223333', 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': stackName,
+  };
+  return {
+    ref: (id: string) => {
+      if (id in pseudo) return pseudo[id];
+      throw new Error(`credentials ARN references ${id}: expected an imported secret`);
+    },
+    getAtt: (id: string) => { throw new Error(`credentials ARN references ${id}`); },
+  };
+}
+
+function connectionIds(sim: CloudFormationSimulator): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of sim.resources()) {
+    if (r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION) out[r.logicalId] = r.physicalId;
+  }
+  return out;
+}
