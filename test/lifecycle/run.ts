@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolve } from './intrinsics';
-import { CloudFormationSimulator, InvocationRecord, readStack, SynthesizedStack } from './simulator';
+import { CloudFormationSimulator, InvocationRecord, PropertyUsage, readStack, SynthesizedStack } from './simulator';
 import { AepEndpoints } from '../../src';
 import { ResourceTypes, CommonProps } from '../../src/private/contract';
 import { buildExampleApp } from '../../examples/app';
@@ -40,6 +40,10 @@ export interface LifecycleReport {
   readonly logs: string[];
   readonly templates: string[];
   readonly assemblyDirs: string[];
+  /** Properties emitted per custom-resource type vs read by the handler. */
+  readonly usage: PropertyUsage;
+  /** Secret values that existed during the run (for leak scans): AWS secret keys, session tokens, IMS client secret. */
+  readonly secretValues: string[];
 }
 
 /** Options of {@link runExampleLifecycle}. */
@@ -89,6 +93,8 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
     });
 
     await sim.create(first, 'create');
+    const secretValues = new Set<string>([aep.credentials.clientSecret]);
+    collectStoredSecrets(aep, secretValues);
     const connectionsAfterCreate = aep.connections().length;
     const targetConnectionsAfterCreate = aep.targetConnections().length;
     const idsBefore = connectionIds(sim);
@@ -96,7 +102,9 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
     const refreshRuns = await sim.runSchedules('refresh');
 
     const second = synthExample(path.join(workDir, 'deploy-2'), aep, 2, 'Daily audience exports (rotated key)');
+    collectStoredSecrets(aep, secretValues);
     await sim.update(second, 'update');
+    collectStoredSecrets(aep, secretValues);
     const idsAfter = connectionIds(sim);
 
     await sim.delete('delete');
@@ -126,6 +134,8 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
       logs,
       templates,
       assemblyDirs: [first.assemblyDir, second.assemblyDir],
+      usage: sim.usage,
+      secretValues: [...secretValues],
     };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
@@ -156,6 +166,16 @@ function pseudoOnly(stackName: string) {
     },
     getAtt: (id: string) => { throw new Error(`credentials ARN references ${id}`); },
   };
+}
+
+/** The secret auth params AEP holds right now (the stand-in's unmasked view). */
+function collectStoredSecrets(aep: AepStandIn, out: Set<string>): void {
+  for (const c of aep.connections()) {
+    const params = (c.auth?.params ?? {}) as Record<string, unknown>;
+    for (const key of ['s3SecretKey', 's3SessionToken']) {
+      if (typeof params[key] === 'string') out.add(params[key] as string);
+    }
+  }
 }
 
 function connectionIds(sim: CloudFormationSimulator): Record<string, string> {

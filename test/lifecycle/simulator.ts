@@ -50,6 +50,12 @@ export interface SimulatorOptions {
   readonly logSink?: string[];
 }
 
+/** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */
+export interface PropertyUsage {
+  readonly emitted: Map<string, Set<string>>;
+  readonly read: Map<string, Set<string>>;
+}
+
 interface LiveResource {
   type: string;
   physicalId: string;
@@ -62,6 +68,8 @@ const CUSTOM_PREFIX = 'Custom::Aep';
 /** Simulates one CloudFormation stack through create, update and delete. */
 export class CloudFormationSimulator {
   public readonly invocations: InvocationRecord[] = [];
+  /** Property names emitted by the template vs read by the handler, per resource type. */
+  public readonly usage: PropertyUsage = { emitted: new Map(), read: new Map() };
   private live = new Map<string, LiveResource>();
   private template: any;
   private assemblyDir = '';
@@ -151,7 +159,7 @@ export class CloudFormationSimulator {
       for (const target of def.Properties.Targets ?? []) {
         const fnId = target.Arn?.['Fn::GetAtt']?.[0];
         if (!fnId || target.Input === undefined) continue;
-        const input = JSON.parse(String(resolve(target.Input, this.context())));
+        const input = this.track('AWS::Events::Rule', JSON.parse(String(resolve(target.Input, this.context()))));
         const fn = this.loadFunction(fnId);
         const before = this.options.aepRequestCount();
         let error: string | undefined;
@@ -292,7 +300,7 @@ export class CloudFormationSimulator {
       RequestId: `req-${++this.counter}`,
       LogicalResourceId: id,
       ResourceType: type,
-      ResourceProperties: props,
+      ResourceProperties: this.track(type, props),
     };
     if (current) event.PhysicalResourceId = current.physicalId;
     if (requestType === 'Update') event.OldResourceProperties = current!.properties;
@@ -311,6 +319,21 @@ export class CloudFormationSimulator {
       }
       throw new Error(`${requestType} ${id} (${type}) failed: ${error}`);
     }
+  }
+
+  /** Records the top-level keys given, and wraps the object so the keys the handler reads are recorded. */
+  private track(type: string, props: Record<string, unknown>): Record<string, unknown> {
+    const emitted = this.usage.emitted.get(type) ?? new Set<string>();
+    Object.keys(props).forEach((k) => emitted.add(k));
+    this.usage.emitted.set(type, emitted);
+    const read = this.usage.read.get(type) ?? new Set<string>();
+    this.usage.read.set(type, read);
+    return new Proxy(props, {
+      get(target, key, receiver) {
+        if (typeof key === 'string') read.add(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
   }
 
   /** ServiceToken (framework function ARN) → the user onEvent function it calls. */
