@@ -88,6 +88,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   eslintOptions: {
+    // Lint tests, examples and bench with the dev tsconfig (the default project only covers src/).
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
     dirs: ['src'],
     devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
@@ -96,6 +99,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/'] },
 });
 
+// The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
+project.eslint?.allowDevDeps('src/handler/**');
+
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 

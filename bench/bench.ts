@@ -49,28 +49,39 @@ function handWrittenStack(n: number): Stack {
   const handlerRole = new iam.CfnRole(stack, 'HandlerRole', { assumeRolePolicyDocument: lambdaTrust });
   const handlerLogs = new logs.CfnLogGroup(stack, 'HandlerLogs', { retentionInDays: 30 });
   const handler = new lambda.CfnFunction(stack, 'Handler', {
-    role: handlerRole.attrArn, runtime: 'nodejs22.x', handler: 'index.handler', timeout: 300, memorySize: 256,
-    code: { s3Bucket: 'cdk-assets', s3Key: 'handler.zip' }, loggingConfig: { logGroup: handlerLogs.ref },
+    role: handlerRole.attrArn,
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    timeout: 300,
+    memorySize: 256,
+    code: { s3Bucket: 'cdk-assets', s3Key: 'handler.zip' },
+    loggingConfig: { logGroup: handlerLogs.ref },
   });
   const frameworkRole = new iam.CfnRole(stack, 'FrameworkRole', {
     assumeRolePolicyDocument: lambdaTrust,
     managedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
   });
   new iam.CfnPolicy(stack, 'FrameworkPolicy', {
-    policyName: 'invoke', roles: [frameworkRole.ref],
+    policyName: 'invoke',
+    roles: [frameworkRole.ref],
     policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [handler.attrArn, `${handler.attrArn}:*`] }] },
   });
   const frameworkLogs = new logs.CfnLogGroup(stack, 'FrameworkLogs', { retentionInDays: 30 });
   const framework = new lambda.CfnFunction(stack, 'Framework', {
-    role: frameworkRole.attrArn, runtime: 'nodejs22.x', handler: 'framework.onEvent', timeout: 900,
-    code: { s3Bucket: 'cdk-assets', s3Key: 'framework.zip' }, loggingConfig: { logGroup: frameworkLogs.ref },
+    role: frameworkRole.attrArn,
+    runtime: 'nodejs22.x',
+    handler: 'framework.onEvent',
+    timeout: 900,
+    code: { s3Bucket: 'cdk-assets', s3Key: 'framework.zip' },
+    loggingConfig: { logGroup: frameworkLogs.ref },
     environment: { variables: { USER_ON_EVENT_FUNCTION_ARN: handler.attrArn } },
   });
   const secretArns: string[] = ['arn:aws:secretsmanager:us-east-1:111122223333:secret:aep/oauth-??????'];
   for (let i = 0; i < n; i++) {
     const user = new iam.CfnUser(stack, `User${i}`);
     new iam.CfnPolicy(stack, `UserPolicy${i}`, {
-      policyName: 'aep', users: [user.ref],
+      policyName: 'aep',
+      users: [user.ref],
       policyDocument: {
         Version: '2012-10-17',
         Statement: [
@@ -94,7 +105,8 @@ function handWrittenStack(n: number): Stack {
     target.addPropertyOverride('BaseConnectionId', conn.getAtt('ConnectionId'));
   }
   new iam.CfnPolicy(stack, 'HandlerPolicy', {
-    policyName: 'handler', roles: [handlerRole.ref],
+    policyName: 'handler',
+    roles: [handlerRole.ref],
     policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretArns }] },
   });
   return stack;

@@ -3,8 +3,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { Attributes, ConnectionProps, RemovalPolicies, ResourceTypes } from './private/contract';
-import { defaultConnectionName, sandboxProperties } from './private/sandbox-properties';
 import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './private/provider';
+import { defaultConnectionName, sandboxProperties } from './private/sandbox-properties';
 import { invalid, isConcrete, validateText } from './private/validation';
 
 /** An encryption block sent with the base connection (top-level `encryption` in AEP). */

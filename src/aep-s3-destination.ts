@@ -38,6 +38,7 @@ const BUCKET_ACTIONS = ['s3:GetBucketLocation'];
 /**
  * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey and
  * Encrypt to write, Decrypt for multipart uploads and the read-back AEP does with GetObject.
+ * Granted only through S3 (`kms:ViaService`), so AEP cannot use the key directly.
  */
 const KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
 
@@ -51,8 +52,10 @@ export interface AepS3DestinationProps {
 
   /**
    * The KMS key of an SSE-KMS bucket, for imported buckets (which carry no key). AEP's principal
-   * gets `kms:GenerateDataKey`, `kms:Encrypt` and `kms:Decrypt` on it. The key policy must
-   * allow IAM policies of this account to grant access (the default for keys created by CDK).
+   * gets `kms:GenerateDataKey`, `kms:Encrypt` and `kms:Decrypt` on it, through S3 only
+   * (`kms:ViaService` = S3 in the bucket's region: import a bucket of another region with
+   * `Bucket.fromBucketAttributes({ bucketName, region })`). The key policy must allow IAM
+   * policies of this account to grant access (the default for keys created by CDK).
    *
    * @default - `bucket.encryptionKey` (set for buckets created with `BucketEncryption.KMS`)
    */

@@ -166,7 +166,7 @@ export class AepS3Source extends Construct {
 
     const auth = props.auth ?? S3SourceAuth.accessKey();
     const folderPath = props.folderPath ?? '';
-    validateSourceBucketName('bucket', props.bucket.bucketName);
+    validateSourceBucketName('bucket', literalBucketName(props.bucket));
     if (!isConcrete(folderPath)) {
       invalid('folderPath', folderPath, 'must be a literal string: the IAM scope is computed at synth time');
     }
@@ -201,7 +201,7 @@ export class AepS3Source extends Construct {
     } else {
       const accessKey = new ManagedAccessKey(this, 'AccessKey', {
         serial: auth.serial,
-        description: `Access key AEP uses to read s3://${isConcrete(props.bucket.bucketName) ? props.bucket.bucketName : '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
+        description: `Access key AEP uses to read s3://${literalBucketName(props.bucket) ?? '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
       });
       // A dedicated policy (not the user's default policy) gives the connection one resource
       // to depend on: AEP (and the key probe) may use the key as soon as it is registered.
@@ -214,7 +214,7 @@ export class AepS3Source extends Construct {
           bucketActions: USER_BUCKET_ACTIONS,
           key,
           keyActions: KEY_ACTIONS,
-        }),
+        }).map((s) => (s.actions.some((a) => a.startsWith('kms:')) ? viaS3(s, props.bucket) : s)),
       });
       suppressNag(policy, [{
         id: 'AwsSolutions-IAM5',
@@ -371,9 +371,8 @@ export class AepS3Source extends Construct {
         principals: [principal],
         actions: KEY_ACTIONS,
         resources: ['*'],
-        // Only through S3 in the bucket's region: the role may read objects, not use the key.
-        conditions: { StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } },
       });
+      keyStatement = viaS3(keyStatement, bucket);
       const result = key.addToResourcePolicy(keyStatement);
       keyPolicyAttached = result.statementAdded;
       // The key policy is part of the key resource (`policyDependable` is a PolicyDocument).
@@ -389,13 +388,13 @@ export class AepS3Source extends Construct {
     const roleLabel = lookedUp ? this.roleArnOutput(principalArn) : principalArn;
     if (!bucketPolicyAttached) {
       Annotations.of(this).addWarningV2(WARNINGS.BUCKET_POLICY_NOT_ATTACHED,
-        `The policy of bucket ${describe(bucket.bucketName)} cannot be changed from this stack (it is imported), so AEP cannot read `
-        + `s3://${describe(bucket.bucketName)}/${scope.prefix} until you add these statements to that bucket's policy `
+        `The policy of bucket ${orPlaceholder(bucket.bucketName)} cannot be changed from this stack (it is imported), so AEP cannot read `
+        + `s3://${orPlaceholder(bucket.bucketName)}/${scope.prefix} until you add these statements to that bucket's policy `
         + `(principal: ${roleLabel}): ${this.renderStatements(bucketStatements, roleLabel)}`);
     }
     if (keyStatement && !keyPolicyAttached) {
       Annotations.of(this).addWarningV2(WARNINGS.KEY_POLICY_NOT_ATTACHED,
-        `The policy of KMS key ${describe(key!.keyArn)} cannot be changed from this stack (it is imported). `
+        `The policy of KMS key ${orPlaceholder(key!.keyArn)} cannot be changed from this stack (it is imported). `
         + `Add this statement to the key policy (principal: ${roleLabel}): ${this.renderStatements([keyStatement], roleLabel)}`);
     }
     return dependables;
@@ -443,8 +442,26 @@ export class AepS3Source extends Construct {
   }
 }
 
+/**
+ * Limits a KMS statement to requests S3 makes on the principal's behalf in the bucket's region:
+ * AEP may read the objects, not use the key directly.
+ */
+function viaS3(statement: iam.PolicyStatement, bucket: s3.IBucket): iam.PolicyStatement {
+  return statement.copy({ conditions: { ...statement.conditions, StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } } });
+}
+
+/**
+ * The bucket name when known at synth time. A bucket created here with an explicit name still
+ * exposes `bucketName` as a `Ref`; its physical name is on the L1 resource.
+ */
+function literalBucketName(bucket: s3.IBucket): string | undefined {
+  if (isConcrete(bucket.bucketName)) return bucket.bucketName;
+  const cfn = bucket.node.defaultChild;
+  return cfn instanceof s3.CfnBucket && isConcrete(cfn.bucketName) ? cfn.bucketName : undefined;
+}
+
 /** A value for a message: itself when known at synth time, a placeholder otherwise. */
-function describe(value: string): string {
+function orPlaceholder(value: string): string {
   return isConcrete(value) ? value : '<resolved at deploy time>';
 }
 

@@ -6,7 +6,7 @@ import { ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
 import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
-import { folderStatements } from './private/s3-scope';
+import { folderStatements, kmsViaS3 } from './private/s3-scope';
 import { invalid, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (API-NOTES §5.2). */
@@ -146,7 +146,8 @@ function accessKeySecretFields(idField: string, secretField: string): { [param: 
 /**
  * Attaches the folder-scoped statements as one inline policy. A dedicated `iam.Policy` (not the
  * principal's default policy) is something the connection can depend on, so AEP never sees the
- * credential before its permissions exist.
+ * credential before its permissions exist. KMS actions only work through S3 (SSE-KMS), never
+ * as direct KMS calls.
  */
 function attachFolderPolicy(
   scope: Construct,
@@ -154,7 +155,7 @@ function attachFolderPolicy(
   principal: { users?: iam.IUser[]; roles?: iam.IRole[] },
 ): iam.Policy {
   const policy = new iam.Policy(scope, 'Policy', {
-    statements: folderStatements(options.grant),
+    statements: folderStatements(options.grant).map((s) => kmsViaS3(s, options.grant.bucket)),
     ...principal,
   });
   suppressNag(policy, [

@@ -602,6 +602,8 @@ describe('AwsStandIn with the real AWS SDK', () => {
   test('a client configured only through env() reaches the stand-in', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, aws.env());
+    // Prove the service-specific variables alone are honoured by the SDK.
+    delete process.env.AWS_ENDPOINT_URL;
     try {
       const arn = aws.putSecret('env-secret', 'v');
       const client = new SecretsManagerClient({ maxAttempts: 1 });

@@ -1,5 +1,5 @@
-import { IConstruct } from 'constructs';
 import { CfnResource } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 
 /** A cdk-nag rule suppression with its justification. */
 export interface NagSuppression {

@@ -177,3 +177,13 @@ export function regionalS3Host(bucket: s3.IBucket): string {
   if (Token.isUnresolved(region)) return `s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
   return `s3.${region}.${RegionInfo.get(region).domainSuffix ?? 'amazonaws.com'}`;
 }
+
+/**
+ * Limits a KMS statement to requests S3 makes for the principal in the bucket's region
+ * (`kms:ViaService`): the principal can write and read SSE-KMS objects, but cannot call KMS with
+ * the key directly. Statements without KMS actions are returned unchanged.
+ */
+export function kmsViaS3(statement: iam.PolicyStatement, bucket: s3.IBucket): iam.PolicyStatement {
+  if (!statement.actions.some((a) => a.startsWith('kms:'))) return statement;
+  return statement.copy({ conditions: { ...statement.conditions, StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } } });
+}

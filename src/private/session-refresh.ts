@@ -9,7 +9,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RefreshEventKeys, RefreshMetric } from './contract';
-import { suppressNag } from './nag';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
 import type { AepSandbox } from '../aep-sandbox';
@@ -116,14 +115,6 @@ export class SessionTokenRefresh extends Construct {
         }),
       })],
     });
-
-    // After the grants: suppressNag only reaches policies that exist already.
-    suppressNag(this.role, [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'Wildcards are only the log group\'s own streams (log-group ARN + :*) and, for secrets imported by name, Secrets Manager\'s random 6-character ARN suffix (-??????).',
-      },
-    ]);
   }
 
   /** 1 per successful refresh, 0 per failed one (EMF from the function), minimum per period. */

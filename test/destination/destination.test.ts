@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as openpgp from 'openpgp';
+import { openpgp } from './openpgp';
 import { connection, newSandbox, newStack, only, targetConnection } from './util';
 import {
   AdobeDestinationPrincipal,
@@ -53,6 +53,8 @@ const importedArn = (suffix = '') => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::P
 
 const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
 const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
+/** The key may only be used through S3 in the bucket's region (SSE-KMS), never directly. */
+const VIA_S3 = { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } };
 
 describe('access key auth (default)', () => {
   const { dest, template } = synth({ folderPath: 'aep/audiences/%SEGMENT_NAME%', fileType: ExportFileType.CSV, compression: Compression.GZIP });
@@ -288,7 +290,9 @@ describe('buckets and KMS keys', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const { template } = synth({}, (stack) => ({ encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) }));
     const [, policy] = aepPolicy(template);
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: keyArn });
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+      Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: keyArn, Condition: VIA_S3,
+    });
   });
 
   test('created bucket with BucketEncryption.KMS: KMS actions on the bucket key, bucket ARN via GetAtt', () => {
@@ -297,10 +301,22 @@ describe('buckets and KMS keys', () => {
     const [kmsKeyId] = only(template, 'AWS::KMS::Key');
     const [, policy] = aepPolicy(template);
     const statements = policy.Properties.PolicyDocument.Statement;
-    expect(statements).toContainEqual({ Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: { 'Fn::GetAtt': [kmsKeyId, 'Arn'] } });
+    expect(statements).toContainEqual({
+      Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: { 'Fn::GetAtt': [kmsKeyId, 'Arn'] }, Condition: VIA_S3,
+    });
     expect(statements[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/aep/*']] });
     const [, target] = targetConnection(template);
     expect(target.Properties[TargetConnectionProps.PARAMS].bucketName).toEqual({ Ref: bucketId });
+  });
+
+  test('a bucket of another region: the key is usable through S3 in that region', () => {
+    const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template } = synth({}, (stack) => ({
+      bucket: s3.Bucket.fromBucketAttributes(stack, 'Virginia', { bucketName: 'acme-us-exports', region: 'us-east-1' }),
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn),
+    }));
+    const statements = aepPolicy(template)[1].Properties.PolicyDocument.Statement;
+    expect(statements.find((s: any) => s.Sid === 'AepBucketKey').Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
   });
 
   test('created bucket with S3-managed encryption: no KMS statement', () => {

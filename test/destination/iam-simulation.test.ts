@@ -17,6 +17,8 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-55
 const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-8888-7777-6666-555555555555`;
 const FOLDER = 'aep/audiences/%SEGMENT_NAME%';
 const IN_FOLDER = `${BUCKET_ARN}/aep/audiences/Loyal_Customers/export_20250101.csv`;
+/** SSE-KMS: S3 calls KMS on the principal's behalf, and says so in `kms:ViaService`. */
+const VIA_S3 = { 'kms:ViaService': `s3.${REGION}.amazonaws.com` };
 
 /** The key policy CDK gives keys by default: the account's IAM policies decide. */
 const ACCOUNT_TRUSTING_KEY_POLICY = {
@@ -110,9 +112,9 @@ const ALLOWED: Probe[] = [
   ['s3:ListBucket', BUCKET_ARN, { 's3:prefix': 'aep/audiences/Loyal_Customers/' }],
   ['s3:ListBucket', BUCKET_ARN, { 's3:prefix': 'aep/audiences' }],
   ['s3:GetBucketLocation', BUCKET_ARN],
-  ['kms:GenerateDataKey', KEY_ARN],
-  ['kms:Encrypt', KEY_ARN],
-  ['kms:Decrypt', KEY_ARN],
+  ['kms:GenerateDataKey', KEY_ARN, VIA_S3],
+  ['kms:Encrypt', KEY_ARN, VIA_S3],
+  ['kms:Decrypt', KEY_ARN, VIA_S3],
 ];
 
 const DENIED: Probe[] = [
@@ -150,15 +152,19 @@ const DENIED: Probe[] = [
   ['s3:PutLifecycleConfiguration', BUCKET_ARN],
   ['s3:PutEncryptionConfiguration', BUCKET_ARN],
   ['s3:ListAllMyBuckets', '*'],
-  // KMS: other keys, and administration of the bucket key.
-  ['kms:Decrypt', OTHER_KEY_ARN],
-  ['kms:GenerateDataKey', OTHER_KEY_ARN],
-  ['kms:Encrypt', OTHER_KEY_ARN],
-  ['kms:ScheduleKeyDeletion', KEY_ARN],
-  ['kms:PutKeyPolicy', KEY_ARN],
-  ['kms:CreateGrant', KEY_ARN],
-  ['kms:DisableKey', KEY_ARN],
-  ['kms:ReEncryptFrom', KEY_ARN],
+  // KMS: other keys, direct use of the bucket key (not through S3), and its administration.
+  ['kms:Decrypt', OTHER_KEY_ARN, VIA_S3],
+  ['kms:GenerateDataKey', OTHER_KEY_ARN, VIA_S3],
+  ['kms:Encrypt', OTHER_KEY_ARN, VIA_S3],
+  ['kms:Decrypt', KEY_ARN],
+  ['kms:GenerateDataKey', KEY_ARN],
+  ['kms:Decrypt', KEY_ARN, { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` }],
+  ['kms:Decrypt', KEY_ARN, { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }],
+  ['kms:ScheduleKeyDeletion', KEY_ARN, VIA_S3],
+  ['kms:PutKeyPolicy', KEY_ARN, VIA_S3],
+  ['kms:CreateGrant', KEY_ARN, VIA_S3],
+  ['kms:DisableKey', KEY_ARN, VIA_S3],
+  ['kms:ReEncryptFrom', KEY_ARN, VIA_S3],
   // No self-escalation through IAM or STS.
   ['iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT}:user/Dest-ExportsAuthAccessKeyUser-ABC123`],
   ['iam:PutUserPolicy', `arn:aws:iam::${ACCOUNT}:user/Dest-ExportsAuthAccessKeyUser-ABC123`],

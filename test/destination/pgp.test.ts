@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Token } from 'aws-cdk-lib';
-import * as openpgp from 'openpgp';
+import { openpgp } from './openpgp';
 import { FileEncryption } from '../../src';
 import { crc24, dearmorPublicKey, inspectPublicKeyPackets, MIN_RSA_BITS } from '../../src/private/pgp';
 

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resolve } from './intrinsics';
 import { CloudFormationSimulator, InvocationRecord, PropertyUsage, readStack, SynthesizedStack } from './simulator';
+import { buildExampleApp } from '../../examples/app';
 import { AepEndpoints } from '../../src';
 import { ResourceTypes, CommonProps } from '../../src/private/contract';
-import { buildExampleApp } from '../../examples/app';
 import { AepStandIn } from '../stand-in/aep';
 import { AwsStandIn } from '../stand-in/aws';
 
@@ -112,7 +112,8 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
 
     const templates = [first, second].map((s) => JSON.stringify(s.template));
     const count = (type: 'Create' | 'Update' | 'Delete') => sim.invocations
-      .filter((i) => i.requestType === type && !i.error && (i.resourceType === ResourceTypes.CONNECTION || i.resourceType === ResourceTypes.TARGET_CONNECTION)).length;
+      .filter((i) => i.requestType === type && !i.error)
+      .filter((i) => i.resourceType === ResourceTypes.CONNECTION || i.resourceType === ResourceTypes.TARGET_CONNECTION).length;
     const customResources: Record<string, number> = {};
     for (const def of Object.values<any>(first.template.Resources)) {
       if (def.Type.startsWith('Custom::')) customResources[def.Type] = (customResources[def.Type] ?? 0) + 1;

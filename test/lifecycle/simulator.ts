@@ -307,7 +307,10 @@ export class CloudFormationSimulator {
     const before = this.options.aepRequestCount();
     try {
       const response = await this.capture(() => serviceFn.entry(event, lambdaContext()));
-      this.invocations.push({ phase, requestType, logicalId: id, resourceType: type, physicalId: response?.PhysicalResourceId, aepRequests: this.options.aepRequestCount() - before, response });
+      const aepRequests = this.options.aepRequestCount() - before;
+      this.invocations.push({
+        phase, requestType, logicalId: id, resourceType: type, physicalId: response?.PhysicalResourceId, aepRequests, response,
+      });
       if (!response?.PhysicalResourceId && requestType !== 'Delete') {
         throw new Error(`${requestType} ${id} returned no PhysicalResourceId`);
       }
@@ -315,7 +318,8 @@ export class CloudFormationSimulator {
     } catch (e) {
       const error = (e as Error).message;
       if (!this.invocations.some((i) => i.error === error && i.logicalId === id)) {
-        this.invocations.push({ phase, requestType, logicalId: id, resourceType: type, physicalId: current?.physicalId, aepRequests: this.options.aepRequestCount() - before, error });
+        const aepRequests = this.options.aepRequestCount() - before;
+        this.invocations.push({ phase, requestType, logicalId: id, resourceType: type, physicalId: current?.physicalId, aepRequests, error });
       }
       throw new Error(`${requestType} ${id} (${type}) failed: ${error}`);
     }
