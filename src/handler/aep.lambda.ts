@@ -40,6 +40,7 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
 export async function refreshHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<{ ConnectionId: string; Etag: string }> {
   resetSecrets();
   const invocation = startInvocation(context);
+  checkContractVersion(event);
   try {
     const ref = await refreshSessionToken(event, invocation);
     return { ConnectionId: ref.id, Etag: ref.etag };
