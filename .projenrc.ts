@@ -106,6 +106,9 @@ project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 
+// jsii prints a Node 20 end-of-life banner on every run; Node 20 is what these machines have.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+
 // `npm run demo`: synthesize examples/ and replay the CloudFormation lifecycle offline.
 project.addTask('demo', {
   description: 'Synthesize the examples app and run its AEP connection lifecycle against the local AEP stand-in',

@@ -2,10 +2,10 @@ import { AepClient } from './aep-client';
 import { resolveAuthParams } from './auth-params';
 import type { Invocation } from './config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, deleteItem, type FlowRef, getExistingItem, patchItem, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowRef, getExistingItem, onFlowResourceEvent, patchItem, type PatchOp } from './flow-resource';
 import { log } from './log';
 import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString } from './props';
-import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps, RemovalPolicies } from '../private/contract';
+import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps } from '../private/contract';
 
 const COLLECTION = '/connections';
 
@@ -32,23 +32,8 @@ const AUTH_PROPS = [
 ];
 
 /** Handles `Custom::AepConnection`: an AEP Flow Service base connection. */
-export async function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  const props = event.ResourceProperties;
-  switch (event.RequestType) {
-    case 'Create':
-      return respond(await create(event, invocation));
-    case 'Update':
-      return respond(await update(event, invocation));
-    case 'Delete': {
-      const id = requirePhysicalId(event);
-      if (optionalString(props, ConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
-        log('info', 'removal policy is retain; leaving the AEP connection in place', { id });
-      } else {
-        await deleteItem(await AepClient.fromProps(props, invocation), COLLECTION, id);
-      }
-      return { PhysicalResourceId: id };
-    }
-  }
+export function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  return onFlowResourceEvent({ collection: COLLECTION, idAttribute: Attributes.CONNECTION_ID, create, update }, event, invocation);
 }
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
@@ -144,6 +129,3 @@ function fieldOps(current: { name?: unknown; description?: unknown; encryption?:
   return ops;
 }
 
-function respond(ref: FlowRef): CustomResourceResponse {
-  return { PhysicalResourceId: ref.id, Data: { [Attributes.CONNECTION_ID]: ref.id, [Attributes.ETAG]: ref.etag } };
-}

@@ -1,8 +1,11 @@
-import type { AepClient } from './aep-client';
-import { operationDeadline } from './config';
+import { AepClient } from './aep-client';
+import { type Invocation, operationDeadline } from './config';
 import { AepError, classifyAepError, hasStatus } from './errors';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
 import { log } from './log';
+import { optionalString } from './props';
 import { retry } from './retry';
+import { Attributes, ConnectionProps, RemovalPolicies } from '../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -208,4 +211,43 @@ function nextToken(data: unknown): string | undefined {
   const href = (data as { _links?: { next?: { href?: unknown } } } | undefined)?._links?.next?.href;
   if (typeof href !== 'string') return undefined;
   return new URL(href, 'http://x').searchParams.get('continuationToken') ?? undefined;
+}
+
+/** How one resource type creates, updates and reports a Flow Service item. */
+export interface FlowResourceType {
+  readonly collection: Collection;
+  /** The `Data` key carrying the AEP id (`ConnectionId`, `TargetConnectionId`). */
+  readonly idAttribute: string;
+  create(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef>;
+  update(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef>;
+}
+
+/**
+ * The CloudFormation lifecycle both connection types share: Create/Update by the type, Delete
+ * (or keep, under a retain removal policy) here, and the response with the AEP id as physical id.
+ */
+export async function onFlowResourceEvent(
+  type: FlowResourceType, event: CustomResourceEvent, invocation: Invocation,
+): Promise<CustomResourceResponse> {
+  const respond = (ref: FlowRef): CustomResourceResponse => ({
+    PhysicalResourceId: ref.id,
+    Data: { [type.idAttribute]: ref.id, [Attributes.ETAG]: ref.etag },
+  });
+  switch (event.RequestType) {
+    case 'Create':
+      return respond(await type.create(event, invocation));
+    case 'Update':
+      return respond(await type.update(event, invocation));
+    case 'Delete': {
+      const id = requirePhysicalId(event);
+      const props = event.ResourceProperties;
+      // Both connection types name the removal policy property the same (contract).
+      if (optionalString(props, ConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
+        log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place`, { id });
+      } else {
+        await deleteItem(await AepClient.fromProps(props, invocation), type.collection, id);
+      }
+      return { PhysicalResourceId: id };
+    }
+  }
 }

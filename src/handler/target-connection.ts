@@ -1,10 +1,10 @@
 import { AepClient } from './aep-client';
 import type { Invocation } from './config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, deleteItem, type FlowRef, getExistingItem, patchItem, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowRef, getExistingItem, onFlowResourceEvent, patchItem, type PatchOp } from './flow-resource';
 import { log } from './log';
 import { canonical, anyChanged, optionalObject, optionalString, requireString } from './props';
-import { adoptionMarker, AepIds, Attributes, CommonProps, decodeBoolean, RemovalPolicies, TargetConnectionProps } from '../private/contract';
+import { adoptionMarker, AepIds, Attributes, CommonProps, decodeBoolean, TargetConnectionProps } from '../private/contract';
 
 const COLLECTION = '/targetConnections';
 
@@ -21,23 +21,8 @@ const REPLACING_PROPS = [
 const BOOLEAN_PARAMS = ['includeFileManifest'];
 
 /** Handles `Custom::AepTargetConnection`: destination export settings (API-NOTES §5.5). */
-export async function onTargetConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  const props = event.ResourceProperties;
-  switch (event.RequestType) {
-    case 'Create':
-      return respond(await create(event, invocation));
-    case 'Update':
-      return respond(await update(event, invocation));
-    case 'Delete': {
-      const id = requirePhysicalId(event);
-      if (optionalString(props, TargetConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
-        log('info', 'removal policy is retain; leaving the AEP target connection in place', { id });
-      } else {
-        await deleteItem(await AepClient.fromProps(props, invocation), COLLECTION, id);
-      }
-      return { PhysicalResourceId: id };
-    }
-  }
+export function onTargetConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  return onFlowResourceEvent({ collection: COLLECTION, idAttribute: Attributes.TARGET_CONNECTION_ID, create, update }, event, invocation);
 }
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
@@ -107,6 +92,3 @@ function fieldOps(current: { name?: unknown; description?: unknown; params?: unk
   return ops;
 }
 
-function respond(ref: FlowRef): CustomResourceResponse {
-  return { PhysicalResourceId: ref.id, Data: { [Attributes.TARGET_CONNECTION_ID]: ref.id, [Attributes.ETAG]: ref.etag } };
-}

@@ -20,7 +20,7 @@ import type { AepSandbox } from '../aep-sandbox';
 const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handler', 'aep.lambda');
 
 /** Entry point of the scheduled refresh inside the bundle. */
-export const REFRESH_HANDLER = 'index.refreshHandler';
+const REFRESH_HANDLER = 'index.refreshHandler';
 
 /** Default period of the refresh metrics and of the failure alarm. */
 const METRIC_PERIOD = Duration.minutes(5);
@@ -57,10 +57,6 @@ export class SessionTokenRefresh extends Construct {
   public readonly function: lambda.Function;
   /** The schedule. */
   public readonly rule: events.Rule;
-  /** The function's log group. */
-  public readonly logGroup: logs.LogGroup;
-  /** The function's role. */
-  public readonly role: iam.Role;
 
   private readonly connectionName: string;
 
@@ -68,22 +64,22 @@ export class SessionTokenRefresh extends Construct {
     super(scope, id);
     this.connectionName = props.connectionName;
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
+    const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
     });
 
     // Explicit role rather than AWSLambdaBasicExecutionRole: logs only to its own group, and
     // read access to exactly the AEP API credential and the long-term key.
-    this.role = new iam.Role(this, 'Role', {
+    const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'cdk-aep-s3 session-token refresh',
     });
-    this.role.addToPolicy(new iam.PolicyStatement({
+    role.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
+      resources: [logGroup.logGroupArn],
     }));
-    props.sandbox.credentials.grantRead(this.role);
-    props.keySecret.grantRead(this.role);
+    props.sandbox.credentials.grantRead(role);
+    props.keySecret.grantRead(role);
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-aep-s3: refreshes the STS session token of an AEP S3 source connection',
@@ -91,10 +87,10 @@ export class SessionTokenRefresh extends Construct {
       runtime: AepProvider.of(this).onEventFunction.runtime,
       handler: REFRESH_HANDLER,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
-      role: this.role,
+      role,
       timeout: HANDLER_TIMEOUT,
       memorySize: 256,
-      logGroup: this.logGroup,
+      logGroup,
       // No blind async retries: the schedule is the retry (refreshEvery <= duration / 2 leaves
       // at least one more run before the current token expires), the handler already retries
       // transient HTTP errors, and one run = one metric datapoint keeps the alarm exact.

@@ -1,19 +1,8 @@
-import { cfnEvent, Harness, rejectionOf, TEST_KNOBS } from './harness';
+import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { AepIds, Attributes, CommonProps, ConnectionProps, RemovalPolicies, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(() => h.reset());
-afterEach(() => {
-  expect(h.aep.validationFailures).toEqual([]);
-  h.expectNoSecretsIn();
-});
+const h = useHarness();
 
 const PUBLIC_KEY = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBGTest\n-----END PGP PUBLIC KEY BLOCK-----\n').toString('base64');
 

@@ -1,19 +1,8 @@
 import { handler } from '../../src/handler/aep.lambda';
 import type { FaultSpec } from '../stand-in';
-import { cfnEvent, Harness, rejectionOf, TEST_KNOBS } from './harness';
+import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(() => h.reset());
-afterEach(() => {
-  expect(h.aep.validationFailures).toEqual([]);
-  h.expectNoSecretsIn();
-});
+const h = useHarness();
 
 const POST_CONNECTIONS = { method: 'POST', path: '/connections' };
 const GET_CONNECTIONS = { method: 'GET', path: '/connections' };

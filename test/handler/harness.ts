@@ -152,6 +152,32 @@ export class Harness {
   }
 }
 
+/**
+ * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
+ * each test: no schema violation, no leaked secret) and returns the live harness.
+ */
+export function useHarness(): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await Harness.start();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => current!.reset());
+  afterEach(() => {
+    expect(current!.aep.validationFailures).toEqual([]);
+    current!.expectNoSecretsIn();
+  });
+  // The harness only exists once beforeAll ran; a proxy lets test bodies use it as a constant.
+  return new Proxy({} as Harness, {
+    get(_target, key) {
+      const value = (current as any)[key];
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}
+
 /** Builds the event the Provider framework hands to onEvent. */
 export function cfnEvent(
   requestType: 'Create' | 'Update' | 'Delete',

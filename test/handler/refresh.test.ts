@@ -1,19 +1,8 @@
-import { cfnEvent, Harness, rejectionOf, SeededKey } from './harness';
+import { cfnEvent, rejectionOf, SeededKey, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { AepIds, ConnectionProps, RefreshMetric } from '../../src/private/contract';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(() => h.reset());
-afterEach(() => {
-  expect(h.aep.validationFailures).toEqual([]);
-  h.expectNoSecretsIn();
-});
+const h = useHarness();
 
 async function sourceWithSessionToken(): Promise<{ id: string; key: SeededKey }> {
   const key = h.seedKey();

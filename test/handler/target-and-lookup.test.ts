@@ -1,19 +1,8 @@
-import { cfnEvent, Harness, rejectionOf } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { AepIds, Attributes, IamRoleLookupProps, RemovalPolicies, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(() => h.reset());
-afterEach(() => {
-  expect(h.aep.validationFailures).toEqual([]);
-  h.expectNoSecretsIn();
-});
+const h = useHarness();
 
 describe('Custom::AepTargetConnection', () => {
   const TARGET = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Exports' };
