@@ -1,4 +1,4 @@
-import { CfnDeletionPolicy, CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,6 +16,7 @@ import {
 } from './export-options';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
+import { retainOnDelete } from './private/retain';
 import {
   FolderScope,
   folderScope,
@@ -278,13 +279,3 @@ function validateDestinationProps(props: AepS3DestinationProps, exportType: Expo
   }
 }
 
-/**
- * Keeps the credential when the destination is deleted, so a retained AEP connection keeps
- * working. Only DeletionPolicy: a rotated access key is a replacement, and the old key must
- * still be deleted (UpdateReplacePolicy stays Delete), or rotations would pile up keys.
- */
-function retainOnDelete(scope: Construct): void {
-  for (const child of scope.node.findAll()) {
-    if (CfnResource.isCfnResource(child)) child.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-  }
-}

@@ -1,4 +1,4 @@
-import { Annotations, CfnDeletionPolicy, CfnOutput, CfnResource, Duration, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +14,7 @@ import { ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
 import { AepIds, Attributes } from './private/contract';
 import { AepIamRoleLookup } from './private/iam-role-lookup';
 import { suppressNag } from './private/nag';
+import { retainOnDelete } from './private/retain';
 import { FolderScope, folderScope, folderStatements, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
 import { SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
@@ -465,12 +466,3 @@ function orPlaceholder(value: string): string {
   return isConcrete(value) ? value : '<resolved at deploy time>';
 }
 
-/**
- * Keeps the credential when the source is deleted, so a retained AEP connection keeps working.
- * DeletionPolicy only: a rotated key is a replacement, and the old key must still go.
- */
-function retainOnDelete(scope: Construct): void {
-  for (const child of scope.node.findAll()) {
-    if (CfnResource.isCfnResource(child)) child.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-  }
-}

@@ -5,8 +5,11 @@
  *
  * Each scenario starts from a fresh stand-in, injects the fault once, runs the event through the
  * handler and then does what CloudFormation does next when the event fails:
- * - failed Create → rollback Delete with the physical id the provider framework reports for a
- *   failed Create (the request id, not an AEP id); no AEP connection may be orphaned;
+ * - failed Create → rollback Delete with a physical id that is not an AEP id (simulated with the
+ *   request id); no AEP connection may be orphaned. The check that matters is made BEFORE that
+ *   Delete: aws-cdk-lib's `cr.Provider` reports a failed Create as
+ *   `AWSCDK::CustomResourceProviderFramework::CREATE_FAILED` and answers the rollback Delete itself,
+ *   without invoking the handler, so a failed Create must leave nothing behind on its own;
  * - failed Update → rollback Update back to the old properties, which must succeed and restore them;
  * - failed Delete → DELETE_FAILED: the connection must still exist, and a retried Delete succeeds.
  *
