@@ -4,7 +4,7 @@ import { AepError, classifyAepError, hasStatus } from './errors';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
 import { log } from './log';
 import { optionalString } from './props';
-import { retry } from './retry';
+import { retry, sleep } from './retry';
 import { Attributes, ConnectionProps, RemovalPolicies } from '../private/contract';
 
 /**
@@ -79,16 +79,26 @@ export interface CreateOrAdoptOptions {
 }
 
 /**
+ * How long, after a POST whose fate is unknown, lookups keep polling before POSTing again, in
+ * HTTP timeouts. AEP may apply a POST well after the client gave up on it; POSTing again too soon
+ * is what would create a duplicate.
+ */
+const SETTLE_TIMEOUTS = 3;
+
+/**
  * Creates a resource without ever duplicating it. POST is not idempotent, so it is never retried
  * blindly: each round first looks for a resource carrying this logical resource's marker and
  * adopts it, and only POSTs when there is none. A POST that AEP applied but whose response was
- * lost (timeout, reset, 5xx from a proxy) is therefore adopted on the next round.
+ * lost (timeout, reset, 504) is therefore adopted on the next round: after such an ambiguous
+ * failure the lookup is repeated for a settle window before anything is POSTed again, and a POST
+ * that still follows one is checked for a late twin, which is removed.
  */
 export async function createOrAdopt(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowRef> {
   const { config } = client.invocation;
   const deadline = operationDeadline(client.invocation, config.deadlineMs);
   const scoped = client.within(deadline);
   let postedBody = false;
+  let settleUntil = 0;
   return retry({
     operation: `POST ${collection}`,
     maxAttempts: config.retryMaxAttempts,
@@ -97,14 +107,17 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
     classify: (err) => {
       const verdict = classifyAepError(err);
       // No response (timeout, reset) or a gateway timeout: AEP may still be applying the POST.
-      // Looking again before one more timeout window has passed could miss it and POST twice.
       const ambiguous = err instanceof AepError && (err.status === undefined || err.status === 504);
-      return ambiguous && verdict.retryable
-        ? { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) }
-        : verdict;
+      if (!(ambiguous && verdict.retryable)) return verdict;
+      settleUntil = Math.min(Date.now() + SETTLE_TIMEOUTS * config.httpTimeoutMs, deadline - config.httpTimeoutMs);
+      return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
     },
   }, async () => {
-    const existing = await findByMarker(scoped, collection, options);
+    let existing = await findByMarker(scoped, collection, options);
+    while (!existing && Date.now() < settleUntil) {
+      await sleep(Math.min(Math.max(config.retryBaseMs, config.httpTimeoutMs / 4), settleUntil - Date.now()));
+      existing = await findByMarker(scoped, collection, options);
+    }
     if (existing) {
       // A match after our own POST is that POST: it already has the desired state.
       const ops = postedBody ? [] : options.reconcile(existing);
@@ -112,6 +125,7 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
       if (ops.length) return patchItem(scoped, collection, existing.id, ops);
       return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '' };
     }
+    const afterAmbiguous = settleUntil > 0;
     postedBody = true;
     const res = await scoped.request('POST', collection, { body: options.body, retry: false });
     const data = (res.data ?? {}) as { id?: unknown; etag?: unknown };
@@ -119,8 +133,19 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
       throw new AepError(`POST ${collection}`, res.status, undefined, 'response lacks the new id', true);
     }
     log('info', 'created AEP resource', { collection, id: data.id });
+    if (afterAmbiguous) await removeLateTwins(scoped, collection, options, data.id);
     return { id: data.id, etag: typeof data.etag === 'string' ? data.etag : (await getItem(scoped, collection, data.id)).etag ?? '' };
   });
+}
+
+/** Deletes resources carrying our marker other than `keepId`: an earlier POST applied after we gave up on it. */
+async function removeLateTwins(client: AepClient, collection: Collection, options: CreateOrAdoptOptions, keepId: string): Promise<void> {
+  const twins = (await list(client, collection, options.filters)).filter((item) =>
+    item.id !== keepId && item.id !== options.excludeId && typeof item.description === 'string' && item.description.includes(options.marker));
+  for (const twin of twins) {
+    log('warn', 'removing a duplicate created by a POST applied after its timeout', { collection, id: twin.id, kept: keepId });
+    await deleteItem(client, collection, twin.id);
+  }
 }
 
 /** The single resource carrying the marker, if any; several is an error a human must resolve. */

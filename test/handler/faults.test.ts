@@ -56,6 +56,16 @@ describe('every fault on the create path ends with exactly one connection', () =
     expect(h.logRecords().some((r) => r.message === 'adopting existing AEP resource')).toBe(true);
   });
 
+  test.each([2, 3.5])('a POST applied %s HTTP timeouts late is still adopted (settle window), not duplicated', async (timeouts) => {
+    const timeoutMs = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: timeouts * timeoutMs });
+    await createOne();
+    expect(posts()).toHaveLength(1);
+    // Let the late request finish before counting, so nothing it does lands after the assertion.
+    await new Promise((resolve) => setTimeout(resolve, timeouts * timeoutMs));
+    expect(h.aep.connections()).toHaveLength(1);
+  });
+
   test('a non-retryable 4xx is not retried', async () => {
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 403, body: { error_code: '403027', message: 'User region is missing' } });
     const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
