@@ -85,6 +85,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testTimeout: 60_000,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
+      // afterwards): coverage is about src/, not about those copies.
+      coveragePathIgnorePatterns: ['/node_modules/', '/\\.demo/', '/assets/', '/test/'],
     },
   },
   eslintOptions: {
