@@ -2,9 +2,9 @@ import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
-import { Attributes, ConnectionProps, RemovalPolicies, ResourceTypes } from './private/contract';
-import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './private/provider';
-import { defaultConnectionName, sandboxProperties } from './private/sandbox-properties';
+import { Attributes, ConnectionProps, ResourceTypes } from './private/contract';
+import { AepProvider, removalPolicyProperty } from './private/provider';
+import { defaultConnectionName } from './private/sandbox-properties';
 import { invalid, isConcrete, validateText } from './private/validation';
 
 /** An encryption block sent with the base connection (top-level `encryption` in AEP). */
@@ -136,16 +136,11 @@ export class AepConnection extends Construct {
       }
     }
 
-    const provider = AepProvider.of(this);
-    const grants = [provider.grantSecretRead(props.sandbox.credentials)];
-    if (props.authSecret) grants.push(provider.grantSecretRead(props.authSecret));
-
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    this.resource = AepProvider.of(this).addResource(this, 'Resource', {
       resourceType: ResourceTypes.CONNECTION,
-      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      sandbox: props.sandbox,
+      secrets: props.authSecret ? [props.authSecret] : [],
       properties: {
-        ...sandboxProperties(props.sandbox),
         [ConnectionProps.NAME]: this.connectionName,
         [ConnectionProps.DESCRIPTION]: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
         [ConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
@@ -161,13 +156,9 @@ export class AepConnection extends Construct {
         [ConnectionProps.SESSION_TOKEN_DURATION]: props.sessionTokenDuration
           ? String(props.sessionTokenDuration.toSeconds())
           : undefined,
-        [ConnectionProps.REMOVAL_POLICY]: props.removalPolicy === RemovalPolicy.RETAIN
-          ? RemovalPolicies.RETAIN
-          : RemovalPolicies.DELETE,
+        [ConnectionProps.REMOVAL_POLICY]: removalPolicyProperty(props.removalPolicy),
       },
     });
-    // The handler must be able to read the secrets before it runs.
-    for (const grant of grants) grant.applyBefore(this.resource);
 
     this.connectionId = this.resource.getAttString(Attributes.CONNECTION_ID);
   }

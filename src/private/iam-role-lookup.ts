@@ -1,8 +1,7 @@
 import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepIds, Attributes, IamRoleLookupProps, ResourceTypes } from './contract';
-import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './provider';
-import { sandboxProperties } from './sandbox-properties';
+import { AepProvider } from './provider';
 import type { AepSandbox } from '../aep-sandbox';
 
 /** Properties of {@link AepIamRoleLookup}. */
@@ -28,19 +27,13 @@ export class AepIamRoleLookup extends Construct {
 
   constructor(scope: Construct, id: string, props: AepIamRoleLookupProps) {
     super(scope, id);
-    const provider = AepProvider.of(this);
-    const grant = provider.grantSecretRead(props.sandbox.credentials);
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    this.resource = AepProvider.of(this).addResource(this, 'Resource', {
       resourceType: ResourceTypes.IAM_ROLE_LOOKUP,
-      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      sandbox: props.sandbox,
       properties: {
-        ...sandboxProperties(props.sandbox),
         [IamRoleLookupProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
       },
     });
-    // The handler reads the API credential on its first call.
-    grant.applyBefore(this.resource);
     this.roleArn = this.resource.getAttString(Attributes.IAM_ROLE_ARN);
   }
 }

@@ -1,12 +1,32 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { RemovalPolicies } from './contract';
 import { suppressNag } from './nag';
+import { sandboxProperties } from './sandbox-properties';
+import type { AepSandbox } from '../aep-sandbox';
 import { AepFunction } from '../handler/aep-function';
+
+/** What every AEP custom resource needs. */
+export interface AepResourceOptions {
+  /** One of the contract's `ResourceTypes`. */
+  readonly resourceType: string;
+  /** Where and as whom the handler calls AEP. */
+  readonly sandbox: AepSandbox;
+  /** Secrets the handler must read for this resource, besides the sandbox credential. */
+  readonly secrets?: secretsmanager.ISecret[];
+  /** The resource's own properties (contract names). */
+  readonly properties: Record<string, unknown>;
+}
+
+/** The contract value for a removal policy: only RETAIN keeps the AEP resource. */
+export function removalPolicyProperty(policy?: RemovalPolicy): string {
+  return policy === RemovalPolicy.RETAIN ? RemovalPolicies.RETAIN : RemovalPolicies.DELETE;
+}
 
 /** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
 const SINGLETON_ID = 'CdkAepS3Provider';
@@ -85,6 +105,22 @@ export class AepProvider extends Construct {
       { id: 'AwsSolutions-IAM5', reason: 'The Provider framework may invoke every version of the onEvent handler (function ARN + :*).' },
       { id: 'AwsSolutions-L1', reason: 'The Provider framework function runtime is chosen by aws-cdk-lib.' },
     ]);
+  }
+
+  /**
+   * Adds an AEP custom resource served by this provider: sandbox properties, a service timeout,
+   * and read access to its secrets granted before CloudFormation runs it.
+   */
+  public addResource(scope: Construct, id: string, options: AepResourceOptions): CustomResource {
+    const grants = [options.sandbox.credentials, ...(options.secrets ?? [])].map((s) => this.grantSecretRead(s));
+    const resource = new CustomResource(scope, id, {
+      serviceToken: this.serviceToken,
+      resourceType: options.resourceType,
+      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      properties: { ...sandboxProperties(options.sandbox), ...options.properties },
+    });
+    for (const grant of grants) grant.applyBefore(resource);
+    return resource;
   }
 
   /** Lets the handler read one secret (idempotent per secret). */

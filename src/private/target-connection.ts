@@ -1,8 +1,7 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Attributes, RemovalPolicies, ResourceTypes, TargetConnectionProps } from './contract';
-import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './provider';
-import { sandboxProperties } from './sandbox-properties';
+import { Attributes, ResourceTypes, TargetConnectionProps } from './contract';
+import { AepProvider, removalPolicyProperty } from './provider';
 import type { AepConnection } from '../aep-connection';
 import type { AepSandbox } from '../aep-sandbox';
 import {
@@ -43,25 +42,18 @@ export class AepTargetConnection extends Construct {
 
   constructor(scope: Construct, id: string, props: AepTargetConnectionProps) {
     super(scope, id);
-    const provider = AepProvider.of(this);
-    const grant = provider.grantSecretRead(props.sandbox.credentials);
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    this.resource = AepProvider.of(this).addResource(this, 'Resource', {
       resourceType: ResourceTypes.TARGET_CONNECTION,
-      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+      sandbox: props.sandbox,
       properties: {
-        ...sandboxProperties(props.sandbox),
         [TargetConnectionProps.NAME]: props.name,
         [TargetConnectionProps.DESCRIPTION]: props.description,
         [TargetConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
         [TargetConnectionProps.BASE_CONNECTION_ID]: props.baseConnection.connectionId,
         [TargetConnectionProps.PARAMS]: props.params,
-        [TargetConnectionProps.REMOVAL_POLICY]: props.removalPolicy === RemovalPolicy.RETAIN
-          ? RemovalPolicies.RETAIN
-          : RemovalPolicies.DELETE,
+        [TargetConnectionProps.REMOVAL_POLICY]: removalPolicyProperty(props.removalPolicy),
       },
     });
-    grant.applyBefore(this.resource);
     this.targetConnectionId = this.resource.getAttString(Attributes.TARGET_CONNECTION_ID);
   }
 }
