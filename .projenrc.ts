@@ -99,7 +99,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/'] },
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
 
 // The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
