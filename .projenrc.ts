@@ -121,6 +121,12 @@ project.addTask('demo', {
   ],
 });
 
+// `npm run stand-in`: the local AEP + AWS stand-ins as a process, for exploring by hand.
+project.addTask('stand-in', {
+  description: 'Run the local AEP (IMS + Flow Service) and AWS (Secrets Manager + STS) stand-ins until Ctrl-C',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/stand-in/cli.ts',
+});
+
 // `npm run bench`: ratios only, measured in one run (never timed assertions in jest).
 project.addTask('bench', {
   description: 'Measure synth cost, template size, bundle size and requests per lifecycle event',
