@@ -2,7 +2,7 @@ import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
-import { Attributes, ConnectionProps, ResourceTypes } from './private/contract';
+import { Attributes, ConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
 import { invalid, isConcrete, validateText } from './private/validation';
@@ -89,6 +89,9 @@ export interface AepConnectionProps {
    * Register STS temporary credentials (GetSessionToken with the long-term key in
    * `authSecret`) valid for this long, instead of the long-term key.
    *
+   * They expire: something must refresh them before that, or AEP loses access. `AepS3Source`
+   * does this with a scheduled refresh function; on its own this only covers the deployment.
+   *
    * @default - the long-term key itself is registered
    */
   readonly sessionTokenDuration?: Duration;
@@ -126,13 +129,22 @@ export class AepConnection extends Construct {
     if (isConcrete(props.connectionSpecId) && !/^[0-9a-f-]{36}$/.test(props.connectionSpecId)) {
       invalid('connectionSpecId', props.connectionSpecId, 'must be a Flow Service connection spec id (a lowercase UUID)');
     }
+    if (/"/.test(this.connectionName)) {
+      invalid('connectionName', this.connectionName, 'must not contain double quotes (AEP name filters quote the name)');
+    }
+    for (const param of Object.keys(props.authParams ?? {})) {
+      if (/secret|token|password/i.test(param)) {
+        invalid('authParams', param, 'looks secret: pass it through authSecret/authSecretFields so it never reaches the template');
+      }
+    }
     if (props.authSecretFields && Object.keys(props.authSecretFields).length > 0 && !props.authSecret) {
       invalid('authSecretFields', props.authSecretFields, 'needs authSecret to read the fields from');
     }
     if (props.sessionTokenDuration) {
       const seconds = props.sessionTokenDuration.toSeconds();
-      if (!Token.isUnresolved(seconds) && (seconds < 900 || seconds > 129_600)) {
-        invalid('sessionTokenDuration', `${seconds} seconds`, 'must be between 900 and 129600 seconds (STS GetSessionToken limits)');
+      const { MIN_SECONDS, MAX_SECONDS } = STS_SESSION_DURATION;
+      if (!Token.isUnresolved(seconds) && (seconds < MIN_SECONDS || seconds > MAX_SECONDS)) {
+        invalid('sessionTokenDuration', `${seconds} seconds`, `must be between ${MIN_SECONDS} and ${MAX_SECONDS} seconds (STS GetSessionToken limits)`);
       }
     }
 

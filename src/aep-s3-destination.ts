@@ -16,6 +16,7 @@ import {
 } from './export-options';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
+import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import {
   FolderScope,
@@ -37,11 +38,12 @@ const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:L
 /** Bucket-level actions besides `s3:ListBucket`; they only take effect on the bucket ARN. */
 const BUCKET_ACTIONS = ['s3:GetBucketLocation'];
 /**
- * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey and
- * Encrypt to write, Decrypt for multipart uploads and the read-back AEP does with GetObject.
- * Granted only through S3 (`kms:ViaService`), so AEP cannot use the key directly.
+ * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey to
+ * write, Decrypt for multipart uploads and the read-back AEP does with GetObject. S3 never calls
+ * kms:Encrypt for SSE-KMS, so it is not granted. Only through S3 (`kms:ViaService`), so AEP
+ * cannot use the key directly.
  */
-const KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
+const KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
 /** Properties of an {@link AepS3Destination}. */
 export interface AepS3DestinationProps {
@@ -53,7 +55,7 @@ export interface AepS3DestinationProps {
 
   /**
    * The KMS key of an SSE-KMS bucket, for imported buckets (which carry no key). AEP's principal
-   * gets `kms:GenerateDataKey`, `kms:Encrypt` and `kms:Decrypt` on it, through S3 only
+   * gets `kms:GenerateDataKey` and `kms:Decrypt` on it, through S3 only
    * (`kms:ViaService` = S3 in the bucket's region: import a bucket of another region with
    * `Bucket.fromBucketAttributes({ bucketName, region })`). The key policy must allow IAM
    * policies of this account to grant access (the default for keys created by CDK).
@@ -207,7 +209,7 @@ export class AepS3Destination extends Construct {
       },
       secretDescription: `Access key AEP uses to write to s3://${isConcrete(props.bucket.bucketName) ? props.bucket.bucketName : '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
     });
-    if (props.removalPolicy === RemovalPolicy.RETAIN) retainOnDelete(authScope);
+    if (isRetain(props.removalPolicy)) retainOnDelete(authScope);
 
     this.grantee = binding.grantee;
     this.user = binding.user;

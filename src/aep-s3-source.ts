@@ -14,6 +14,7 @@ import { ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
 import { AepIds, Attributes } from './private/contract';
 import { AepIamRoleLookup } from './private/iam-role-lookup';
 import { suppressNag } from './private/nag';
+import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import { FolderScope, folderScope, folderStatements, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
 import { SessionTokenRefresh } from './private/session-refresh';
@@ -241,7 +242,7 @@ export class AepS3Source extends Construct {
         sessionTokenDuration: auth.sessionTokenDuration,
       });
       this.connection.resource.node.addDependency(policy);
-      if (props.removalPolicy === RemovalPolicy.RETAIN) {
+      if (isRetain(props.removalPolicy)) {
         retainOnDelete(accessKey);
         retainOnDelete(policy);
       }

@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -7,7 +7,7 @@ import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
 import { folderStatements, kmsViaS3 } from './private/s3-scope';
-import { invalid, validateText } from './private/validation';
+import { validateSerial, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (API-NOTES §5.2). */
 const AUTH_SPEC = {
@@ -103,9 +103,7 @@ export abstract class S3DestinationAuth {
    * (AEP auth spec `Access Key`). The key never appears in the template.
    */
   public static accessKey(options: AccessKeyAuthOptions = {}): S3DestinationAuth {
-    if (options.serial !== undefined && (!Number.isInteger(options.serial) || options.serial < 0)) {
-      invalid('auth.serial', options.serial, 'must be a non-negative integer');
-    }
+    validateSerial('auth.serial', options.serial);
     return new ManagedKeyAuth(options);
   }
 
@@ -193,6 +191,9 @@ class ManagedKeyAuth extends S3DestinationAuth {
   }
 }
 
+/** JSON key of the role ARN in the assumed-role destination's secret. */
+const ROLE_ARN_FIELD = 'roleArn';
+
 class AssumedRoleAuth extends S3DestinationAuth {
   constructor(private readonly options: AssumedRoleAuthOptions) {
     super();
@@ -219,10 +220,20 @@ class AssumedRoleAuth extends S3DestinationAuth {
         description: 'IAM role AEP assumes for this destination (treat the name as confidential)',
       });
     }
+    // AEP marks `s3Role` `format: password` and Adobe asks to keep the role name confidential.
+    // As a custom-resource property the resolved ARN would be logged by the Provider framework,
+    // so it travels like every other secret param: through a secret the handler reads.
+    const roleSecret = new secretsmanager.Secret(scope, 'RoleArnSecret', {
+      description: 'IAM role ARN AEP assumes for this destination (cdk-aep-s3); Adobe asks to keep it confidential',
+      secretObjectValue: { [ROLE_ARN_FIELD]: SecretValue.unsafePlainText(role.roleArn) },
+    });
+    suppressNag(roleSecret, [
+      { id: 'AwsSolutions-SMG4', reason: 'Holds a role ARN, not a credential: nothing to rotate; it changes only when CloudFormation replaces the role.' },
+    ]);
     return {
       authSpecName: AUTH_SPEC.ASSUMED_ROLE,
-      // A token in the template (Fn::GetAtt); the resolved ARN only reaches the handler.
-      authParams: { s3Role: role.roleArn },
+      authSecret: roleSecret,
+      authSecretFields: { s3Role: ROLE_ARN_FIELD },
       verifyAwsKey: false,
       grantee: role,
       role,

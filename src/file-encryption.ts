@@ -59,7 +59,8 @@ export class FileEncryption {
   public static pgpFromFile(path: string): FileEncryption {
     let text: string;
     try {
-      text = fs.readFileSync(path, 'utf8');
+      // CRLF vs LF checkouts must give the same template (and no spurious AEP update).
+      text = fs.readFileSync(path, 'utf8').replace(/\r\n/g, '\n');
     } catch (e) {
       return invalid('encryption.path', path, `must be a readable file holding an ASCII-armored OpenPGP public key (${(e as Error).message})`);
     }

@@ -1,10 +1,9 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { AepIds } from './private/contract';
-import { IAM_ROLE_ARN, invalid, isConcrete, validateEndpointUrl } from './private/validation';
+import { AepIds, STS_SESSION_DURATION } from './private/contract';
+import { IAM_ROLE_ARN, invalid, isConcrete, validateEndpointUrl, validateSerial } from './private/validation';
 
-/** STS GetSessionToken limits for IAM users (API-NOTES §6.2). */
-const STS_MIN_SECONDS = 900;
-const STS_MAX_SECONDS = 129_600;
+const STS_MIN_SECONDS = STS_SESSION_DURATION.MIN_SECONDS;
+const STS_MAX_SECONDS = STS_SESSION_DURATION.MAX_SECONDS;
 /** Shortest refresh interval: more often only adds AEP API calls, not safety. */
 const MIN_REFRESH_SECONDS = 15 * 60;
 /** The STS default lifetime; three refreshes per token with the default interval. */
@@ -90,9 +89,7 @@ export class S3SourceAuth {
    * Secrets Manager and never appears in the template.
    */
   public static accessKey(options: S3SourceAccessKeyOptions = {}): S3SourceAuth {
-    if (options.serial !== undefined && (!Number.isInteger(options.serial) || options.serial < 0)) {
-      invalid('auth.serial', options.serial, 'must be a non-negative integer');
-    }
+    validateSerial('auth.serial', options.serial);
     validateEndpointUrl('auth.serviceUrl', options.serviceUrl);
     const session = options.sessionToken ? resolveSessionToken(options.sessionToken) : undefined;
     return new S3SourceAuth(S3SourceAuthMode.ACCESS_KEY, {

@@ -3,7 +3,7 @@ import { type Invocation, operationDeadline } from './config';
 import { registerSecret } from './log';
 import { optionalInt, optionalString, type RawProps, stringMap } from './props';
 import { readSecretParams } from './secrets';
-import { ConnectionProps, decodeBoolean } from '../private/contract';
+import { ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../private/contract';
 
 /** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
 export const S3Params = {
@@ -17,8 +17,8 @@ export const S3Params = {
 const SENSITIVE_PARAMS = [S3Params.SECRET_KEY, S3Params.SESSION_TOKEN, S3Params.ROLE];
 
 /** STS GetSessionToken bounds (API-NOTES §6.2). */
-const SESSION_DURATION_MIN = 900;
-const SESSION_DURATION_MAX = 129_600;
+const SESSION_DURATION_MIN = STS_SESSION_DURATION.MIN_SECONDS;
+const SESSION_DURATION_MAX = STS_SESSION_DURATION.MAX_SECONDS;
 
 /**
  * The auth params to send to AEP: inline `AuthParams` plus the secret ones read now from

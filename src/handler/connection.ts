@@ -11,15 +11,15 @@ const COLLECTION = '/connections';
 
 /**
  * Changing any of these means a different connection in AEP: the spec and auth type cannot be
- * patched (API-NOTES §3.6 `1414-400`), and a new sandbox, org (credentials) or platform host
- * cannot see the old one.
+ * patched (API-NOTES §3.6 `1414-400`), and a new sandbox cannot see the old one. A new
+ * credentials secret or host is NOT a replacement: it is usually the same org behind a renamed
+ * secret or a proxy, and replacing would move dataflows' connections from under them (if the org
+ * really changed, the PATCH fails clearly with 404 instead).
  */
 const REPLACING_PROPS = [
   ConnectionProps.CONNECTION_SPEC_ID,
   ConnectionProps.AUTH_SPEC_NAME,
   CommonProps.SANDBOX_NAME,
-  CommonProps.CREDENTIALS_SECRET_ARN,
-  CommonProps.FLOW_SERVICE_URL,
 ];
 
 /** Inputs whose change means the auth params AEP holds must be pushed again. */

@@ -2,7 +2,7 @@ import { AepClient } from './aep-client';
 import { type Invocation, operationDeadline } from './config';
 import { AepError, classifyAepError, hasStatus } from './errors';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { log } from './log';
+import { errorMessage, log } from './log';
 import { optionalString } from './props';
 import { retry, sleep } from './retry';
 import { Attributes, ConnectionProps, RemovalPolicies } from '../private/contract';
@@ -133,8 +133,15 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
       throw new AepError(`POST ${collection}`, res.status, undefined, 'response lacks the new id', true);
     }
     log('info', 'created AEP resource', { collection, id: data.id });
-    if (afterAmbiguous) await removeLateTwins(scoped, collection, options, data.id);
-    return { id: data.id, etag: typeof data.etag === 'string' ? data.etag : (await getItem(scoped, collection, data.id)).etag ?? '' };
+    // From here on the resource exists: nothing may fail the Create, or the Provider framework
+    // would report CREATE_FAILED and never delete what we just made.
+    if (afterAmbiguous) {
+      await removeLateTwins(scoped, collection, options, data.id).catch((err: unknown) =>
+        log('warn', 'could not check for a late duplicate; delete it in AEP if one shows up', { collection, kept: data.id, error: errorMessage(err) }));
+    }
+    const etag = typeof data.etag === 'string' ? data.etag
+      : await getItem(scoped, collection, data.id).then((item) => item.etag ?? '', () => '');
+    return { id: data.id, etag };
   });
 }
 
@@ -215,7 +222,7 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
       log('info', 'AEP resource already gone', { collection, id });
       return;
     }
-    if (hasStatus(err, 400) && /flow|in use|used by|1418/i.test(err.detail)) {
+    if (hasStatus(err, 400) && /1418|in use|used by|being used/i.test(err.detail)) {
       throw new Error(
         `AEP ${noun(collection)} ${id} is still used by dataflows, so AEP refuses to delete it (${err.message}). ` +
         'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',

@@ -2,10 +2,8 @@ import { AepClient } from './aep-client';
 import type { Invocation } from './config';
 import type { CustomResourceEvent, CustomResourceResponse } from './events';
 import { requireString } from './props';
-import { Attributes, CommonProps, IamRoleLookupProps } from '../private/contract';
+import { Attributes, CommonProps, IAM_ROLE_ARN, IamRoleLookupProps } from '../private/contract';
 
-/** An IAM role ARN in any partition. */
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /**
  * Handles `Custom::AepIamRoleLookup`: reads the IAM role AEP uses to read the bucket of an
@@ -13,17 +11,18 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
  * physical id is derived from the inputs so a changed sandbox or spec reads as a replacement.
  */
 export async function onIamRoleLookupEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  // Nothing exists in AEP for a lookup: Delete never needs (or fails on) its properties.
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? event.LogicalResourceId };
   const props = event.ResourceProperties;
   const specId = requireString(props, IamRoleLookupProps.CONNECTION_SPEC_ID);
   const physicalId = `aep-iam-role:${requireString(props, CommonProps.SANDBOX_NAME).toLowerCase()}:${specId}`;
-  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? physicalId };
 
   const client = await AepClient.fromProps(props, invocation);
   const res = await client.request('GET', `/connectionSpecs/${encodeURIComponent(specId)}/configs`, {
     query: [['authType', 'IamBasedAuthentication']],
   });
   const role = (res.data as { configParams?: { IAMRole?: unknown } } | undefined)?.configParams?.IAMRole;
-  if (typeof role !== 'string' || !ROLE_ARN.test(role)) {
+  if (typeof role !== 'string' || !IAM_ROLE_ARN.test(role)) {
     // A role ARN is not a secret, and quoting it is what makes the failure diagnosable.
     const quoted = JSON.stringify(role)?.slice(0, 300);
     throw new Error(

@@ -22,6 +22,8 @@ export function registerSecret(value: unknown): void {
     // A value may also appear JSON- or URL-escaped in a body echoed back by a server.
     secrets.add(JSON.stringify(value).slice(1, -1));
     secrets.add(encodeURIComponent(value));
+    // application/x-www-form-urlencoded (the IMS token request) encodes differently.
+    secrets.add(new URLSearchParams({ v: value }).toString().substring(2));
   }
 }
 

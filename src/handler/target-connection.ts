@@ -13,8 +13,6 @@ const REPLACING_PROPS = [
   TargetConnectionProps.BASE_CONNECTION_ID,
   TargetConnectionProps.CONNECTION_SPEC_ID,
   CommonProps.SANDBOX_NAME,
-  CommonProps.CREDENTIALS_SECRET_ARN,
-  CommonProps.FLOW_SERVICE_URL,
 ];
 
 /** Target params AEP wants as JSON booleans (CloudFormation turned them into strings). */

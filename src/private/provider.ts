@@ -25,7 +25,12 @@ export interface AepResourceOptions {
 
 /** The contract value for a removal policy: only RETAIN keeps the AEP resource. */
 export function removalPolicyProperty(policy?: RemovalPolicy): string {
-  return policy === RemovalPolicy.RETAIN ? RemovalPolicies.RETAIN : RemovalPolicies.DELETE;
+  return isRetain(policy) ? RemovalPolicies.RETAIN : RemovalPolicies.DELETE;
+}
+
+/** RETAIN and RETAIN_ON_UPDATE_OR_DELETE both keep what a deleted resource stood for. */
+export function isRetain(policy?: RemovalPolicy): boolean {
+  return policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 }
 
 /** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
@@ -59,8 +64,6 @@ export class AepProvider extends Construct {
   public readonly role: iam.Role;
   /** The handler's log group. */
   public readonly logGroup: logs.LogGroup;
-
-  private readonly grantedSecrets = new Set<string>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -123,10 +126,9 @@ export class AepProvider extends Construct {
     return resource;
   }
 
-  /** Lets the handler read one secret (idempotent per secret). */
+  /** Lets the handler read one secret (CDK merges repeated grants of the same secret). */
   public grantSecretRead(secret: secretsmanager.ISecret): iam.Grant {
     const grant = secret.grantRead(this.role);
-    this.grantedSecrets.add(secret.secretArn);
     return grant;
   }
 }

@@ -138,7 +138,8 @@ export class SessionTokenRefresh extends Construct {
   public metricFailures(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
     const period = props?.period ?? METRIC_PERIOD;
     return new cloudwatch.MathExpression({
-      expression: 'FILL(errors, 0) + 1 - FILL(success, 1)',
+      // A handled failure both emits 0 and rethrows (one Lambda error): count it once.
+      expression: 'MAX([FILL(errors, 0), 1 - FILL(success, 1)])',
       usingMetrics: {
         errors: this.metricErrors({ period }),
         success: this.metricSuccess({ period }),

@@ -49,6 +49,12 @@ export function validateSourceBucketName(property: string, value: string | undef
   }
 }
 
+/** Access-key rotation serials: non-negative integers (a token, e.g. a CfnParameter, is skipped). */
+export function validateSerial(property: string, value: number | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < 0) invalid(property, value, 'must be a non-negative integer');
+}
+
 /** AEP sandbox names are lowercase (they are sent verbatim as `x-sandbox-name`). */
 export function validateSandboxName(property: string, value: string | undefined): void {
   if (!isConcrete(value)) return;
@@ -82,8 +88,8 @@ export function validateEndpointUrl(property: string, value: string | undefined)
   if (url.search || url.hash) invalid(property, value, 'must not contain a query string or fragment');
 }
 
-/** Matches an AWS IAM role ARN (any partition). */
-export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** Matches an AWS IAM role ARN (any partition); one definition for constructs and handler. */
+export { IAM_ROLE_ARN } from './contract';
 
 /**
  * Shortens a long value (a public key, a path) for an error message: the start is enough to

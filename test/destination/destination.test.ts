@@ -52,7 +52,7 @@ function aepRole(template: Template): [string, any] {
 const importedArn = (suffix = '') => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::acme-aep-exports${suffix}`]] });
 
 const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
-const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'];
+const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 /** The key may only be used through S3 in the bucket's region (SSE-KMS), never directly. */
 const VIA_S3 = { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } };
 
@@ -196,21 +196,25 @@ describe('assumed role auth', () => {
     expect(aepRole(template)[1].Properties.RoleName).toBeUndefined();
   });
 
-  test('registers the role ARN inline as s3Role (a GetAtt, no secret, no key probe)', () => {
+  test('passes the role ARN as s3Role through a secret (never a CR property), no key probe', () => {
     const [roleId] = aepRole(template);
     const [policyId, policy] = aepPolicy(template);
     const [, cr] = connection(template);
     expect(cr.Properties[ConnectionProps.AUTH_SPEC_NAME]).toBe('Assumed Role');
-    expect(cr.Properties[ConnectionProps.AUTH_PARAMS]).toEqual({ s3Role: { 'Fn::GetAtt': [roleId, 'Arn'] } });
-    expect(cr.Properties[ConnectionProps.AUTH_SECRET_ARN]).toBeUndefined();
-    expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toBeUndefined();
+    expect(cr.Properties[ConnectionProps.AUTH_PARAMS]).toEqual({});
+    expect(JSON.stringify(cr.Properties)).not.toContain(roleId);
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const [secretId, secret] = Object.entries<any>(secrets)[0];
+    expect(JSON.stringify(secret.Properties.SecretString)).toContain(roleId);
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_ARN]).toEqual({ Ref: secretId });
+    expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toEqual({ s3Role: 'roleArn' });
     expect(cr.Properties[ConnectionProps.VERIFY_AWS_KEY]).toBeUndefined();
     expect(cr.DependsOn).toContain(policyId);
     expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
     expect(policy.Properties.PolicyDocument.Statement.map((s: any) => s.Sid)).toEqual(['AepObjects', 'AepListFolder', 'AepBucket']);
     template.resourceCountIs('AWS::IAM::User', 0);
     template.resourceCountIs('AWS::IAM::AccessKey', 0);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
   });
 
   test('does not output the role ARN by default', () => {

@@ -113,7 +113,6 @@ const ALLOWED: Probe[] = [
   ['s3:ListBucket', BUCKET_ARN, { 's3:prefix': 'aep/audiences' }],
   ['s3:GetBucketLocation', BUCKET_ARN],
   ['kms:GenerateDataKey', KEY_ARN, VIA_S3],
-  ['kms:Encrypt', KEY_ARN, VIA_S3],
   ['kms:Decrypt', KEY_ARN, VIA_S3],
 ];
 
@@ -156,6 +155,8 @@ const DENIED: Probe[] = [
   ['kms:Decrypt', OTHER_KEY_ARN, VIA_S3],
   ['kms:GenerateDataKey', OTHER_KEY_ARN, VIA_S3],
   ['kms:Encrypt', OTHER_KEY_ARN, VIA_S3],
+  // S3 never calls kms:Encrypt for SSE-KMS: not granted even on the bucket key.
+  ['kms:Encrypt', KEY_ARN, VIA_S3],
   ['kms:Decrypt', KEY_ARN],
   ['kms:GenerateDataKey', KEY_ARN],
   ['kms:Decrypt', KEY_ARN, { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` }],

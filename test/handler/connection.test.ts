@@ -232,6 +232,15 @@ describe('Update', () => {
     await handler(cfnEvent('Delete', props, { physicalId: id }));
     expect(h.aep.connections().map((c) => c.id)).toEqual([res.PhysicalResourceId]);
   });
+
+  test('a new credentials secret for the same org is an in-place update, not a replacement', async () => {
+    const { props, id } = await created();
+    const movedArn = h.aws.putSecret('aep/oauth-renamed', JSON.stringify(h.aep.credentials));
+    const next = { ...props, [CommonProps.CREDENTIALS_SECRET_ARN]: movedArn, [ConnectionProps.DESCRIPTION]: 'moved secret' };
+    const res = await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(id);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
+  });
 });
 
 describe('Delete', () => {

@@ -212,7 +212,7 @@ describe('AepS3Source with session tokens', () => {
       TreatMissingData: 'notBreaching',
     });
     const metrics = cfnAlarm.Properties.Metrics as any[];
-    expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(errors, 0) + 1 - FILL(success, 1)');
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([FILL(errors, 0), 1 - FILL(success, 1)])');
     expect(metrics.find((m) => m.Id === 'success').MetricStat.Metric.MetricName).toBe(RefreshMetric.NAME);
     expect(metrics.find((m) => m.Id === 'errors').MetricStat.Metric.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: refreshFnId } }]);
     expect(cfnAlarm.Properties.AlarmDescription).toContain('6 hours');
