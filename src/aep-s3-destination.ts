@@ -216,6 +216,8 @@ export class AepS3Destination extends Construct {
     this.role = binding.role;
     this.credentialsSecret = binding.credentialsSecret;
 
+    // One description for both AEP resources, naming this construct (not its children).
+    const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
     this.connection = new AepConnection(this, 'Connection', {
       sandbox: props.sandbox,
       connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
@@ -227,7 +229,7 @@ export class AepS3Destination extends Construct {
       verifyAwsKey: binding.verifyAwsKey,
       encryption: props.encryption?._toConnectionEncryption(),
       connectionName: props.connectionName,
-      description: props.description,
+      description,
       removalPolicy: props.removalPolicy,
     });
     // AEP may test the credential as soon as it is registered: permissions first.
@@ -240,7 +242,7 @@ export class AepS3Destination extends Construct {
       baseConnection: this.connection,
       connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
       name: this.connectionName,
-      description: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
+      description,
       params: s3DestinationTargetParams({
         bucketName: props.bucket.bucketName,
         path: folderPath,

@@ -183,7 +183,7 @@ export class AepS3Source extends Construct {
       sandbox: props.sandbox,
       connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
       connectionName: props.connectionName,
-      description: props.description,
+      description: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
       removalPolicy: props.removalPolicy,
     };
 

@@ -51,8 +51,5 @@ export class ManagedAccessKey extends Construct {
     suppressNag(this.secret, [
       { id: 'AwsSolutions-SMG4', reason: 'The secret holds an IAM access key rotated by bumping `serial` (a CloudFormation update that also re-registers the key with AEP); Secrets Manager rotation would desynchronise AEP.' },
     ]);
-    suppressNag(this.user, [
-      { id: 'AwsSolutions-IAM5', reason: 'Object actions are scoped to the AEP folder prefix (bucket/prefix*), which needs a trailing wildcard.' },
-    ]);
   }
 }
