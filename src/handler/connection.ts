@@ -2,7 +2,7 @@ import { AepClient } from './aep-client';
 import { resolveAuthParams } from './auth-params';
 import type { Invocation } from './config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, type FlowRef, getExistingItem, onFlowResourceEvent, patchItem, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp, updateInPlace } from './flow-resource';
 import { log } from './log';
 import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString } from './props';
 import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps } from '../private/contract';
@@ -66,7 +66,7 @@ async function update(event: CustomResourceEvent, invocation: Invocation): Promi
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties ?? {};
   if (anyChanged(old, props, REPLACING_PROPS)) {
-    log('info', 'connection spec, auth type, sandbox, org or host changed: creating a replacement', { replacing: id });
+    log('info', 'connection spec, auth type or sandbox changed: creating a replacement', { replacing: id });
     return create(event, invocation, id);
   }
   const client = await AepClient.fromProps(props, invocation);
@@ -76,12 +76,7 @@ async function update(event: CustomResourceEvent, invocation: Invocation): Promi
   if (anyChanged(old, props, AUTH_PROPS)) {
     ops.push({ op: 'replace', path: '/auth/params', value: await resolveAuthParams(props, invocation) });
   }
-  if (!ops.length) {
-    const current = await getExistingItem(client, COLLECTION, id);
-    return { id, etag: current.etag ?? '' };
-  }
-  log('info', 'patching AEP connection in place', { id, paths: ops.map((o) => o.path) });
-  return patchItem(client, COLLECTION, id, ops);
+  return updateInPlace(client, COLLECTION, id, ops);
 }
 
 interface DesiredConnection {
@@ -99,7 +94,7 @@ function desiredState(event: CustomResourceEvent): DesiredConnection {
   const description = optionalString(props, ConnectionProps.DESCRIPTION);
   return {
     name: requireString(props, ConnectionProps.NAME),
-    description: description ? `${description} ${marker}` : marker,
+    description: markedDescription(description, marker),
     marker,
     specId: requireString(props, ConnectionProps.CONNECTION_SPEC_ID),
     authSpecName: requireString(props, ConnectionProps.AUTH_SPEC_NAME),
@@ -118,9 +113,7 @@ function encryptionOf(props: RawProps): Record<string, unknown> | undefined {
 
 /** Ops that move name, description and encryption from `current` to `desired`. */
 function fieldOps(current: { name?: unknown; description?: unknown; encryption?: unknown }, desired: DesiredConnection): PatchOp[] {
-  const ops: PatchOp[] = [];
-  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
-  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
+  const ops = nameAndDescriptionOps(current, desired);
   if (canonical(current.encryption ?? null) !== canonical(desired.encryption ?? null)) {
     ops.push(desired.encryption
       ? { op: current.encryption ? 'replace' : 'add', path: '/encryption', value: desired.encryption }

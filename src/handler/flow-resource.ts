@@ -245,6 +245,28 @@ function nextToken(data: unknown): string | undefined {
   return new URL(href, 'http://x').searchParams.get('continuationToken') ?? undefined;
 }
 
+/** The description AEP stores: the user's text followed by our adoption marker. */
+export function markedDescription(description: string | undefined, marker: string): string {
+  return description ? `${description} ${marker}` : marker;
+}
+
+/** Ops that move `/name` and `/description` from `current` to `desired`. */
+export function nameAndDescriptionOps(
+  current: { name?: unknown; description?: unknown }, desired: { name: string; description: string },
+): PatchOp[] {
+  const ops: PatchOp[] = [];
+  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
+  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
+  return ops;
+}
+
+/** An in-place update: PATCH `ops` with If-Match, or, when nothing changed, just read the etag. */
+export async function updateInPlace(client: AepClient, collection: Collection, id: string, ops: PatchOp[]): Promise<FlowRef> {
+  if (!ops.length) return { id, etag: (await getExistingItem(client, collection, id)).etag ?? '' };
+  log('info', `patching AEP ${noun(collection)} in place`, { id, paths: ops.map((o) => o.path) });
+  return patchItem(client, collection, id, ops);
+}
+
 /** How one resource type creates, updates and reports a Flow Service item. */
 export interface FlowResourceType {
   readonly collection: Collection;

@@ -1,7 +1,7 @@
 import { AepClient } from './aep-client';
 import type { Invocation } from './config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, type FlowRef, getExistingItem, onFlowResourceEvent, patchItem, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp, updateInPlace } from './flow-resource';
 import { log } from './log';
 import { canonical, anyChanged, optionalObject, optionalString, requireString } from './props';
 import { adoptionMarker, AepIds, Attributes, CommonProps, decodeBoolean, TargetConnectionProps } from '../private/contract';
@@ -45,14 +45,12 @@ async function update(event: CustomResourceEvent, invocation: Invocation): Promi
   const id = requirePhysicalId(event);
   const old = event.OldResourceProperties ?? {};
   if (anyChanged(old, event.ResourceProperties, REPLACING_PROPS)) {
-    log('info', 'base connection, spec, sandbox, org or host changed: creating a replacement', { replacing: id });
+    log('info', 'base connection, spec or sandbox changed: creating a replacement', { replacing: id });
     return create(event, invocation, id);
   }
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const ops = fieldOps(desiredState({ ...event, ResourceProperties: old }), desiredState(event));
-  if (!ops.length) return { id, etag: (await getExistingItem(client, COLLECTION, id)).etag ?? '' };
-  log('info', 'patching AEP target connection in place', { id, paths: ops.map((o) => o.path) });
-  return patchItem(client, COLLECTION, id, ops);
+  return updateInPlace(client, COLLECTION, id, ops);
 }
 
 interface DesiredTarget {
@@ -74,7 +72,7 @@ function desiredState(event: CustomResourceEvent): DesiredTarget {
   }
   return {
     name: requireString(props, TargetConnectionProps.NAME),
-    description: description ? `${description} ${marker}` : marker,
+    description: markedDescription(description, marker),
     marker,
     specId: requireString(props, TargetConnectionProps.CONNECTION_SPEC_ID),
     baseConnectionId: requireString(props, TargetConnectionProps.BASE_CONNECTION_ID),
@@ -83,9 +81,7 @@ function desiredState(event: CustomResourceEvent): DesiredTarget {
 }
 
 function fieldOps(current: { name?: unknown; description?: unknown; params?: unknown }, desired: DesiredTarget): PatchOp[] {
-  const ops: PatchOp[] = [];
-  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
-  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
+  const ops = nameAndDescriptionOps(current, desired);
   if (canonical(current.params ?? {}) !== canonical(desired.params)) ops.push({ op: 'replace', path: '/params', value: desired.params });
   return ops;
 }
