@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LifecycleReport, runExampleLifecycle } from './run';
+import type { PropertyUsage } from './simulator';
 import { CommonProps, ConnectionProps, IamRoleLookupProps, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 import { AepStandIn } from '../stand-in/aep';
 import { AwsStandIn } from '../stand-in/aws';
@@ -52,6 +53,18 @@ describe('example app lifecycle through the bundled handler', () => {
   });
 });
 
+/** Emitted properties the handler never read (a construct-side rename or a dead property). */
+function unreadEmitted(usage: PropertyUsage, type: string): string[] {
+  const read = usage.read.get(type) ?? new Set<string>();
+  return [...(usage.emitted.get(type) ?? [])].filter((k) => !CFN_OWN.includes(k) && !read.has(k));
+}
+
+/** Properties the handler read that no construct emitted (a handler-side rename). */
+function unemittedReads(usage: PropertyUsage, type: string): string[] {
+  const emitted = usage.emitted.get(type) ?? new Set<string>();
+  return [...(usage.read.get(type) ?? [])].filter((k) => /^[A-Z]/.test(k) && !emitted.has(k));
+}
+
 describe('construct ↔ handler contract', () => {
   const contractNames: Record<string, string[]> = {
     [ResourceTypes.CONNECTION]: [...Object.values(CommonProps), ...Object.values(ConnectionProps)],
@@ -61,21 +74,37 @@ describe('construct ↔ handler contract', () => {
   };
 
   test.each(Object.keys(contractNames))('%s: every emitted property is read by the handler', (type) => {
-    const emitted = [...(report.usage.emitted.get(type) ?? [])].filter((k) => !CFN_OWN.includes(k));
-    const read = report.usage.read.get(type) ?? new Set();
-    expect(emitted.length).toBeGreaterThan(0);
-    expect(emitted.filter((k) => !read.has(k))).toEqual([]);
+    expect([...(report.usage.emitted.get(type) ?? [])].length).toBeGreaterThan(0);
+    expect(unreadEmitted(report.usage, type)).toEqual([]);
   });
 
   test.each(Object.keys(contractNames))('%s: every property the handler reads is emitted by a construct', (type) => {
-    const emitted = report.usage.emitted.get(type) ?? new Set();
-    const read = [...(report.usage.read.get(type) ?? [])].filter((k) => /^[A-Z]/.test(k));
-    expect(read.filter((k) => !emitted.has(k))).toEqual([]);
+    expect(unemittedReads(report.usage, type)).toEqual([]);
   });
 
   test.each(Object.keys(contractNames))('%s: every emitted property is named in the contract module', (type) => {
     const emitted = [...(report.usage.emitted.get(type) ?? [])].filter((k) => !CFN_OWN.includes(k));
     expect(emitted.filter((k) => !contractNames[type].includes(k))).toEqual([]);
+  });
+
+  test('a rename on either side is caught', () => {
+    const type = ResourceTypes.CONNECTION;
+    const renamed = (set: Set<string> | undefined, from: string, to: string) =>
+      new Set([...(set ?? [])].map((k) => (k === from ? to : k)));
+    // The construct emits `ChangeTokn` instead of `ChangeToken`: emitted but never read...
+    const constructSide: PropertyUsage = {
+      emitted: new Map([[type, renamed(report.usage.emitted.get(type), ConnectionProps.CHANGE_TOKEN, 'ChangeTokn')]]),
+      read: report.usage.read,
+    };
+    expect(unreadEmitted(constructSide, type)).toEqual(['ChangeTokn']);
+    expect(unemittedReads(constructSide, type)).toEqual([ConnectionProps.CHANGE_TOKEN]);
+    // ...and the handler reading `Descripton`: read but never emitted.
+    const handlerSide: PropertyUsage = {
+      emitted: report.usage.emitted,
+      read: new Map([[type, renamed(report.usage.read.get(type), ConnectionProps.DESCRIPTION, 'Descripton')]]),
+    };
+    expect(unemittedReads(handlerSide, type)).toEqual(['Descripton']);
+    expect(unreadEmitted(handlerSide, type)).toEqual([ConnectionProps.DESCRIPTION]);
   });
 });
 
