@@ -98,7 +98,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
-  gitignore: ['cdk.out/', '.demo/', '/assets/'],
+  gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
 
