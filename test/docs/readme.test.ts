@@ -87,6 +87,7 @@ describe('README TypeScript snippets run', () => {
     const file = path.join(snippetDir, `snippet-${n}.ts`);
     fs.writeFileSync(file, `${source}\nexport {};\n`);
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(file);
     });
     for (const app of apps) app.synth();
