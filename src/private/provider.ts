@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { RemovalPolicies } from './contract';
+import { lambdaIdentity } from './lambda-identity';
 import { suppressNag } from './nag';
 import { sandboxProperties } from './sandbox-properties';
 import type { AepSandbox } from '../aep-sandbox';
@@ -68,20 +69,10 @@ export class AepProvider extends Construct {
   private constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    this.logGroup = new logs.LogGroup(this, 'HandlerLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-    });
-
-    // An explicit role instead of AWSLambdaBasicExecutionRole: logs only to its own group,
-    // secrets only as granted by connections.
-    this.role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-aep-s3 custom-resource handler',
-    });
-    this.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
-    }));
+    // Secrets only as granted by connections (grantSecretRead).
+    const identity = lambdaIdentity(this, { role: 'HandlerRole', logGroup: 'HandlerLogs' }, 'cdk-aep-s3 custom-resource handler');
+    this.role = identity.role;
+    this.logGroup = identity.logGroup;
 
     this.onEventFunction = new AepFunction(this, 'OnEvent', {
       description: 'cdk-aep-s3: registers AEP Flow Service connections',

@@ -3,12 +3,11 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RefreshEventKeys, RefreshMetric } from './contract';
+import { lambdaIdentity } from './lambda-identity';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
 import type { AepSandbox } from '../aep-sandbox';
@@ -64,20 +63,8 @@ export class SessionTokenRefresh extends Construct {
     super(scope, id);
     this.connectionName = props.connectionName;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-    });
-
-    // Explicit role rather than AWSLambdaBasicExecutionRole: logs only to its own group, and
-    // read access to exactly the AEP API credential and the long-term key.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-aep-s3 session-token refresh',
-    });
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
-    }));
+    // Read access to exactly the AEP API credential and the long-term key, logs to its own group.
+    const { role, logGroup } = lambdaIdentity(this, { role: 'Role', logGroup: 'Logs' }, 'cdk-aep-s3 session-token refresh');
     props.sandbox.credentials.grantRead(role);
     props.keySecret.grantRead(role);
 
