@@ -16,7 +16,7 @@ import { AepIamRoleLookup } from './private/iam-role-lookup';
 import { suppressNag } from './private/nag';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
-import { FolderScope, folderScope, folderStatements, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
+import { FolderScope, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
 import { SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
@@ -216,7 +216,7 @@ export class AepS3Source extends Construct {
           bucketActions: USER_BUCKET_ACTIONS,
           key,
           keyActions: KEY_ACTIONS,
-        }).map((s) => (s.actions.some((a) => a.startsWith('kms:')) ? viaS3(s, props.bucket) : s)),
+        }).map((s) => kmsViaS3(s, props.bucket)),
       });
       suppressNag(policy, [{
         id: 'AwsSolutions-IAM5',
@@ -374,7 +374,7 @@ export class AepS3Source extends Construct {
         actions: KEY_ACTIONS,
         resources: ['*'],
       });
-      keyStatement = viaS3(keyStatement, bucket);
+      keyStatement = kmsViaS3(keyStatement, bucket);
       const result = key.addToResourcePolicy(keyStatement);
       keyPolicyAttached = result.statementAdded;
       // The key policy is part of the key resource (`policyDependable` is a PolicyDocument).
@@ -444,13 +444,6 @@ export class AepS3Source extends Construct {
   }
 }
 
-/**
- * Limits a KMS statement to requests S3 makes on the principal's behalf in the bucket's region:
- * AEP may read the objects, not use the key directly.
- */
-function viaS3(statement: iam.PolicyStatement, bucket: s3.IBucket): iam.PolicyStatement {
-  return statement.copy({ conditions: { ...statement.conditions, StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } } });
-}
 
 /**
  * The bucket name when known at synth time. A bucket created here with an explicit name still
