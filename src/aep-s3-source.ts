@@ -10,13 +10,12 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IDependable } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
-import { ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
+import { accessKeyAuthFields, ManagedAccessKey } from './private/access-key';
 import { AepIds, Attributes } from './private/contract';
 import { AepIamRoleLookup } from './private/iam-role-lookup';
-import { suppressNag } from './private/nag';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
-import { FolderScope, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
+import { FolderScope, folderPolicy, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
 import { SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
@@ -207,25 +206,15 @@ export class AepS3Source extends Construct {
       });
       // A dedicated policy (not the user's default policy) gives the connection one resource
       // to depend on: AEP (and the key probe) may use the key as soon as it is registered.
-      const policy = new iam.Policy(this, 'ReadPolicy', {
-        users: [accessKey.user],
-        statements: folderStatements({
-          bucket: props.bucket,
-          scope: scopeOfFolder,
-          objectActions: USER_OBJECT_ACTIONS,
-          bucketActions: USER_BUCKET_ACTIONS,
-          key,
-          keyActions: KEY_ACTIONS,
-        }).map((s) => kmsViaS3(s, props.bucket)),
-      });
-      suppressNag(policy, [{
-        id: 'AwsSolutions-IAM5',
-        reason: 's3:GetObject is limited to the AEP source folder (arn:...:bucket/<folder prefix>*): the trailing wildcard is the folder scope, not a broader grant.',
-      }]);
-      const secretFields = {
-        s3AccessKey: ACCESS_KEY_FIELDS.ACCESS_KEY_ID,
-        s3SecretKey: ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY,
-      };
+      const policy = folderPolicy(this, 'ReadPolicy', {
+        bucket: props.bucket,
+        scope: scopeOfFolder,
+        objectActions: USER_OBJECT_ACTIONS,
+        bucketActions: USER_BUCKET_ACTIONS,
+        key,
+        keyActions: KEY_ACTIONS,
+      }, { users: [accessKey.user] }, 'source');
+      const secretFields = accessKeyAuthFields();
       this.connection = new AepConnection(this, 'Connection', {
         ...connectionProps,
         authSpecName: AUTH_SPEC.ACCESS_KEY,

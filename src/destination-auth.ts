@@ -2,11 +2,11 @@ import { CfnOutput, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
+import { accessKeyAuthFields, ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
 import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
-import { folderStatements, kmsViaS3 } from './private/s3-scope';
+import { folderPolicy } from './private/s3-scope';
 import { validateSerial, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (API-NOTES §5.2). */
@@ -137,32 +137,11 @@ export abstract class S3DestinationAuth {
 }
 
 /** `Access Key` auth params read from the secret (API-NOTES §5.2). */
-function accessKeySecretFields(idField: string, secretField: string): { [param: string]: string } {
-  return { s3AccessKey: idField, s3SecretKey: secretField };
-}
-
-/**
- * Attaches the folder-scoped statements as one inline policy. A dedicated `iam.Policy` (not the
- * principal's default policy) is something the connection can depend on, so AEP never sees the
- * credential before its permissions exist. KMS actions only work through S3 (SSE-KMS), never
- * as direct KMS calls.
- */
+/** The destination's folder policy, attached to the AEP principal. */
 function attachFolderPolicy(
-  scope: Construct,
-  options: DestinationAuthBindOptions,
-  principal: { users?: iam.IUser[]; roles?: iam.IRole[] },
+  scope: Construct, options: DestinationAuthBindOptions, principal: { users?: iam.IUser[]; roles?: iam.IRole[] },
 ): iam.Policy {
-  const policy = new iam.Policy(scope, 'Policy', {
-    statements: folderStatements(options.grant).map((s) => kmsViaS3(s, options.grant.bucket)),
-    ...principal,
-  });
-  suppressNag(policy, [
-    {
-      id: 'AwsSolutions-IAM5',
-      reason: 'Object actions are limited to the AEP export folder (arn:...:bucket/<folder prefix>*): the trailing wildcard is the folder scope, not a broader grant.',
-    },
-  ]);
-  return policy;
+  return folderPolicy(scope, 'Policy', options.grant, principal, 'export');
 }
 
 class ManagedKeyAuth extends S3DestinationAuth {
@@ -179,7 +158,7 @@ class ManagedKeyAuth extends S3DestinationAuth {
     return {
       authSpecName: AUTH_SPEC.ACCESS_KEY,
       authSecret: key.secret,
-      authSecretFields: accessKeySecretFields(ACCESS_KEY_FIELDS.ACCESS_KEY_ID, ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY),
+      authSecretFields: accessKeyAuthFields(),
       // The key id is replaced with the key, so a rotation is an update of the connection.
       changeToken: key.accessKeyId,
       verifyAwsKey: true,
@@ -253,7 +232,7 @@ class SecretKeyAuth extends S3DestinationAuth {
     return {
       authSpecName: AUTH_SPEC.ACCESS_KEY,
       authSecret: this.secret,
-      authSecretFields: accessKeySecretFields(
+      authSecretFields: accessKeyAuthFields(
         this.options.accessKeyIdField ?? ACCESS_KEY_FIELDS.ACCESS_KEY_ID,
         this.options.secretAccessKeyField ?? ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY,
       ),

@@ -10,6 +10,13 @@ export const ACCESS_KEY_FIELDS = {
   SECRET_ACCESS_KEY: 'secretAccessKey',
 } as const;
 
+/** The AEP `Access Key` params (source and destination) read from an access-key secret. */
+export function accessKeyAuthFields(
+  idField: string = ACCESS_KEY_FIELDS.ACCESS_KEY_ID, secretField: string = ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY,
+): { [param: string]: string } {
+  return { s3AccessKey: idField, s3SecretKey: secretField };
+}
+
 /** Options of {@link ManagedAccessKey}. */
 export interface ManagedAccessKeyProps {
   /** Bump to rotate: CloudFormation creates the new key, AEP is patched, then the old key goes. */

@@ -3,6 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
+import { suppressNag } from './nag';
 import { invalid, isConcrete } from './validation';
 
 /**
@@ -186,4 +188,23 @@ export function regionalS3Host(bucket: s3.IBucket): string {
 export function kmsViaS3(statement: iam.PolicyStatement, bucket: s3.IBucket): iam.PolicyStatement {
   if (!statement.actions.some((a) => a.startsWith('kms:'))) return statement;
   return statement.copy({ conditions: { ...statement.conditions, StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } } });
+}
+
+/**
+ * Attaches folder-scoped statements as one dedicated inline policy. A dedicated `iam.Policy` (not
+ * the principal's default policy) is something a connection can depend on, so AEP never sees a
+ * credential before its permissions exist. KMS actions only work through S3 (SSE-KMS).
+ */
+export function folderPolicy(
+  scope: Construct, id: string, spec: S3GrantSpec, principal: { users?: iam.IUser[]; roles?: iam.IRole[] }, folderKind: string,
+): iam.Policy {
+  const policy = new iam.Policy(scope, id, {
+    statements: folderStatements(spec).map((s) => kmsViaS3(s, spec.bucket)),
+    ...principal,
+  });
+  suppressNag(policy, [{
+    id: 'AwsSolutions-IAM5',
+    reason: `Object actions are limited to the AEP ${folderKind} folder (arn:...:bucket/<folder prefix>*): the trailing wildcard is the folder scope, not a broader grant.`,
+  }]);
+  return policy;
 }
