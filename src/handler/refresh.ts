@@ -2,7 +2,7 @@ import { AepClient } from './aep-client';
 import { awsKeyOf, S3Params, sessionDuration, temporaryParams } from './auth-params';
 import type { Invocation } from './config';
 import { type FlowRef, patchItem } from './flow-resource';
-import { errorMessage, log, writeLine } from './log';
+import { log, writeLine } from './log';
 import { type RawProps, requireString, stringMap } from './props';
 import { readSecretParams } from './secrets';
 import { RefreshEventKeys, RefreshMetric } from '../private/contract';
@@ -31,7 +31,7 @@ export async function refreshSessionToken(event: RawProps, invocation: Invocatio
     emitMetric(name, 1);
     return ref;
   } catch (err) {
-    log('error', 'session token refresh failed', { name, error: errorMessage(err) });
+    // The entry point logs the (redacted) failure once; here only the metric.
     emitMetric(name, 0);
     throw err;
   }

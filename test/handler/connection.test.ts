@@ -62,16 +62,9 @@ describe('Create', () => {
 
   test('source Access Key with session token registers the temporary triple', async () => {
     const key = h.seedKey();
-    const res = await handler(cfnEvent('Create', {
-      ...h.common(),
-      [ConnectionProps.NAME]: 'acme-aep-s3-src',
-      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
-      [ConnectionProps.AUTH_SPEC_NAME]: 'Access Key',
+    const res = await handler(cfnEvent('Create', h.sourceSessionTokenProps(key, 43_200, {
       [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound', folderPath: 'exports/crm' },
-      [ConnectionProps.AUTH_SECRET_ARN]: key.secretArn,
-      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
-      [ConnectionProps.SESSION_TOKEN_DURATION]: '43200',
-    }));
+    })));
     const params = h.aep.getConnection(res.PhysicalResourceId)!.auth.params;
     expect(params).toMatchObject({ bucketName: 'acme-aep-inbound', folderPath: 'exports/crm' });
     expect(params.s3AccessKey).toMatch(/^ASIA/);

@@ -105,6 +105,21 @@ export class Harness {
     };
   }
 
+  /** Properties of an S3 source `Access Key` connection that registers STS session credentials. */
+  sourceSessionTokenProps(key: SeededKey, durationSeconds: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ...this.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-src',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'Access Key',
+      [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound' },
+      [ConnectionProps.AUTH_SECRET_ARN]: key.secretArn,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+      [ConnectionProps.SESSION_TOKEN_DURATION]: String(durationSeconds),
+      ...extra,
+    };
+  }
+
   /** The refresh event the EventBridge rule sends for a session-token source connection. */
   refreshEvent(connectionId: string, key: SeededKey, name = 'acme-aep-s3-src'): Record<string, unknown> {
     return {

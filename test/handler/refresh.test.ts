@@ -1,21 +1,12 @@
 import { cfnEvent, rejectionOf, SeededKey, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { AepIds, ConnectionProps, RefreshMetric } from '../../src/private/contract';
+import { RefreshMetric } from '../../src/private/contract';
 
 const h = useHarness();
 
 async function sourceWithSessionToken(): Promise<{ id: string; key: SeededKey }> {
   const key = h.seedKey();
-  const res = await handler(cfnEvent('Create', {
-    ...h.common(),
-    [ConnectionProps.NAME]: 'acme-aep-s3-src',
-    [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
-    [ConnectionProps.AUTH_SPEC_NAME]: 'Access Key',
-    [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound' },
-    [ConnectionProps.AUTH_SECRET_ARN]: key.secretArn,
-    [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
-    [ConnectionProps.SESSION_TOKEN_DURATION]: '3600',
-  }));
+  const res = await handler(cfnEvent('Create', h.sourceSessionTokenProps(key, 3600)));
   h.rememberStoredSecrets();
   h.aep.resetRecording();
   h.output.length = 0;
