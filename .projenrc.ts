@@ -87,7 +87,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
       // afterwards): coverage is about src/, not about those copies.
-      coveragePathIgnorePatterns: ['/node_modules/', '/\\.demo/', '/assets/', '/test/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/\\.demo/', '/assets/', '/test/', '/offline-world/'],
     },
   },
   eslintOptions: {
@@ -95,11 +95,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
+    devdirs: ['test', 'offline-world', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
 
 // The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
@@ -108,6 +108,7 @@ project.eslint?.allowDevDeps('src/handler/**');
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
+project.tsconfigDev.addInclude('offline-world/**/*.ts');
 
 // jsii prints a Node 20 end-of-life banner on every run; Node 20 is what these machines have.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
@@ -124,7 +125,7 @@ project.addTask('demo', {
 // `npm run stand-in`: the local AEP + AWS stand-ins as a process, for exploring by hand.
 project.addTask('stand-in', {
   description: 'Run the local AEP (IMS + Flow Service) and AWS (Secrets Manager + STS) stand-ins until Ctrl-C',
-  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/stand-in/cli.ts',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json offline-world/stand-in/cli.ts',
 });
 
 // `npm run bench`: ratios only, measured in one run (never timed assertions in jest).

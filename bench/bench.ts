@@ -17,9 +17,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AepS3Destination, AepSandbox, S3DestinationAuth } from '../src';
 import { ResourceTypes } from '../src/private/contract';
-import { runExampleLifecycle } from '../test/lifecycle/run';
-import { AepStandIn } from '../test/stand-in/aep';
-import { AwsStandIn } from '../test/stand-in/aws';
+import { runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
+import { AepStandIn } from '../offline-world/stand-in/aep';
+import { AwsStandIn } from '../offline-world/stand-in/aws';
 
 const ROOT = path.resolve(__dirname, '..');
 const ENV = { account: '111122223333', region: 'us-east-1' };

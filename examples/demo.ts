@@ -10,9 +10,9 @@
  * 4. Prints what happened; exits non-zero on any failure or leftover AEP connection.
  */
 import * as path from 'path';
-import { runExampleLifecycle } from '../test/lifecycle/run';
-import { AepStandIn } from '../test/stand-in/aep';
-import { AwsStandIn } from '../test/stand-in/aws';
+import { runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
+import { AepStandIn } from '../offline-world/stand-in/aep';
+import { AwsStandIn } from '../offline-world/stand-in/aws';
 
 async function main(): Promise<number> {
   const aep = await AepStandIn.start();

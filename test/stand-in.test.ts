@@ -7,7 +7,7 @@ import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aw
 import axios, { AxiosRequestConfig, AxiosResponse } from 'axios';
 import {
   AepStandIn, AwsStandIn, DEFAULT_AEP_CREDENTIALS, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken, MASKED,
-} from './stand-in';
+} from '../offline-world/stand-in';
 import { AepIds } from '../src/private/contract';
 
 const DEST = AepIds.S3_DESTINATION_CONNECTION_SPEC;

@@ -22,7 +22,7 @@ import { handler } from '../../src/handler/aep.lambda';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
 import { adoptionMarker, ConnectionProps } from '../../src/private/contract';
 import { cfnEvent, Harness, type SeededKey, STACK_ID, TEST_KNOBS } from '../handler/harness';
-import type { FaultSpec } from '../stand-in';
+import type { FaultSpec } from '../../offline-world/stand-in';
 
 type Operation = 'Create' | 'Update' | 'Delete';
 

@@ -1,5 +1,5 @@
 import { handler } from '../../src/handler/aep.lambda';
-import type { FaultSpec } from '../stand-in';
+import type { FaultSpec } from '../../offline-world/stand-in';
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 
 const h = useHarness();

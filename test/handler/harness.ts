@@ -5,7 +5,7 @@
  */
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
-import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in';
+import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
 export const TEST_KNOBS: Record<string, string> = {

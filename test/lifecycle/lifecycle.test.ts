@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LifecycleReport, runExampleLifecycle } from './run';
-import type { PropertyUsage } from './simulator';
+import { LifecycleReport, runExampleLifecycle } from '../../offline-world/cloudformation/example-lifecycle';
+import type { PropertyUsage } from '../../offline-world/cloudformation/simulator';
 import { CommonProps, ConnectionProps, IamRoleLookupProps, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
-import { AepStandIn } from '../stand-in/aep';
-import { AwsStandIn } from '../stand-in/aws';
+import { AepStandIn } from '../../offline-world/stand-in/aep';
+import { AwsStandIn } from '../../offline-world/stand-in/aws';
 
 /**
  * The examples/ app, synthesized and replayed through the BUNDLED handler (the code that ships),

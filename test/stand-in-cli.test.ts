@@ -1,18 +1,18 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import axios from 'axios';
-import { AepIds } from '../../src/private/contract';
+import { AepIds } from '../src/private/contract';
 
 /**
  * The stand-ins also run as a process (`npm run stand-in`), for the demo or a manual session:
  * one JSON line on stdout with the URLs and test credentials, real HTTP, clean exit on SIGTERM.
  */
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 let child: ChildProcess;
 let info: any;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/stand-in/cli.ts'], {
+  child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'offline-world/stand-in/cli.ts'], {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: 'tsconfig.dev.json' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 /**
  * Runs both stand-ins as a process for the offline demo:
  *
- *   npx ts-node --project tsconfig.dev.json test/stand-in/cli.ts
+ *   npx ts-node --project tsconfig.dev.json offline-world/stand-in/cli.ts
  *
  * Prints ONE JSON line on stdout — `{ aep: {...}, aws: {...} }` with the URLs, the fake AEP test
  * credentials and the AWS environment — then stays up until SIGTERM/SIGINT. Request logs (secrets
