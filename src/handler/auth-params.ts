@@ -3,7 +3,7 @@ import { type Invocation, operationDeadline } from './config';
 import { registerSecret } from './log';
 import { optionalInt, optionalString, type RawProps, stringMap } from './props';
 import { readSecretParams } from './secrets';
-import { ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../private/contract';
+import { AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../private/contract';
 
 /** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
 export const S3Params = {
@@ -14,7 +14,7 @@ export const S3Params = {
 } as const;
 
 // AEP marks these `format: password`; hide them even when the construct passed them inline.
-const SENSITIVE_PARAMS = [S3Params.SECRET_KEY, S3Params.SESSION_TOKEN, S3Params.ROLE];
+export const SENSITIVE_PARAMS: readonly string[] = [S3Params.SECRET_KEY, S3Params.SESSION_TOKEN, S3Params.ROLE];
 
 /** STS GetSessionToken bounds (API-NOTES §6.2). */
 const SESSION_DURATION_MIN = STS_SESSION_DURATION.MIN_SECONDS;
@@ -28,6 +28,7 @@ const SESSION_DURATION_MAX = STS_SESSION_DURATION.MAX_SECONDS;
 export async function resolveAuthParams(props: RawProps, invocation: Invocation): Promise<Record<string, string>> {
   const params = { ...stringMap(props, ConnectionProps.AUTH_PARAMS), ...await readSecretFields(props) };
   for (const name of SENSITIVE_PARAMS) registerSecret(params[name]);
+  checkAccessKeyId(params[S3Params.ACCESS_KEY]);
 
   const sessionSeconds = sessionDuration(props);
   if (!decodeBoolean(props[ConnectionProps.VERIFY_AWS_KEY]) && sessionSeconds === undefined) return params;
@@ -66,6 +67,16 @@ export function sessionDuration(props: RawProps, key: string = ConnectionProps.S
   return seconds;
 }
 
+/** Fails (without quoting the value, which may be a misplaced secret) unless `value` is shaped like an access key id. */
+function checkAccessKeyId(value: string | undefined): void {
+  if (value === undefined || AWS_ACCESS_KEY_ID_PATTERN.test(value)) return;
+  registerSecret(value);
+  throw new Error(
+    `Auth param '${S3Params.ACCESS_KEY}' is not an AWS access key id (AKIA or ASIA followed by 16 upper-case letters or digits); ` +
+    'is the secret access key in its place?',
+  );
+}
+
 /** The AWS key held in the `s3AccessKey` / `s3SecretKey` params. */
 export function awsKeyOf(params: Record<string, string>): AwsKey {
   const accessKeyId = params[S3Params.ACCESS_KEY];
@@ -75,6 +86,7 @@ export function awsKeyOf(params: Record<string, string>): AwsKey {
       `Verifying the AWS key or using session tokens needs the auth params '${S3Params.ACCESS_KEY}' and '${S3Params.SECRET_KEY}'`,
     );
   }
+  checkAccessKeyId(accessKeyId);
   return { accessKeyId, secretAccessKey };
 }
 

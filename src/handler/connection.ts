@@ -1,28 +1,15 @@
 import { AepClient } from './aep-client';
-import { resolveAuthParams } from './auth-params';
+import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
 import type { Invocation } from './config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp, updateInPlace } from './flow-resource';
+import type { CustomResourceEvent, CustomResourceResponse } from './events';
+import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { log } from './log';
-import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString } from './props';
-import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps } from '../private/contract';
+import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from './props';
+import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../private/contract';
 
 const COLLECTION = '/connections';
 
-/**
- * Changing any of these means a different connection in AEP: the spec and auth type cannot be
- * patched (API-NOTES §3.6 `1414-400`), and a new sandbox cannot see the old one. A new
- * credentials secret or host is NOT a replacement: it is usually the same org behind a renamed
- * secret or a proxy, and replacing would move dataflows' connections from under them (if the org
- * really changed, the PATCH fails clearly with 404 instead).
- */
-const REPLACING_PROPS = [
-  ConnectionProps.CONNECTION_SPEC_ID,
-  ConnectionProps.AUTH_SPEC_NAME,
-  CommonProps.SANDBOX_NAME,
-];
-
-/** Inputs whose change means the auth params AEP holds must be pushed again. */
+/** Inputs whose change means the auth params AEP holds must be pushed again (AEP masks the secret ones). */
 const AUTH_PROPS = [
   ConnectionProps.AUTH_PARAMS,
   ConnectionProps.AUTH_SECRET_ARN,
@@ -31,20 +18,39 @@ const AUTH_PROPS = [
   ConnectionProps.SESSION_TOKEN_DURATION,
 ];
 
-/** Handles `Custom::AepConnection`: an AEP Flow Service base connection. */
+/**
+ * Handles `Custom::AepConnection`: an AEP Flow Service base connection. Its kind (what AEP cannot
+ * patch, API-NOTES §3.6 `1414-400`) is the connection spec and the auth type; a new sandbox
+ * cannot see the old object at all. A new credentials secret or host is NOT a replacement: it is
+ * usually the same org behind a renamed secret or a proxy, and replacing would move dataflows'
+ * connections from under them.
+ */
 export function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  return onFlowResourceEvent({ collection: COLLECTION, idAttribute: Attributes.CONNECTION_ID, create, update }, event, invocation);
+  return onFlowResourceEvent({
+    collection: COLLECTION,
+    idAttribute: Attributes.CONNECTION_ID,
+    kindOf,
+    desiredKind: (e) => kind(requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID), requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME)),
+    create,
+    driftOps,
+  }, event, invocation);
+}
+
+function kind(specId: string, authSpecName: string): FlowKind {
+  return { key: canonical({ specId, authSpecName }), filters: [`connectionSpec.id==${specId}`] };
 }
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const props = event.ResourceProperties;
   const client = await AepClient.fromProps(props, invocation);
   const desired = desiredState(event);
+  const desiredKind = kind(desired.specId, desired.authSpecName);
   const params = await resolveAuthParams(props, invocation);
   return createOrAdopt(client, COLLECTION, {
-    filters: [`name=="${desired.name}"`, `connectionSpec.id==${desired.specId}`],
+    filters: desiredKind.filters,
     marker: desired.marker,
     excludeId: replacing,
+    sameKind: (item) => kindOf(item).key === desiredKind.key,
     body: {
       name: desired.name,
       description: desired.description,
@@ -61,22 +67,33 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   });
 }
 
-async function update(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef> {
-  const id = requirePhysicalId(event);
+function kindOf(item: FlowItem): FlowKind {
+  const spec = (item.connectionSpec as { id?: unknown } | undefined)?.id;
+  const auth = (item.auth as { specName?: unknown } | undefined)?.specName;
+  return kind(String(spec), String(auth));
+}
+
+/**
+ * Everything patchable that differs between AEP and the desired state: name, description and
+ * encryption as read back, the non-secret auth params as read back (a bucket or folder changed
+ * in the UI), and all auth params when the secret ones may have changed (AEP masks those, so they
+ * are compared by their inputs, never by value).
+ */
+async function driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]> {
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties ?? {};
-  if (anyChanged(old, props, REPLACING_PROPS)) {
-    log('info', 'connection spec, auth type or sandbox changed: creating a replacement', { replacing: id });
-    return create(event, invocation, id);
-  }
-  const client = await AepClient.fromProps(props, invocation);
   const desired = desiredState(event);
-  const before = desiredState({ ...event, ResourceProperties: old });
-  const ops: PatchOp[] = [...fieldOps(before, desired)];
-  if (anyChanged(old, props, AUTH_PROPS)) {
+  const ops: PatchOp[] = [...fieldOps(current, desired)];
+  const held = ((current.auth as { params?: unknown } | undefined)?.params ?? {}) as Record<string, unknown>;
+  const inlineDrift = Object.entries(stringMap(props, ConnectionProps.AUTH_PARAMS))
+    .filter(([name]) => !SENSITIVE_PARAMS.includes(name))
+    .filter(([name, value]) => held[name] !== value)
+    .map(([name]) => name);
+  if (inlineDrift.length) log('info', 'auth params differ from what AEP holds', { params: inlineDrift });
+  if (inlineDrift.length || anyChanged(old, props, AUTH_PROPS)) {
     ops.push({ op: 'replace', path: '/auth/params', value: await resolveAuthParams(props, invocation) });
   }
-  return updateInPlace(client, COLLECTION, id, ops);
+  return ops;
 }
 
 interface DesiredConnection {

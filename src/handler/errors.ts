@@ -132,6 +132,11 @@ function join(a: unknown, b: unknown): string | undefined {
   return parts.length ? parts.join(': ') : undefined;
 }
 
+/**
+ * Redacts, THEN truncates: a cut made first could split a secret, and the half before the cut
+ * would no longer match the redactor and would leak.
+ */
 function truncate(text: string): string {
-  return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}…` : text;
+  const safe = redact(text);
+  return safe.length > MAX_DETAIL_LENGTH ? `${safe.slice(0, MAX_DETAIL_LENGTH)}…` : safe;
 }

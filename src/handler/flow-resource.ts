@@ -5,7 +5,7 @@ import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalI
 import { errorMessage, log } from './log';
 import { optionalString } from './props';
 import { retry, sleep } from './retry';
-import { Attributes, ConnectionProps, RemovalPolicies } from '../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -72,6 +72,12 @@ export interface CreateOrAdoptOptions {
   readonly marker: string;
   /** An id never to adopt: the resource being replaced carries the same marker. */
   readonly excludeId?: string;
+  /**
+   * Whether an item's unchangeable fields (connection spec, auth type, base connection) are the
+   * desired ones. An item carrying our marker but of another kind is the resource being replaced
+   * (or the one a rollback returns to): never adopted, never removed as a duplicate.
+   */
+  readonly sameKind: (item: FlowItem) => boolean;
   /** The POST body. */
   readonly body: Record<string, unknown>;
   /** Patch ops that bring an adopted resource (made by an earlier, interrupted invocation) to the desired state. */
@@ -86,86 +92,142 @@ export interface CreateOrAdoptOptions {
 const SETTLE_TIMEOUTS = 3;
 
 /**
+ * Time kept back from the create loop, in HTTP timeouts, so that a failed Create can still wait
+ * out one settle window and remove what its own ambiguous POSTs made: after a failed Create the
+ * Provider framework answers the rollback Delete itself, so nothing else would ever remove it.
+ */
+const CLEANUP_RESERVE_TIMEOUTS = SETTLE_TIMEOUTS + 2;
+
+/**
  * Creates a resource without ever duplicating it. POST is not idempotent, so it is never retried
- * blindly: each round first looks for a resource carrying this logical resource's marker and
- * adopts it, and only POSTs when there is none. A POST that AEP applied but whose response was
- * lost (timeout, reset, 504) is therefore adopted on the next round: after such an ambiguous
- * failure the lookup is repeated for a settle window before anything is POSTed again, and a POST
- * that still follows one is checked for a late twin, which is removed.
+ * blindly: each round first looks for resources carrying this logical resource's marker and
+ * adopts one (removing any others: every object carrying the marker is ours), and only POSTs when
+ * there is none. A POST that AEP applied but whose response was lost (timeout, reset, 504) is
+ * therefore adopted on the next round: after such an ambiguous failure the lookup is repeated for
+ * a settle window before anything is POSTed again, and a POST that still follows one is checked
+ * for a late twin, which is removed. If the Create fails anyway, what it may have made is removed
+ * before the failure is reported.
  */
 export async function createOrAdopt(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowRef> {
   const { config } = client.invocation;
-  const deadline = operationDeadline(client.invocation, config.deadlineMs);
+  const reserve = CLEANUP_RESERVE_TIMEOUTS * config.httpTimeoutMs;
+  const deadline = Math.min(operationDeadline(client.invocation, config.deadlineMs), client.invocation.deadline - reserve);
   const scoped = client.within(deadline);
   let postedBody = false;
   let settleUntil = 0;
-  return retry({
-    operation: `POST ${collection}`,
-    maxAttempts: config.retryMaxAttempts,
-    baseDelayMs: config.retryBaseMs,
-    deadline,
-    classify: (err) => {
-      const verdict = classifyAepError(err);
-      // No response (timeout, reset) or a gateway timeout: AEP may still be applying the POST.
-      const ambiguous = err instanceof AepError && (err.status === undefined || err.status === 504);
-      if (!(ambiguous && verdict.retryable)) return verdict;
-      settleUntil = Math.min(Date.now() + SETTLE_TIMEOUTS * config.httpTimeoutMs, deadline - config.httpTimeoutMs);
-      return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
-    },
-  }, async () => {
-    let existing = await findByMarker(scoped, collection, options);
-    while (!existing && Date.now() < settleUntil) {
-      await sleep(Math.min(Math.max(config.retryBaseMs, config.httpTimeoutMs / 4), settleUntil - Date.now()));
-      existing = await findByMarker(scoped, collection, options);
-    }
-    if (existing) {
-      // A match after our own POST is that POST: it already has the desired state.
-      const ops = postedBody ? [] : options.reconcile(existing);
-      log('info', 'adopting existing AEP resource', { collection, id: existing.id, patchOps: ops.map((o) => o.path) });
-      if (ops.length) return patchItem(scoped, collection, existing.id, ops);
-      return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '' };
-    }
-    const afterAmbiguous = settleUntil > 0;
-    postedBody = true;
-    const res = await scoped.request('POST', collection, { body: options.body, retry: false });
-    const data = (res.data ?? {}) as { id?: unknown; etag?: unknown };
-    if (typeof data.id !== 'string' || data.id === '') {
-      throw new AepError(`POST ${collection}`, res.status, undefined, 'response lacks the new id', true);
-    }
-    log('info', 'created AEP resource', { collection, id: data.id });
-    // From here on the resource exists: nothing may fail the Create, or the Provider framework
-    // would report CREATE_FAILED and never delete what we just made.
-    if (afterAmbiguous) {
-      await removeLateTwins(scoped, collection, options, data.id).catch((err: unknown) =>
-        log('warn', 'could not check for a late duplicate; delete it in AEP if one shows up', { collection, kept: data.id, error: errorMessage(err) }));
-    }
-    const etag = typeof data.etag === 'string' ? data.etag
-      : await getItem(scoped, collection, data.id).then((item) => item.etag ?? '', () => '');
-    return { id: data.id, etag };
-  });
+  try {
+    return await retry({
+      operation: `POST ${collection}`,
+      maxAttempts: config.retryMaxAttempts,
+      baseDelayMs: config.retryBaseMs,
+      deadline,
+      classify: (err) => {
+        const verdict = classifyAepError(err);
+        if (!(isAmbiguous(err) && verdict.retryable)) return verdict;
+        settleUntil = Math.min(Date.now() + SETTLE_TIMEOUTS * config.httpTimeoutMs, deadline - config.httpTimeoutMs);
+        return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
+      },
+    }, async () => {
+      let existing = await adoptable(scoped, collection, options);
+      while (!existing && Date.now() < settleUntil) {
+        await sleep(Math.min(Math.max(config.retryBaseMs, config.httpTimeoutMs / 4), settleUntil - Date.now()));
+        existing = await adoptable(scoped, collection, options);
+      }
+      if (existing) {
+        // A match after our own POST is that POST: it already has the desired state.
+        const ops = postedBody ? [] : options.reconcile(existing);
+        log('info', 'adopting existing AEP resource', { collection, id: existing.id, patchOps: ops.map((o) => o.path) });
+        if (ops.length) return patchItem(scoped, collection, existing.id, ops, existing.etag);
+        return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '' };
+      }
+      const afterAmbiguous = settleUntil > 0;
+      postedBody = true;
+      const res = await scoped.request('POST', collection, { body: options.body, retry: false });
+      const data = (res.data ?? {}) as { id?: unknown; etag?: unknown };
+      if (typeof data.id !== 'string' || data.id === '') {
+        throw new AepError(`POST ${collection}`, res.status, undefined, 'response lacks the new id', true);
+      }
+      log('info', 'created AEP resource', { collection, id: data.id });
+      // From here on the resource exists: nothing may fail the Create, or the Provider framework
+      // would report CREATE_FAILED and never delete what we just made.
+      if (afterAmbiguous) {
+        await removeTwins(scoped, collection, options, data.id).catch((err: unknown) =>
+          log('warn', 'could not check for a late duplicate; the next event of this resource removes it', { collection, kept: data.id, error: errorMessage(err) }));
+      }
+      const etag = typeof data.etag === 'string' ? data.etag
+        : await getItem(scoped, collection, data.id).then((item) => item.etag ?? '', () => '');
+      return { id: data.id, etag };
+    });
+  } catch (err) {
+    if (postedBody) await cleanUpFailedCreate(client, collection, options, settleUntil);
+    throw err;
+  }
 }
 
-/** Deletes resources carrying our marker other than `keepId`: an earlier POST applied after we gave up on it. */
-async function removeLateTwins(client: AepClient, collection: Collection, options: CreateOrAdoptOptions, keepId: string): Promise<void> {
-  const twins = (await list(client, collection, options.filters)).filter((item) =>
-    item.id !== keepId && item.id !== options.excludeId && typeof item.description === 'string' && item.description.includes(options.marker));
-  for (const twin of twins) {
-    log('warn', 'removing a duplicate created by a POST applied after its timeout', { collection, id: twin.id, kept: keepId });
+/** True when a failed request may still have been applied: no response (timeout, reset) or a gateway timeout. */
+export function isAmbiguous(err: unknown): boolean {
+  return err instanceof AepError && (err.status === undefined || err.status === 504);
+}
+
+/**
+ * A failed Create removes every object of the desired kind carrying its marker (its own POSTs,
+ * applied late or not), waiting out the settle window first; bounded by the invocation deadline.
+ */
+async function cleanUpFailedCreate(client: AepClient, collection: Collection, options: CreateOrAdoptOptions, settleUntil: number): Promise<void> {
+  const { config } = client.invocation;
+  const scoped = client.within(client.invocation.deadline);
+  try {
+    const waitUntil = Math.min(settleUntil, client.invocation.deadline - 2 * config.httpTimeoutMs);
+    if (waitUntil > Date.now()) await sleep(waitUntil - Date.now());
+    const made = await owned(scoped, collection, options);
+    for (const item of made) {
+      log('warn', 'removing what the failed create made', { collection, id: item.id });
+      await deleteItem(scoped, collection, item.id);
+    }
+  } catch (err) {
+    log('error', 'could not remove what the failed create may have made; delete AEP objects carrying this marker by hand', {
+      collection, marker: options.marker, error: errorMessage(err),
+    });
+  }
+}
+
+/** How to find the objects a logical resource owns. */
+export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'excludeId' | 'sameKind'>;
+
+/** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
+async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
+  for (const twin of (await owned(client, collection, options)).filter((item) => item.id !== keepId)) {
+    log('warn', 'removing a duplicate created by a POST applied after its response was lost', { collection, id: twin.id, kept: keepId });
     await deleteItem(client, collection, twin.id);
   }
 }
 
-/** The single resource carrying the marker, if any; several is an error a human must resolve. */
-async function findByMarker(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowItem | undefined> {
-  const matches = (await list(client, collection, options.filters)).filter((item) =>
-    item.id !== options.excludeId && typeof item.description === 'string' && item.description.includes(options.marker));
-  if (matches.length > 1) {
-    throw new Error(
-      `Found ${matches.length} AEP ${noun(collection)}s carrying marker ${options.marker} (ids ${matches.map((m) => m.id).join(', ')}); ` +
-      'delete all but one in AEP, then retry the deployment',
-    );
-  }
-  return matches[0];
+/**
+ * The one resource to adopt, if any. Every object carrying the marker (of the desired kind) is
+ * ours, so when there are several the oldest is kept and the others deleted.
+ */
+async function adoptable(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowItem | undefined> {
+  const matches = await owned(client, collection, options);
+  if (matches.length === 0) return undefined;
+  const [keep] = [...matches].sort(byAge);
+  await removeTwins(client, collection, options, keep.id);
+  return keep;
+}
+
+/** Objects of the desired kind carrying the marker, except `excludeId`. */
+export async function owned(client: AepClient, collection: Collection, options: Ownership): Promise<FlowItem[]> {
+  return (await list(client, collection, options.filters)).filter((item) =>
+    item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
+}
+
+/** Whether the item's description carries the live marker (a retained object's marker is retired). */
+export function carriesMarker(item: FlowItem, marker: string): boolean {
+  return typeof item.description === 'string' && item.description.includes(marker);
+}
+
+function byAge(a: FlowItem, b: FlowItem): number {
+  const t = (i: FlowItem) => (typeof i.createdAt === 'number' ? i.createdAt : Number.MAX_SAFE_INTEGER);
+  return t(a) - t(b) || a.id.localeCompare(b.id);
 }
 
 /** Upper bound on pages followed by a lookup (100 items each). */
@@ -187,21 +249,21 @@ async function list(client: AepClient, collection: Collection, filters: readonly
 }
 
 /**
- * Applies `ops` with `If-Match`. The etag is read first; a 412 means someone (or our own PATCH
+ * Applies `ops` with `If-Match`. The etag is read first (unless the caller just read it); a 412 means someone (or our own PATCH
  * retried after a lost response) changed the resource in between, so the etag is re-read and the
  * patch applied once more (replace ops are idempotent).
  */
-export async function patchItem(client: AepClient, collection: Collection, id: string, ops: PatchOp[]): Promise<FlowRef> {
+export async function patchItem(client: AepClient, collection: Collection, id: string, ops: PatchOp[], knownEtag?: string): Promise<FlowRef> {
   const path = `${collection}/${encodeURIComponent(id)}`;
-  const attempt = async (): Promise<FlowRef> => {
-    const current = await getExistingItem(client, collection, id);
-    if (!current.etag) throw new Error(`AEP ${noun(collection)} ${id} has no etag`);
-    const res = await client.request('PATCH', path, { body: ops, ifMatch: current.etag });
-    const etag = (res.data as { etag?: unknown } | undefined)?.etag;
-    return { id, etag: typeof etag === 'string' ? etag : (await getItem(client, collection, id)).etag ?? '' };
+  const attempt = async (etag?: string): Promise<FlowRef> => {
+    const ifMatch = etag ?? (await getExistingItem(client, collection, id)).etag;
+    if (!ifMatch) throw new Error(`AEP ${noun(collection)} ${id} has no etag`);
+    const res = await client.request('PATCH', path, { body: ops, ifMatch });
+    const newEtag = (res.data as { etag?: unknown } | undefined)?.etag;
+    return { id, etag: typeof newEtag === 'string' ? newEtag : (await getItem(client, collection, id)).etag ?? '' };
   };
   try {
-    return await attempt();
+    return await attempt(knownEtag);
   } catch (err) {
     if (!hasStatus(err, 412)) throw err;
     log('warn', 'etag changed under the PATCH; re-reading and retrying once', { collection, id });
@@ -260,11 +322,15 @@ export function nameAndDescriptionOps(
   return ops;
 }
 
-/** An in-place update: PATCH `ops` with If-Match, or, when nothing changed, just read the etag. */
-export async function updateInPlace(client: AepClient, collection: Collection, id: string, ops: PatchOp[]): Promise<FlowRef> {
-  if (!ops.length) return { id, etag: (await getExistingItem(client, collection, id)).etag ?? '' };
-  log('info', `patching AEP ${noun(collection)} in place`, { id, paths: ops.map((o) => o.path) });
-  return patchItem(client, collection, id, ops);
+/**
+ * The fields AEP cannot patch (connection spec, auth type, base connection): two objects of the
+ * same kind carrying the same marker are duplicates; of different kinds, one replaces the other.
+ */
+export interface FlowKind {
+  /** Canonical text of the unchangeable fields. */
+  readonly key: string;
+  /** `property` filters that list every object of this kind. */
+  readonly filters: readonly string[];
 }
 
 /** How one resource type creates, updates and reports a Flow Service item. */
@@ -272,13 +338,27 @@ export interface FlowResourceType {
   readonly collection: Collection;
   /** The `Data` key carrying the AEP id (`ConnectionId`, `TargetConnectionId`). */
   readonly idAttribute: string;
-  create(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef>;
-  update(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef>;
+  /** The kind of an object as AEP returns it. */
+  kindOf(item: FlowItem): FlowKind;
+  /** The desired state and the ops that move `current` to it (everything patchable: name, description, params…). */
+  create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef>;
+  /** The desired kind for the event's properties. */
+  desiredKind(event: CustomResourceEvent): FlowKind;
+  /** Ops that move `current` (as read from AEP) to the event's desired state, drift included. */
+  driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]>;
 }
 
 /**
- * The CloudFormation lifecycle both connection types share: Create/Update by the type, Delete
- * (or keep, under a retain removal policy) here, and the response with the AEP id as physical id.
+ * The CloudFormation lifecycle both connection types share, with AEP as the source of truth:
+ *
+ * - Create: create-or-adopt by marker.
+ * - Update: if the object CloudFormation names already has the desired kind (an in-place change,
+ *   or the rollback of a failed replacement returning to it), read it and patch every mutable
+ *   field that differs from the desired state (drift made in the AEP UI included); otherwise
+ *   create the replacement (CloudFormation deletes the old one in cleanup). Either way, any other
+ *   object of the same kind carrying the marker (a late-applied POST) is removed.
+ * - Delete: delete (404 = done) and remove same-kind twins; under RETAIN keep the object but
+ *   retire its marker so no later adoption can pick it up.
  */
 export async function onFlowResourceEvent(
   type: FlowResourceType, event: CustomResourceEvent, invocation: Invocation,
@@ -287,21 +367,73 @@ export async function onFlowResourceEvent(
     PhysicalResourceId: ref.id,
     Data: { [type.idAttribute]: ref.id, [Attributes.ETAG]: ref.etag },
   });
+  const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
+  const lookup = (kind: FlowKind, excludeId?: string) => ({
+    filters: kind.filters, marker, excludeId, sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
+  });
   switch (event.RequestType) {
     case 'Create':
       return respond(await type.create(event, invocation));
-    case 'Update':
-      return respond(await type.update(event, invocation));
+    case 'Update': {
+      const id = requirePhysicalId(event);
+      const client = await AepClient.fromProps(event.ResourceProperties, invocation);
+      const desired = type.desiredKind(event);
+      const current = await getItem(client, type.collection, id).catch((err: unknown) => {
+        if (hasStatus(err, 404)) return undefined;
+        throw err;
+      });
+      if (!current || type.kindOf(current).key !== desired.key) {
+        log('info', `the AEP ${noun(type.collection)} cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement`,
+          { replacing: id, found: current !== undefined });
+        return respond(await type.create(event, invocation, id));
+      }
+      const ops = await type.driftOps(event, current, invocation);
+      const ref = await updateInPlace(client, type.collection, id, ops, current.etag);
+      await removeTwins(client, type.collection, { ...lookup(desired) }, id);
+      return respond(ref);
+    }
     case 'Delete': {
       const id = requirePhysicalId(event);
       const props = event.ResourceProperties;
+      const client = await AepClient.fromProps(props, invocation);
+      const current = await getItem(client, type.collection, id).catch((err: unknown) => {
+        if (hasStatus(err, 404)) return undefined;
+        throw err;
+      });
+      if (!current) {
+        log('info', `AEP ${noun(type.collection)} already gone`, { id });
+        return { PhysicalResourceId: id };
+      }
+      // Same-kind twins as the object being deleted, never as the properties: a Delete during
+      // rollback cleanup may carry the properties of the object the stack returns to.
+      const twins = lookup(type.kindOf(current), id);
       // Both connection types name the removal policy property the same (contract).
       if (optionalString(props, ConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
-        log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place`, { id });
+        log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place with its adoption marker retired`, { id });
+        await retireMarker(client, type.collection, current);
       } else {
-        await deleteItem(await AepClient.fromProps(props, invocation), type.collection, id);
+        await deleteItem(client, type.collection, id);
       }
+      await removeTwins(client, type.collection, twins, id);
       return { PhysicalResourceId: id };
     }
+  }
+}
+
+/** An in-place update: PATCH `ops` with If-Match, or, when nothing changed, just report the etag. */
+export async function updateInPlace(client: AepClient, collection: Collection, id: string, ops: PatchOp[], etag?: string): Promise<FlowRef> {
+  if (!ops.length) return { id, etag: etag ?? (await getExistingItem(client, collection, id)).etag ?? '' };
+  log('info', `patching AEP ${noun(collection)} in place`, { id, paths: ops.map((o) => o.path) });
+  return patchItem(client, collection, id, ops, etag);
+}
+
+/** Rewrites the marker of a retained object so that no later create adopts it. */
+async function retireMarker(client: AepClient, collection: Collection, item: FlowItem): Promise<void> {
+  if (typeof item.description !== 'string' || !item.description.includes(ADOPTION_MARKER_PREFIX)) return;
+  const description = item.description.split(ADOPTION_MARKER_PREFIX).join(RETIRED_MARKER_PREFIX);
+  try {
+    await patchItem(client, collection, item.id, [{ op: 'replace', path: '/description', value: description }], item.etag);
+  } catch (err) {
+    if (!hasStatus(err, 404)) throw err;
   }
 }

@@ -2,10 +2,12 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { registerSecret } from './log';
-import { DEFAULT_IMS_SCOPES } from '../private/contract';
+import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../private/contract';
 
-/** Auth params that are identifiers, not secrets. */
-const NON_SECRET_PARAMS = new Set(['s3AccessKey']);
+const ACCESS_KEY_PARAM = 's3AccessKey';
+
+/** Auth params that are identifiers, not secrets (once their shape proves they are). */
+const NON_SECRET_PARAMS = new Set([ACCESS_KEY_PARAM]);
 
 let client: SecretsManagerClient | undefined;
 
@@ -80,7 +82,14 @@ export async function readSecretParams(arn: string, fields: Record<string, strin
     if (typeof value !== 'string' || value === '') {
       throw new Error(`Secret ${arn} lacks the string field '${key}' (needed for auth param '${param}')`);
     }
-    if (!NON_SECRET_PARAMS.has(param)) registerSecret(value);
+    if (!NON_SECRET_PARAMS.has(param) || !AWS_ACCESS_KEY_ID_PATTERN.test(value)) registerSecret(value);
+    if (param === ACCESS_KEY_PARAM && !AWS_ACCESS_KEY_ID_PATTERN.test(value)) {
+      // Never quote the value: with swapped field names it is the secret access key.
+      throw new Error(
+        `Secret ${arn} field '${key}' (auth param '${param}') is not an AWS access key id ` +
+        '(AKIA or ASIA followed by 16 upper-case letters or digits); are the secret field names swapped?',
+      );
+    }
     params[param] = value;
   }
   return params;

@@ -1,35 +1,53 @@
 import { AepClient } from './aep-client';
 import type { Invocation } from './config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp, updateInPlace } from './flow-resource';
-import { log } from './log';
-import { canonical, anyChanged, optionalObject, optionalString, requireString } from './props';
-import { adoptionMarker, AepIds, Attributes, CommonProps, decodeBoolean, TargetConnectionProps } from '../private/contract';
+import type { CustomResourceEvent, CustomResourceResponse } from './events';
+import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { canonical, optionalObject, optionalString, requireString } from './props';
+import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../private/contract';
 
 const COLLECTION = '/targetConnections';
-
-/** A target connection hangs off one base connection and one spec; neither can be patched. */
-const REPLACING_PROPS = [
-  TargetConnectionProps.BASE_CONNECTION_ID,
-  TargetConnectionProps.CONNECTION_SPEC_ID,
-  CommonProps.SANDBOX_NAME,
-];
 
 /** Target params AEP wants as JSON booleans (CloudFormation turned them into strings). */
 const BOOLEAN_PARAMS = ['includeFileManifest'];
 
-/** Handles `Custom::AepTargetConnection`: destination export settings (API-NOTES §5.5). */
+/**
+ * Handles `Custom::AepTargetConnection`: destination export settings (API-NOTES §5.5). Its kind
+ * (what AEP cannot patch) is the base connection and the connection spec.
+ */
 export function onTargetConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  return onFlowResourceEvent({ collection: COLLECTION, idAttribute: Attributes.TARGET_CONNECTION_ID, create, update }, event, invocation);
+  return onFlowResourceEvent({
+    collection: COLLECTION,
+    idAttribute: Attributes.TARGET_CONNECTION_ID,
+    kindOf,
+    desiredKind: (e) => {
+      const d = desiredState(e);
+      return kind(d.baseConnectionId, d.specId);
+    },
+    create,
+    driftOps: async (e, current) => fieldOps(current, desiredState(e)),
+  }, event, invocation);
+}
+
+function kind(baseConnectionId: string, specId: string): FlowKind {
+  return {
+    key: canonical({ baseConnectionId, specId }),
+    filters: [`baseConnectionId==${baseConnectionId}`, `connectionSpec.id==${specId}`],
+  };
+}
+
+function kindOf(item: FlowItem): FlowKind {
+  return kind(String(item.baseConnectionId), String((item.connectionSpec as { id?: unknown } | undefined)?.id));
 }
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const desired = desiredState(event);
+  const desiredKind = kind(desired.baseConnectionId, desired.specId);
   return createOrAdopt(client, COLLECTION, {
-    filters: [`baseConnectionId==${desired.baseConnectionId}`, `connectionSpec.id==${desired.specId}`],
+    filters: desiredKind.filters,
     marker: desired.marker,
     excludeId: replacing,
+    sameKind: (item) => kindOf(item).key === desiredKind.key,
     body: {
       name: desired.name,
       description: desired.description,
@@ -39,18 +57,6 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     },
     reconcile: (item) => fieldOps(item, desired),
   });
-}
-
-async function update(event: CustomResourceEvent, invocation: Invocation): Promise<FlowRef> {
-  const id = requirePhysicalId(event);
-  const old = event.OldResourceProperties ?? {};
-  if (anyChanged(old, event.ResourceProperties, REPLACING_PROPS)) {
-    log('info', 'base connection, spec or sandbox changed: creating a replacement', { replacing: id });
-    return create(event, invocation, id);
-  }
-  const client = await AepClient.fromProps(event.ResourceProperties, invocation);
-  const ops = fieldOps(desiredState({ ...event, ResourceProperties: old }), desiredState(event));
-  return updateInPlace(client, COLLECTION, id, ops);
 }
 
 interface DesiredTarget {

@@ -113,7 +113,20 @@ export const RefreshMetric = {
 } as const;
 
 /** Marker written into the AEP description so a retried Create can adopt what it made. */
+/**
+ * Shape of an AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 upper-case
+ * letters or digits. A secret access key (40 characters) never matches, which is how swapped
+ * secret fields are caught before the secret half is used as an identifier.
+ */
+export const AWS_ACCESS_KEY_ID_PATTERN = /^(AKIA|ASIA)[A-Z0-9]{16}$/;
+
 export const ADOPTION_MARKER_PREFIX = '[cdk-aep-s3:';
+
+/**
+ * What a retained object's marker becomes: it still tells a human where the object came from,
+ * but no longer matches {@link adoptionMarker}, so a later create never adopts it.
+ */
+export const RETIRED_MARKER_PREFIX = '[cdk-aep-s3-retained:';
 
 /** The marker for one logical resource (stack id + logical id are unique per resource). */
 export function adoptionMarker(stackId: string, logicalResourceId: string): string {

@@ -197,11 +197,15 @@ describe('Update', () => {
     expect(h.aep.getConnection(id)!.encryption).toEqual(encryption);
   });
 
-  test('a connection deleted outside CloudFormation fails the update clearly', async () => {
+  test('a connection deleted outside CloudFormation is created again (AEP is the source of truth), with a new id', async () => {
     const { props, id } = await created();
     await handler(cfnEvent('Delete', props, { physicalId: id }));
-    const err = await rejectionOf(() => handler(cfnEvent('Update', { ...props, [ConnectionProps.NAME]: 'x' }, { physicalId: id, oldProps: props })));
-    expect(err.message).toMatch(new RegExp(`connection ${id} no longer exists`));
+    const res = await handler(cfnEvent('Update', { ...props, [ConnectionProps.NAME]: 'x' }, { physicalId: id, oldProps: props }));
+    expect(res.PhysicalResourceId).not.toBe(id);
+    expect(h.aep.connections().map((c) => [c.id, c.name])).toEqual([[res.PhysicalResourceId, 'x']]);
+    // CloudFormation's cleanup Delete of the old id then finds it gone.
+    await handler(cfnEvent('Delete', props, { physicalId: id }));
+    expect(h.aep.connections()).toHaveLength(1);
   });
 
   test.each([
@@ -245,13 +249,17 @@ describe('Delete', () => {
     await expect(handler(cfnEvent('Delete', props, { physicalId: id }))).resolves.toEqual({ PhysicalResourceId: id });
   });
 
-  test('retain leaves the connection in AEP without calling it', async () => {
+  test('retain leaves the connection in AEP with its adoption marker retired, and a later create never adopts it', async () => {
     const props = h.destinationAccessKeyProps(h.seedKey(), { [ConnectionProps.REMOVAL_POLICY]: RemovalPolicies.RETAIN });
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    h.aep.resetRecording();
     await handler(cfnEvent('Delete', props, { physicalId: id }));
     expect(h.aep.connections()).toHaveLength(1);
-    expect(h.aep.requests).toEqual([]);
+    expect(h.aep.getConnection(id)!.description).toMatch(/^Managed by CloudFormation \[cdk-aep-s3-retained:aep-test\/.+\/Connection1\]$/);
+    expect(h.aep.getConnection(id)!.description).not.toContain('[cdk-aep-s3:');
+    // The same logical id in the same stack (e.g. re-added after removal) gets a new connection.
+    const again = await handler(cfnEvent('Create', props));
+    expect(again.PhysicalResourceId).not.toBe(id);
+    expect(h.aep.connections()).toHaveLength(2);
   });
 
   test('a connection still in use fails with what to do', async () => {
