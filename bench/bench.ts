@@ -15,11 +15,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AepS3Destination, AepSandbox, S3DestinationAuth } from '../src';
-import { ResourceTypes } from '../src/private/contract';
 import { runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
 import { AepStandIn } from '../offline-world/stand-in/aep';
 import { AwsStandIn } from '../offline-world/stand-in/aws';
+import { AepS3Destination, AepSandbox, S3DestinationAuth } from '../src';
+import { ResourceTypes } from '../src/private/contract';
 
 const ROOT = path.resolve(__dirname, '..');
 const ENV = { account: '111122223333', region: 'us-east-1' };

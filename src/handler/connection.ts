@@ -30,7 +30,10 @@ export function onConnectionEvent(event: CustomResourceEvent, invocation: Invoca
     collection: COLLECTION,
     idAttribute: Attributes.CONNECTION_ID,
     kindOf,
-    desiredKind: (e) => kind(requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID), requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME)),
+    desiredKind: (e) => {
+      const d = desiredState(e);
+      return kind(d.specId, d.authSpecName);
+    },
     create,
     driftOps,
   }, event, invocation);

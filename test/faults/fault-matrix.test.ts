@@ -18,11 +18,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { FaultSpec } from '../../offline-world/stand-in';
 import { handler } from '../../src/handler/aep.lambda';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
 import { adoptionMarker, ConnectionProps } from '../../src/private/contract';
 import { cfnEvent, Harness, type SeededKey, STACK_ID, TEST_KNOBS } from '../handler/harness';
-import type { FaultSpec } from '../../offline-world/stand-in';
 
 type Operation = 'Create' | 'Update' | 'Delete';
 

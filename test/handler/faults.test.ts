@@ -1,6 +1,6 @@
-import { handler } from '../../src/handler/aep.lambda';
-import type { FaultSpec } from '../../offline-world/stand-in';
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import type { FaultSpec } from '../../offline-world/stand-in';
+import { handler } from '../../src/handler/aep.lambda';
 
 const h = useHarness();
 

@@ -3,9 +3,9 @@
  * knobs shrunk to milliseconds, seeded secrets, CloudFormation events built from the contract
  * names, and a capture of everything the handler writes so tests can prove no secret leaks.
  */
+import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
-import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
 export const TEST_KNOBS: Record<string, string> = {
