@@ -1,0 +1,292 @@
+/**
+ * The lifecycle bugs a review found in the gap between our models and the real systems, each
+ * proven at the handler level over real HTTP (the CloudFormation-level scenarios live in
+ * test/lifecycle/scenarios.test.ts).
+ */
+import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { handler, refreshHandler } from '../../src/handler/aep.lambda';
+import { getSessionToken } from '../../src/handler/aws-keys';
+import { redact, resetSecrets } from '../../src/handler/log';
+import { AepIds, Attributes, CommonProps, ConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
+
+const h = useHarness();
+const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+const POST_CONNECTIONS = { method: 'POST', path: '/connections' };
+const LIST_CONNECTIONS = { method: 'GET', path: '/connections' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function posts() {
+  return h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'));
+}
+
+function targetProps(baseConnectionId: string, extra: Record<string, unknown> = {}) {
+  return {
+    ...h.common(),
+    [TargetConnectionProps.NAME]: 'exports',
+    [TargetConnectionProps.DESCRIPTION]: 'Managed by CloudFormation',
+    [TargetConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+    [TargetConnectionProps.BASE_CONNECTION_ID]: baseConnectionId,
+    [TargetConnectionProps.PARAMS]: {
+      mode: 'Server-to-server',
+      bucketName: 'acme-aep-exports',
+      path: 'aep/audiences/%SEGMENT_NAME%',
+      fileType: 'CSV',
+      compression: 'GZIP',
+      includeFileManifest: true,
+      csvOptions: { delimiter: ',', quote: '"', escape: '\\', nullValue: 'null', emptyValue: '' },
+    },
+    ...extra,
+  };
+}
+
+describe('bug 1: the rollback of a failed replacing Update returns the original untouched', () => {
+  test.each([
+    ['sandbox', { [CommonProps.SANDBOX_NAME]: 'dev' }],
+    ['connection spec', { [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC }],
+  ])('%s change fails with 403, the rollback Update comes back with the old properties', async (_what, change) => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: a } = await handler(cfnEvent('Create', props));
+    const before = { ...h.aep.getConnection(a)! };
+    const failed = { ...props, ...change };
+    h.aep.inject({ kind: 'status', status: 403, times: 1, match: { method: 'GET' }, body: { error_code: '403027', message: 'User region is missing' } });
+    await rejectionOf(() => handler(cfnEvent('Update', failed, { physicalId: a, oldProps: props })));
+    h.aep.resetRecording();
+
+    // CloudFormation: Update(PhysicalResourceId=A, ResourceProperties=old, OldResourceProperties=failed).
+    const res = await handler(cfnEvent('Update', props, { physicalId: a, oldProps: failed }));
+    expect(res.PhysicalResourceId).toBe(a);
+    expect(posts()).toEqual([]);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(h.aep.getConnection(a)!.etag).toBe(before.etag);
+  });
+
+  test('a rollback that reaches the replacement B returns to A (adopted by marker), never makes a third', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: a } = await handler(cfnEvent('Create', props));
+    const next = { ...props, [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC };
+    const { PhysicalResourceId: b } = await handler(cfnEvent('Update', next, { physicalId: a, oldProps: props }));
+    expect(b).not.toBe(a);
+    // A later resource failed: the rollback sends the old properties to the replacement's id.
+    const back = await handler(cfnEvent('Update', props, { physicalId: b, oldProps: next }));
+    expect(back.PhysicalResourceId).toBe(a);
+    // Rollback cleanup deletes B with the properties it was made with.
+    await handler(cfnEvent('Delete', next, { physicalId: b }));
+    expect(h.aep.connections().map((c) => c.id)).toEqual([a]);
+  });
+
+  test('the same holds for target connections (base connection change rolled back)', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', props));
+    const tProps = targetProps(base);
+    const tOpts = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
+    const { PhysicalResourceId: t } = await handler(cfnEvent('Create', tProps, tOpts));
+    const failed = targetProps('00000000-0000-4000-8000-00000000dead');
+    h.aep.inject({ kind: 'status', status: 403, times: 1, match: { method: 'GET' } });
+    await rejectionOf(() => handler(cfnEvent('Update', failed, { ...tOpts, physicalId: t, oldProps: tProps })));
+    h.aep.resetRecording();
+    const res = await handler(cfnEvent('Update', tProps, { ...tOpts, physicalId: t, oldProps: failed }));
+    expect(res.PhysicalResourceId).toBe(t);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/targetConnections'))).toEqual([]);
+    expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+  });
+
+  test('adoption never picks an object of another kind carrying the same marker (auth type differs)', async () => {
+    const roleSecret = h.aws.putSecret('aep/role', JSON.stringify({ roleArn: 'arn:aws:iam::111122223333:role/aep-export-7Qk2x9' }));
+    h.secretValues.add('arn:aws:iam::111122223333:role/aep-export-7Qk2x9');
+    const roleProps = {
+      ...h.destinationAccessKeyProps(h.seedKey()),
+      [ConnectionProps.AUTH_SPEC_NAME]: 'Assumed Role',
+      [ConnectionProps.AUTH_SECRET_ARN]: roleSecret,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3Role: 'roleArn' },
+      [ConnectionProps.VERIFY_AWS_KEY]: 'false',
+      [ConnectionProps.CHANGE_TOKEN]: '',
+    };
+    const { PhysicalResourceId: roleConn } = await handler(cfnEvent('Create', roleProps));
+    const { PhysicalResourceId: keyConn } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey('aep/k2'))));
+    expect(keyConn).not.toBe(roleConn);
+    expect(h.aep.getConnection(roleConn)!.auth.specName).toBe('Assumed Role');
+  });
+});
+
+describe('bug 3: an AEP message is redacted before it is truncated', () => {
+  test('a secret straddling the 500-character cut leaks no 8+ character piece', async () => {
+    const secret = h.aep.credentials.clientSecret;
+    const message = `${'x'.repeat(500 - Math.floor(secret.length / 2))}${secret} and more text after it`;
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 400, body: { error_code: '400', message } });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
+    expect(err.message).toMatch(/HTTP 400/);
+    h.expectNoSecretsIn(err.message);
+  });
+});
+
+describe('bug 4: swapped accessKeyFromSecret field names never print the secret key', () => {
+  test('the key id is shape-checked before any use; the error names the fields, not the value', async () => {
+    const key = h.seedKey();
+    const props = h.destinationAccessKeyProps(key, {
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'secretAccessKey', s3SecretKey: 'accessKeyId' },
+    });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', props)));
+    expect(err.message).toMatch(/field 'secretAccessKey' \(auth param 's3AccessKey'\) is not an AWS access key id.*swapped/);
+    h.expectNoSecretsIn(err.message);
+    expect(h.aws.calls.filter((c) => c.service === 'sts')).toEqual([]);
+    expect(posts()).toEqual([]);
+  });
+
+  test('the refresh checks it too', async () => {
+    const key = h.seedKey();
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', h.sourceSessionTokenProps(key, 3600)));
+    const event = { ...h.refreshEvent(id, key), [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'secretAccessKey', s3SecretKey: 'accessKeyId' } };
+    const err = await rejectionOf(() => refreshHandler(event));
+    expect(err.message).toMatch(/is not an AWS access key id/);
+    h.expectNoSecretsIn(err.message);
+  });
+});
+
+describe('bug 5: every object carrying the marker is ours; no orphan, no duplicate', () => {
+  test('two objects carrying the marker: Create keeps the oldest and deletes the other (no "Found 2")', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: first } = await handler(cfnEvent('Create', props));
+    // A second object with the same marker, as a late-applied POST would leave.
+    const { PhysicalResourceId: second } = await handler(cfnEvent('Create', props, { logicalId: 'Other' }));
+    await h.uiPatch('/connections', second, [{ op: 'replace', path: '/description', value: h.aep.getConnection(first)!.description }]);
+    const res = await handler(cfnEvent('Create', props));
+    expect(res.PhysicalResourceId).toBe(first);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([first]);
+  });
+
+  test('a failed Create removes what its own ambiguous POST made (applied late), before reporting the failure', async () => {
+    // POST applied after the client's timeout; the next lookup is refused (non-retryable) so the
+    // Create fails; the Provider framework will answer the rollback Delete itself.
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: TIMEOUT_MS + 150 });
+    // Two harmless faults first: the first lookup (and its repeat after a fresh IMS token, when
+    // the container's cached token has expired) must pass.
+    h.aep.inject({ match: LIST_CONNECTIONS, kind: 'delay', delayMs: 1, times: 2 });
+    h.aep.inject({ match: LIST_CONNECTIONS, kind: 'status', status: 403, body: { error_code: '403', message: 'denied' } });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
+    expect(err.message).toMatch(/HTTP 403/);
+    expect(h.aep.connections()).toEqual([]);
+    await sleep(TIMEOUT_MS);
+    expect(h.aep.connections()).toEqual([]);
+    expect(h.logRecords().some((r) => r.message === 'removing what the failed create made')).toBe(true);
+  });
+
+  test('a POST applied after the settle window leaves a twin that the next event removes', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const late = 6 * TIMEOUT_MS;
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: late });
+    const started = Date.now();
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await sleep(Math.max(0, late - (Date.now() - started)) + 100);
+    expect(h.aep.connections()).toHaveLength(2);
+    const next = { ...props, [ConnectionProps.DESCRIPTION]: 'changed' };
+    const res = await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(id);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
+  });
+
+  test('a Delete removes a late twin too, so nothing carrying the marker outlives the stack', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    const { PhysicalResourceId: twin } = await handler(cfnEvent('Create', props, { logicalId: 'Other' }));
+    await h.uiPatch('/connections', twin, [{ op: 'replace', path: '/description', value: h.aep.getConnection(id)!.description }]);
+    await handler(cfnEvent('Delete', props, { physicalId: id }));
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('a 504 on POST is treated as possibly applied: lookups settle before any second POST', async () => {
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 504 });
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const seq = h.aep.requests.filter((r) => r.path.endsWith('/connections')).map((r) => r.method);
+    const firstPost = seq.indexOf('POST');
+    const secondPost = seq.indexOf('POST', firstPost + 1);
+    // At least the settle window's polling (3 timeouts at a quarter timeout each) lies between.
+    expect(seq.slice(firstPost + 1, secondPost).filter((m) => m === 'GET').length).toBeGreaterThanOrEqual(4);
+    expect(h.aep.connections()).toHaveLength(1);
+  });
+});
+
+describe('bug 9: drift made in AEP is corrected on Update', () => {
+  test('name, description and inline auth params changed in the UI are patched back', async () => {
+    const key = h.seedKey();
+    const props = h.sourceSessionTokenProps(key, 3600);
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await h.uiPatch('/connections', id, [
+      { op: 'replace', path: '/name', value: 'renamed in the UI' },
+      { op: 'replace', path: '/description', value: 'no marker any more' },
+      { op: 'replace', path: '/auth/params/bucketName', value: 'some-other-bucket' },
+    ]);
+    expect(h.aep.getConnection(id)!.auth.params.bucketName).toBe('some-other-bucket');
+    const next = { ...props, [ConnectionProps.DESCRIPTION]: 'now with a description' };
+    await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
+    const after = h.aep.getConnection(id)!;
+    expect(after.name).toBe('acme-aep-s3-src');
+    expect(after.description).toMatch(/^now with a description \[cdk-aep-s3:.+\/Connection1\]$/);
+    expect(after.auth.params.bucketName).toBe('acme-aep-inbound');
+  });
+
+  test('a change of an inline auth param alone (bucketName) is pushed to AEP', async () => {
+    const props = h.sourceSessionTokenProps(h.seedKey(), 3600);
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    const next = { ...props, [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound-2' } };
+    await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
+    expect(h.aep.getConnection(id)!.auth.params.bucketName).toBe('acme-aep-inbound-2');
+  });
+
+  test('target connection params changed in the UI are patched back', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const tProps = targetProps(base);
+    const tOpts = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
+    const { PhysicalResourceId: t } = await handler(cfnEvent('Create', tProps, tOpts));
+    await h.uiPatch('/targetConnections', t, [{ op: 'replace', path: '/params/bucketName', value: 'elsewhere' }]);
+    expect(h.aep.getTargetConnection(t)!.params!.bucketName).toBe('elsewhere');
+    const next = { ...tProps, [TargetConnectionProps.NAME]: 'exports-2' };
+    const res = await handler(cfnEvent('Update', next, { ...tOpts, physicalId: t, oldProps: tProps }));
+    expect(res.Data![Attributes.TARGET_CONNECTION_ID]).toBe(t);
+    expect(h.aep.getTargetConnection(t)!.params).toEqual(tProps[TargetConnectionProps.PARAMS]);
+  });
+
+  test('an adopted object is reconciled to the desired state', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await h.uiPatch('/connections', id, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
+    // A retried Create (its first response was lost) adopts it and brings it back.
+    const res = await handler(cfnEvent('Create', props));
+    expect(res.PhysicalResourceId).toBe(id);
+    expect(h.aep.getConnection(id)!.name).toBe('acme-aep-s3-dest');
+  });
+});
+
+describe('session tokens', () => {
+  test('the refresh asks STS for exactly the configured duration', async () => {
+    const key = h.seedKey();
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', h.sourceSessionTokenProps(key, 7200)));
+    const send = jest.spyOn(STSClient.prototype, 'send');
+    try {
+      await refreshHandler({ ...h.refreshEvent(id, key), SessionTokenDurationSeconds: '5400' });
+      const durations = send.mock.calls.map(([c]) => c).filter((c) => c instanceof GetSessionTokenCommand).map((c) => (c as GetSessionTokenCommand).input.DurationSeconds);
+      expect(durations).toEqual([5400]);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  test('the temporary secret key and session token are registered for redaction as soon as STS returns them', async () => {
+    const key = h.seedKey();
+    resetSecrets();
+    const temp = await getSessionToken({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, 3600);
+    expect(redact(`x ${temp.sessionToken} y ${temp.secretAccessKey} z`)).toBe('x *** y *** z');
+  });
+});
+
+describe('bounded time', () => {
+  test('the Lambda deadline bounds a run of retryable failures, not only a long Retry-After', async () => {
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 429, retryAfterSeconds: 1, times: 100 });
+    const started = Date.now();
+    const context = { getRemainingTimeInMillis: () => 5_000 + 3_000 };
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())), context));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(err.message).toMatch(/HTTP 429/);
+    h.aep.clearFaults();
+  });
+});
