@@ -110,10 +110,10 @@ export function redactSecrets(text: string, secrets: readonly string[], minLengt
 
 /** The AEP stand-in as the invariants see it (structural: `AepStandIn` fits). */
 export interface AepWorld {
-  connections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; auth?: { params?: Record<string, unknown> } }>;
-  targetConnections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; [extra: string]: unknown }>;
   /** Scheduled work not applied yet (delayed applications, invisible creates). */
   readonly pendingApplications?: number;
+  connections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; auth?: { params?: Record<string, unknown> } }>;
+  targetConnections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; [extra: string]: unknown }>;
 }
 
 /** The AWS side as the invariants need it (structural: `AwsStandIn` fits once it has `accessKeyWorks`). */
