@@ -55,31 +55,55 @@ export function newEtag(): string {
 /** One resource collection (connections or target connections). */
 export class ResourceStore<T extends StoredResource> {
   private readonly items = new Map<string, T>();
+  /** Stored but not yet visible to reads (eventual consistency, see {@link hide}). */
+  private readonly hidden = new Set<string>();
 
   /** @param filterable fields `property=` may filter on (API-NOTES §3.5). */
   constructor(private readonly filterable: readonly string[]) {}
 
-  /** All stored resources, every sandbox, oldest first, secrets in clear (test accessor). */
+  /**
+   * All stored resources, every sandbox, oldest first, secrets in clear (test accessor). Includes
+   * resources not yet visible to reads: they exist, the API just does not show them yet.
+   */
   public all(): T[] {
     return [...this.items.values()];
   }
 
-  /** The resource if it exists in `sandbox`; resources of other sandboxes are invisible. */
+  /**
+   * The resource if it exists and is visible in `sandbox`; resources of other sandboxes, and
+   * hidden ones, are invisible.
+   */
   public get(id: string, sandbox?: string): T | undefined {
     const item = this.items.get(id);
-    return item && (sandbox === undefined || item.sandboxName === sandbox) ? item : undefined;
+    return item && !this.hidden.has(id) && (sandbox === undefined || item.sandboxName === sandbox) ? item : undefined;
   }
 
   public put(item: T): void {
     this.items.set(item.id, item);
   }
 
+  /** Keeps a stored resource out of every read until {@link reveal}. */
+  public hide(id: string): void {
+    this.hidden.add(id);
+  }
+
+  public reveal(id: string): void {
+    this.hidden.delete(id);
+  }
+
+  /** Whether `id` is stored but not yet visible. */
+  public isHidden(id: string): boolean {
+    return this.hidden.has(id);
+  }
+
   public delete(id: string): void {
     this.items.delete(id);
+    this.hidden.delete(id);
   }
 
   public clear(): void {
     this.items.clear();
+    this.hidden.clear();
   }
 
   /**
@@ -108,7 +132,7 @@ export class ResourceStore<T extends StoredResource> {
       }
     }
     const matching = this.all()
-      .filter((item) => item.sandboxName === sandbox && filters.every((f) => matchesFilter(item, f)))
+      .filter((item) => item.sandboxName === sandbox && !this.hidden.has(item.id) && filters.every((f) => matchesFilter(item, f)))
       .sort(comparator(query.get('orderby') ?? '-createdAt'));
     if (countOnly) {
       return { status: 200, body: { count: matching.length } };

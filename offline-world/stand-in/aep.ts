@@ -65,10 +65,17 @@ export interface RecordedRequest {
   readonly headers: Record<string, string>;
   /** Parsed JSON or form body with secret values redacted; undefined when empty. */
   readonly body: unknown;
-  /** Status sent; 0 when no response was sent (socket reset, or the stand-in closed first). */
+  /** Status sent; 0 when no response was sent (socket reset, timeout fault, or the stand-in closed first). */
   status: number;
+  /** Body sent to the client (parsed JSON, secret values redacted; raw text if not JSON); undefined when none. */
+  response?: unknown;
   /** The injected fault that hit this request, if any. */
   fault?: FaultKind;
+  /**
+   * For a fault with `apply: 'now'` or `'later'`: the outcome of actually handling the request
+   * (status and redacted body the client never saw). Unset until it was applied.
+   */
+  applied?: { status: number; body: unknown };
 }
 
 /** What the stand-in accepts as IMS credentials and org. */
@@ -85,6 +92,20 @@ interface Exchange {
   readonly url: URL;
   readonly rawBody: string;
   readonly record: RecordedRequest;
+  /** Handle the request but send nothing: the response goes to `record.applied` (applied faults). */
+  readonly discard?: boolean;
+  /** Hide what a create makes from reads for this long (`eventual` fault). */
+  readonly visibleAfterMs?: number;
+}
+
+/** Work scheduled for later (a delayed response, a delayed application, a reveal). */
+interface Deferred {
+  readonly timer: NodeJS.Timeout;
+  readonly work: () => void;
+  /** Called instead of `work` when the stand-in resets or closes first. */
+  readonly cancel: () => void;
+  readonly done: Promise<void>;
+  readonly finish: () => void;
 }
 
 /** Adobe IMS + Flow Service stand-in. Create with {@link AepStandIn.start}; always {@link close}. */
@@ -122,7 +143,9 @@ export class AepStandIn {
   private readonly connectionStore = new ResourceStore<StoredConnection>(['id', 'name', 'description', 'connectionSpec.id', 'state', 'createdAt', 'updatedAt']);
   private readonly targetStore = new ResourceStore<StoredTargetConnection>(['id', 'name', 'connectionSpec.id', 'baseConnectionId', 'state', 'createdAt', 'updatedAt']);
   private readonly sandboxIds = new Map<string, string>();
-  private readonly pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
+  private readonly deferred = new Set<Deferred>();
+  /** Responses a `timeout` fault holds open. */
+  private readonly held = new Set<http.ServerResponse>();
   private readonly tokenTtlSeconds: number;
   private readonly initialIamRoleArn: string;
   private iamRoleArn: string;
@@ -177,15 +200,48 @@ export class AepStandIn {
     return this.faults.pending;
   }
 
-  /** Stored base connection with secrets in clear (test-only view; `GET` over HTTP masks them). */
+  /**
+   * Scheduled work not done yet: delayed responses (`delay`), delayed applications
+   * (`apply: 'later'`) and resources still invisible (`eventual`). See {@link settle}.
+   */
+  public get pendingApplications(): number {
+    return this.deferred.size;
+  }
+
+  /**
+   * Resolves once nothing is pending ({@link pendingApplications} is 0): every delayed request
+   * has been applied and every created resource is visible. Waits in real time; see
+   * {@link flushPending} to skip the wait.
+   */
+  public async settle(): Promise<void> {
+    while (this.deferred.size > 0) {
+      await Promise.all([...this.deferred].map((entry) => entry.done));
+    }
+  }
+
+  /** Runs every pending delayed response, application and reveal now, as if their time had come. */
+  public flushPending(): void {
+    // Bounded: work never schedules more than one level of further work.
+    for (let round = 0; round < 10 && this.deferred.size > 0; round++) {
+      for (const entry of [...this.deferred]) {
+        clearTimeout(entry.timer);
+        this.runDeferred(entry);
+      }
+    }
+  }
+
+  /**
+   * Stored base connection with secrets in clear (test-only view; `GET` over HTTP masks them).
+   * Like every test accessor it includes resources an `eventual` fault still hides from the API.
+   */
   public getConnection(id: string): StoredConnection | undefined {
-    const item = this.connectionStore.get(id);
+    const item = this.connectionStore.all().find((c) => c.id === id);
     return item && structuredClone(item);
   }
 
   /** Stored target connection. */
   public getTargetConnection(id: string): StoredTargetConnection | undefined {
-    const item = this.targetStore.get(id);
+    const item = this.targetStore.all().find((c) => c.id === id);
     return item && structuredClone(item);
   }
 
@@ -197,6 +253,11 @@ export class AepStandIn {
   /** All target connections (every sandbox, oldest first). */
   public targetConnections(): StoredTargetConnection[] {
     return structuredClone(this.targetStore.all());
+  }
+
+  /** Whether a stored connection or target connection is visible to the API yet (`eventual` fault). */
+  public isVisible(id: string): boolean {
+    return !this.connectionStore.isHidden(id) && !this.targetStore.isHidden(id);
   }
 
   /** Issues a valid token without an HTTP round trip (for tests that are not about IMS). */
@@ -243,8 +304,13 @@ export class AepStandIn {
     this.validationFailures.length = 0;
   }
 
-  /** Back to a fresh start: no resources, tokens, faults or recordings; default IAM role. */
+  /**
+   * Back to a fresh start: no resources, tokens, faults or recordings; default IAM role. Pending
+   * delayed applications are dropped and sockets still waiting for a delayed or withheld response
+   * are destroyed, so nothing from before the reset lands in the fresh world.
+   */
   public reset(): void {
+    this.cancelPending();
     this.connectionStore.clear();
     this.targetStore.clear();
     this.tokens.clear();
@@ -256,12 +322,42 @@ export class AepStandIn {
 
   /** Stops the server, dropping open connections and abandoning delayed requests. */
   public async close(): Promise<void> {
-    for (const pending of this.pendingDelays) {
-      clearTimeout(pending.timer);
-      pending.resolve(false);
-    }
-    this.pendingDelays.clear();
+    this.cancelPending();
     await closeServer(this.server);
+  }
+
+  private cancelPending(): void {
+    for (const entry of [...this.deferred]) {
+      clearTimeout(entry.timer);
+      this.deferred.delete(entry);
+      entry.cancel();
+      entry.finish();
+    }
+    for (const res of this.held) {
+      res.destroy();
+    }
+    this.held.clear();
+  }
+
+  /** Schedules `work` in `ms`; {@link settle} waits for it, reset/close call `cancel` instead. */
+  private defer(ms: number, work: () => void, cancel: () => void = () => undefined): void {
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const entry: Deferred = { timer: setTimeout(() => this.runDeferred(entry), ms), work, cancel, done, finish };
+    this.deferred.add(entry);
+  }
+
+  private runDeferred(entry: Deferred): void {
+    if (!this.deferred.delete(entry)) {
+      return;
+    }
+    try {
+      entry.work();
+    } finally {
+      entry.finish();
+    }
   }
 
   private async listen(port: number): Promise<void> {
@@ -301,58 +397,75 @@ export class AepStandIn {
     const fault = this.faults.take(method, url.pathname);
     if (fault) {
       record.fault = fault.kind;
-      if (!(await this.applyFault(ex, fault))) {
-        return;
-      }
-    }
-
-    if (url.pathname === IMS_TOKEN_PATH) {
-      this.handleIms(ex);
-    } else if (url.pathname === FLOW_SERVICE_PATH || url.pathname.startsWith(`${FLOW_SERVICE_PATH}/`)) {
-      this.handleFlowService(ex);
+      this.applyFault(ex, fault);
     } else {
-      this.reply(ex, 404, { errorCode: '404', errorMessage: `stand-in: no route for ${url.pathname}` });
+      this.route(ex);
     }
   }
 
-  /** Applies a fault; resolves true when the request should then be handled normally. */
-  private async applyFault(ex: Exchange, fault: FaultSpec): Promise<boolean> {
+  /** Handles a request: dispatches it, and turns a stand-in bug into a 500 rather than a hang. */
+  private route(ex: Exchange): void {
+    try {
+      if (ex.url.pathname === IMS_TOKEN_PATH) {
+        this.handleIms(ex);
+      } else if (ex.url.pathname === FLOW_SERVICE_PATH || ex.url.pathname.startsWith(`${FLOW_SERVICE_PATH}/`)) {
+        this.handleFlowService(ex);
+      } else {
+        this.reply(ex, 404, { errorCode: '404', errorMessage: `stand-in: no route for ${ex.url.pathname}` });
+      }
+    } catch (err) {
+      this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.reply(ex, 500, { errorCode: '500', errorMessage: 'stand-in internal error' });
+    }
+  }
+
+  private applyFault(ex: Exchange, fault: FaultSpec): void {
+    switch (fault.kind) {
+      case 'delay':
+        // A client that gave up does not stop the server: the write still happens.
+        this.defer(fault.delayMs!, () => this.route(ex), () => ex.res.destroy());
+        return;
+      case 'expiredToken':
+        this.expireAllTokens();
+        this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
+        return;
+      case 'eventual':
+        this.route({ ...ex, visibleAfterMs: fault.visibleAfterMs });
+        return;
+      default:
+        break;
+    }
+    const apply = fault.apply ?? 'never';
+    if (apply === 'now') {
+      this.route({ ...ex, discard: true });
+    } else if (apply === 'later') {
+      this.defer(fault.applyAfterMs!, () => this.route({ ...ex, discard: true }));
+    }
+    const applied = apply === 'never' ? '' : `, request applied ${apply}`;
     switch (fault.kind) {
       case 'status': {
         const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
         const body = fault.body ?? { errorCode: `${fault.status}`, errorMessage: 'Injected fault', title: http.STATUS_CODES[fault.status!] };
         this.reply(ex, fault.status!, body, headers);
-        return false;
+        return;
       }
-      case 'delay':
-        return this.sleep(fault.delayMs!);
       case 'reset':
-        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> socket reset (fault)`);
+        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> socket reset (fault${applied})`);
         ex.req.socket.destroy();
-        return false;
+        return;
       case 'malformed':
         ex.record.status = 200;
-        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> 200 malformed body (fault)`);
-        send(ex.res, 200, '{"items": [', { 'content-type': 'application/json' });
-        return false;
-      case 'expiredToken':
-        this.expireAllTokens();
-        this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
-        return false;
+        ex.record.response = MALFORMED_BODY;
+        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> 200 malformed body (fault${applied})`);
+        send(ex.res, 200, MALFORMED_BODY, { 'content-type': 'application/json' });
+        return;
+      case 'timeout':
+        // No response at all: the client's own timeout is the only way out of this request.
+        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> no response (timeout fault${applied})`);
+        this.held.add(ex.res);
+        ex.res.on('close', () => this.held.delete(ex.res));
+        return;
     }
-  }
-
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const pending = {
-        timer: setTimeout(() => {
-          this.pendingDelays.delete(pending);
-          resolve(true);
-        }, ms),
-        resolve,
-      };
-      this.pendingDelays.add(pending);
-    });
   }
 
   // ---------------------------------------------------------------- IMS (API-NOTES §2.1)
@@ -508,6 +621,7 @@ export class AepStandIn {
     };
     stampAuthorizedDate(item);
     this.connectionStore.put(item);
+    this.lagVisibility(ex, this.connectionStore, item.id);
     this.reply(ex, 201, { id: item.id, etag: item.etag }, { location: `${this.flowServiceUrl}/connections/${item.id}` });
   }
 
@@ -537,6 +651,7 @@ export class AepStandIn {
       ...(input.data !== undefined ? { data: structuredClone(input.data) } : {}),
     };
     this.targetStore.put(item);
+    this.lagVisibility(ex, this.targetStore, item.id);
     this.reply(ex, 201, { id: item.id, etag: item.etag }, { location: `${this.flowServiceUrl}/targetConnections/${item.id}` });
   }
 
@@ -678,10 +793,27 @@ export class AepStandIn {
   }
 
   private reply(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (ex.discard) {
+      ex.record.applied = { status, body: redactDeep(body) };
+      this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} applied -> ${status}, response discarded (fault: ${ex.record.fault})`);
+      return;
+    }
     ex.record.status = status;
+    if (body !== undefined) {
+      ex.record.response = redactDeep(body);
+    }
     const fault = ex.record.fault ? ` (fault: ${ex.record.fault})` : '';
     this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> ${status}${fault}`);
     sendJson(ex.res, status, body, headers);
+  }
+
+  /** Makes a just-created resource invisible to reads for `ex.visibleAfterMs` (`eventual` fault). */
+  private lagVisibility(ex: Exchange, store: ResourceStore<StoredResource>, id: string): void {
+    if (ex.visibleAfterMs === undefined) {
+      return;
+    }
+    store.hide(id);
+    this.defer(ex.visibleAfterMs, () => store.reveal(id));
   }
 
   private writeLog(line: string): void {
@@ -689,6 +821,9 @@ export class AepStandIn {
     this.log(redactText(line, [this.credentials.clientSecret, ...this.tokens.keys()]));
   }
 }
+
+/** What the `malformed` fault sends: JSON cut off mid-way. */
+const MALFORMED_BODY = '{"items": [';
 
 /** Flow Service adds `authorizedDate` to stored destination auth params (API-NOTES §3.2). */
 function stampAuthorizedDate(item: StoredConnection): void {

@@ -4,7 +4,21 @@
  */
 
 /** What an injected fault does to a matching request. */
-export type FaultKind = 'status' | 'delay' | 'reset' | 'malformed' | 'expiredToken';
+export type FaultKind = 'status' | 'delay' | 'reset' | 'malformed' | 'expiredToken' | 'timeout' | 'eventual';
+
+/**
+ * Whether and when a faulted request changes the stand-in's state (see {@link FaultSpec.apply}).
+ * - `never`: the request is dropped; nothing changes.
+ * - `now`: the request is handled in full first (gateway checks, validation, a fresh id for a
+ *   create, the write), its real response is discarded, and then the fault answers. This is a
+ *   gateway or network failure *after* the backend committed: the client sees an error but the
+ *   object exists.
+ * - `later`: the fault answers now and the request is handled {@link FaultSpec.applyAfterMs}
+ *   later, as if it arrived then (same headers and body; gateway checks, validation and id
+ *   assignment happen at that moment; a rejection lands in `validationFailures`). This is a
+ *   backend that queued the write: the object appears after the client already saw the error.
+ */
+export type FaultApplication = 'never' | 'now' | 'later';
 
 /** Which requests a fault applies to. Omitted fields match anything. */
 export interface FaultMatch {
@@ -25,20 +39,42 @@ export interface FaultSpec {
   readonly times?: number;
   /**
    * - `status`: respond with `status` (+ `Retry-After` if `retryAfterSeconds`) and a JSON error
-   *   body (`body`, or a Flow-Service-style default); the request is NOT applied.
+   *   body (`body`, or a Flow-Service-style default). Applied per {@link apply} (default `never`).
    * - `delay`: wait `delayMs`, then handle the request normally. The request IS applied even if
    *   the client gave up meanwhile, exactly like a slow real server; this is the case that makes
-   *   "adopt what a timed-out create made" necessary.
-   * - `reset`: destroy the socket without any response; the request is NOT applied.
-   * - `malformed`: `200` with a truncated JSON body; the request is NOT applied.
-   * - `expiredToken`: `401` gateway error and every issued IMS token becomes invalid.
+   *   "adopt what a timed-out create made" necessary. Takes no `apply`.
+   * - `reset`: destroy the socket without any response. Applied per {@link apply} (default `never`).
+   * - `malformed`: `200` with a truncated JSON body. Applied per {@link apply} (default `never`).
+   * - `expiredToken`: `401` gateway error and every issued IMS token becomes invalid; never
+   *   applied (the gateway rejects before the backend sees it). Takes no `apply`.
+   * - `timeout`: never answer; the socket stays open until the client gives up (or the stand-in
+   *   closes or resets). Applied per {@link apply} (default `never`).
+   * - `eventual`: handled normally now (a create gets its id and `201`), but a created resource
+   *   stays invisible to `GET` by id, lists, `PATCH`, `DELETE` and as a `baseConnectionId` for
+   *   `visibleAfterMs` (Flow Service reads are eventually consistent). Only creates lag; any other
+   *   matching request is handled normally (the fault is still consumed). Takes no `apply`.
    */
   readonly kind: FaultKind;
+  /** HTTP status for kind `status` (required there), e.g. 429, 502, 504. */
   readonly status?: number;
   readonly retryAfterSeconds?: number;
+  /** Error body for kind `status`. */
   readonly body?: unknown;
+  /** For kind `delay` (required there): how long the response (and the write) is held back. */
   readonly delayMs?: number;
+  /**
+   * For kinds `status`, `reset`, `malformed`, `timeout`: whether and when the request takes
+   * effect despite the fault (default `never`); see {@link FaultApplication}.
+   */
+  readonly apply?: FaultApplication;
+  /** With `apply: 'later'` (required there): milliseconds after the fault answered. */
+  readonly applyAfterMs?: number;
+  /** For kind `eventual` (required there): how long a created resource stays invisible to reads. */
+  readonly visibleAfterMs?: number;
 }
+
+/** Kinds whose request may be applied despite the fault (see {@link FaultSpec.apply}). */
+const APPLICABLE_KINDS: ReadonlySet<FaultKind> = new Set(['status', 'reset', 'malformed', 'timeout']);
 
 interface ActiveFault {
   readonly spec: FaultSpec;
@@ -56,8 +92,23 @@ export class FaultInjector {
     if (spec.kind === 'status' && spec.status === undefined) {
       throw new Error("FaultSpec of kind 'status' needs a status");
     }
-    if (spec.kind === 'delay' && spec.delayMs === undefined) {
-      throw new Error("FaultSpec of kind 'delay' needs delayMs");
+    if (spec.kind === 'delay' && !isDuration(spec.delayMs)) {
+      throw new Error("FaultSpec of kind 'delay' needs delayMs >= 0");
+    }
+    if (spec.kind === 'eventual' && !isDuration(spec.visibleAfterMs)) {
+      throw new Error("FaultSpec of kind 'eventual' needs visibleAfterMs >= 0");
+    }
+    if (spec.visibleAfterMs !== undefined && spec.kind !== 'eventual') {
+      throw new Error("visibleAfterMs only applies to FaultSpec kind 'eventual'");
+    }
+    if (spec.apply !== undefined && spec.apply !== 'never' && !APPLICABLE_KINDS.has(spec.kind)) {
+      throw new Error(`FaultSpec kind '${spec.kind}' takes no apply (only ${[...APPLICABLE_KINDS].join(', ')} do)`);
+    }
+    if (spec.apply === 'later' && !isDuration(spec.applyAfterMs)) {
+      throw new Error("FaultSpec with apply 'later' needs applyAfterMs >= 0");
+    }
+    if (spec.applyAfterMs !== undefined && spec.apply !== 'later') {
+      throw new Error("applyAfterMs only applies with apply 'later'");
     }
     this.active.push({ spec, remaining: spec.times ?? 1 });
   }
@@ -102,4 +153,8 @@ export class FaultInjector {
     const relative = full.startsWith(this.servicePrefix) ? full.slice(this.servicePrefix.length) : undefined;
     return strip(wanted) === full || strip(wanted) === relative;
   }
+}
+
+function isDuration(value: number | undefined): boolean {
+  return value !== undefined && Number.isFinite(value) && value >= 0;
 }

@@ -264,9 +264,9 @@ describe('session tokens', () => {
     const send = jest.spyOn(STSClient.prototype, 'send');
     try {
       await refreshHandler({ ...h.refreshEvent(id, key), SessionTokenDurationSeconds: '5400' });
-      const durations = send.mock.calls.map(([c]) => c)
-        .filter((c): c is GetSessionTokenCommand => c instanceof GetSessionTokenCommand)
-        .map((c) => c.input.DurationSeconds);
+      const durations = send.mock.calls.map(([c]) => c as unknown)
+        .filter((c) => c instanceof GetSessionTokenCommand)
+        .map((c) => (c as GetSessionTokenCommand).input.DurationSeconds);
       expect(durations).toEqual([5400]);
     } finally {
       send.mockRestore();
