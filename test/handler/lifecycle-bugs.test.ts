@@ -185,6 +185,37 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
     expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
   });
 
+  test.each<[string, Record<string, unknown>]>([
+    ['504 after applying', { kind: 'status', status: 504, apply: 'now' }],
+    ['reset after applying', { kind: 'reset', apply: 'now' }],
+    ['no answer after applying (client timeout)', { kind: 'timeout', apply: 'now' }],
+    ['504 now, applied two timeouts later', { kind: 'status', status: 504, apply: 'later', applyAfterMs: 2 * TIMEOUT_MS }],
+    ['reset now, applied one timeout later', { kind: 'reset', apply: 'later', applyAfterMs: TIMEOUT_MS }],
+  ])('POST %s: exactly one connection, adopted', async (_what, fault) => {
+    h.aep.inject({ match: POST_CONNECTIONS, ...fault } as never);
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    await h.aep.settle();
+    expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
+    expect(h.logRecords().some((r) => r.message === 'adopting existing AEP resource')).toBe(true);
+  });
+
+  test('a 504 on POST applied after the whole settle window: the late twin is removed by the Delete', async () => {
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 504, apply: 'later', applyAfterMs: 8 * TIMEOUT_MS });
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await h.aep.settle();
+    expect(h.aep.connections()).toHaveLength(2);
+    await handler(cfnEvent('Delete', props, { physicalId: id }));
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('a POST that AEP answers with 201 but lists only later (eventual consistency) is not duplicated', async () => {
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'eventual', visibleAfterMs: TIMEOUT_MS });
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    await h.aep.settle();
+    expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
+  });
+
   test('a Delete removes a late twin too, so nothing carrying the marker outlives the stack', async () => {
     const props = h.destinationAccessKeyProps(h.seedKey());
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
