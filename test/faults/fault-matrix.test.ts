@@ -1,5 +1,5 @@
 /**
- * Fault matrix: {Create, Update, Delete} × 11 faults on the primary mutating Flow Service request
+ * Fault matrix: {Create, Update, Delete} × 13 faults on the primary mutating Flow Service request
  * of a destination `Access Key` base connection (`Custom::AepConnection`), driven over real HTTP
  * against the local stand-ins.
  *
@@ -28,7 +28,7 @@ type Operation = 'Create' | 'Update' | 'Delete';
 
 type FaultName =
   | '429 + Retry-After' | '500' | '502' | '503' | '504' | 'connection reset' | 'client timeout'
-  | '401 expired token' | '412 stale etag' | '404' | 'malformed JSON';
+  | '401 expired token' | '412 stale etag' | '404' | 'malformed JSON' | '504 (applied)' | 'connection reset (applied)';
 
 const HTTP_TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
 /** Long enough to outlive the client's timeout, short enough to keep the suite quick. */
@@ -50,7 +50,13 @@ const FAULTS: Record<FaultName, Omit<FaultSpec, 'match' | 'times'>> = {
   '412 stale etag': { kind: 'status', status: 412, body: { errorCode: '1404-412', errorMessage: 'Version mismatch: If-Match does not match the current version' } },
   '404': { kind: 'status', status: 404 },
   'malformed JSON': { kind: 'malformed' },
+  // AEP applied the request, then the gateway answered 504 or the connection dropped.
+  '504 (applied)': { kind: 'status', status: 504, apply: 'now' },
+  'connection reset (applied)': { kind: 'reset', apply: 'now' },
 };
+
+/** Lookups after an ambiguous POST keep polling for this long before POSTing again (the handler's settle window). */
+const SETTLE_MS = 3 * HTTP_TIMEOUT_MS;
 
 /** One row of the matrix: what must happen, and why. */
 interface Expected {
@@ -66,6 +72,8 @@ interface Expected {
    */
   readonly primary: string | RegExp;
   readonly reason: string;
+  /** A deliberate wait the reason promises, measured on the faulted event. */
+  readonly minEventMs?: number;
 }
 
 // The delayed request arrives first but is answered last: by then the retry has already applied
@@ -80,8 +88,10 @@ const EXPECTED: readonly Expected[] = [
   { op: 'Create', fault: '500', outcome: 'succeeds', finalConnections: 1, primary: '500,201', reason: '5xx is transient: looks up (none), POSTs again' },
   { op: 'Create', fault: '502', outcome: 'succeeds', finalConnections: 1, primary: '502,201', reason: '5xx is transient: looks up (none), POSTs again' },
   { op: 'Create', fault: '503', outcome: 'succeeds', finalConnections: 1, primary: '503,201', reason: '5xx is transient: looks up (none), POSTs again' },
-  { op: 'Create', fault: '504', outcome: 'succeeds', finalConnections: 1, primary: '504,201', reason: 'ambiguous gateway timeout: waits one timeout window, looks up, POSTs again' },
-  { op: 'Create', fault: 'connection reset', outcome: 'succeeds', finalConnections: 1, primary: '0,201', reason: 'no response is ambiguous: waits one timeout window, looks up, POSTs again' },
+  { op: 'Create', fault: '504', outcome: 'succeeds', finalConnections: 1, primary: '504,201', reason: 'ambiguous gateway timeout (not applied here): lookups settle for 3 timeout windows, then POSTs again', minEventMs: SETTLE_MS },
+  { op: 'Create', fault: 'connection reset', outcome: 'succeeds', finalConnections: 1, primary: '0,201', reason: 'no response is ambiguous (not applied here): lookups settle for 3 timeout windows, then POSTs again', minEventMs: SETTLE_MS },
+  { op: 'Create', fault: '504 (applied)', outcome: 'succeeds', finalConnections: 1, primary: '504', reason: 'applied, response lost: the settle lookup finds it and adopts it; POSTed once' },
+  { op: 'Create', fault: 'connection reset (applied)', outcome: 'succeeds', finalConnections: 1, primary: '0', reason: 'applied, response lost: the settle lookup finds it and adopts it; POSTed once' },
   { op: 'Create', fault: 'client timeout', outcome: 'succeeds', finalConnections: 1, primary: '201', reason: 'AEP applies the POST after the client gave up: adopted by marker, POSTed once' },
   { op: 'Create', fault: '401 expired token', outcome: 'succeeds', finalConnections: 1, primary: '401,201', reason: 'token revoked: new IMS token, same POST repeated once' },
   { op: 'Create', fault: '412 stale etag', outcome: 'fails', finalConnections: 0, primary: '412', reason: 'AEP never 412s a POST (no If-Match): non-retryable 4xx, fails at once; rollback Delete is a no-op' },
@@ -98,6 +108,8 @@ const EXPECTED: readonly Expected[] = [
   { op: 'Update', fault: '401 expired token', outcome: 'succeeds', finalConnections: 1, primary: '401,200', reason: 'token revoked: new IMS token, same PATCH repeated once' },
   { op: 'Update', fault: '412 stale etag', outcome: 'succeeds', finalConnections: 1, primary: '412,200', reason: 'etag changed underneath: re-GET, PATCH once more with the new etag' },
   { op: 'Update', fault: '404', outcome: 'fails', finalConnections: 1, primary: '404', reason: 'connection gone: fails naming it; rollback Update to the old props succeeds' },
+  { op: 'Update', fault: '504 (applied)', outcome: 'succeeds', finalConnections: 1, primary: '504,412,200', reason: 'applied, response lost: the repeat with the old etag gets 412, the handler re-reads and PATCHes once more (idempotent replace ops)' },
+  { op: 'Update', fault: 'connection reset (applied)', outcome: 'succeeds', finalConnections: 1, primary: '0,412,200', reason: 'applied, response lost: the repeat with the old etag gets 412, the handler re-reads and PATCHes once more' },
   { op: 'Update', fault: 'malformed JSON', outcome: 'succeeds', finalConnections: 1, primary: '200,200', reason: 'truncated 2xx body is retryable: PATCH repeated (not applied, same etag)' },
   // ---- Delete: DELETE /connections/{id} (idempotent, 404 = already gone)
   { op: 'Delete', fault: '429 + Retry-After', outcome: 'succeeds', finalConnections: 0, primary: '429,202', reason: 'throttled, not applied: DELETE repeated after Retry-After' },
@@ -110,6 +122,8 @@ const EXPECTED: readonly Expected[] = [
   { op: 'Delete', fault: '401 expired token', outcome: 'succeeds', finalConnections: 0, primary: '401,202', reason: 'token revoked: new IMS token, same DELETE repeated once' },
   { op: 'Delete', fault: '412 stale etag', outcome: 'fails', finalConnections: 0, primary: '412', reason: 'DELETE sends no If-Match, so 412 is not a stale etag: non-retryable 4xx, DELETE_FAILED keeps it; retried Delete removes it' },
   { op: 'Delete', fault: '404', outcome: 'succeeds', finalConnections: 1, primary: '404', reason: "404 = already gone, not retried (the injected 404 is not applied, so the stand-in's record stays)" },
+  { op: 'Delete', fault: '504 (applied)', outcome: 'succeeds', finalConnections: 0, primary: '504,404', reason: 'applied, response lost: the repeated DELETE gets 404 = already gone' },
+  { op: 'Delete', fault: 'connection reset (applied)', outcome: 'succeeds', finalConnections: 0, primary: '0,404', reason: 'applied, response lost: the repeated DELETE gets 404 = already gone' },
   { op: 'Delete', fault: 'malformed JSON', outcome: 'succeeds', finalConnections: 0, primary: '200,202', reason: 'truncated 2xx body is retryable: DELETE repeated (not applied)' },
 ];
 
@@ -145,9 +159,10 @@ afterAll(async () => {
 });
 
 test('the matrix covers every operation × fault exactly once', () => {
-  expect(EXPECTED).toHaveLength(33);
+  const cells = 3 * Object.keys(FAULTS).length;
+  expect(EXPECTED).toHaveLength(cells);
   const keys = new Set(EXPECTED.map((e) => `${e.op} ${e.fault}`));
-  expect(keys.size).toBe(33);
+  expect(keys.size).toBe(cells);
   for (const op of ['Create', 'Update', 'Delete'] as const) {
     for (const fault of Object.keys(FAULTS)) expect(keys.has(`${op} ${fault}`)).toBe(true);
   }
@@ -247,7 +262,7 @@ async function runScenario(row: Expected): Promise<void> {
         expect(final.map((c) => c.id)).toEqual([response!.PhysicalResourceId]);
         expect(final[0].description).toContain(MARKER);
         expect(final[0].auth.params.s3AccessKey).toBe(key.accessKeyId);
-        expect(eventRequests.filter((r) => r.method === 'POST' && relative(r.path) === '/connections').filter((r) => [200, 201].includes(r.status) && r.fault !== 'malformed')).toHaveLength(1);
+        expect(eventRequests.filter((r) => r.method === 'POST' && relative(r.path) === '/connections').filter(wasApplied)).toHaveLength(1);
       }
       break;
     case 'Update': {
@@ -280,6 +295,7 @@ async function runScenario(row: Expected): Promise<void> {
   }
 
   if (row.fault === '429 + Retry-After') expect(obs.eventMs).toBeGreaterThanOrEqual(RETRY_AFTER_SECONDS * 1000 - 50);
+  if (row.minEventMs !== undefined) expect(obs.eventMs).toBeGreaterThanOrEqual(row.minEventMs);
   expect(obs.scenarioMs).toBeLessThan(SCENARIO_BUDGET_MS);
   h.expectNoSecretsIn(error?.message, error?.stack, response, followUp);
 }
@@ -310,10 +326,7 @@ function followUpEvent(
 
 /** Waits until every delayed request has been answered, so the state observed is final. */
 async function settleDelayedRequests(): Promise<void> {
-  const until = Date.now() + DELAY_MS * 5;
-  while (h.aep.requests.some((r) => r.fault === 'delay' && r.status === 0) && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await h.aep.settle();
 }
 
 /** At most one connection per adoption marker and per name. */
@@ -321,6 +334,11 @@ function expectNoDuplicates(): void {
   const all = h.aep.connections();
   expect(all.filter((c) => typeof c.description === 'string' && c.description.includes(MARKER)).length).toBeLessThanOrEqual(1);
   expect(all.filter((c) => c.name === 'acme-aep-s3-dest').length).toBeLessThanOrEqual(1);
+}
+
+/** A request AEP carried out: answered 2xx (a malformed body was not applied), or applied with its response lost. */
+function wasApplied(r: { status: number; fault?: string; applied?: { status: number } }): boolean {
+  return [200, 201].includes(r.applied?.status ?? (r.fault === 'malformed' ? 0 : r.status));
 }
 
 function relative(fullPath: string): string {
