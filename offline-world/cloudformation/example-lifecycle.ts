@@ -154,7 +154,10 @@ function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStand
       arns.add(String(resolve(value, pseudoOnly(stack.stackName))));
     }
   }
-  for (const arn of arns) aws.putSecret(arn, JSON.stringify(aep.credentials));
+  // The example imports the secret with `fromSecretNameV2`, so the template holds a partial ARN;
+  // in the account the secret has the 6-character suffix Secrets Manager appends (IAM policies
+  // are evaluated against that full ARN).
+  for (const arn of arns) aws.putSecret(`${arn}-Ab12Cd`, JSON.stringify(aep.credentials));
 }
 
 function pseudoOnly(stackName: string) {
