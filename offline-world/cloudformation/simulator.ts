@@ -171,6 +171,9 @@ interface FunctionError { errorType: string; errorMessage: string; trace?: strin
 /** Physical id the Provider framework answers a failed Create with (cfn-response.ts). */
 export const CREATE_FAILED_PHYSICAL_ID_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
+/** Distinguishes simulators sharing one AWS stand-in (generated names and keys must not collide). */
+let simulatorInstances = 0;
+
 const CUSTOM = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -190,6 +193,7 @@ export class CloudFormationSimulator {
   private assemblyDir = '';
   private stackStatus?: StackStatus;
   private readonly stackId: string;
+  private readonly instance = ++simulatorInstances;
   private counter = 0;
   private readonly containers = new Map<string, Container>();
   private opEvents: StackEvent[] = [];
@@ -551,12 +555,17 @@ export class CloudFormationSimulator {
     const arnOf = (service: string, resource: string) => `arn:aws:${service}:${this.region}:${this.account}:${resource}`;
     switch (type) {
       case 'AWS::IAM::AccessKey': {
-        const accessKeyId = fakeAccessKeyId('AKIA', `${this.stackName}/${id}/${n}`);
-        const secretAccessKey = fakeSecretAccessKey(`${this.stackName}/${id}/${n}`);
+        const seed = `${this.stackName}/${this.instance}/${id}/${n}`;
+        const accessKeyId = fakeAccessKeyId('AKIA', seed);
+        const secretAccessKey = fakeSecretAccessKey(seed);
         return { physicalId: accessKeyId, attributes: { SecretAccessKey: secretAccessKey } };
       }
       case 'AWS::SecretsManager::Secret':
-        return { physicalId: arnOf('secretsmanager', `secret:${props.Name ?? id}-${n.toString(36).padStart(6, 'a')}`), attributes: {} };
+      {
+        // Secrets Manager's random 6-character suffix, unique per simulator and resource.
+        const suffix = fakeSecretAccessKey(`${this.stackName}/${this.instance}/${id}/${n}`).replace(/[^A-Za-z0-9]/g, '').slice(0, 6);
+        return { physicalId: arnOf('secretsmanager', `secret:${props.Name ?? id}-${suffix}`), attributes: {} };
+      }
       case 'AWS::IAM::Role':
         return { physicalId: props.RoleName ?? `${this.stackName}-${id}-SIM${n}`.slice(0, 64), attributes: {} };
       case 'AWS::IAM::User':
@@ -815,7 +824,7 @@ export class CloudFormationSimulator {
     const existing = this.containers.get(logicalId);
     if (existing && existing.key === key) return existing;
     const roleArn: string = props.Role;
-    const credentials = this.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: `${this.stackName}/${logicalId}/${key}` });
+    const credentials = this.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: `${this.stackName}/${this.instance}/${logicalId}/${key}` });
     const entry = this.loadFunction(logicalId, props);
     const container = { key, entry, credentials };
     this.containers.set(logicalId, container);
