@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LifecycleReport, runExampleLifecycle } from '../../offline-world/cloudformation/example-lifecycle';
 import type { PropertyUsage } from '../../offline-world/cloudformation/simulator';
-import { CommonProps, ConnectionProps, IamRoleLookupProps, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 import { AepStandIn } from '../../offline-world/stand-in/aep';
 import { AwsStandIn } from '../../offline-world/stand-in/aws';
+import { CommonProps, ConnectionProps, IamRoleLookupProps, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 /**
  * The examples/ app, synthesized and replayed through the BUNDLED handler (the code that ships),
@@ -44,6 +44,8 @@ describe('example app lifecycle through the bundled handler', () => {
     expect(report.finalConnections).toBe(0);
     expect(report.finalTargetConnections).toBe(0);
     expect(report.validationFailures).toEqual([]);
+    // Cleanup failures do not fail a CloudFormation update; they must not happen silently either.
+    expect(report.leftBehind).toEqual([]);
   });
 
   test('the update rotates the destination key in place (Update, not Create)', () => {
