@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolve } from './intrinsics';
-import { CloudFormationSimulator, InvocationRecord, PropertyUsage, readStack, SynthesizedStack } from './simulator';
+import { CloudFormationSimulator, InvocationRecord, LeftBehind, PropertyUsage, readStack, SynthesizedStack } from './simulator';
 import { buildExampleApp } from '../../examples/app';
 import { AepEndpoints } from '../../src';
 import { ResourceTypes, CommonProps } from '../../src/private/contract';
@@ -44,6 +44,8 @@ export interface LifecycleReport {
   readonly usage: PropertyUsage;
   /** Secret values that existed during the run (for leak scans): AWS secret keys, session tokens, IMS client secret. */
   readonly secretValues: string[];
+  /** Physical resources a cleanup could not delete (CloudFormation ignores these failures). */
+  readonly leftBehind: LeftBehind[];
 }
 
 /** Options of {@link runExampleLifecycle}. */
@@ -138,6 +140,7 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
       assemblyDirs: [first.assemblyDir, second.assemblyDir],
       usage: sim.usage,
       secretValues: [...secretValues],
+      leftBehind: [...sim.leftBehind],
     };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
@@ -154,7 +157,10 @@ function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStand
       arns.add(String(resolve(value, pseudoOnly(stack.stackName))));
     }
   }
-  for (const arn of arns) aws.putSecret(arn, JSON.stringify(aep.credentials));
+  // The example imports the secret with `fromSecretNameV2`, so the template holds a partial ARN;
+  // in the account the secret has the 6-character suffix Secrets Manager appends (IAM policies
+  // are evaluated against that full ARN).
+  for (const arn of arns) aws.putSecret(`${arn}-Ab12Cd`, JSON.stringify(aep.credentials));
 }
 
 function pseudoOnly(stackName: string) {

@@ -34,7 +34,27 @@ export interface AccessKeyRegistration {
    * 403 `InvalidClientTokenId`, as a freshly created access key does for a few seconds.
    */
   readonly notValidForNextCalls?: number;
+  /** `Inactive` keys are refused like deleted ones (default `Active`). */
+  readonly status?: 'Active' | 'Inactive';
 }
+
+/** What an {@link AwsAuthorizer} is asked: may this principal call this action on this resource? */
+export interface AuthorizationRequest {
+  /** The caller as AWS reports it: `arn:aws:iam::<acct>:user/<name>` or `arn:aws:sts::<acct>:assumed-role/<role>/<session>`. */
+  readonly principalArn: string;
+  /** `service:Action`, e.g. `secretsmanager:GetSecretValue`. */
+  readonly action: string;
+  /** The resource ARN the action is evaluated on. */
+  readonly resourceArn: string;
+  /** Request context keys (`aws:SecureTransport`, …). */
+  readonly context: Record<string, string>;
+}
+
+/** The IAM decision for one call (an explicit deny words AWS's message differently). */
+export type AuthorizationDecision = 'allowed' | 'denied' | 'explicitly-denied';
+
+/** Decides every call that AWS authorizes with IAM policies (see {@link AwsStandIn.setAuthorizer}). */
+export type AwsAuthorizer = (request: AuthorizationRequest) => AuthorizationDecision | Promise<AuthorizationDecision>;
 
 /** A temporary or long-term credential triple. */
 export interface AwsCredentials {
@@ -64,6 +84,9 @@ interface Identity {
   readonly sessionToken?: string;
   readonly expiresAt?: number;
   notValidFor: number;
+  /** For session credentials: the long-term key they were issued to. */
+  readonly parentKeyId?: string;
+  inactive?: boolean;
 }
 
 interface StoredSecret {
@@ -110,6 +133,8 @@ export class AwsStandIn {
   private readonly log: (line: string) => void;
   private port = 0;
   private sessionTokenCount = 0;
+  private authorizer?: AwsAuthorizer;
+  private readonly deletedSecrets = new Set<string>();
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -169,7 +194,70 @@ export class AwsStandIn {
       arn: `arn:aws:iam::${AWS_TEST_ACCOUNT}:user/${userName}`,
       userId: fakeAccessKeyId('AIDA', `user:${userName}`),
       notValidFor: key.notValidForNextCalls ?? 0,
+      inactive: key.status === 'Inactive',
     });
+  }
+
+  /** `iam:UpdateAccessKey`: an `Inactive` key is refused (InvalidClientTokenId) until made `Active` again. */
+  public setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): void {
+    const identity = this.identities.get(accessKeyId);
+    if (!identity || identity.kind !== 'user') throw new Error(`no IAM user access key ${accessKeyId}`);
+    identity.inactive = status === 'Inactive';
+  }
+
+  /** `iam:DeleteAccessKey`: the key is refused from now on. */
+  public deleteAccessKey(accessKeyId: string): void {
+    const identity = this.identities.get(accessKeyId);
+    if (identity?.kind === 'user') this.identities.delete(accessKeyId);
+  }
+
+  /** Whether requests signed with this IAM user key would be authenticated right now. */
+  public accessKeyWorks(accessKeyId: string): boolean {
+    const identity = this.identities.get(accessKeyId);
+    return identity?.kind === 'user' && !identity.inactive;
+  }
+
+  /**
+   * Issues credentials of a role session, as Lambda does for a function's execution role
+   * (`arn:aws:sts::<account>:assumed-role/<role>/<session>`). Deterministic for a given seed.
+   */
+  public registerRoleSession(options: { roleArn: string; sessionName: string; seed?: string }): Required<AwsCredentials> & { readonly arn: string } {
+    const match = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(options.roleArn);
+    if (!match) throw new Error(`not an IAM role ARN: ${options.roleArn}`);
+    const seed = options.seed ?? `${options.roleArn}/${options.sessionName}`;
+    const credentials = {
+      accessKeyId: fakeAccessKeyId('ASIA', seed),
+      secretAccessKey: fakeSecretAccessKey(seed),
+      sessionToken: fakeSessionToken(),
+      arn: `arn:aws:sts::${match[1]}:assumed-role/${match[2]}/${options.sessionName}`,
+    };
+    this.identities.set(credentials.accessKeyId, {
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      kind: 'role-session',
+      arn: credentials.arn,
+      userId: `${fakeAccessKeyId('AROA', options.roleArn)}:${options.sessionName}`,
+      notValidFor: 0,
+    });
+    return credentials;
+  }
+
+  /**
+   * Routes every IAM-authorized call through `authorizer` (undefined: allow all, the default for
+   * tests that do not model IAM). Authentication-only STS calls (GetCallerIdentity,
+   * GetSessionToken) need no permission on AWS and are not asked about.
+   */
+  public setAuthorizer(authorizer: AwsAuthorizer | undefined): void {
+    this.authorizer = authorizer;
+  }
+
+  /**
+   * `secretsmanager:DeleteSecret` with the default recovery window, as CloudFormation deletes an
+   * `AWS::SecretsManager::Secret`: reads fail with InvalidRequestException from now on.
+   */
+  public deleteSecret(nameOrArn: string): void {
+    const secret = this.findSecret(nameOrArn);
+    if (secret) this.deletedSecrets.add(secret.arn);
   }
 
   /** Creates and registers a fresh IAM user key (like `iam:CreateAccessKey`). */
@@ -222,6 +310,7 @@ export class AwsStandIn {
     this.calls.length = 0;
     this.secrets.clear();
     this.identities.clear();
+    this.deletedSecrets.clear();
     this.sessionTokenCount = 0;
     this.registerLambdaIdentity();
   }
@@ -242,8 +331,29 @@ export class AwsStandIn {
     });
   }
 
+  /** IAM evaluation through the authorizer; a refusal in AWS's own words (JSON 1.1 services). */
+  private async authorize(identity: Identity, action: string, resourceArn: string): Promise<void> {
+    if (!this.authorizer) return;
+    const decision = await this.authorizer({ principalArn: identity.arn, action, resourceArn, context: { 'aws:SecureTransport': 'true' } });
+    if (decision === 'allowed') return;
+    const why = decision === 'explicitly-denied'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${action} action`;
+    throw new AwsError(400, 'AccessDeniedException', `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resourceArn} ${why}`);
+  }
+
+  /** The ARN a Secrets Manager call is authorized on: the secret's, or what its id names. */
+  private secretResourceArn(secretId: unknown): string {
+    if (typeof secretId !== 'string') return '*';
+    const found = this.findSecret(secretId);
+    if (found) return found.arn;
+    return secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${this.region}:${AWS_TEST_ACCOUNT}:secret:${secretId}`;
+  }
+
   private findSecret(nameOrArn: string): StoredSecret | undefined {
-    return this.secrets.get(nameOrArn) ?? [...this.secrets.values()].find((s) => s.name === nameOrArn);
+    // A name, the full ARN, or a partial ARN (without the 6-character suffix), as Secrets Manager accepts.
+    return this.secrets.get(nameOrArn)
+      ?? [...this.secrets.values()].find((s) => s.name === nameOrArn || s.arn.replace(/-[A-Za-z0-9]{6}$/, '') === nameOrArn);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -275,6 +385,7 @@ export class AwsStandIn {
         if (typeof secretId === 'string') {
           Object.assign(call, { secretId });
         }
+        await this.authorize(identity, `secretsmanager:${action}`, this.secretResourceArn(secretId));
         this.respond(res, call, 200, JSON.stringify(this.secretsManager(action, input)), 'application/x-amz-json-1.1');
       }
     } catch (err) {
@@ -305,7 +416,11 @@ export class AwsStandIn {
       throw new AwsError(sts ? 403 : 400, sts ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
     }
     const identity = this.identities.get(auth.accessKeyId);
-    if (!identity) {
+    if (!identity || identity.inactive) {
+      throw invalidToken();
+    }
+    if (identity.parentKeyId !== undefined && !this.identities.has(identity.parentKeyId)) {
+      // Session credentials of a deleted access key stop working with it.
       throw invalidToken();
     }
     if (sts && identity.notValidFor > 0) {
@@ -366,6 +481,7 @@ export class AwsStandIn {
       userId: identity.userId,
       expiresAt,
       notValidFor: 0,
+      parentKeyId: [...this.identities.entries()].find(([, i]) => i === identity)?.[0],
     });
     this.sessionTokenCount += 1;
     return stsXml('GetSessionToken', '<Credentials>'
@@ -428,6 +544,9 @@ export class AwsStandIn {
     const secret = this.findSecret(requireString(secretId, 'secretId'));
     if (!secret) {
       throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    if (this.deletedSecrets.has(secret.arn)) {
+      throw new AwsError(400, 'InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
     }
     return secret;
   }

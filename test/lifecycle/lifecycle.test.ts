@@ -44,6 +44,8 @@ describe('example app lifecycle through the bundled handler', () => {
     expect(report.finalConnections).toBe(0);
     expect(report.finalTargetConnections).toBe(0);
     expect(report.validationFailures).toEqual([]);
+    // Cleanup failures do not fail a CloudFormation update; they must not happen silently either.
+    expect(report.leftBehind).toEqual([]);
   });
 
   test('the update rotates the destination key in place (Update, not Create)', () => {
