@@ -10,6 +10,7 @@ import { RefreshEventKeys, RefreshMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
+import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
 
 /**
@@ -64,9 +65,11 @@ export class SessionTokenRefresh extends Construct {
     this.connectionName = props.connectionName;
 
     // Read access to exactly the AEP API credential and the long-term key, logs to its own group.
+    // The secret reads sit in a policy whose logical id changes with the secrets, and the
+    // schedule depends on it: a new secret is readable before the schedule's input names it,
+    // and the old one stays readable until the old input is gone (same as the CR handler).
     const { role, logGroup } = lambdaIdentity(this, { role: 'Role', logGroup: 'Logs' }, 'cdk-aep-s3 session-token refresh');
-    props.sandbox.credentials.grantRead(role);
-    props.keySecret.grantRead(role);
+    const secretRead = secretReadPolicy(this, role, [props.sandbox.credentials, props.keySecret]);
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-aep-s3: refreshes the STS session token of an AEP S3 source connection',
@@ -98,6 +101,7 @@ export class SessionTokenRefresh extends Construct {
         }),
       })],
     });
+    this.rule.node.addDependency(secretRead);
   }
 
   /** 1 per successful refresh, 0 per failed one (EMF from the function), minimum per period. */

@@ -171,9 +171,14 @@ describe('AepS3Source with session tokens', () => {
   test('the refresh role reads exactly the API credential and the key secret, and writes its own logs', () => {
     const roleId = refreshFn.Properties.Role['Fn::GetAtt'][0];
     const policies = all(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
-    expect(policies).toHaveLength(1);
-    const statements = policies[0][1].Properties.PolicyDocument.Statement as any[];
+    // The default policy (logs) and the secret-read policy the schedule depends on.
+    expect(policies).toHaveLength(2);
+    const [[readId, read]] = policies.filter(([id]) => id.includes('SecretRead'));
+    const [, rule] = only(template, 'AWS::Events::Rule');
+    expect(rule.DependsOn).toContain(readId);
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement) as any[];
     const secretReads = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager'));
+    expect(read.Properties.PolicyDocument.Statement).toEqual(secretReads);
     expect(secretReads.map((s) => s.Action)).toEqual([
       ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
       ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
