@@ -197,7 +197,7 @@ describe('AepS3Source with session tokens', () => {
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  test('metrics: EMF success metric, Lambda errors, and an alarm over both', () => {
+  test('metrics: EMF success metric, Lambda errors, and an alarm on the absence of success', () => {
     const success = stack.resolve(source.metricRefreshSuccess().toMetricConfig().metricStat);
     expect(success.namespace).toBe(RefreshMetric.NAMESPACE);
     expect(success.metricName).toBe(RefreshMetric.NAME);
@@ -209,17 +209,21 @@ describe('AepS3Source with session tokens', () => {
 
     expect(alarm.node.scope).toBe(stack);
     const [, cfnAlarm] = only(template, 'AWS::CloudWatch::Alarm');
+    // 6 h credentials refreshed every 90 min: 5-minute periods covering 90 + 8 minutes.
     expect(cfnAlarm.Properties).toMatchObject({
       AlarmName: 'aep-refresh',
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Namespace: RefreshMetric.NAMESPACE,
+      MetricName: RefreshMetric.NAME,
+      Dimensions: [{ Name: RefreshMetric.DIMENSION, Value: source.connectionName }],
+      Statistic: 'Maximum',
+      Period: 300,
+      ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 20,
+      DatapointsToAlarm: 20,
+      TreatMissingData: 'breaching',
     });
-    const metrics = cfnAlarm.Properties.Metrics as any[];
-    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([FILL(errors, 0), 1 - FILL(success, 1)])');
-    expect(metrics.find((m) => m.Id === 'success').MetricStat.Metric.MetricName).toBe(RefreshMetric.NAME);
-    expect(metrics.find((m) => m.Id === 'errors').MetricStat.Metric.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: refreshFnId } }]);
+    expect(cfnAlarm.DependsOn).toContain(connectionId);
     expect(cfnAlarm.Properties.AlarmDescription).toContain('6 hours');
   });
 
