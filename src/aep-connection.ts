@@ -5,6 +5,7 @@ import { AepSandbox } from './aep-sandbox';
 import { Attributes, ConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
+import { validateInlineAuthParams } from './private/secret-params';
 import { invalid, isConcrete, validateText } from './private/validation';
 
 /** An encryption block sent with the base connection (top-level `encryption` in AEP). */
@@ -27,7 +28,9 @@ export interface AepConnectionProps {
   readonly authSpecName: string;
 
   /**
-   * Non-secret auth params, sent inline (they appear in the template).
+   * Non-secret auth params, sent inline (they appear in the template and the Provider
+   * framework's logs). Params AEP treats as secret (`s3SecretKey`, `s3SessionToken`, `s3Role`,
+   * `password`, ...) are refused at synth time: pass them with `authSecret`/`authSecretFields`.
    *
    * @default - none
    */
@@ -132,11 +135,7 @@ export class AepConnection extends Construct {
     if (/"/.test(this.connectionName)) {
       invalid('connectionName', this.connectionName, 'must not contain double quotes (AEP name filters quote the name)');
     }
-    for (const param of Object.keys(props.authParams ?? {})) {
-      if (/secret|token|password/i.test(param)) {
-        invalid('authParams', param, 'looks secret: pass it through authSecret/authSecretFields so it never reaches the template');
-      }
-    }
+    validateInlineAuthParams('authParams', props.authParams);
     if (props.authSecretFields && Object.keys(props.authSecretFields).length > 0 && !props.authSecret) {
       invalid('authSecretFields', props.authSecretFields, 'needs authSecret to read the fields from');
     }

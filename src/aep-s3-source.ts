@@ -16,7 +16,7 @@ import { AepIamRoleLookup } from './private/iam-role-lookup';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import { FolderScope, folderPolicy, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
-import { SessionTokenRefresh } from './private/session-refresh';
+import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
 
@@ -118,9 +118,10 @@ export interface RefreshFailureAlarmOptions {
   readonly alarmDescription?: string;
 
   /**
-   * Period over which failed refresh attempts are counted.
+   * Period of the alarm's datapoints (a whole number of minutes). Shorter periods detect a
+   * missed refresh sooner; the alarm window (refresh interval + margin) is rounded up to it.
    *
-   * @default Duration.minutes(5)
+   * @default - 5 minutes, or 1 minute when needed to fire at least 5 minutes before expiry
    */
   readonly period?: Duration;
 }
@@ -161,6 +162,7 @@ export class AepS3Source extends Construct {
 
   private readonly refresh?: SessionTokenRefresh;
   private readonly sessionTokenDuration?: Duration;
+  private readonly refreshEvery?: Duration;
 
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
@@ -242,6 +244,7 @@ export class AepS3Source extends Construct {
 
       if (auth.sessionTokenDuration && auth.refreshEvery) {
         this.sessionTokenDuration = auth.sessionTokenDuration;
+        this.refreshEvery = auth.refreshEvery;
         this.refresh = new SessionTokenRefresh(this, 'SessionTokenRefresh', {
           sandbox: props.sandbox,
           connectionId: this.connection.connectionId,
@@ -288,31 +291,37 @@ export class AepS3Source extends Construct {
   }
 
   /**
-   * An alarm that fires as soon as a session-token refresh attempt fails (on
-   * {@link metricRefreshFailures}). Page on it: AEP keeps working with the credentials it has
-   * until they expire, and with `refreshEvery <= duration / 2` one scheduled retry remains.
-   * Only for `S3SourceAuth.accessKey({ sessionToken })`.
+   * An alarm on the ABSENCE of a successful refresh: ALARM once no refresh has succeeded for
+   * one refresh interval plus a margin (one scheduled run missed: failed, crashed, timed out
+   * or never invoked, since missing data counts as breaching), staying in ALARM until a refresh
+   * succeeds, and firing at least 5 minutes before the credentials AEP holds expire.
+   * Page on it. Only for `S3SourceAuth.accessKey({ sessionToken })`.
    *
    * @param scope where to create the alarm
    * @param id construct id of the alarm
    */
   public addRefreshFailureAlarm(scope: Construct, id: string, options: RefreshFailureAlarmOptions = {}): cloudwatch.Alarm {
     const refresh = this.requireRefresh('addRefreshFailureAlarm');
+    const window = refreshAlarmWindow(this.sessionTokenDuration!, this.refreshEvery!, options.period);
     const hours = this.sessionTokenDuration!.toHours({ integral: false });
-    return new cloudwatch.Alarm(scope, id, {
-      metric: refresh.metricFailures({ period: options.period }),
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      // Maximum: a period with any success (1) is healthy, even if another attempt failed (0).
+      // No label: a labelled metric would be rendered as a metric-math `Metrics` list.
+      metric: refresh.metricSuccess({ statistic: cloudwatch.Stats.MAXIMUM, period: window.period, label: undefined }),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      // No attempt in a period is normal (the schedule runs every `refreshEvery`).
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: window.evaluationPeriods,
+      datapointsToAlarm: window.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       alarmName: options.alarmName,
       alarmDescription: options.alarmDescription
-        ?? `cdk-aep-s3: refreshing the temporary S3 credentials of AEP connection ${this.connectionName} failed. `
-        + `AEP keeps the previous credentials until they expire (at most ${hours} hours after the last success); `
-        + 'see the refresh function\'s log group.',
+        ?? `cdk-aep-s3: no successful refresh of the temporary S3 credentials of AEP connection ${this.connectionName} `
+        + `for ${window.period.toMinutes() * window.evaluationPeriods} minutes. AEP keeps the last credentials until they expire `
+        + `(${hours} hours after the last success); see the refresh function's log group.`,
     });
+    // The connection's deploy-time registration counts as the first success: create the alarm after it.
+    if (Stack.of(scope) === Stack.of(this)) alarm.node.addDependency(this.connection.resource);
+    return alarm;
   }
 
   private requireRefresh(method: string): SessionTokenRefresh {

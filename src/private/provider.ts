@@ -9,6 +9,7 @@ import { RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { suppressNag } from './nag';
 import { sandboxProperties } from './sandbox-properties';
+import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
 import { AepFunction } from '../handler/aep-function';
 
@@ -69,7 +70,7 @@ export class AepProvider extends Construct {
   private constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    // Secrets only as granted by connections (grantSecretRead).
+    // Secrets only through the per-secret-set policies of addResource; never the default policy.
     const identity = lambdaIdentity(this, { role: 'HandlerRole', logGroup: 'HandlerLogs' }, 'cdk-aep-s3 custom-resource handler');
     this.role = identity.role;
     this.logGroup = identity.logGroup;
@@ -103,23 +104,27 @@ export class AepProvider extends Construct {
 
   /**
    * Adds an AEP custom resource served by this provider: sandbox properties, a service timeout,
-   * and read access to its secrets granted before CloudFormation runs it.
+   * and read access to its secrets, granted by a policy it depends on (so the grant exists
+   * before CloudFormation runs it and outlives its last Delete).
    */
   public addResource(scope: Construct, id: string, options: AepResourceOptions): CustomResource {
-    const grants = [options.sandbox.credentials, ...(options.secrets ?? [])].map((s) => this.grantSecretRead(s));
+    const grant = this.secretReadPolicy([options.sandbox.credentials, ...(options.secrets ?? [])]);
     const resource = new CustomResource(scope, id, {
       serviceToken: this.serviceToken,
       resourceType: options.resourceType,
       serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
       properties: { ...sandboxProperties(options.sandbox), ...options.properties },
     });
-    for (const grant of grants) grant.applyBefore(resource);
+    // Created before the resource's Create/Update, deleted only after its (cleanup) Delete.
+    resource.node.addDependency(grant);
     return resource;
   }
 
-  /** Lets the handler read one secret (CDK merges repeated grants of the same secret). */
-  public grantSecretRead(secret: secretsmanager.ISecret): iam.Grant {
-    const grant = secret.grantRead(this.role);
-    return grant;
+  /**
+   * The handler's policy for reading exactly `secrets` (see {@link secretReadPolicy}): one per
+   * distinct set, its logical id changing with the set, never the role's default policy.
+   */
+  public secretReadPolicy(secrets: secretsmanager.ISecret[]): iam.Policy {
+    return secretReadPolicy(this, this.role, secrets);
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,6 +10,8 @@ import { RefreshEventKeys, RefreshMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
+import { secretReadPolicy } from './secret-grant';
+import { invalid } from './validation';
 import type { AepSandbox } from '../aep-sandbox';
 
 /**
@@ -64,9 +66,11 @@ export class SessionTokenRefresh extends Construct {
     this.connectionName = props.connectionName;
 
     // Read access to exactly the AEP API credential and the long-term key, logs to its own group.
+    // The secret reads sit in a policy whose logical id changes with the secrets, and the
+    // schedule depends on it: a new secret is readable before the schedule's input names it,
+    // and the old one stays readable until the old input is gone (same as the CR handler).
     const { role, logGroup } = lambdaIdentity(this, { role: 'Role', logGroup: 'Logs' }, 'cdk-aep-s3 session-token refresh');
-    props.sandbox.credentials.grantRead(role);
-    props.keySecret.grantRead(role);
+    const secretRead = secretReadPolicy(this, role, [props.sandbox.credentials, props.keySecret]);
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-aep-s3: refreshes the STS session token of an AEP S3 source connection',
@@ -98,6 +102,7 @@ export class SessionTokenRefresh extends Construct {
         }),
       })],
     });
+    this.rule.node.addDependency(secretRead);
   }
 
   /** 1 per successful refresh, 0 per failed one (EMF from the function), minimum per period. */
@@ -136,4 +141,51 @@ export class SessionTokenRefresh extends Construct {
       period,
     });
   }
+}
+
+/** How late a scheduled run may publish its datapoint: EventBridge jitter, the run itself, ingestion. */
+const LATE_SUCCESS_MARGIN = HANDLER_TIMEOUT.plus(Duration.minutes(3));
+/** The alarm must fire at least this long before the credentials AEP holds expire. */
+const MIN_WARNING = Duration.minutes(5);
+/** CloudWatch evaluates alarms once a minute. */
+const EVALUATION_INTERVAL_SECONDS = 60;
+
+/** Period and length of the refresh alarm's window (see {@link refreshAlarmWindow}). */
+export interface RefreshAlarmWindow {
+  readonly period: Duration;
+  readonly evaluationPeriods: number;
+}
+
+/**
+ * The window of the "no successful refresh" alarm. It must always contain a success while
+ * refreshes work (window >= refreshEvery + how late a run may publish), and it must fire before
+ * the credentials expire even in the worst alignment: ALARM comes at most window + one period
+ * + one evaluation interval after the last success, which must stay {@link MIN_WARNING} short
+ * of `duration`. CloudWatch also caps period x evaluationPeriods (1 day below 1-hour periods).
+ */
+export function refreshAlarmWindow(duration: Duration, refreshEvery: Duration, period?: Duration): RefreshAlarmWindow {
+  const life = duration.toSeconds();
+  const needed = refreshEvery.toSeconds() + LATE_SUCCESS_MARGIN.toSeconds();
+  const fits = (p: number): RefreshAlarmWindow | string => {
+    const n = Math.ceil(needed / p);
+    const latest = n * p + p + EVALUATION_INTERVAL_SECONDS;
+    if (latest > life - MIN_WARNING.toSeconds()) {
+      return `the alarm (window ${n * p}s + one period + ${EVALUATION_INTERVAL_SECONDS}s) would fire only ${latest}s after the last success, less than ${MIN_WARNING.toSeconds()}s before the ${life}s credentials expire`;
+    }
+    const cap = p < 3600 ? 86_400 : 604_800;
+    if (n * p > cap) return `period x evaluationPeriods = ${n * p}s exceeds CloudWatch's ${cap}s limit`;
+    return { period: Duration.seconds(p), evaluationPeriods: n };
+  };
+  if (period) {
+    const p = period.toSeconds();
+    if (Token.isUnresolved(p) || p < 60 || p % 60 !== 0) invalid('period', period.toString(), 'must be a literal whole number of minutes');
+    const w = fits(p);
+    if (typeof w === 'string') invalid('period', `${p} seconds`, `is too long for these credentials: ${w}; use a shorter period`);
+    return w;
+  }
+  const w = fits(METRIC_PERIOD.toSeconds());
+  if (typeof w !== 'string') return w;
+  const short = fits(60);
+  if (typeof short === 'string') throw new Error(`cdk-aep-s3: no refresh alarm window fits: ${short}`);
+  return short;
 }

@@ -67,16 +67,21 @@ describe('AepConnection + per-stack provider', () => {
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
       .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
     const resources = secretStatements.flatMap((s: any) => [s.Resource].flat());
-    const asText = resources.map((r) => JSON.stringify(r)).sort();
+    // The credential appears in the policy of each set of secrets that includes it.
+    const asText = [...new Set(resources.map((r) => JSON.stringify(r)))].sort();
     expect(asText).toHaveLength(2);
     expect(asText.some((r) => r.includes('secret:aep/oauth-??????'))).toBe(true);
     expect(asText.some((r) => r.includes('"Ref":"Keys'))).toBe(true);
     for (const s of secretStatements) {
       expect([s.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     }
+    // Each CR waits for the secret-read policy of its own set of secrets (not the default policy).
     const crs = template.findResources(ResourceTypes.CONNECTION);
     for (const cr of Object.values(crs) as any[]) {
-      expect(cr.DependsOn.some((d: string) => d.includes('HandlerRoleDefaultPolicy'))).toBe(true);
+      const grants = cr.DependsOn.filter((d: string) => d.includes('SecretRead'));
+      expect(grants).toHaveLength(1);
+      expect(policies[grants[0]]).toBeDefined();
+      expect(cr.DependsOn.some((d: string) => d.includes('HandlerRoleDefaultPolicy'))).toBe(false);
     }
   });
 

@@ -171,9 +171,14 @@ describe('AepS3Source with session tokens', () => {
   test('the refresh role reads exactly the API credential and the key secret, and writes its own logs', () => {
     const roleId = refreshFn.Properties.Role['Fn::GetAtt'][0];
     const policies = all(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
-    expect(policies).toHaveLength(1);
-    const statements = policies[0][1].Properties.PolicyDocument.Statement as any[];
+    // The default policy (logs) and the secret-read policy the schedule depends on.
+    expect(policies).toHaveLength(2);
+    const [[readId, read]] = policies.filter(([id]) => id.includes('SecretRead'));
+    const [, rule] = only(template, 'AWS::Events::Rule');
+    expect(rule.DependsOn).toContain(readId);
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement) as any[];
     const secretReads = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager'));
+    expect(read.Properties.PolicyDocument.Statement).toEqual(secretReads);
     expect(secretReads.map((s) => s.Action)).toEqual([
       ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
       ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -192,7 +197,7 @@ describe('AepS3Source with session tokens', () => {
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  test('metrics: EMF success metric, Lambda errors, and an alarm over both', () => {
+  test('metrics: EMF success metric, Lambda errors, and an alarm on the absence of success', () => {
     const success = stack.resolve(source.metricRefreshSuccess().toMetricConfig().metricStat);
     expect(success.namespace).toBe(RefreshMetric.NAMESPACE);
     expect(success.metricName).toBe(RefreshMetric.NAME);
@@ -204,17 +209,21 @@ describe('AepS3Source with session tokens', () => {
 
     expect(alarm.node.scope).toBe(stack);
     const [, cfnAlarm] = only(template, 'AWS::CloudWatch::Alarm');
+    // 6 h credentials refreshed every 90 min: 5-minute periods covering 90 + 8 minutes.
     expect(cfnAlarm.Properties).toMatchObject({
       AlarmName: 'aep-refresh',
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Namespace: RefreshMetric.NAMESPACE,
+      MetricName: RefreshMetric.NAME,
+      Dimensions: [{ Name: RefreshMetric.DIMENSION, Value: source.connectionName }],
+      Statistic: 'Maximum',
+      Period: 300,
+      ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 20,
+      DatapointsToAlarm: 20,
+      TreatMissingData: 'breaching',
     });
-    const metrics = cfnAlarm.Properties.Metrics as any[];
-    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([FILL(errors, 0), 1 - FILL(success, 1)])');
-    expect(metrics.find((m) => m.Id === 'success').MetricStat.Metric.MetricName).toBe(RefreshMetric.NAME);
-    expect(metrics.find((m) => m.Id === 'errors').MetricStat.Metric.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: refreshFnId } }]);
+    expect(cfnAlarm.DependsOn).toContain(connectionId);
     expect(cfnAlarm.Properties.AlarmDescription).toContain('6 hours');
   });
 

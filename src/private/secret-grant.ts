@@ -1,0 +1,87 @@
+import * as crypto from 'crypto';
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { suppressNag } from './nag';
+
+/** Construct id prefix of the secret-read policies (the hash of their secrets follows). */
+export const SECRET_READ_POLICY_PREFIX = 'SecretRead';
+
+/**
+ * A principal that is `role` for IAM but puts every statement granted to it into `policy`, so
+ * `secret.grantRead` (partial ARNs for secrets imported by name, resource policies across
+ * accounts) lands in one dedicated policy instead of the role's default policy.
+ */
+class PolicyRoutedPrincipal implements iam.IPrincipal {
+  public readonly grantPrincipal: iam.IPrincipal = this;
+  public readonly assumeRoleAction: string;
+  public readonly principalAccount?: string;
+
+  constructor(private readonly role: iam.IRole, private readonly policy: iam.Policy) {
+    this.assumeRoleAction = role.assumeRoleAction;
+    this.principalAccount = role.principalAccount;
+  }
+
+  public get policyFragment(): iam.PrincipalPolicyFragment {
+    return this.role.policyFragment;
+  }
+
+  public addToPolicy(statement: iam.PolicyStatement): boolean {
+    return this.addToPrincipalPolicy(statement).statementAdded;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
+  }
+}
+
+/**
+ * The policy letting `role` read exactly `secrets`, one per distinct set of secrets in `scope`.
+ *
+ * Why a policy of its own whose construct id hashes the secrets: a resource that reads a secret
+ * depends on this policy, so CloudFormation creates it first, and a changed set of secrets gives
+ * a NEW logical id. The old policy then leaves the stack and CloudFormation deletes it in the
+ * cleanup phase in reverse dependency order of the old template, i.e. only after the old custom
+ * resource (replaced or removed) was deleted with its old properties, which still name the old
+ * secrets. A role's default policy would instead be updated in place before that Delete runs.
+ *
+ * Resources with the same set share one policy (the sandbox credential alone is the common case).
+ */
+export function secretReadPolicy(scope: Construct, role: iam.IRole, secrets: secretsmanager.ISecret[]): iam.Policy {
+  const stack = Stack.of(scope);
+  const byArn = new Map<string, secretsmanager.ISecret>();
+  for (const secret of secrets) byArn.set(JSON.stringify(stack.resolve(secret.secretArn)), secret);
+  const arns = [...byArn.keys()].sort();
+  const hash = crypto.createHash('sha256').update(arns.join('\n')).digest('hex').substring(0, 8).toUpperCase();
+  const id = `${SECRET_READ_POLICY_PREFIX}${hash}`;
+  const existing = scope.node.tryFindChild(id) as iam.Policy | undefined;
+  if (existing) return existing;
+
+  const policy = new iam.Policy(scope, id, { roles: [role] });
+  const principal = new PolicyRoutedPrincipal(role, policy);
+  for (const arn of arns) {
+    const secret = byArn.get(arn)!;
+    // grantRead would hand the KMS half to a ViaServicePrincipal, which lands in the key's own
+    // policy (updated in place, like a default policy) or nowhere for an imported key. Grant
+    // the secret without its key, then Decrypt through Secrets Manager in this same policy.
+    const withoutKey = Object.create(secret, { encryptionKey: { value: undefined } }) as secretsmanager.ISecret;
+    withoutKey.grantRead(principal);
+    if (secret.encryptionKey) {
+      policy.addStatements(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+      }));
+    }
+  }
+  const resolved = JSON.stringify(stack.resolve(policy.document));
+  if (/[*?]/.test(resolved)) {
+    suppressNag(policy, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Secrets imported by name are matched by their partial ARN plus Secrets Manager\'s 6-character suffix (-??????), the narrowest ARN known at synth time.',
+    }]);
+  }
+  return policy;
+}

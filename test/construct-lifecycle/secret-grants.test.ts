@@ -1,0 +1,86 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ACCOUNT, checkStackDelete, checkUpdate, GrantCheck, iamMatch, REGION } from './grant-model';
+import '../destination/util'; // fails early when the handler bundle is missing
+import { AepS3Destination, AepS3Source, AepSandbox, S3SourceAuth } from '../../src';
+
+/**
+ * Every secret grant outlives the last CloudFormation event that needs it: the cleanup Delete of
+ * a replaced or removed AEP resource runs with its OLD properties, after the update phase.
+ */
+
+interface Dest { readonly id: string; readonly creds: string; readonly sandboxName: string }
+
+function synth(dests: Dest[], source?: Dest): any {
+  const app = new App();
+  const stack = new Stack(app, 'Grants', { env: { account: ACCOUNT, region: REGION } });
+  const bucket = new s3.Bucket(stack, 'Bucket', { bucketName: 'acme-exports' });
+  const sandbox = (d: Dest) => new AepSandbox({
+    credentials: secretsmanager.Secret.fromSecretNameV2(stack, `Creds${d.id}`, d.creds),
+    sandboxName: d.sandboxName,
+  });
+  for (const d of dests) new AepS3Destination(stack, d.id, { sandbox: sandbox(d), bucket, folderPath: d.id.toLowerCase() });
+  if (source) {
+    new AepS3Source(stack, source.id, {
+      sandbox: sandbox(source),
+      bucket,
+      folderPath: 'inbound',
+      auth: S3SourceAuth.accessKey({ sessionToken: {} }),
+    });
+  }
+  return Template.fromStack(stack).toJSON();
+}
+
+function deniedEvents(checks: GrantCheck[]): string[] {
+  return checks.filter((c) => c.denied.length > 0).map((c) => `${c.phase} ${c.requestType} ${c.logicalId}: ${c.denied.join(', ')}`);
+}
+
+test('the model matches IAM wildcards like IAM does', () => {
+  expect(iamMatch('arn:aws:secretsmanager:r:a:secret:aep/dev-??????', 'arn:aws:secretsmanager:r:a:secret:aep/dev-AbCdEf')).toBe(true);
+  expect(iamMatch('arn:aws:secretsmanager:r:a:secret:aep/dev-??????', 'arn:aws:secretsmanager:r:a:secret:aep/dev2-AbCdEf')).toBe(false);
+  expect(iamMatch('arn:aws:secretsmanager:r:a:secret:aep/*', 'arn:aws:secretsmanager:r:a:secret:aep/x-AbCdEf')).toBe(true);
+});
+
+describe('secret grants over stack updates', () => {
+  const dev: Dest = { id: 'Exports', creds: 'aep/dev', sandboxName: 'dev' };
+
+  test('the model sees the events it must: creates, then the cleanup Deletes of replaced resources', () => {
+    const checks = checkUpdate(synth([]), synth([dev]));
+    expect(checks.filter((c) => c.requestType === 'Create').length).toBe(2); // base + target connection
+    const moved = checkUpdate(synth([dev]), synth([{ ...dev, creds: 'aep/prod', sandboxName: 'prod' }]));
+    expect(moved.filter((c) => c.phase === 'cleanup' && c.requestType === 'Delete').length).toBe(2);
+  });
+
+  test('moving a destination to another sandbox: the replaced connections are deleted with the old credential, still readable', () => {
+    const checks = checkUpdate(synth([dev]), synth([{ ...dev, creds: 'aep/prod', sandboxName: 'prod' }]));
+    expect(deniedEvents(checks)).toEqual([]);
+  });
+
+  test('removing a destination whose sandbox nobody else uses: its Delete still reads that credential', () => {
+    const other: Dest = { id: 'Other', creds: 'aep/prod', sandboxName: 'prod' };
+    const checks = checkUpdate(synth([dev, other]), synth([other]));
+    expect(checks.filter((c) => c.requestType === 'Delete').length).toBe(2);
+    expect(deniedEvents(checks)).toEqual([]);
+  });
+
+  test('a renamed credentials secret (same sandbox, in-place update), then back', () => {
+    const renamed = { ...dev, creds: 'aep/dev-v2' };
+    expect(deniedEvents(checkUpdate(synth([dev]), synth([renamed])))).toEqual([]);
+    expect(deniedEvents(checkUpdate(synth([renamed]), synth([dev])))).toEqual([]);
+  });
+
+  test('a session-token source moved to another sandbox, and removed', () => {
+    const src: Dest = { id: 'Inbound', creds: 'aep/dev', sandboxName: 'dev' };
+    const other: Dest = { id: 'Other', creds: 'aep/other', sandboxName: 'other' };
+    expect(deniedEvents(checkUpdate(synth([other], src), synth([other], { ...src, creds: 'aep/prod', sandboxName: 'prod' })))).toEqual([]);
+    expect(deniedEvents(checkUpdate(synth([other], src), synth([other])))).toEqual([]);
+  });
+
+  test('deleting the whole stack', () => {
+    const checks = checkStackDelete(synth([dev, { id: 'Other', creds: 'aep/prod', sandboxName: 'prod' }]));
+    expect(checks.length).toBeGreaterThan(0);
+    expect(deniedEvents(checks)).toEqual([]);
+  });
+});

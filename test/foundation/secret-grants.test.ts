@@ -1,0 +1,124 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import '../destination/util'; // fails early when the handler bundle is missing
+import { AepConnection, AepSandbox } from '../../src';
+import { AepIds, ResourceTypes } from '../../src/private/contract';
+
+/**
+ * The handler reads secrets through one policy per distinct set of secrets, whose logical id
+ * changes with the set and which every custom resource using it depends on (see
+ * test/construct-lifecycle for the update/cleanup order this buys).
+ */
+
+interface Options { readonly creds?: string; readonly keyed?: boolean; readonly cmk?: boolean }
+
+function synth(options: Options = {}): { template: any; stack: Stack } {
+  const app = new App();
+  const stack = new Stack(app, 'Grants', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', options.creds ?? 'aep/oauth') });
+  const key = options.cmk ? new kms.Key(stack, 'Cmk', { enableKeyRotation: true }) : undefined;
+  const keys = new secretsmanager.Secret(stack, 'Keys', { encryptionKey: key });
+  new AepConnection(stack, 'Keyed', {
+    sandbox,
+    connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+    authSpecName: 'Access Key',
+    authSecret: options.keyed === false ? undefined : keys,
+    authSecretFields: options.keyed === false ? undefined : { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+  });
+  new AepConnection(stack, 'Plain', {
+    sandbox,
+    connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
+    authSpecName: 'IAMRole Based',
+    authParams: { bucketName: 'acme-inbound' },
+  });
+  return { template: Template.fromStack(stack).toJSON(), stack };
+}
+
+const resources = (t: any, type: string) => Object.entries<any>(t.Resources).filter(([, r]) => r.Type === type);
+const secretReadPolicies = (t: any) => Object.fromEntries(resources(t, 'AWS::IAM::Policy').filter(([id]) => id.includes('SecretRead')));
+const crByPath = (t: any, name: string) => resources(t, ResourceTypes.CONNECTION).find(([id]) => id.startsWith(name))!;
+const grantOf = (t: any, name: string) => {
+  const deps = (crByPath(t, name)[1].DependsOn ?? []).filter((d: string) => d.includes('SecretRead'));
+  expect(deps).toHaveLength(1);
+  return deps[0] as string;
+};
+const secretResources = (policy: any) => policy.Properties.PolicyDocument.Statement
+  .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')))
+  .flatMap((s: any) => [s.Resource].flat());
+const credsArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:111122223333:secret:${name}-??????`]],
+});
+
+describe('secret-read policies', () => {
+  const before = synth().template;
+
+  test('one policy per distinct set of secrets, attached to the handler role, each CR depends on its own', () => {
+    const policies = secretReadPolicies(before);
+    expect(Object.keys(policies)).toHaveLength(2);
+    const keyed = grantOf(before, 'Keyed');
+    const plain = grantOf(before, 'Plain');
+    expect(keyed).not.toEqual(plain);
+    for (const p of Object.values<any>(policies)) {
+      expect(p.Properties.Roles).toHaveLength(1);
+      expect(p.Properties.Roles[0].Ref).toMatch(/^CdkAepS3ProviderHandlerRole[0-9A-F]{8}$/);
+    }
+  });
+
+  test('the grants name exactly the secrets of each CR (partial ARN for a secret imported by name)', () => {
+    const keysId = resources(before, 'AWS::SecretsManager::Secret')[0][0];
+    expect(secretResources(before.Resources[grantOf(before, 'Keyed')])).toEqual([credsArn('aep/oauth'), { Ref: keysId }]);
+    expect(secretResources(before.Resources[grantOf(before, 'Plain')])).toEqual([credsArn('aep/oauth')]);
+    for (const p of Object.values<any>(secretReadPolicies(before))) {
+      for (const s of p.Properties.PolicyDocument.Statement) {
+        expect([s.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      }
+    }
+  });
+
+  test('the shared role default policy grants no secret', () => {
+    const defaults = resources(before, 'AWS::IAM::Policy').filter(([id]) => id.includes('HandlerRoleDefaultPolicy'));
+    expect(defaults).toHaveLength(1);
+    expect(JSON.stringify(defaults[0][1].Properties.PolicyDocument)).not.toMatch(/secretsmanager|kms:/);
+  });
+
+  test('a new credentials secret: NEW policy logical ids, the CRs depend on them, the old ids are gone', () => {
+    const after = synth({ creds: 'aep/oauth-v2' }).template;
+    for (const name of ['Keyed', 'Plain']) {
+      const oldId = grantOf(before, name);
+      const newId = grantOf(after, name);
+      expect(newId).not.toEqual(oldId);
+      expect(after.Resources[oldId]).toBeUndefined();
+      expect(secretResources(after.Resources[newId])).toContainEqual(credsArn('aep/oauth-v2'));
+      expect(JSON.stringify(after.Resources[newId])).not.toContain('aep/oauth-??????');
+    }
+  });
+
+  test('an unchanged set keeps its logical id (no churn), a changed set of one CR moves only that CR', () => {
+    expect(grantOf(synth().template, 'Keyed')).toEqual(grantOf(before, 'Keyed'));
+    const unkeyed = synth({ keyed: false }).template;
+    // Keyed now reads only the credential: it shares Plain's policy, and its old one is gone.
+    expect(grantOf(unkeyed, 'Keyed')).toEqual(grantOf(before, 'Plain'));
+    expect(unkeyed.Resources[grantOf(before, 'Keyed')]).toBeUndefined();
+    expect(Object.keys(secretReadPolicies(unkeyed))).toHaveLength(1);
+  });
+
+  test('a CMK-encrypted secret: kms:Decrypt through Secrets Manager in the same policy, nothing in the key policy', () => {
+    const { template } = synth({ cmk: true });
+    const [keyId, key] = resources(template, 'AWS::KMS::Key')[0];
+    const statements = template.Resources[grantOf(template, 'Keyed')].Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    });
+    expect(JSON.stringify(key.Properties.KeyPolicy)).not.toContain('HandlerRole');
+    expect(JSON.stringify(template.Resources[grantOf(template, 'Plain')])).not.toContain('kms:');
+  });
+
+  test('synthesis stays deterministic', () => {
+    expect(JSON.stringify(synth({ cmk: true }).template)).toEqual(JSON.stringify(synth({ cmk: true }).template));
+  });
+});
