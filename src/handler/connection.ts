@@ -4,6 +4,7 @@ import type { Invocation } from './config';
 import type { CustomResourceEvent, CustomResourceResponse } from './events';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { log } from './log';
+import { emitMetric } from './refresh';
 import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from './props';
 import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../private/contract';
 
@@ -25,8 +26,8 @@ const AUTH_PROPS = [
  * usually the same org behind a renamed secret or a proxy, and replacing would move dataflows'
  * connections from under them.
  */
-export function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  return onFlowResourceEvent({
+export async function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  const response = await onFlowResourceEvent({
     collection: COLLECTION,
     idAttribute: Attributes.CONNECTION_ID,
     kindOf,
@@ -37,7 +38,21 @@ export function onConnectionEvent(event: CustomResourceEvent, invocation: Invoca
     create,
     driftOps,
   }, event, invocation);
+  if (event.RequestType !== 'Delete' && sessionCredentialsPushed(event)) {
+    emitMetric(requireString(event.ResourceProperties, ConnectionProps.NAME), 1);
+  }
+  return response;
 }
+
+/** Whether this event registered fresh STS session credentials (every Create; an Update that re-sent the auth params). */
+function sessionCredentialsPushed(event: CustomResourceEvent): boolean {
+  const props = event.ResourceProperties;
+  if (props[ConnectionProps.SESSION_TOKEN_DURATION] === undefined) return false;
+  return pushedAuthParams.has(event);
+}
+
+/** Events whose handling sent `/auth/params` to AEP (set by {@link create} and {@link driftOps}). */
+const pushedAuthParams = new WeakSet<CustomResourceEvent>();
 
 function kind(specId: string, authSpecName: string): FlowKind {
   return { key: canonical({ specId, authSpecName }), filters: [`connectionSpec.id==${specId}`] };
@@ -49,6 +64,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   const desired = desiredState(event);
   const desiredKind = kind(desired.specId, desired.authSpecName);
   const params = await resolveAuthParams(props, invocation);
+  pushedAuthParams.add(event);
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,
@@ -95,6 +111,7 @@ async function driftOps(event: CustomResourceEvent, current: FlowItem, invocatio
   if (inlineDrift.length) log('info', 'auth params differ from what AEP holds', { params: inlineDrift });
   if (inlineDrift.length || anyChanged(old, props, AUTH_PROPS)) {
     ops.push({ op: 'replace', path: '/auth/params', value: await resolveAuthParams(props, invocation) });
+    pushedAuthParams.add(event);
   }
   return ops;
 }

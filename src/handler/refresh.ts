@@ -37,8 +37,12 @@ export async function refreshSessionToken(event: RawProps, invocation: Invocatio
   }
 }
 
-/** One CloudWatch Embedded Metric Format line: CloudWatch turns it into a metric, no API call needed. */
-function emitMetric(connectionName: string, value: 0 | 1): void {
+/**
+ * One CloudWatch Embedded Metric Format line: CloudWatch turns it into a metric, no API call
+ * needed. Also written by a Create/Update that registers fresh session credentials: the alarm
+ * fires on the ABSENCE of success, and a first deployment is a success.
+ */
+export function emitMetric(connectionName: string, value: 0 | 1): void {
   writeLine({
     _aws: {
       Timestamp: Date.now(),

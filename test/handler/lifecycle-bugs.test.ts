@@ -312,6 +312,28 @@ describe('session tokens', () => {
   });
 });
 
+describe('bug 6: a deployment that registers session credentials counts as a refresh success', () => {
+  const successes = () => h.logRecords().filter((r) => r.SessionTokenRefreshSuccess === 1).map((r) => r.ConnectionName);
+
+  test('Create and a credential-changing Update emit the success metric; a description change does not', async () => {
+    const props = h.sourceSessionTokenProps(h.seedKey(), 3600);
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    expect(successes()).toEqual(['acme-aep-s3-src']);
+    h.output.length = 0;
+    const described = { ...props, [ConnectionProps.DESCRIPTION]: 'x' };
+    await handler(cfnEvent('Update', described, { physicalId: id, oldProps: props }));
+    expect(successes()).toEqual([]);
+    const longer = { ...described, [ConnectionProps.SESSION_TOKEN_DURATION]: '7200' };
+    await handler(cfnEvent('Update', longer, { physicalId: id, oldProps: described }));
+    expect(successes()).toEqual(['acme-aep-s3-src']);
+  });
+
+  test('a connection without session tokens emits nothing', async () => {
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    expect(successes()).toEqual([]);
+  });
+});
+
 describe('bounded time', () => {
   test('the Lambda deadline bounds a run of retryable failures, not only a long Retry-After', async () => {
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 429, retryAfterSeconds: 1, times: 100 });

@@ -126,7 +126,8 @@ test('an explicit period too long to warn before expiry is refused with the rule
 });
 
 test('without a deploy-time success the first window after deployment is all missing: the handler must publish one', () => {
-  // Documents why the custom resource's Create must emit the success metric (see the report):
+  // Documents why the custom resource's Create emits the success metric too (proven in
+  // test/handler/lifecycle-bugs.test.ts, bug 6):
   // with only scheduled runs, the alarm is in ALARM from creation until the first refresh.
   const { def } = synthAlarm(Duration.hours(12), Duration.hours(4));
   const evals = evaluateAlarm(def, successes(T0 + 4 * HOUR, T0 + 12 * HOUR, 4 * HOUR), { from: T0 + MIN, to: T0 + 5 * HOUR });
