@@ -239,8 +239,11 @@ export function assertWorldInvariants(input: WorldInvariantInput): void {
 export function aepRecordingTexts(aep: AepRecordings, logLines: readonly string[] = []): Record<string, string> {
   const texts: Record<string, string> = {};
   aep.requests.forEach((request, index) => {
-    const r = request as { method?: string; path?: string };
-    texts[`aep request #${index} ${r.method ?? '?'} ${r.path ?? '?'}`] = JSON.stringify(request);
+    const r = request as { method?: string; path?: string; fault?: string; response?: unknown };
+    // The body of an injected fault is the test's own words (it may quote a secret on purpose to
+    // prove the handler redacts it); what the handler sent and what AEP really answered is kept.
+    const recorded = r.fault !== undefined ? { ...r, response: undefined } : r;
+    texts[`aep request #${index} ${r.method ?? '?'} ${r.path ?? '?'}`] = JSON.stringify(recorded);
   });
   texts['aep validation failures'] = aep.validationFailures.join('\n');
   if (logLines.length > 0) {

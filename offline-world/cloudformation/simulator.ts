@@ -47,6 +47,21 @@ import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentia
  *   response; the response body is limited to 4096 bytes.
  */
 
+/** What a resource's DeletionPolicy / UpdateReplacePolicy means for one delete. */
+type RemovalPolicyName = 'Retain' | 'Delete';
+
+/**
+ * The policy CloudFormation applies when deleting `id` of `template`: `Retain` keeps the physical
+ * resource; `RetainExceptOnCreate` retains except when the delete rolls back its own creation;
+ * `Snapshot` deletes (after a snapshot, which the model does not need).
+ */
+function policyOf(template: any, id: string, attribute: 'DeletionPolicy' | 'UpdateReplacePolicy', rollingBackCreate = false): RemovalPolicyName {
+  const value = template?.Resources?.[id]?.[attribute];
+  if (value === 'Retain') return 'Retain';
+  if (value === 'RetainExceptOnCreate' && !rollingBackCreate) return 'Retain';
+  return 'Delete';
+}
+
 /** One synthesized stack: its template and the directory holding its assets. */
 export interface SynthesizedStack {
   readonly stackName: string;
@@ -184,6 +199,8 @@ export class CloudFormationSimulator {
   public readonly invocations: InvocationRecord[] = [];
   /** Property names emitted by the template vs read by the handler, per resource type. */
   public readonly usage: PropertyUsage = { emitted: new Map(), read: new Map() };
+  /** Physical resources kept by a Retain DeletionPolicy / UpdateReplacePolicy instead of being deleted. */
+  public readonly retainedByPolicy: Array<{ logicalId: string; physicalId: string; type: string; phase: string }> = [];
   /** Physical resources a cleanup could not delete (or a rollback stopped tracking). */
   public readonly leftBehind: LeftBehind[] = [];
   /** Events of every operation so far. */
@@ -303,7 +320,7 @@ export class CloudFormationSimulator {
     if (!failure) return this.finish('create', 'CREATE_COMPLETE');
     let ok = true;
     for (const id of created.reverse()) {
-      ok = (await this.deleteLive(id, this.live.get(id)!, `${phase}-rollback`)) && ok;
+      ok = (await this.deleteLive(id, this.live.get(id)!, `${phase}-rollback`, policyOf(this.template, id, 'DeletionPolicy', true))) && ok;
     }
     return this.finish('create', ok ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED', failure);
   }
@@ -370,9 +387,14 @@ export class CloudFormationSimulator {
       const removed = Object.keys(oldTemplate.Resources).filter((id) => !(id in this.template.Resources) && this.live.has(id));
       const doomed = new Map<string, LiveResource[]>();
       for (const { id, res } of replaced) doomed.set(id, [...(doomed.get(id) ?? []), res]);
-      for (const id of removed) { doomed.set(id, [...(doomed.get(id) ?? []), this.live.get(id)!]); this.live.delete(id); }
+      for (const id of removed) doomed.set(id, [...(doomed.get(id) ?? []), this.live.get(id)!]);
       for (const id of deploymentOrder(oldTemplate.Resources).reverse()) {
-        for (const res of doomed.get(id) ?? []) await this.cleanupDelete(id, res, `${phase}-cleanup`);
+        for (const res of doomed.get(id) ?? []) {
+          const policy = removed.includes(id) ? policyOf(oldTemplate, id, 'DeletionPolicy') : policyOf(oldTemplate, id, 'UpdateReplacePolicy');
+          await this.cleanupDelete(id, res, `${phase}-cleanup`, policy);
+          // A removed resource exists (its policy still applies, say) until its own Delete ran.
+          if (removed.includes(id)) this.live.delete(id);
+        }
       }
       return this.finish('update', 'UPDATE_COMPLETE');
     }
@@ -423,7 +445,7 @@ export class CloudFormationSimulator {
     if (!rollbackOk) return this.finish('update', 'UPDATE_ROLLBACK_FAILED', failure);
     const newOrder = deploymentOrder(stack.template.Resources).reverse();
     rollbackCleanup.sort((a, b) => newOrder.indexOf(a.id) - newOrder.indexOf(b.id));
-    for (const { id, res } of rollbackCleanup) await this.cleanupDelete(id, res, `${rollbackPhase}-cleanup`);
+    for (const { id, res } of rollbackCleanup) await this.cleanupDelete(id, res, `${rollbackPhase}-cleanup`, policyOf(stack.template, id, 'DeletionPolicy', true));
     return this.finish('update', 'UPDATE_ROLLBACK_COMPLETE', failure);
   }
 
@@ -441,7 +463,7 @@ export class CloudFormationSimulator {
         failed.add(id);
         continue;
       }
-      if (!(await this.deleteLive(id, res, phase))) {
+      if (!(await this.deleteLive(id, res, phase, policyOf(this.template, id, 'DeletionPolicy')))) {
         failed.add(id);
         failure = failure ?? `${id}: ${this.opEvents[this.opEvents.length - 1]?.reason}`;
       }
@@ -503,20 +525,27 @@ export class CloudFormationSimulator {
   }
 
   /** Deletes a live resource (removing it from the stack on success). */
-  private async deleteLive(id: string, res: LiveResource, phase: string): Promise<boolean> {
-    const error = await this.deletePhysical(id, res, phase);
+  private async deleteLive(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<boolean> {
+    const error = await this.deletePhysical(id, res, phase, policy);
     if (error) return false;
     this.live.delete(id);
     return true;
   }
 
   /** A cleanup Delete: failures are ignored by CloudFormation, recorded here. */
-  private async cleanupDelete(id: string, res: LiveResource, phase: string): Promise<void> {
-    const error = await this.deletePhysical(id, res, phase);
+  private async cleanupDelete(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<void> {
+    const error = await this.deletePhysical(id, res, phase, policy);
     if (error) this.leftBehind.push({ logicalId: id, physicalId: res.physicalId, type: res.type, phase, error });
   }
 
-  private async deletePhysical(id: string, res: LiveResource, phase: string): Promise<string | undefined> {
+  private async deletePhysical(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<string | undefined> {
+    if (policy === 'Retain') {
+      // DeletionPolicy / UpdateReplacePolicy Retain: the resource leaves the stack, nothing is
+      // called (a custom resource gets no Delete), the physical resource lives on.
+      this.retainedByPolicy.push({ logicalId: id, physicalId: res.physicalId, type: res.type, phase });
+      this.event(id, res.type, 'DELETE_SKIPPED', res.physicalId);
+      return undefined;
+    }
     if (CUSTOM(res.type)) {
       const response = await this.customResource(id, res.type, 'Delete', phase, res.properties, res.physicalId);
       if (response.status === 'FAILED') {

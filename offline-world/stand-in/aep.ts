@@ -320,6 +320,20 @@ export class AepStandIn {
     this.iamRoleArn = this.initialIamRoleArn;
   }
 
+  /**
+   * Changes an object the way a person in the AEP UI would: through the Flow Service API (GET for
+   * the etag, then PATCH with If-Match), so etags, validation and recordings behave as in AEP.
+   */
+  public async uiPatch(collection: '/connections' | '/targetConnections', id: string, ops: unknown[], sandbox = 'prod'): Promise<void> {
+    const headers = this.flowServiceHeaders(this.issueToken(), sandbox);
+    const url = `${this.flowServiceUrl}${collection}/${encodeURIComponent(id)}`;
+    const current = await fetch(url, { headers });
+    if (!current.ok) throw new Error(`uiPatch: GET ${collection}/${id} answered ${current.status}`);
+    const etag = ((await current.json()) as { items: Array<{ etag: string }> }).items[0].etag;
+    const res = await fetch(url, { method: 'PATCH', headers: { ...headers, 'if-match': etag, 'content-type': 'application/json' }, body: JSON.stringify(ops) });
+    if (!res.ok) throw new Error(`uiPatch: PATCH ${collection}/${id} answered ${res.status}: ${await res.text()}`);
+  }
+
   /** Stops the server, dropping open connections and abandoning delayed requests. */
   public async close(): Promise<void> {
     this.cancelPending();

@@ -211,10 +211,14 @@ export class AwsStandIn {
     if (identity?.kind === 'user') this.identities.delete(accessKeyId);
   }
 
-  /** Whether requests signed with this IAM user key would be authenticated right now. */
+  /** Whether requests signed with this access key (an IAM user's, or temporary credentials) would be authenticated right now. */
   public accessKeyWorks(accessKeyId: string): boolean {
     const identity = this.identities.get(accessKeyId);
-    return identity?.kind === 'user' && !identity.inactive;
+    if (!identity || identity.inactive) return false;
+    if (identity.kind === 'user') return true;
+    // Temporary credentials: the same checks a signed request goes through.
+    const expired = identity.expiresAt !== undefined && identity.expiresAt <= Date.now();
+    return identity.kind === 'session' && !expired && (identity.parentKeyId === undefined || this.identities.has(identity.parentKeyId));
   }
 
   /**

@@ -3,7 +3,6 @@
  * knobs shrunk to milliseconds, seeded secrets, CloudFormation events built from the contract
  * names, and a capture of everything the handler writes so tests can prove no secret leaks.
  */
-import axios from 'axios';
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
@@ -155,17 +154,6 @@ export class Harness {
     const pieces = [...this.secretValues].map((v) => (v.startsWith('arn:') ? v.split(/[:/]/).pop()! : v));
     expect(findSecretLeaks({ output: haystack }, pieces).map((l) => `secret #${l.secretIndex} in ${l.text}: ${l.hint}`)).toEqual([]);
     expect(haystack).not.toMatch(/Bearer\s+[A-Za-z0-9_-]{20,}/);
-  }
-
-  /**
-   * Changes an AEP object the way a person in the AEP UI would: through the Flow Service API
-   * (GET for the etag, then PATCH with If-Match), so etags and validation behave as in AEP.
-   */
-  async uiPatch(collection: '/connections' | '/targetConnections', id: string, ops: unknown[], sandbox = 'prod'): Promise<void> {
-    const headers = this.aep.flowServiceHeaders(this.aep.issueToken(), sandbox);
-    const url = `${this.aep.flowServiceUrl}${collection}/${id}`;
-    const current = await axios.get(url, { headers });
-    await axios.patch(url, ops, { headers: { ...headers, 'if-match': current.data.items[0].etag, 'content-type': 'application/json' } });
   }
 
   /** JSON log lines the handler wrote. */

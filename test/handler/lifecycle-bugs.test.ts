@@ -149,7 +149,7 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
     const { PhysicalResourceId: first } = await handler(cfnEvent('Create', props));
     // A second object with the same marker, as a late-applied POST would leave.
     const { PhysicalResourceId: second } = await handler(cfnEvent('Create', props, { logicalId: 'Other' }));
-    await h.uiPatch('/connections', second, [{ op: 'replace', path: '/description', value: h.aep.getConnection(first)!.description }]);
+    await h.aep.uiPatch('/connections', second, [{ op: 'replace', path: '/description', value: h.aep.getConnection(first)!.description }]);
     const res = await handler(cfnEvent('Create', props));
     expect(res.PhysicalResourceId).toBe(first);
     expect(h.aep.connections().map((c) => c.id)).toEqual([first]);
@@ -220,7 +220,7 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
     const props = h.destinationAccessKeyProps(h.seedKey());
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
     const { PhysicalResourceId: twin } = await handler(cfnEvent('Create', props, { logicalId: 'Other' }));
-    await h.uiPatch('/connections', twin, [{ op: 'replace', path: '/description', value: h.aep.getConnection(id)!.description }]);
+    await h.aep.uiPatch('/connections', twin, [{ op: 'replace', path: '/description', value: h.aep.getConnection(id)!.description }]);
     await handler(cfnEvent('Delete', props, { physicalId: id }));
     expect(h.aep.connections()).toEqual([]);
   });
@@ -242,7 +242,7 @@ describe('bug 9: drift made in AEP is corrected on Update', () => {
     const key = h.seedKey();
     const props = h.sourceSessionTokenProps(key, 3600);
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    await h.uiPatch('/connections', id, [
+    await h.aep.uiPatch('/connections', id, [
       { op: 'replace', path: '/name', value: 'renamed in the UI' },
       { op: 'replace', path: '/description', value: 'no marker any more' },
       { op: 'replace', path: '/auth/params/bucketName', value: 'some-other-bucket' },
@@ -269,7 +269,7 @@ describe('bug 9: drift made in AEP is corrected on Update', () => {
     const tProps = targetProps(base);
     const tOpts = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
     const { PhysicalResourceId: t } = await handler(cfnEvent('Create', tProps, tOpts));
-    await h.uiPatch('/targetConnections', t, [{ op: 'replace', path: '/params/bucketName', value: 'elsewhere' }]);
+    await h.aep.uiPatch('/targetConnections', t, [{ op: 'replace', path: '/params/bucketName', value: 'elsewhere' }]);
     expect(h.aep.getTargetConnection(t)!.params!.bucketName).toBe('elsewhere');
     const next = { ...tProps, [TargetConnectionProps.NAME]: 'exports-2' };
     const res = await handler(cfnEvent('Update', next, { ...tOpts, physicalId: t, oldProps: tProps }));
@@ -280,7 +280,7 @@ describe('bug 9: drift made in AEP is corrected on Update', () => {
   test('an adopted object is reconciled to the desired state', async () => {
     const props = h.destinationAccessKeyProps(h.seedKey());
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    await h.uiPatch('/connections', id, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
+    await h.aep.uiPatch('/connections', id, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
     // A retried Create (its first response was lost) adopts it and brings it back.
     const res = await handler(cfnEvent('Create', props));
     expect(res.PhysicalResourceId).toBe(id);

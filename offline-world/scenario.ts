@@ -1,0 +1,192 @@
+/**
+ * One lifecycle scenario in the offline world: both stand-ins, the CloudFormation simulator running
+ * the bundled handler, apps synthesized per deployment, and the invariants checked afterwards
+ * (AEP holds exactly what the stack owns, every key AEP holds still works, no secret piece
+ * anywhere a person could read).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { OFFLINE_KNOBS } from './cloudformation/example-lifecycle';
+import { CloudFormationSimulator, OperationResult, readStack, SynthesizedStack } from './cloudformation/simulator';
+import { aepRecordingTexts, checkWorldInvariants } from './invariants';
+import { AepStandIn } from './stand-in/aep';
+import { AwsStandIn } from './stand-in/aws';
+import { AepEndpoints, AepSandbox } from '../src';
+import { ResourceTypes } from '../src/private/contract';
+
+/** Account and region every scenario stack deploys to. */
+export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
+
+/** What a scenario's app builder gets: the stack and a sandbox on the stand-in. */
+export interface ScenarioScope {
+  readonly stack: Stack;
+  /** A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in). */
+  sandbox(options?: { sandboxName?: string; credentialsSecretName?: string }): AepSandbox;
+}
+
+/** Options of {@link ScenarioWorld.start}. */
+export interface ScenarioOptions {
+  /** Failed STS probes for each new IAM key (IAM propagation). Default 1. */
+  readonly keyPropagationFailures?: number;
+  /** Scales every function Timeout (the offline knobs use short timers). Default 1. */
+  readonly timeScale?: number;
+}
+
+/** Default name of the AEP credentials secret the scenarios import. */
+export const CREDENTIALS_SECRET = 'aep/oauth-server-to-server';
+
+/** Both stand-ins, one simulated stack, and everything needed to judge the world afterwards. */
+export class ScenarioWorld {
+  /** Starts the stand-ins and points the handler's SDK clients and timing knobs at them. */
+  static async start(stackName: string, options: ScenarioOptions = {}): Promise<ScenarioWorld> {
+    const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
+    return new ScenarioWorld(stackName, aep, aws, options);
+  }
+
+  /** The handler's and the refresh function's output (JSON lines). */
+  readonly logs: string[] = [];
+  readonly sim: CloudFormationSimulator;
+  /** Every template deployed, for leak scans. */
+  readonly templates: string[] = [];
+  /** Every secret value that existed during the scenario (no 8+ character piece may leak). */
+  readonly secrets = new Set<string>();
+  /**
+   * Secrets whose pieces are public by construction (an `s3Role` ARN: partition, account, and a
+   * role name CloudFormation derives from the stack and logical id): only the whole value may not appear.
+   */
+  readonly wholeSecrets = new Set<string>();
+  /** Results of every deploy/destroy, for leak scans of CloudFormation's status reasons. */
+  readonly results: OperationResult[] = [];
+  private readonly workDir: string;
+  private readonly savedEnv: Record<string, string | undefined> = {};
+  private deployments = 0;
+
+  private constructor(readonly stackName: string, readonly aep: AepStandIn, readonly aws: AwsStandIn, options: ScenarioOptions) {
+    // Inside the repository: the bundle's `@aws-sdk/*` externals (the Lambda runtime's SDK) resolve
+    // from its node_modules, as they would from the runtime.
+    const root = path.join(__dirname, '..', '.demo');
+    fs.mkdirSync(root, { recursive: true });
+    this.workDir = fs.mkdtempSync(path.join(root, 'scenario-'));
+    for (const [key, value] of Object.entries({ ...aws.env(), ...OFFLINE_KNOBS })) {
+      this.savedEnv[key] = process.env[key];
+      process.env[key] = value;
+    }
+    this.secrets.add(aep.credentials.clientSecret);
+    this.seedCredentials(CREDENTIALS_SECRET);
+    this.sim = new CloudFormationSimulator(stackName, {
+      aws,
+      aepRequestCount: () => aep.requests.filter((r) => !r.path.startsWith('/ims/')).length,
+      account: SCENARIO_ENV.account,
+      region: SCENARIO_ENV.region,
+      keyPropagationFailures: options.keyPropagationFailures ?? 1,
+      logSink: this.logs,
+      timeScale: options.timeScale,
+    });
+  }
+
+  /**
+   * Stores the AEP credential as the secret `name` (with the 6-character suffix Secrets Manager
+   * appends; stacks import it by name, so policies hold the partial ARN).
+   */
+  seedCredentials(name: string): string {
+    return this.aws.putSecret(`arn:aws:secretsmanager:${SCENARIO_ENV.region}:${SCENARIO_ENV.account}:secret:${name}-Ab12Cd`, JSON.stringify(this.aep.credentials));
+  }
+
+  /** Synthesizes the app `build` describes into a fresh cloud assembly. */
+  synth(build: (scope: ScenarioScope) => void): SynthesizedStack {
+    const outdir = path.join(this.workDir, `deploy-${++this.deployments}`);
+    const app = new App({ outdir });
+    const stack = new Stack(app, this.stackName, { env: SCENARIO_ENV });
+    const endpoints = AepEndpoints.custom({ flowServiceUrl: this.aep.flowServiceUrl, imsUrl: this.aep.imsUrl });
+    let n = 0;
+    build({
+      stack,
+      sandbox: (options = {}) => new AepSandbox({
+        credentials: secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
+        sandboxName: options.sandboxName ?? 'prod',
+        endpoints,
+      }),
+    });
+    app.synth();
+    const synthesized = readStack(outdir, this.stackName);
+    this.templates.push(JSON.stringify(synthesized.template));
+    return synthesized;
+  }
+
+  /** Creates or updates the stack (never throws on a rollback: the result says what happened). */
+  async deploy(build: (scope: ScenarioScope) => void, phase?: string): Promise<OperationResult> {
+    const result = await this.sim.deploy(this.synth(build), phase);
+    this.results.push(result);
+    this.collectSecrets();
+    return result;
+  }
+
+  /** Deletes the stack. */
+  async destroy(): Promise<OperationResult> {
+    const result = await this.sim.destroy();
+    this.results.push(result);
+    return result;
+  }
+
+  /** AEP ids of the connections and target connections the stack owns now. */
+  owned(): string[] {
+    return this.sim.resources()
+      .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION)
+      .map((r) => r.physicalId);
+  }
+
+  /** Remembers the secret values AEP and Secrets Manager hold now (they must never leak later). */
+  collectSecrets(): void {
+    for (const c of this.aep.connections()) {
+      for (const [k, v] of Object.entries(c.auth?.params ?? {})) {
+        if (['s3SecretKey', 's3SessionToken'].includes(k) && typeof v === 'string') this.secrets.add(v);
+        if (k === 's3Role' && typeof v === 'string') this.wholeSecrets.add(v);
+      }
+    }
+    for (const r of this.sim.resources()) {
+      const secret = this.sim.resource(r.logicalId)?.attributes?.SecretAccessKey;
+      if (typeof secret === 'string') this.secrets.add(secret);
+    }
+  }
+
+  /** Every text a person could read: templates, cloud assemblies, logs, handler responses and errors, stack events, AEP recordings. */
+  texts(): Record<string, string> {
+    const texts: Record<string, string> = {};
+    this.templates.forEach((t, i) => { texts[`template #${i + 1}`] = t; });
+    texts['handler logs'] = this.logs.join('\n');
+    texts['handler responses and errors'] = JSON.stringify(this.sim.invocations.map((i) => ({ response: i.response, error: i.error })));
+    texts['stack events'] = JSON.stringify(this.results.map((r) => ({ failure: r.failure, events: r.events })));
+    texts['left behind'] = JSON.stringify(this.sim.leftBehind);
+    return { ...texts, ...aepRecordingTexts(this.aep) };
+  }
+
+  /** Every violated world invariant (empty = consistent), after pending AEP work has landed. */
+  async violations(options: { retained?: string[]; deletedAccessKeys?: string[] } = {}): Promise<string[]> {
+    await this.aep.settle();
+    this.collectSecrets();
+    const texts = this.texts();
+    const whole = Object.entries(texts).flatMap(([name, text]) =>
+      [...this.wholeSecrets].filter((secret) => text.includes(secret)).map(() => `a role ARN AEP marks secret appears in ${name}`));
+    return [...whole, ...checkWorldInvariants({
+      aep: this.aep,
+      aws: this.aws,
+      owned: this.owned(),
+      retained: options.retained,
+      texts,
+      secrets: [...this.secrets],
+      deletedAccessKeys: options.deletedAccessKeys,
+    })];
+  }
+
+  /** Stops the stand-ins, restores the environment, removes the cloud assemblies. */
+  async close(): Promise<void> {
+    for (const [key, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await Promise.all([this.aep.close(), this.aws.close()]);
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+}

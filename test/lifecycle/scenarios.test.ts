@@ -1,0 +1,244 @@
+/**
+ * Lifecycle scenarios in the faithful offline world: synthesized stacks deployed by the
+ * CloudFormation simulator (rollback, replacement cleanup, the Provider framework, IAM evaluated
+ * against the policies live at each moment) through the BUNDLED handler, against the AEP stand-in
+ * (faults applied or not, late application). After every scenario the world invariants must hold:
+ * AEP holds exactly what the stack owns (plus what RETAIN keeps), every key AEP holds works, no
+ * 8+ character piece of a secret in any template, log, response, error, stack event or recording.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
+import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
+import { ResourceTypes } from '../../src/private/contract';
+
+jest.setTimeout(60_000);
+
+let w: ScenarioWorld;
+let n = 0;
+beforeEach(async () => {
+  w = await ScenarioWorld.start(`Scenario${++n}`);
+});
+afterEach(async () => {
+  await w.close();
+});
+
+interface DestinationOptions {
+  readonly sandboxName?: string;
+  readonly credentialsSecretName?: string;
+  readonly auth?: S3DestinationAuth;
+  readonly description?: string;
+  readonly removalPolicy?: RemovalPolicy;
+  readonly folderPath?: string;
+}
+
+/** One access-key (by default) destination on an imported bucket. */
+function destination(o: DestinationOptions = {}, id = 'Exports') {
+  return ({ stack, sandbox }: ScenarioScope) => {
+    new AepS3Destination(stack, id, {
+      sandbox: sandbox({ sandboxName: o.sandboxName, credentialsSecretName: o.credentialsSecretName }),
+      bucket: s3.Bucket.fromBucketName(stack, `${id}Bucket`, 'acme-aep-exports'),
+      auth: o.auth,
+      description: o.description,
+      removalPolicy: o.removalPolicy,
+      folderPath: o.folderPath,
+    });
+  };
+}
+
+function connectionOf(logicalPrefix: string): string {
+  const r = w.sim.resources().find((x) => x.type === ResourceTypes.CONNECTION && x.logicalId.startsWith(logicalPrefix));
+  if (!r) throw new Error(`no connection ${logicalPrefix}`);
+  return r.physicalId;
+}
+
+function targetOf(logicalPrefix: string): string {
+  return w.sim.resources().find((x) => x.type === ResourceTypes.TARGET_CONNECTION && x.logicalId.startsWith(logicalPrefix))!.physicalId;
+}
+
+async function expectConsistent(options: { retained?: string[] } = {}) {
+  expect(await w.violations(options)).toEqual([]);
+  expect(w.aep.validationFailures).toEqual([]);
+}
+
+test('baseline: create → rotate the key → destroy leaves nothing, and nothing behind', async () => {
+  expect((await w.deploy(destination({ auth: S3DestinationAuth.accessKey({ serial: 1 }) }))).status).toBe('CREATE_COMPLETE');
+  const a = connectionOf('Exports');
+  await expectConsistent();
+  expect((await w.deploy(destination({ auth: S3DestinationAuth.accessKey({ serial: 2 }) }))).status).toBe('UPDATE_COMPLETE');
+  expect(connectionOf('Exports')).toBe(a);
+  await expectConsistent();
+  expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+  await expectConsistent();
+  expect(w.aep.connections()).toEqual([]);
+  expect(w.sim.leftBehind).toEqual([]);
+});
+
+describe('bug 1: the rollback of a failed replacing Update never makes a third connection', () => {
+  test('sandbox change refused with 403: rollback returns A untouched, nothing deleted in cleanup', async () => {
+    await w.deploy(destination());
+    const a = connectionOf('Exports');
+    const t = targetOf('Exports');
+    const etag = w.aep.getConnection(a)!.etag;
+    w.aep.inject({ kind: 'status', status: 403, match: { method: 'GET' }, body: { error_code: '403027', message: 'User region is missing' } });
+    const result = await w.deploy(destination({ sandboxName: 'dev' }));
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(connectionOf('Exports')).toBe(a);
+    expect(targetOf('Exports')).toBe(t);
+    expect(w.aep.getConnection(a)!.etag).toBe(etag);
+    expect(w.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+
+  test('auth type change whose target connection then fails: the rollback reaches the replacement B and returns to A', async () => {
+    await w.deploy(destination());
+    const a = connectionOf('Exports');
+    w.aep.inject({ kind: 'status', status: 403, match: { method: 'POST', path: '/targetConnections' } });
+    const result = await w.deploy(destination({ auth: S3DestinationAuth.assumedRole() }));
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(connectionOf('Exports')).toBe(a);
+    expect(w.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+});
+
+describe('bug 2: grants outlive the events that need them', () => {
+  test('credentials secret AND sandbox change: the cleanup Delete of the old connection can still read the old secret', async () => {
+    w.seedCredentials('aep/oauth-new');
+    await w.deploy(destination());
+    const a = connectionOf('Exports');
+    const result = await w.deploy(destination({ sandboxName: 'dev', credentialsSecretName: 'aep/oauth-new' }));
+    expect(result.status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(connectionOf('Exports')).not.toBe(a);
+    expect(w.aep.getConnection(a)).toBeUndefined();
+    await expectConsistent();
+  });
+
+  test('a destination removed from the stack is deleted from AEP (its grant goes after it)', async () => {
+    w.seedCredentials('aep/oauth-other');
+    const both = (s: ScenarioScope) => {
+      destination()(s);
+      destination({ credentialsSecretName: 'aep/oauth-other' }, 'Other')(s);
+    };
+    await w.deploy(both);
+    const other = connectionOf('Other');
+    const result = await w.deploy(destination());
+    expect(result.status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(w.aep.getConnection(other)).toBeUndefined();
+    await expectConsistent();
+  });
+});
+
+describe('bug 3 and 4: no piece of a secret in any text', () => {
+  test('an AEP error echoing the client secret across the 500-character cut: the stack rolls back, no piece leaks', async () => {
+    const secret = w.aep.credentials.clientSecret;
+    const message = `${'x'.repeat(500 - Math.floor(secret.length / 2))}${secret} trailing`;
+    w.aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'status', status: 400, body: { error_code: '400', message } });
+    const result = await w.deploy(destination());
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failure).toMatch(/HTTP 400/);
+    await expectConsistent();
+  });
+
+  test('accessKeyFromSecret with swapped field names: fails before any use, the secret key appears nowhere', async () => {
+    const accessKeyId = fakeAccessKeyId('AKIA', 'swapped');
+    const secretAccessKey = fakeSecretAccessKey('swapped');
+    w.aws.registerAccessKey({ accessKeyId, secretAccessKey });
+    w.aws.putSecret(`arn:aws:secretsmanager:${SCENARIO_ENV.region}:${SCENARIO_ENV.account}:secret:aep/byo-key-Zx12Yw`, JSON.stringify({ accessKeyId, secretAccessKey }));
+    w.secrets.add(secretAccessKey);
+    const result = await w.deploy(({ stack, sandbox }) => {
+      const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'ByoKey', 'aep/byo-key');
+      new AepS3Destination(stack, 'Exports', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-aep-exports'),
+        auth: S3DestinationAuth.accessKeyFromSecret(secret, { accessKeyIdField: 'secretAccessKey', secretAccessKeyField: 'accessKeyId' }),
+      });
+    });
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failure).toMatch(/is not an AWS access key id/);
+    expect(w.aws.calls.filter((c) => c.service === 'sts')).toEqual([]);
+    await expectConsistent();
+  });
+});
+
+describe('bug 5: ambiguous POSTs leave neither an orphan nor a duplicate', () => {
+  test('a failed Create removes what its own ambiguous POST made; the rollback leaves AEP empty', async () => {
+    // The POST is answered 504 and applied 300 ms later; every later lookup is refused, so the
+    // Create fails and the Provider framework answers the rollback Delete itself.
+    w.aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'status', status: 504, apply: 'later', applyAfterMs: 300 });
+    w.aep.inject({ match: { method: 'GET', path: '/connections' }, kind: 'delay', delayMs: 1, times: 2 });
+    w.aep.inject({ match: { method: 'GET', path: '/connections' }, kind: 'status', status: 403 });
+    const result = await w.deploy(destination());
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(w.sim.invocations.some((i) => i.answeredByFramework)).toBe(true);
+    await expectConsistent();
+    expect(w.aep.connections()).toEqual([]);
+  });
+
+  test('a POST applied after the settle window: the twin is removed by the next deployment', async () => {
+    w.aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'status', status: 504, apply: 'later', applyAfterMs: 3_000 });
+    expect((await w.deploy(destination())).status).toBe('CREATE_COMPLETE');
+    await w.aep.settle();
+    expect(w.aep.connections()).toHaveLength(2);
+    expect((await w.deploy(destination({ description: 'second deployment' }))).status).toBe('UPDATE_COMPLETE');
+    await expectConsistent();
+  });
+});
+
+describe('bug 7: RETAIN on replacement', () => {
+  test('the retained connection stops carrying a live marker: switching back never adopts it', async () => {
+    const retain = RemovalPolicy.RETAIN;
+    await w.deploy(destination({ removalPolicy: retain }));
+    const a = connectionOf('Exports');
+    await w.deploy(destination({ removalPolicy: retain, auth: S3DestinationAuth.assumedRole() }));
+    const b = connectionOf('Exports');
+    await w.deploy(destination({ removalPolicy: retain }));
+    const c = connectionOf('Exports');
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(w.aep.getConnection(a)!.description).toContain('[cdk-aep-s3-retained:');
+    const retained = w.aep.connections().map((x) => x.id).filter((id) => id !== c);
+    await expectConsistent({ retained: [...retained, ...w.aep.targetConnections().map((x) => x.id).filter((id) => id !== targetOf('Exports'))] });
+  });
+});
+
+describe('bug 9: drift is corrected by the next deployment', () => {
+  test('a name, description and folder changed in the AEP UI are restored', async () => {
+    await w.deploy(destination({ folderPath: 'aep/%SEGMENT_NAME%' }));
+    const a = connectionOf('Exports');
+    const t = targetOf('Exports');
+    const before = { name: w.aep.getConnection(a)!.name, params: w.aep.getTargetConnection(t)!.params };
+    await w.aep.uiPatch('/connections', a, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
+    await w.aep.uiPatch('/targetConnections', t, [{ op: 'replace', path: '/params/path', value: 'elsewhere/%SEGMENT_NAME%' }]);
+    await w.deploy(destination({ folderPath: 'aep/%SEGMENT_NAME%', description: 'any change triggers the update' }));
+    expect(w.aep.getConnection(a)!.name).toBe(before.name);
+    expect(w.aep.getTargetConnection(t)!.params).toEqual(before.params);
+    await expectConsistent();
+  });
+});
+
+describe('session-token source', () => {
+  test('create → scheduled refresh → destroy: the keys AEP held are gone with the stack, none still held', async () => {
+    const build = ({ stack, sandbox }: ScenarioScope) => {
+      new AepS3Source(stack, 'Ingest', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'Inbound', 'acme-aep-inbound'),
+        folderPath: 'exports/crm',
+        auth: S3SourceAuth.accessKey({ sessionToken: { duration: Duration.hours(1), refreshEvery: Duration.minutes(30) } }),
+      });
+    };
+    expect((await w.deploy(build)).status).toBe('CREATE_COMPLETE');
+    const id = connectionOf('Ingest');
+    const firstKey = w.aep.getConnection(id)!.auth.params.s3AccessKey;
+    expect(await w.sim.runSchedules()).toBe(1);
+    expect(w.aep.getConnection(id)!.auth.params.s3AccessKey).not.toBe(firstKey);
+    await expectConsistent();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    await expectConsistent();
+  });
+});
