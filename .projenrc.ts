@@ -45,6 +45,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   pullRequestTemplate: false,
   minNodeVersion: '20.0.0',
 
+  // No inline source maps: they embedded every .ts source in its .js and roughly doubled the
+  // package for a benefit (stack traces into synth-time code) few consumers need.
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
+
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
     bundlingOptions: {
@@ -101,6 +105,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
+
+// The package ships what a consumer loads and nothing else. The Lambda code runs from the esbuild
+// bundle under assets/; of lib/handler only the generated AepFunction construct (which points at
+// that bundle) is loaded at synth time (lib/private/provider.js). The rest of lib/handler would
+// `require` axios and @aws-sdk, which are not dependencies. Later patterns win in .npmignore.
+project.addPackageIgnore('/lib/handler/*');
+project.addPackageIgnore('!/lib/handler/aep-function.js');
+project.addPackageIgnore('!/lib/handler/aep-function.d.ts');
 
 // The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
 project.eslint?.allowDevDeps('src/handler/**');

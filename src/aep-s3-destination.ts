@@ -33,12 +33,12 @@ const DEFAULT_AUDIENCE_FOLDER = 'aep/%SEGMENT_NAME%';
 /** Default folder of dataset exports (segment macros mean nothing there). */
 const DEFAULT_DATASET_FOLDER = 'aep/datasets';
 
-/** Object actions AEP needs in the folder (Adobe's minimum permissions, API-NOTES §5.1, §5.3). */
+/** Object actions AEP needs in the folder (Adobe's documented minimum permissions). */
 const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
 /** Bucket-level actions besides `s3:ListBucket`; they only take effect on the bucket ARN. */
 const BUCKET_ACTIONS = ['s3:GetBucketLocation'];
 /**
- * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey to
+ * KMS actions for an SSE-KMS bucket (not in Adobe's list): GenerateDataKey to
  * write, Decrypt for multipart uploads and the read-back AEP does with GetObject. S3 never calls
  * kms:Encrypt for SSE-KMS, so it is not granted. Only through S3 (`kms:ViaService`), so AEP
  * cannot use the key directly.

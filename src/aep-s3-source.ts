@@ -20,7 +20,7 @@ import { SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
 
-/** AEP auth spec names of the S3 source connection spec (API-NOTES §4.1). */
+/** AEP auth spec names of the S3 source connection spec (`ecadc60c…`). */
 const AUTH_SPEC = {
   ACCESS_KEY: 'Access Key',
   IAM_ROLE: 'IAMRole Based',
@@ -29,9 +29,9 @@ const AUTH_SPEC = {
 /** What the IAM user may do: read objects in the folder, list it, find the bucket's region. */
 const USER_OBJECT_ACTIONS = ['s3:GetObject'];
 const USER_BUCKET_ACTIONS = ['s3:GetBucketLocation'];
-/** Reading SSE-KMS objects needs Decrypt only (API-NOTES §9.7). */
+/** Reading SSE-KMS objects needs Decrypt only (Adobe documents no KMS permissions). */
 const KEY_ACTIONS = ['kms:Decrypt'];
-/** What Adobe's bucket-policy sample grants AEP's role on objects (API-NOTES §4.3). */
+/** What Adobe's bucket-policy sample for Experience Platform on AWS grants AEP's role on objects. */
 const ROLE_OBJECT_ACTIONS = ['s3:Get*'];
 
 /** Warning ids (acknowledgeable with `Annotations.of(scope).acknowledgeWarning`). */
@@ -193,7 +193,7 @@ export class AepS3Source extends Construct {
       this.connection = new AepConnection(this, 'Connection', {
         ...connectionProps,
         authSpecName: AUTH_SPEC.IAM_ROLE,
-        // `bucketName` is the only param Adobe documents for this auth spec (API-NOTES §9.5):
+        // `bucketName` is the only param Adobe documents for this auth spec:
         // the folder is enforced by the bucket policy and chosen again in the dataflow.
         authParams: { bucketName: props.bucket.bucketName },
       });

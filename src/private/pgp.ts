@@ -5,7 +5,7 @@
 /**
  * A deliberately small OpenPGP reader: just enough to tell, at synth time, whether a string is
  * an ASCII-armored public key block whose primary key is RSA (what AEP documents for file
- * encryption, API-NOTES §5.4). It does not verify signatures or parse subkeys; a wrong key should
+ * encryption). It does not verify signatures or parse subkeys; a wrong key should
  * fail `cdk synth` with a clear message instead of failing an export weeks later.
  *
  * References: RFC 4880 §6 (armor, CRC24), §4.2 (packet headers), §5.5.2 (v4 public keys);

@@ -16,7 +16,8 @@ import { invalid, isConcrete } from './validation';
 
 const MACRO = /%SEGMENT_(NAME|ID)%/;
 const DEST_STATIC_CHARS = /^[0-9a-zA-Z/!\-_.*'()]*$/;
-// AEP's own regex for destination paths (API-NOTES §5.5); checked in addition to our macro rule.
+// AEP's own regex for destination paths (the target spec's `path` pattern); checked in addition
+// to our macro rule.
 const DEST_PATH = /^[0-9a-zA-Z/!\-_.*'()]*((%SEGMENT_(NAME|ID)%)?\/?)+$/;
 const DEST_MACRO_TAILS = ['', '%SEGMENT_NAME%', '%SEGMENT_ID%', '%SEGMENT_NAME%/%SEGMENT_ID%'];
 
@@ -29,7 +30,7 @@ export interface FolderScope {
 /**
  * Validates a destination folder path: AEP's character set, and the `%SEGMENT_NAME%` /
  * `%SEGMENT_ID%` macros only at the end (`…/%SEGMENT_NAME%`, `…/%SEGMENT_ID%` or
- * `…/%SEGMENT_NAME%/%SEGMENT_ID%`, API-NOTES §5.6).
+ * `…/%SEGMENT_NAME%/%SEGMENT_ID%`, the folder macros AEP documents for S3).
  */
 export function validateDestinationFolderPath(property: string, value: string | undefined): void {
   if (!isConcrete(value)) return;

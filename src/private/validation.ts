@@ -23,7 +23,7 @@ const DNS_LABELS = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9
 const SOURCE_BUCKET = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
- * Bucket names as AEP's S3 destination connection spec accepts them (API-NOTES §5.5):
+ * Bucket names as AEP's S3 destination connection spec accepts them (its `bucketName` pattern):
  * 3–63 characters, dot-separated labels of lowercase letters, digits and hyphens that start and
  * end alphanumeric, not an IPv4 address.
  */
