@@ -45,6 +45,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   pullRequestTemplate: false,
   minNodeVersion: '20.0.0',
 
+  // No inline source maps: they embedded every .ts source in its .js and roughly doubled the
+  // package for a benefit (stack traces into synth-time code) few consumers need.
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
+
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
     bundlingOptions: {
@@ -78,6 +82,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
   peerDeps: [],
 
+  // jsii targets: AEP's data engineers mostly write Python. Names follow each ecosystem's rules
+  // (PyPI dist/module, Maven group under the GitHub org's io.github namespace, a .NET namespace,
+  // a Go module in a -go sibling repository). `.ci/run` generates code for all of them
+  // (jsii-pacmak --code-only) and translates the README's examples (jsii-rosetta --strict);
+  // publishing is not configured (release: false).
+  publishToPypi: { distName: 'cdk-aep-s3', module: 'cdk_aep_s3' },
+  publishToMaven: { javaPackage: 'io.github.cdkaeps3', mavenGroupId: 'io.github.cdk-aep-s3', mavenArtifactId: 'cdk-aep-s3' },
+  publishToNuget: { dotNetNamespace: 'CdkAepS3', packageId: 'CdkAepS3' },
+  publishToGo: { moduleName: 'github.com/cdk-aep-s3/cdk-aep-s3-go', packageName: 'cdkaeps3' },
+
   jestOptions: {
     // CI must fail on a snapshot mismatch or an empty run, never rewrite or ignore it.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -98,9 +112,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'offline-world', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
-  gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
+  gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/', '.jsii.tabl.json'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
 });
+
+// The package ships what a consumer loads and nothing else. The Lambda code runs from the esbuild
+// bundle under assets/; of lib/handler only the generated AepFunction construct (which points at
+// that bundle) is loaded at synth time (lib/private/provider.js). The rest of lib/handler would
+// `require` axios and @aws-sdk, which are not dependencies. Later patterns win in .npmignore.
+project.addPackageIgnore('/lib/handler/*');
+project.addPackageIgnore('!/lib/handler/aep-function.js');
+project.addPackageIgnore('!/lib/handler/aep-function.d.ts');
+
+// jsii-rosetta compiles the README's examples against the package's dependency closure; the
+// cdk-nag example also needs cdk-nag, which is not a dependency of the library.
+project.package.addField('jsiiRosetta', { exampleDependencies: { 'cdk-nag': '^2.38.2' } });
 
 // The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
 project.eslint?.allowDevDeps('src/handler/**');

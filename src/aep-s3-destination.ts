@@ -26,19 +26,19 @@ import {
   validateIamScopedDestinationFolder,
 } from './private/s3-scope';
 import { AepTargetConnection, s3DestinationTargetParams } from './private/target-connection';
-import { invalid, isConcrete, validateDestinationBucketName } from './private/validation';
+import { invalid, literalBucketName, validateDestinationBucketName } from './private/validation';
 
 /** Default folder of audience exports: one sub-folder per audience. */
 const DEFAULT_AUDIENCE_FOLDER = 'aep/%SEGMENT_NAME%';
 /** Default folder of dataset exports (segment macros mean nothing there). */
 const DEFAULT_DATASET_FOLDER = 'aep/datasets';
 
-/** Object actions AEP needs in the folder (Adobe's minimum permissions, API-NOTES §5.1, §5.3). */
+/** Object actions AEP needs in the folder (Adobe's documented minimum permissions). */
 const OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'];
 /** Bucket-level actions besides `s3:ListBucket`; they only take effect on the bucket ARN. */
 const BUCKET_ACTIONS = ['s3:GetBucketLocation'];
 /**
- * KMS actions for an SSE-KMS bucket (API-NOTES §9.7, not in Adobe's list): GenerateDataKey to
+ * KMS actions for an SSE-KMS bucket (not in Adobe's list): GenerateDataKey to
  * write, Decrypt for multipart uploads and the read-back AEP does with GetObject. S3 never calls
  * kms:Encrypt for SSE-KMS, so it is not granted. Only through S3 (`kms:ViaService`), so AEP
  * cannot use the key directly.
@@ -68,6 +68,9 @@ export interface AepS3DestinationProps {
    * Folder AEP writes to, without a leading `/`. `%SEGMENT_NAME%` and `%SEGMENT_ID%` may end the
    * path (`…/%SEGMENT_NAME%`, `…/%SEGMENT_ID%`, `…/%SEGMENT_NAME%/%SEGMENT_ID%`) for a folder per
    * audience. Permissions cover the static part before the first macro (`aep/` for the default).
+   *
+   * May be a token (e.g. a `CfnParameter`): CloudFormation then computes the same static prefix
+   * (the text before the first `%`), and the rules are not checked at synth time.
    *
    * @default - 'aep/%SEGMENT_NAME%' for audience exports, 'aep/datasets' for dataset exports
    */
@@ -170,7 +173,7 @@ export class AepS3Destination extends Construct {
   public readonly targetConnectionId: string;
   /** The folder path sent to AEP. */
   public readonly folderPath: string;
-  /** The key prefix AEP's permissions are limited to (`''` = the whole bucket). */
+  /** The key prefix AEP's permissions are limited to (`''` = the whole bucket; a token when `folderPath` is one). */
   public readonly folderPrefix: string;
   /**
    * The principal AEP acts as (the IAM user or the role), for extra grants.
@@ -188,6 +191,7 @@ export class AepS3Destination extends Construct {
 
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
+    props.sandbox._checkReadableFrom(this);
 
     const exportType = props.exportType ?? ExportType.AUDIENCES;
     const folderPath = props.folderPath ?? (exportType === ExportType.DATASETS ? DEFAULT_DATASET_FOLDER : DEFAULT_AUDIENCE_FOLDER);
@@ -207,7 +211,7 @@ export class AepS3Destination extends Construct {
         key: props.encryptionKey ?? props.bucket.encryptionKey,
         keyActions: KEY_ACTIONS,
       },
-      secretDescription: `Access key AEP uses to write to s3://${isConcrete(props.bucket.bucketName) ? props.bucket.bucketName : '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
+      secretDescription: `Access key AEP uses to write to s3://${literalBucketName(props.bucket) ?? '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
     });
     if (isRetain(props.removalPolicy)) retainOnDelete(authScope);
 
@@ -261,10 +265,7 @@ export class AepS3Destination extends Construct {
 
 /** Synth-time checks: every error names the property, the value and the rule. */
 function validateDestinationProps(props: AepS3DestinationProps, exportType: ExportType, folderPath: string): void {
-  validateDestinationBucketName('bucket', props.bucket.bucketName);
-  if (!isConcrete(folderPath)) {
-    invalid('folderPath', folderPath, 'must be a literal string: the IAM scope is computed at synth time');
-  }
+  validateDestinationBucketName('bucket', literalBucketName(props.bucket));
   validateIamScopedDestinationFolder('folderPath', folderPath);
   validateDestinationFolderPath('folderPath', folderPath);
   const fileType = props.fileType ?? (exportType === ExportType.AUDIENCES ? ExportFileType.CSV : undefined);

@@ -17,10 +17,10 @@ import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import { FolderScope, folderPolicy, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
-import { invalid, isConcrete, validateSourceBucketName } from './private/validation';
+import { invalid, isConcrete, literalBucketName, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
 
-/** AEP auth spec names of the S3 source connection spec (API-NOTES §4.1). */
+/** AEP auth spec names of the S3 source connection spec (`ecadc60c…`). */
 const AUTH_SPEC = {
   ACCESS_KEY: 'Access Key',
   IAM_ROLE: 'IAMRole Based',
@@ -29,9 +29,9 @@ const AUTH_SPEC = {
 /** What the IAM user may do: read objects in the folder, list it, find the bucket's region. */
 const USER_OBJECT_ACTIONS = ['s3:GetObject'];
 const USER_BUCKET_ACTIONS = ['s3:GetBucketLocation'];
-/** Reading SSE-KMS objects needs Decrypt only (API-NOTES §9.7). */
+/** Reading SSE-KMS objects needs Decrypt only (Adobe documents no KMS permissions). */
 const KEY_ACTIONS = ['kms:Decrypt'];
-/** What Adobe's bucket-policy sample grants AEP's role on objects (API-NOTES §4.3). */
+/** What Adobe's bucket-policy sample for Experience Platform on AWS grants AEP's role on objects. */
 const ROLE_OBJECT_ACTIONS = ['s3:Get*'];
 
 /** Warning ids (acknowledgeable with `Annotations.of(scope).acknowledgeWarning`). */
@@ -63,6 +63,10 @@ export interface AepS3SourceProps {
   /**
    * Folder AEP reads from, without a leading `/` (e.g. `exports/crm`). AEP's permissions are
    * limited to keys under `<folderPath>/`.
+   *
+   * May be a token (e.g. a `CfnParameter`): CloudFormation then computes the same prefix, and the
+   * rules are not checked at synth time. A token that resolves to `''` still scopes listing to
+   * requests that name a prefix; use a literal `''` (or omit the property) for the whole bucket.
    *
    * @default - the whole bucket
    */
@@ -145,7 +149,7 @@ export class AepS3Source extends Construct {
   public readonly connection: AepConnection;
   /** How AEP authenticates. */
   public readonly authMode: S3SourceAuthMode;
-  /** The key prefix AEP's permissions are limited to (`''` = the whole bucket). */
+  /** The key prefix AEP's permissions are limited to (`''` = the whole bucket; a token when `folderPath` is one). */
   public readonly folderPrefix: string;
   /** The IAM user AEP's key belongs to (access-key auth), for extra grants. */
   public readonly grantee?: iam.IGrantable;
@@ -166,13 +170,11 @@ export class AepS3Source extends Construct {
 
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
+    props.sandbox._checkReadableFrom(this);
 
     const auth = props.auth ?? S3SourceAuth.accessKey();
     const folderPath = props.folderPath ?? '';
     validateSourceBucketName('bucket', literalBucketName(props.bucket));
-    if (!isConcrete(folderPath)) {
-      invalid('folderPath', folderPath, 'must be a literal string: the IAM scope is computed at synth time');
-    }
     validateSourceFolderPath('folderPath', folderPath);
 
     const scopeOfFolder = folderScope(folderPath);
@@ -195,7 +197,7 @@ export class AepS3Source extends Construct {
       this.connection = new AepConnection(this, 'Connection', {
         ...connectionProps,
         authSpecName: AUTH_SPEC.IAM_ROLE,
-        // `bucketName` is the only param Adobe documents for this auth spec (API-NOTES §9.5):
+        // `bucketName` is the only param Adobe documents for this auth spec:
         // the folder is enforced by the bucket policy and chosen again in the dataflow.
         authParams: { bucketName: props.bucket.bucketName },
       });
@@ -389,7 +391,7 @@ export class AepS3Source extends Construct {
     if (!bucketPolicyAttached) {
       Annotations.of(this).addWarningV2(WARNINGS.BUCKET_POLICY_NOT_ATTACHED,
         `The policy of bucket ${orPlaceholder(bucket.bucketName)} cannot be changed from this stack (it is imported), so AEP cannot read `
-        + `s3://${orPlaceholder(bucket.bucketName)}/${scope.prefix} until you add these statements to that bucket's policy `
+        + `s3://${orPlaceholder(bucket.bucketName)}/${isConcrete(scope.prefix) ? scope.prefix : '<folder>/'} until you add these statements to that bucket's policy `
         + `(principal: ${roleLabel}): ${this.renderStatements(bucketStatements, roleLabel)}`);
     }
     if (keyStatement && !keyPolicyAttached) {
@@ -442,16 +444,6 @@ export class AepS3Source extends Construct {
   }
 }
 
-
-/**
- * The bucket name when known at synth time. A bucket created here with an explicit name still
- * exposes `bucketName` as a `Ref`; its physical name is on the L1 resource.
- */
-function literalBucketName(bucket: s3.IBucket): string | undefined {
-  if (isConcrete(bucket.bucketName)) return bucket.bucketName;
-  const cfn = bucket.node.defaultChild;
-  return cfn instanceof s3.CfnBucket && isConcrete(cfn.bucketName) ? cfn.bucketName : undefined;
-}
 
 /** A value for a message: itself when known at synth time, a placeholder otherwise. */
 function orPlaceholder(value: string): string {

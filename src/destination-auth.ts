@@ -9,13 +9,16 @@ import { suppressNag } from './private/nag';
 import { folderPolicy } from './private/s3-scope';
 import { validateSerial, validateText } from './private/validation';
 
-/** AEP auth spec names of the S3 destination connection spec (API-NOTES §5.2). */
+/** AEP auth spec names of the S3 destination connection spec (`4fce964d…`). */
 const AUTH_SPEC = {
   ACCESS_KEY: 'Access Key',
   ASSUMED_ROLE: 'Assumed Role',
 } as const;
 
-/** Which Adobe principal the assumed role trusts (API-NOTES §1, §5.3). */
+/**
+ * Which Adobe principal the assumed role trusts: Adobe's destinations AWS account `670664943635`
+ * (its root, as Adobe's setup page requires) or, narrower, its `destinations-adobe-user`.
+ */
 export enum AdobeDestinationPrincipal {
   /**
    * The whole Adobe destinations account, `arn:aws:iam::670664943635:root`: what Adobe's
@@ -136,7 +139,6 @@ export abstract class S3DestinationAuth {
   public abstract _bind(scope: Construct, options: DestinationAuthBindOptions): DestinationAuthBinding;
 }
 
-/** `Access Key` auth params read from the secret (API-NOTES §5.2). */
 /** The destination's folder policy, attached to the AEP principal. */
 function attachFolderPolicy(
   scope: Construct, options: DestinationAuthBindOptions, principal: { users?: iam.IUser[]; roles?: iam.IRole[] },
@@ -186,7 +188,7 @@ class AssumedRoleAuth extends S3DestinationAuth {
       : `arn:aws:iam::${account}:root`;
     // No roleName: CloudFormation generates `<stack>-<logicalId>-<random suffix>`. The random
     // suffix is what keeps the name unguessable, which is Adobe's only protection against
-    // confused-deputy use since AEP sends no sts:ExternalId (API-NOTES §5.3). For the same
+    // confused-deputy use since AEP sends no sts:ExternalId (Adobe documents none). For the same
     // reason there is no ExternalId condition: AEP could not assume the role.
     const role = new iam.Role(scope, 'Role', {
       assumedBy: new iam.ArnPrincipal(principalArn),

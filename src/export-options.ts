@@ -1,5 +1,5 @@
 /**
- * What AEP exports to the destination (API-NOTES §5.5, §5.7). The same connection spec serves
+ * What AEP exports to the destination: audiences (segments) or datasets. The same connection spec serves
  * both; the target connection carries `fileType` for audiences and `datasetFileType` for datasets.
  */
 export enum ExportType {
@@ -76,7 +76,7 @@ export enum CsvValueRepresentation {
 }
 
 /**
- * Formatting of CSV exports (`csvOptions`, API-NOTES §5.5). Only allowed with
+ * Formatting of CSV exports (the target connection's `csvOptions`). Only allowed with
  * `ExportFileType.CSV`. Unset fields are not sent, so AEP applies its own defaults.
  */
 export interface CsvOptions {

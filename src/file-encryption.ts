@@ -7,7 +7,7 @@ import { invalid, truncateForMessage } from './private/validation';
 /**
  * The single place that knows AEP's wire shape for destination file encryption.
  *
- * API-NOTES §5.4 documents two shapes and §9.1 leaves the choice open. We send shape 1 (top-level
+ * Adobe documents two shapes and has not said which one is current. We send shape 1 (top-level
  * `encryption`, spec name `File Encryption`, algorithm `PGP/GPG`): it is what the current
  * tutorial sends and what every stored connection in the migration guide shows, including
  * connections of the current `4fce964d…` spec. Shape 2 (`encryptionSpecs` / `Encryption spec` /
@@ -27,7 +27,8 @@ function aepFileEncryptionBlock(publicKeyBase64: string): ConnectionEncryption {
  *
  * AEP documents RSA OpenPGP keys only. The key is checked at synth time: it must be an
  * ASCII-armored `PGP PUBLIC KEY BLOCK` whose primary key is RSA (at least 2048 bits), and AEP
- * receives the base64 encoding of the whole armored block (API-NOTES §5.4, §9.2).
+ * receives the base64 encoding of the whole armored block (the connection spec's `publicKey` is a
+ * "Base64 encoded RSA public key"; whether AEP also accepts raw armored text is undocumented).
  */
 export class FileEncryption {
   /**

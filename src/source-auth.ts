@@ -2,10 +2,14 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { AepIds, STS_SESSION_DURATION } from './private/contract';
 import { IAM_ROLE_ARN, invalid, isConcrete, validateEndpointUrl, validateSerial } from './private/validation';
 
-const STS_MIN_SECONDS = STS_SESSION_DURATION.MIN_SECONDS;
 const STS_MAX_SECONDS = STS_SESSION_DURATION.MAX_SECONDS;
 /** Shortest refresh interval: more often only adds AEP API calls, not safety. */
 const MIN_REFRESH_SECONDS = 15 * 60;
+/**
+ * Shortest session: two refreshes must fit into one lifetime. Above STS's own minimum (15
+ * minutes), so the one lower bound users meet is this one.
+ */
+const MIN_SESSION_SECONDS = Math.max(2 * MIN_REFRESH_SECONDS, STS_SESSION_DURATION.MIN_SECONDS);
 /** The STS default lifetime; three refreshes per token with the default interval. */
 const DEFAULT_SESSION_DURATION = Duration.hours(12);
 
@@ -145,7 +149,8 @@ export class S3SourceAuth {
 function literalSeconds(property: string, duration: Duration): number {
   const seconds = duration.toSeconds({ integral: false });
   if (Token.isUnresolved(seconds)) {
-    invalid(property, duration.toString(), 'must be a literal duration: the refresh schedule is derived from it at synth time');
+    // duration.toString() would show the number token's encoding (-1.88e+289), not a value.
+    invalid(property, '<deploy-time value>', 'must be a literal duration: the refresh schedule is derived from it at synth time');
   }
   return seconds;
 }
@@ -157,13 +162,10 @@ function literalSeconds(property: string, duration: Duration): number {
 function resolveSessionToken(options: S3SourceSessionTokenOptions): { duration: Duration; refreshEvery: Duration } {
   const duration = options.duration ?? DEFAULT_SESSION_DURATION;
   const seconds = literalSeconds('auth.sessionToken.duration', duration);
-  if (!Number.isInteger(seconds) || seconds < STS_MIN_SECONDS || seconds > STS_MAX_SECONDS) {
+  if (!Number.isInteger(seconds) || seconds < MIN_SESSION_SECONDS || seconds > STS_MAX_SECONDS) {
     invalid('auth.sessionToken.duration', `${seconds} seconds`,
-      `must be a whole number of seconds between ${STS_MIN_SECONDS} and ${STS_MAX_SECONDS} (STS GetSessionToken limits: 15 minutes to 36 hours)`);
-  }
-  if (seconds < 2 * MIN_REFRESH_SECONDS) {
-    invalid('auth.sessionToken.duration', `${seconds} seconds`,
-      `must be at least ${2 * MIN_REFRESH_SECONDS} seconds: refreshes run at most every 15 minutes and must fit at least twice into one token lifetime`);
+      `must be a whole number of seconds from ${MIN_SESSION_SECONDS} (30 minutes) to ${STS_MAX_SECONDS} (36 hours): `
+      + 'STS caps a session at 36 hours, and two refreshes, at most one per 15 minutes, must fit into one lifetime');
   }
 
   const refreshEvery = options.refreshEvery

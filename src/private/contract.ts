@@ -152,16 +152,16 @@ export const DefaultEndpoints = {
   IMS_STAGE_URL: 'https://ims-na1-stg1.adobelogin.com',
 } as const;
 
-/** Default IMS scopes for Experience Platform (API-NOTES §2.1); the secret may override. */
+/** Default IMS scopes for Experience Platform (Adobe's documented set); the secret may override. */
 export const DEFAULT_IMS_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session';
 
 /** An AWS IAM role ARN in any partition (AEP's `configParams.IAMRole`, `adobeRoleArn`). */
 export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
-/** STS GetSessionToken `DurationSeconds` limits (API-NOTES §6.2). */
+/** STS GetSessionToken `DurationSeconds` limits (AWS STS API reference: 15 minutes to 36 hours). */
 export const STS_SESSION_DURATION = { MIN_SECONDS: 900, MAX_SECONDS: 129_600 } as const;
 
-/** Flow Service constants (API-NOTES §1). */
+/** Flow Service constants: connection spec ids and Adobe's destinations AWS account. */
 export const AepIds = {
   S3_SOURCE_CONNECTION_SPEC: 'ecadc60c-7455-4d87-84dc-2a0e293d997b',
   S3_DESTINATION_CONNECTION_SPEC: '4fce964d-3f37-408f-9778-e597338a21ee',

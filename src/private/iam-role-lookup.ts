@@ -12,10 +12,10 @@ export interface AepIamRoleLookupProps {
 
 /**
  * Reads the IAM role Experience Platform on AWS uses to read S3 sources
- * (`GET /connectionSpecs/{S3 source}/configs?authType=IamBasedAuthentication`, API-NOTES §4.2).
+ * (`GET /connectionSpecs/{S3 source}/configs?authType=IamBasedAuthentication`).
  *
  * A custom resource rather than a synth-time context lookup: the value may differ per org and
- * sandbox (§9.6), and the API credential lives in Secrets Manager, out of reach of `cdk synth`.
+ * sandbox, and the API credential lives in Secrets Manager, out of reach of `cdk synth`.
  * The handler validates the returned value as a role ARN, so a surprising answer fails the
  * deployment before any bucket policy names it.
  */

@@ -5,7 +5,7 @@
 /**
  * A deliberately small OpenPGP reader: just enough to tell, at synth time, whether a string is
  * an ASCII-armored public key block whose primary key is RSA (what AEP documents for file
- * encryption, API-NOTES §5.4). It does not verify signatures or parse subkeys; a wrong key should
+ * encryption). It does not verify signatures or parse subkeys; a wrong key should
  * fail `cdk synth` with a clear message instead of failing an export weeks later.
  *
  * References: RFC 4880 §6 (armor, CRC24), §4.2 (packet headers), §5.5.2 (v4 public keys);
@@ -60,9 +60,9 @@ function fail(rule: string): never {
   throw new PgpKeyError(rule);
 }
 
-/** Decodes base64 strictly (Node's decoder silently skips junk). */
-export function decodeBase64Strict(text: string, what: string): Buffer {
-  if (!STRICT_BASE64.test(text)) fail(`${what} is not valid base64`);
+/** Decodes base64 strictly (Node's decoder silently skips junk); `rule` completes "the key …" on failure. */
+export function decodeBase64Strict(text: string, rule: string): Buffer {
+  if (!STRICT_BASE64.test(text)) fail(rule);
   return Buffer.from(text, 'base64');
 }
 
@@ -118,9 +118,9 @@ export function dearmorPublicKey(armored: string): Buffer {
     body += line;
   }
   if (body === '') fail('has an empty body');
-  const data = decodeBase64Strict(body, 'the armored body');
+  const data = decodeBase64Strict(body, 'has an armored body that is not valid base64');
   if (checksum !== undefined) {
-    const expected = decodeBase64Strict(checksum, 'the CRC-24 checksum line');
+    const expected = decodeBase64Strict(checksum, 'has a CRC-24 checksum line that is not valid base64');
     const actual = crc24(data);
     if (expected.length !== 3 || expected.readUIntBE(0, 3) !== actual) fail('has a CRC-24 checksum that does not match its body (the key was altered or truncated)');
   }
@@ -201,7 +201,7 @@ export function parseBase64ArmoredRsaPublicKey(value: string): { readonly base64
   if (base64.startsWith('-----BEGIN')) {
     fail('is raw armored text: pass base64 of the armored block (`base64 -w0 key.asc`) or use FileEncryption.pgpFromFile()');
   }
-  const decoded = decodeBase64Strict(base64, 'the value').toString('utf8');
+  const decoded = decodeBase64Strict(base64, 'is not valid base64').toString('utf8');
   if (!decoded.trimStart().startsWith('-----BEGIN PGP')) {
     fail(`must be base64 of an ASCII-armored key starting with "${BEGIN_PUBLIC}" (binary keys are not accepted: export with \`gpg --armor --export\`)`);
   }

@@ -1,4 +1,4 @@
-import { Aws, Token } from 'aws-cdk-lib';
+import { Aws, Fn, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,35 +16,50 @@ import { invalid, isConcrete } from './validation';
 
 const MACRO = /%SEGMENT_(NAME|ID)%/;
 const DEST_STATIC_CHARS = /^[0-9a-zA-Z/!\-_.*'()]*$/;
-// AEP's own regex for destination paths (API-NOTES §5.5); checked in addition to our macro rule.
+// AEP's own regex for destination paths (the target spec's `path` pattern); checked in addition
+// to our macro rule.
 const DEST_PATH = /^[0-9a-zA-Z/!\-_.*'()]*((%SEGMENT_(NAME|ID)%)?\/?)+$/;
 const DEST_MACRO_TAILS = ['', '%SEGMENT_NAME%', '%SEGMENT_ID%', '%SEGMENT_NAME%/%SEGMENT_ID%'];
 
 /** The IAM view of a folder: where objects may be touched and which list prefixes are allowed. */
 export interface FolderScope {
-  /** Key prefix before the first macro, without a leading slash (`''` = whole bucket). */
+  /**
+   * Key prefix before the first macro, without a leading slash (`''` = whole bucket). A
+   * CloudFormation expression when the folder path is a token.
+   */
   readonly prefix: string;
+  /** The prefix without its trailing `/` (for the `s3:prefix` list condition). */
+  readonly bare: string;
 }
+
+/** Any `%NAME%` macro, supported or not (`%DESTINATION%`, `%DATETIME(…)%` …). */
+const ANY_MACRO = /%[A-Za-z_]+(\([^)%]*\))?%/g;
+/** Folder macros AEP supports for S3 destinations, for messages. */
+const SUPPORTED_MACROS = '%SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%';
 
 /**
  * Validates a destination folder path: AEP's character set, and the `%SEGMENT_NAME%` /
  * `%SEGMENT_ID%` macros only at the end (`…/%SEGMENT_NAME%`, `…/%SEGMENT_ID%` or
- * `…/%SEGMENT_NAME%/%SEGMENT_ID%`, API-NOTES §5.6).
+ * `…/%SEGMENT_NAME%/%SEGMENT_ID%`, the folder macros AEP documents for S3).
  */
 export function validateDestinationFolderPath(property: string, value: string | undefined): void {
   if (!isConcrete(value)) return;
   if (value.length > 1024) invalid(property, value, 'must be at most 1024 characters long');
+  // An unsupported macro first: a user who wrote %DESTINATION% needs the list of macros, not
+  // the list of characters.
+  const unsupported = (value.match(ANY_MACRO) ?? []).filter((m) => !MACRO.test(m));
+  if (unsupported.length > 0) {
+    invalid(property, value, `${unsupported[0]} is not a folder macro: AEP supports only ${SUPPORTED_MACROS}, at the end of the path `
+      + '(file-name macros such as %DESTINATION% or %DATETIME(…)% belong to the dataflow\'s file name template)');
+  }
   const first = value.search(MACRO);
   const staticPart = first < 0 ? value : value.substring(0, first);
   const tail = (first < 0 ? '' : value.substring(first)).replace(/\/$/, '');
   if (!DEST_STATIC_CHARS.test(staticPart)) {
-    invalid(property, value, "may only contain letters, digits and / ! - _ . * ' ( ) before the optional macros");
-  }
-  if (value.includes('%') && first < 0) {
-    invalid(property, value, 'the only macros allowed are %SEGMENT_NAME% and %SEGMENT_ID%');
+    invalid(property, value, `may only contain letters, digits and / ! - _ . * ' ( ), followed by an optional ${SUPPORTED_MACROS}`);
   }
   if (!DEST_MACRO_TAILS.includes(tail)) {
-    invalid(property, value, 'macros are allowed only at the end: %SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%');
+    invalid(property, value, `macros are allowed only at the end: ${SUPPORTED_MACROS}`);
   }
   if (first > 0 && !staticPart.endsWith('/')) {
     invalid(property, value, 'a macro must start a path segment (put a "/" before it)');
@@ -70,15 +85,42 @@ export function validateSourceFolderPath(property: string, value: string | undef
 /**
  * The folder's static prefix: leading slashes dropped, everything from the first macro cut,
  * and a trailing slash added to a plain folder so `a/b` does not also grant `a/bc/…`.
+ *
+ * A token folder path (a `CfnParameter`, an SSM parameter, …) gets the same prefix computed by
+ * CloudFormation ({@link deployTimeFolderScope}).
  */
 export function folderScope(folderPath: string): FolderScope {
-  if (!isConcrete(folderPath)) {
-    throw new Error(`folderPath ${JSON.stringify(folderPath)} must be a literal string: IAM scoping is computed at synth time`);
-  }
+  if (!isConcrete(folderPath)) return deployTimeFolderScope(folderPath);
   const first = folderPath.search(MACRO);
   let prefix = (first < 0 ? folderPath : folderPath.substring(0, first)).replace(/^\/+/, '');
   if (prefix !== '' && !prefix.endsWith('/') && first < 0) prefix = `${prefix}/`;
-  return { prefix };
+  return { prefix, bare: prefix.replace(/\/$/, '') };
+}
+
+/** Delimits the value inside the expressions below; no valid folder path contains it. */
+const SENTINEL = '#';
+
+/**
+ * {@link folderScope} as a CloudFormation expression, for folder paths known only at deploy time:
+ *
+ * 1. `s` = the text before the first `%` (`Fn::Select 0` of `Fn::Split "%"`): the static part
+ *    (a macro must start a segment, so it ends with `/` when a macro follows);
+ * 2. `x` = `#` + `s` + `/#`; `#/#` (an empty static part: a macro-only path, or `''`) becomes `''`,
+ *    a doubled `//#` at the end becomes `/#`, and the `#` go: `a/b` and `a/b/` give `a/b/`.
+ *
+ * The bare prefix is `prefix` + `#` with `/#` turned into `#`, then `#` removed. Values the
+ * synth-time rules reject keep their odd characters (a leading `/`, an inner `//`), so their scope
+ * names exactly the keys they spell and nothing else: they fail closed. One difference remains: a
+ * path that resolves to a macro-only path or `''` allows listing the bucket only with a prefix
+ * (the `s3:prefix` condition cannot be dropped at deploy time).
+ */
+function deployTimeFolderScope(folderPath: string): FolderScope {
+  const replaceAll = (text: string, from: string, to: string) => Fn.join(to, Fn.split(from, text));
+  const staticPart = Fn.select(0, Fn.split('%', folderPath));
+  const delimited = Fn.join('', [SENTINEL, staticPart, `/${SENTINEL}`]);
+  const prefix = replaceAll(replaceAll(replaceAll(delimited, `${SENTINEL}/${SENTINEL}`, ''), `//${SENTINEL}`, `/${SENTINEL}`), SENTINEL, '');
+  const bare = replaceAll(replaceAll(Fn.join('', [prefix, SENTINEL]), `/${SENTINEL}`, SENTINEL), SENTINEL, '');
+  return { prefix, bare };
 }
 
 /** Object ARN pattern for the folder (`arn:…:bucket/prefix*`). */
@@ -89,8 +131,10 @@ export function objectArnPattern(bucket: s3.IBucket, scope: FolderScope): string
 /** The `s3:prefix` values ListBucket is limited to (`undefined` = whole bucket, no condition). */
 export function listPrefixCondition(scope: FolderScope): Record<string, unknown> | undefined {
   if (scope.prefix === '') return undefined;
-  const bare = scope.prefix.replace(/\/$/, '');
-  const values = Array.from(new Set([bare, scope.prefix, `${scope.prefix}*`])).filter((v) => v !== '');
+  if (Token.isUnresolved(scope.prefix)) {
+    return { StringLike: { 's3:prefix': [scope.bare, scope.prefix, `${scope.prefix}*`] } };
+  }
+  const values = Array.from(new Set([scope.bare, scope.prefix, `${scope.prefix}*`])).filter((v) => v !== '');
   return { StringLike: { 's3:prefix': values } };
 }
 

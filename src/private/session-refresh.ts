@@ -47,7 +47,8 @@ export interface SessionTokenRefreshProps {
 /**
  * Keeps the temporary credentials of an S3 source connection fresh: an EventBridge schedule
  * invoking the handler bundle's `refreshHandler`, which calls STS GetSessionToken with the
- * long-term key and PATCHes the new triple into the connection (API-NOTES §6.3).
+ * long-term key and PATCHes the new triple into the connection (a new session has a new access key
+ * id and secret too, so all three are replaced together).
  *
  * A function of its own, not the custom-resource handler: it needs a different entry point and,
  * more importantly, a role that can read only this connection's two secrets, whereas the

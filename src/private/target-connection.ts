@@ -95,7 +95,7 @@ export interface S3TargetParamsInput {
 }
 
 /**
- * The `params` of an S3 destination target connection (API-NOTES §5.5): `fileType` for
+ * The `params` of an S3 destination target connection: `fileType` for
  * audiences or `datasetFileType` for datasets (never both), `csvOptions` only for CSV.
  * Booleans are strings here (contract serialization rule); the handler decodes them.
  */

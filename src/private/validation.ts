@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 
 /**
  * Synth-time input checks shared by every construct.
@@ -10,7 +11,29 @@ import { Token } from 'aws-cdk-lib';
 
 /** Throws the library's standard validation error. */
 export function invalid(property: string, value: unknown, rule: string): never {
-  throw new Error(`Invalid ${property} ${JSON.stringify(value)}: ${rule}`);
+  throw new Error(`Invalid ${property} ${describeValue(value)}: ${rule}`);
+}
+
+/**
+ * A value as an error message shows it. Unresolved tokens become `<deploy-time value>`: their
+ * `${Token[…]}` encoding means nothing to a user.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' && Token.isUnresolved(value)) return '<deploy-time value>';
+  const text = JSON.stringify(value) ?? String(value);
+  // String tokens `${Token[…]}`, list tokens `#{Token[…]}`; numbers are checked above.
+  return text.replace(/[$#]\{Token\[[^\]]*\]\}/g, '<deploy-time value>');
+}
+
+/**
+ * The bucket name when known at synth time: a literal `bucketName`, or the physical name on the
+ * L1 resource of a bucket created here (`new Bucket({ bucketName })`, `Bucket.fromCfnBucket`),
+ * whose `bucketName` is a `Ref`.
+ */
+export function literalBucketName(bucket: s3.IBucket): string | undefined {
+  if (isConcrete(bucket.bucketName)) return bucket.bucketName;
+  const cfn = bucket.node.defaultChild;
+  return cfn instanceof s3.CfnBucket && isConcrete(cfn.bucketName) ? cfn.bucketName : undefined;
 }
 
 /** True when the value is a concrete string that can be checked now. */
@@ -23,7 +46,7 @@ const DNS_LABELS = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9
 const SOURCE_BUCKET = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
- * Bucket names as AEP's S3 destination connection spec accepts them (API-NOTES §5.5):
+ * Bucket names as AEP's S3 destination connection spec accepts them (its `bucketName` pattern):
  * 3–63 characters, dot-separated labels of lowercase letters, digits and hyphens that start and
  * end alphanumeric, not an IPv4 address.
  */

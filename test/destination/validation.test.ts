@@ -337,7 +337,7 @@ describe('hand-picked edge cases', () => {
     expect(() => new AepS3Destination(stack, 'Created', { sandbox, bucket: new s3.Bucket(stack, 'B') })).not.toThrow();
     expect(() => new AepSandbox({ credentials: sandbox.credentials, sandboxName: Token.asString({ Ref: 'Sandbox' }) })).not.toThrow();
     expect(() => makeDestination({ connectionName: Token.asString({ Ref: 'Name' }) })).not.toThrow();
-    // The folder is the IAM scope, computed at synth time, so it must be a literal.
-    expectInvalid('folderPath', () => makeDestination({ folderPath: Token.asString({ Ref: 'Folder' }) }));
+    // A token folder's IAM scope is computed by CloudFormation (test/ecosystem/token-folder-path.test.ts).
+    expect(() => makeDestination({ folderPath: Token.asString({ Ref: 'Folder' }) })).not.toThrow();
   });
 });
