@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { invalid } from './validation';
 
 /**
- * Auth params AEP treats as secret, with where it says so (API-NOTES §4.1, §5.2; the Flow
+ * Auth params AEP treats as secret, with where it says so (the Flow
  * Service specs mark them `format: password`). Matched case-insensitively: AEP param names are
  * case-sensitive, but a differently cased secret is still a secret in the template.
  */
