@@ -11,9 +11,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { OFFLINE_KNOBS } from './cloudformation/example-lifecycle';
 import { CloudFormationSimulator, OperationResult, readStack, SynthesizedStack } from './cloudformation/simulator';
 import { aepRecordingTexts, checkWorldInvariants } from './invariants';
+import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
-import { AepEndpoints, AepSandbox } from '../src';
 import { ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */

@@ -4,8 +4,8 @@ import type { Invocation } from './config';
 import type { CustomResourceEvent, CustomResourceResponse } from './events';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { log } from './log';
-import { emitMetric } from './refresh';
 import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from './props';
+import { emitMetric } from './refresh';
 import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../private/contract';
 
 const COLLECTION = '/connections';

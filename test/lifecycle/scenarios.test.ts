@@ -9,8 +9,8 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { ResourceTypes } from '../../src/private/contract';
 
