@@ -65,6 +65,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'axios-retry@^4.5',
     '@aws-sdk/client-sts@^3',
     '@aws-sdk/client-secrets-manager@^3',
+    // The reachability probe (S3 ListObjectsV2 with the new key) and the doctor command's
+    // orphan check (CloudFormation DescribeStacks); external in the handler bundle, inlined in the doctor's.
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/client-cloudformation@^3',
     // Tests: OpenAPI validation of every request the stand-in receives.
     '@readme/openapi-parser@^4',
     'ajv@^8',
