@@ -1,6 +1,6 @@
-// Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
+// Types only: the module itself is loaded on first use (see stsSdk).
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { registerSecret } from '../plumbing/log';
 import { retry, RetryExhaustedError, type RetryVerdict } from '../plumbing/retry';
 
@@ -19,10 +19,22 @@ export interface KeyProbeOptions {
   readonly deadline: number;
 }
 
+/**
+ * The STS client module, required on first use rather than at import: only a Create/Update that
+ * verifies a key or registers session credentials, and the scheduled refresh, call STS, and
+ * loading the client at import more than doubled the bundle's cold start for every other event.
+ * `@aws-sdk/*` is external to the bundle (the runtime ships it), so esbuild leaves this `require`
+ * where it is; Node caches the module after the first call.
+ */
+function stsSdk(): typeof import('@aws-sdk/client-sts') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  return require('@aws-sdk/client-sts');
+}
+
 // A client per key: the key *is* the identity under test, so it cannot come from the
 // environment. Built on demand so AWS_ENDPOINT_URL_STS / AWS_REGION are read at call time.
 function stsFor(key: AwsKey, maxAttempts?: number): STSClient {
-  return new STSClient({
+  return new (stsSdk().STSClient)({
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken },
     maxAttempts,
@@ -44,7 +56,7 @@ export async function waitUntilKeyWorks(key: AwsKey, options: KeyProbeOptions): 
       baseDelayMs: options.baseDelayMs,
       deadline: options.deadline,
       classify: classifyProbeError,
-    }, () => sts.send(new GetCallerIdentityCommand({})));
+    }, () => sts.send(new (stsSdk().GetCallerIdentityCommand)({})));
   } catch (err) {
     if (err instanceof RetryExhaustedError) {
       throw new Error(
@@ -66,7 +78,7 @@ export async function waitUntilKeyWorks(key: AwsKey, options: KeyProbeOptions): 
 export async function getSessionToken(key: AwsKey, durationSeconds: number): Promise<Required<AwsKey>> {
   const sts = stsFor(key);
   try {
-    const out = await sts.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }));
+    const out = await sts.send(new (stsSdk().GetSessionTokenCommand)({ DurationSeconds: durationSeconds }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
       throw new Error('STS GetSessionToken returned no credentials');

@@ -1,6 +1,6 @@
-// Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
+// Types only: the module itself is loaded on first use (see secretsManager).
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../../private/contract';
 import { registerSecret } from '../plumbing/log';
 
@@ -11,16 +11,26 @@ const NON_SECRET_PARAMS = new Set([ACCESS_KEY_PARAM]);
 
 let client: SecretsManagerClient | undefined;
 
+/**
+ * The Secrets Manager client module, required on first use rather than at import: a warm
+ * container that already holds the AEP credential, and every event that reads no secret, never
+ * pays for loading it. `@aws-sdk/*` is external to the bundle, so esbuild leaves this `require` here.
+ */
+function secretsManagerSdk(): typeof import('@aws-sdk/client-secrets-manager') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  return require('@aws-sdk/client-secrets-manager');
+}
+
 // Created on first use so the endpoint and region come from the environment of the first call
 // (AWS_ENDPOINT_URL_SECRETS_MANAGER in tests), and reused across warm invocations.
 function secretsManager(): SecretsManagerClient {
-  client ??= new SecretsManagerClient({});
+  client ??= new (secretsManagerSdk().SecretsManagerClient)({});
   return client;
 }
 
 /** Reads a Secrets Manager secret whose value is a JSON object. Registers nothing: callers know which fields are secret. */
 export async function readJsonSecret(arn: string): Promise<Record<string, unknown>> {
-  const out = await secretsManager().send(new GetSecretValueCommand({ SecretId: arn }));
+  const out = await secretsManager().send(new (secretsManagerSdk().GetSecretValueCommand)({ SecretId: arn }));
   if (typeof out.SecretString !== 'string') {
     throw new Error(`Secret ${arn} has no SecretString; store it as a JSON string`);
   }
