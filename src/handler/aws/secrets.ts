@@ -56,8 +56,24 @@ export interface AepCredentials {
   readonly scopes: string;
 }
 
-/** Reads `{ clientId, clientSecret, orgId, scopes? }` and registers the client secret with the redactor. */
-export async function readAepCredentials(arn: string): Promise<AepCredentials> {
+/**
+ * AEP credentials by secret ARN. Every event of a stack names the same secret, so a warm container
+ * reads it once; a new ARN (another stack, a replaced secret) is a new read, and a value rotated
+ * behind the same ARN is read again when IMS rejects the cached one ({@link readAepCredentials} `fresh`).
+ */
+const credentialsCache = new Map<string, AepCredentials>();
+
+/**
+ * `{ clientId, clientSecret, orgId, scopes? }` from the container cache, or read from Secrets
+ * Manager (always with `fresh`). Registers the client secret with the redactor either way: the
+ * redactor starts empty each invocation, and a cached secret is still a secret.
+ */
+export async function readAepCredentials(arn: string, options: { readonly fresh?: boolean } = {}): Promise<CachedAepCredentials> {
+  const cached = options.fresh ? undefined : credentialsCache.get(arn);
+  if (cached) {
+    registerSecret(cached.clientSecret);
+    return { credentials: cached, fromCache: true };
+  }
   const secret = await readJsonSecret(arn);
   registerSecret(secret.clientSecret);
   const field = (key: string): string => {
@@ -68,7 +84,7 @@ export async function readAepCredentials(arn: string): Promise<AepCredentials> {
     return value;
   };
   const scopes = secret.scopes;
-  return {
+  const credentials: AepCredentials = {
     clientId: field('clientId'),
     clientSecret: field('clientSecret'),
     orgId: field('orgId'),
@@ -76,6 +92,15 @@ export async function readAepCredentials(arn: string): Promise<AepCredentials> {
       : Array.isArray(scopes) && scopes.length ? scopes.join(',')
         : DEFAULT_IMS_SCOPES,
   };
+  credentialsCache.set(arn, credentials);
+  return { credentials, fromCache: false };
+}
+
+/** What {@link readAepCredentials} returns: the credential and whether it came from the container cache. */
+export interface CachedAepCredentials {
+  readonly credentials: AepCredentials;
+  /** True when no read happened: a rejection by IMS may then mean the value was rotated since. */
+  readonly fromCache: boolean;
 }
 
 /**
