@@ -14,7 +14,7 @@ export const TEST_KNOBS: Record<string, string> = {
   AEP_RETRY_BASE_MS: '10',
   AEP_RETRY_MAX_ATTEMPTS: '5',
   AEP_DEADLINE_MS: '5000',
-  AWS_KEY_PROBE_BASE_MS: '5',
+  AWS_KEY_PROBE_INTERVAL_MS: '5',
   AWS_KEY_PROBE_DEADLINE_MS: '3000',
 };
 

@@ -1,8 +1,8 @@
 // Types only: the module itself is loaded on first use (see stsSdk).
 // eslint-disable-next-line import/no-extraneous-dependencies
 import type { STSClient } from '@aws-sdk/client-sts';
-import { registerSecret } from '../plumbing/log';
-import { retry, RetryExhaustedError, type RetryVerdict } from '../plumbing/retry';
+import { errorMessage, log, registerSecret } from '../plumbing/log';
+import { type RetryVerdict, sleep } from '../plumbing/retry';
 
 /** An AWS access key, long-term (`AKIA…`) or temporary (`ASIA…` + session token). */
 export interface AwsKey {
@@ -13,10 +13,23 @@ export interface AwsKey {
 
 /** Timing of {@link waitUntilKeyWorks}. */
 export interface KeyProbeOptions {
-  /** First backoff step in ms. */
-  readonly baseDelayMs: number;
+  /** Wait between two probes in ms while STS still rejects the key (doubled per throttled probe). */
+  readonly intervalMs: number;
   /** Epoch ms after which the probe gives up. */
   readonly deadline: number;
+}
+
+/** Most a throttled probe stretches the interval: 16× (8 s with the default 500 ms). */
+const MAX_THROTTLE_DOUBLINGS = 4;
+
+/**
+ * The wait before the next probe. Propagation is not a failure that backing off helps: the key
+ * starts working at a moment STS does not announce, and every ms between that moment and the next
+ * probe is deliberate waiting, so the interval is constant. Only throttling (many Creates probing
+ * at once) stretches it, doubling per throttled probe in a row.
+ */
+export function probeDelay(intervalMs: number, throttledInARow: number): number {
+  return intervalMs * 2 ** Math.min(throttledInARow, MAX_THROTTLE_DOUBLINGS);
 }
 
 /**
@@ -42,29 +55,39 @@ function stsFor(key: AwsKey, maxAttempts?: number): STSClient {
 }
 
 /**
- * Proves that `key` works by calling STS GetCallerIdentity signed with it, retrying while STS
- * still rejects it. A freshly created IAM access key takes seconds to propagate; AEP would
- * otherwise store a key that fails its first test, so waiting here replaces any fixed sleep.
+ * Proves that `key` works by calling STS GetCallerIdentity signed with it, polling at a constant
+ * interval while STS still rejects it. A freshly created IAM access key takes seconds to
+ * propagate; AEP would otherwise store a key that fails its first test, so waiting here replaces
+ * any fixed sleep, and the wait ends at most one interval (plus a round trip) after the key works.
  */
 export async function waitUntilKeyWorks(key: AwsKey, options: KeyProbeOptions): Promise<void> {
   // The SDK's own retries stay off: this loop owns the timing.
   const sts = stsFor(key, 1);
+  let throttledInARow = 0;
   try {
-    await retry({
-      operation: `sts:GetCallerIdentity (${key.accessKeyId})`,
-      maxAttempts: Number.POSITIVE_INFINITY,
-      baseDelayMs: options.baseDelayMs,
-      deadline: options.deadline,
-      classify: classifyProbeError,
-    }, () => sts.send(new (stsSdk().GetCallerIdentityCommand)({})));
-  } catch (err) {
-    if (err instanceof RetryExhaustedError) {
-      throw new Error(
-        `AWS access key ${key.accessKeyId} was still rejected by STS after ${err.attempts} attempts ` +
-        `(${stsErrorName(err.lastError)}); check that the key exists, is active and matches its secret`,
-      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sts.send(new (stsSdk().GetCallerIdentityCommand)({}));
+        if (attempt > 1) log('info', 'AWS access key works', { accessKeyId: key.accessKeyId, probes: attempt });
+        return;
+      } catch (err) {
+        if (!classifyProbeError(err).retryable) {
+          throw new Error(`AWS access key ${key.accessKeyId} does not work: ${stsErrorName(err)}`);
+        }
+        throttledInARow = isThrottling(err) ? throttledInARow + 1 : 0;
+        const delayMs = probeDelay(options.intervalMs, throttledInARow);
+        if (Date.now() + delayMs >= options.deadline) {
+          throw new Error(
+            `AWS access key ${key.accessKeyId} was still rejected by STS after ${attempt} attempts ` +
+            `(${stsErrorName(err)}); check that the key exists, is active and matches its secret`,
+          );
+        }
+        log('warn', 'AWS access key not accepted by STS yet; probing again', {
+          accessKeyId: key.accessKeyId, attempt, delayMs, error: errorMessage(err),
+        });
+        await sleep(delayMs);
+      }
     }
-    throw new Error(`AWS access key ${key.accessKeyId} does not work: ${stsErrorName(err)}`);
   } finally {
     sts.destroy();
   }
@@ -102,6 +125,12 @@ function classifyProbeError(err: unknown): RetryVerdict {
   const transient = e.$retryable !== undefined || (status !== undefined && (status === 429 || status >= 500))
     || e.name === 'TimeoutError' || NETWORK_CODES.has(e.code ?? '');
   return { retryable: notYetValid || transient };
+}
+
+function isThrottling(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
+  return e.$retryable?.throttling === true || e.$metadata?.httpStatusCode === 429
+    || e.name === 'Throttling' || e.name === 'ThrottlingException';
 }
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);

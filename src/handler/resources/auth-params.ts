@@ -36,7 +36,7 @@ export async function resolveAuthParams(props: RawProps, invocation: Invocation)
   // GetSessionToken also needs a working long-term key, so it is probed first either way.
   const key = awsKeyOf(params);
   await waitUntilKeyWorks(key, {
-    baseDelayMs: invocation.config.keyProbeBaseMs,
+    intervalMs: invocation.config.keyProbeIntervalMs,
     deadline: operationDeadline(invocation, invocation.config.keyProbeDeadlineMs),
   });
   if (sessionSeconds === undefined) return params;
