@@ -5,7 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
-import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
@@ -14,7 +14,7 @@ export const TEST_KNOBS: Record<string, string> = {
   AEP_RETRY_BASE_MS: '10',
   AEP_RETRY_MAX_ATTEMPTS: '5',
   AEP_DEADLINE_MS: '5000',
-  AWS_KEY_PROBE_BASE_MS: '5',
+  AWS_KEY_PROBE_INTERVAL_MS: '5',
   AWS_KEY_PROBE_DEADLINE_MS: '3000',
 };
 
@@ -42,6 +42,7 @@ export class Harness {
   credentialsArn = '';
 
   private readonly savedEnv: Record<string, string | undefined> = {};
+  private resets = 0;
   private readonly spies: jest.SpyInstance[] = [];
 
   private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn) {
@@ -65,7 +66,12 @@ export class Harness {
     this.aep.reset();
     this.aws.reset();
     this.output.length = 0;
-    this.credentialsArn = this.aws.putSecret('aep/oauth', JSON.stringify(this.aep.credentials));
+    // A fresh world is a fresh stack: its secret gets its own ARN suffix, as AWS gives every new
+    // secret, so a credential the handler cached for an earlier test's secret is not this one.
+    this.resets += 1;
+    const suffix = `T${String(this.resets).padStart(5, '0')}`;
+    this.credentialsArn = this.aws.putSecret(
+      `arn:aws:secretsmanager:${this.aws.region}:${this.aws.accountId}:secret:aep/oauth-${suffix}`, JSON.stringify(this.aep.credentials));
     this.secretValues.add(this.aep.credentials.clientSecret);
   }
 

@@ -1,7 +1,7 @@
-import { loadConfig, startInvocation } from '../../src/handler/config';
-import { AepError, parseErrorBody, parseRetryAfter } from '../../src/handler/errors';
-import { redact, registerSecret, resetSecrets } from '../../src/handler/log';
-import { backoffDelay, retry, RetryExhaustedError } from '../../src/handler/retry';
+import { AepError, parseErrorBody, parseRetryAfter } from '../../src/handler/aep/errors';
+import { loadConfig, startInvocation } from '../../src/handler/plumbing/config';
+import { redact, registerSecret, resetSecrets } from '../../src/handler/plumbing/log';
+import { backoffDelay, retry, RetryExhaustedError } from '../../src/handler/plumbing/retry';
 
 describe('parseErrorBody', () => {
   test.each([
@@ -71,7 +71,7 @@ describe('backoff', () => {
 describe('config', () => {
   test('production defaults, env overrides, garbage ignored', () => {
     expect(loadConfig({})).toEqual({
-      httpTimeoutMs: 15_000, retryBaseMs: 1_000, retryMaxAttempts: 5, deadlineMs: 120_000, keyProbeDeadlineMs: 120_000, keyProbeBaseMs: 1_000,
+      httpTimeoutMs: 15_000, retryBaseMs: 1_000, retryMaxAttempts: 5, deadlineMs: 120_000, keyProbeDeadlineMs: 120_000, keyProbeIntervalMs: 500,
     });
     expect(loadConfig({ AEP_HTTP_TIMEOUT_MS: '50', AEP_RETRY_MAX_ATTEMPTS: 'many', AEP_DEADLINE_MS: '-1' })).toMatchObject({
       httpTimeoutMs: 50, retryMaxAttempts: 5, deadlineMs: 120_000,

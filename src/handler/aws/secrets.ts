@@ -1,8 +1,8 @@
-// Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
+// Types only: the module itself is loaded on first use (see secretsManager).
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { registerSecret } from './log';
-import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../private/contract';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../../private/contract';
+import { registerSecret } from '../plumbing/log';
 
 const ACCESS_KEY_PARAM = 's3AccessKey';
 
@@ -11,16 +11,26 @@ const NON_SECRET_PARAMS = new Set([ACCESS_KEY_PARAM]);
 
 let client: SecretsManagerClient | undefined;
 
+/**
+ * The Secrets Manager client module, required on first use rather than at import: a warm
+ * container that already holds the AEP credential, and every event that reads no secret, never
+ * pays for loading it. `@aws-sdk/*` is external to the bundle, so esbuild leaves this `require` here.
+ */
+function secretsManagerSdk(): typeof import('@aws-sdk/client-secrets-manager') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  return require('@aws-sdk/client-secrets-manager');
+}
+
 // Created on first use so the endpoint and region come from the environment of the first call
 // (AWS_ENDPOINT_URL_SECRETS_MANAGER in tests), and reused across warm invocations.
 function secretsManager(): SecretsManagerClient {
-  client ??= new SecretsManagerClient({});
+  client ??= new (secretsManagerSdk().SecretsManagerClient)({});
   return client;
 }
 
 /** Reads a Secrets Manager secret whose value is a JSON object. Registers nothing: callers know which fields are secret. */
 export async function readJsonSecret(arn: string): Promise<Record<string, unknown>> {
-  const out = await secretsManager().send(new GetSecretValueCommand({ SecretId: arn }));
+  const out = await secretsManager().send(new (secretsManagerSdk().GetSecretValueCommand)({ SecretId: arn }));
   if (typeof out.SecretString !== 'string') {
     throw new Error(`Secret ${arn} has no SecretString; store it as a JSON string`);
   }
@@ -46,8 +56,24 @@ export interface AepCredentials {
   readonly scopes: string;
 }
 
-/** Reads `{ clientId, clientSecret, orgId, scopes? }` and registers the client secret with the redactor. */
-export async function readAepCredentials(arn: string): Promise<AepCredentials> {
+/**
+ * AEP credentials by secret ARN. Every event of a stack names the same secret, so a warm container
+ * reads it once; a new ARN (another stack, a replaced secret) is a new read, and a value rotated
+ * behind the same ARN is read again when IMS rejects the cached one ({@link readAepCredentials} `fresh`).
+ */
+const credentialsCache = new Map<string, AepCredentials>();
+
+/**
+ * `{ clientId, clientSecret, orgId, scopes? }` from the container cache, or read from Secrets
+ * Manager (always with `fresh`). Registers the client secret with the redactor either way: the
+ * redactor starts empty each invocation, and a cached secret is still a secret.
+ */
+export async function readAepCredentials(arn: string, options: { readonly fresh?: boolean } = {}): Promise<CachedAepCredentials> {
+  const cached = options.fresh ? undefined : credentialsCache.get(arn);
+  if (cached) {
+    registerSecret(cached.clientSecret);
+    return { credentials: cached, fromCache: true };
+  }
   const secret = await readJsonSecret(arn);
   registerSecret(secret.clientSecret);
   const field = (key: string): string => {
@@ -58,7 +84,7 @@ export async function readAepCredentials(arn: string): Promise<AepCredentials> {
     return value;
   };
   const scopes = secret.scopes;
-  return {
+  const credentials: AepCredentials = {
     clientId: field('clientId'),
     clientSecret: field('clientSecret'),
     orgId: field('orgId'),
@@ -66,6 +92,15 @@ export async function readAepCredentials(arn: string): Promise<AepCredentials> {
       : Array.isArray(scopes) && scopes.length ? scopes.join(',')
         : DEFAULT_IMS_SCOPES,
   };
+  credentialsCache.set(arn, credentials);
+  return { credentials, fromCache: false };
+}
+
+/** What {@link readAepCredentials} returns: the credential and whether it came from the container cache. */
+export interface CachedAepCredentials {
+  readonly credentials: AepCredentials;
+  /** True when no read happened: a rejection by IMS may then mean the value was rotated since. */
+  readonly fromCache: boolean;
 }
 
 /**

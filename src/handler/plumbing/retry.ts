@@ -34,8 +34,8 @@ export class RetryExhaustedError extends Error {
  * time budget is spent. Waits use exponential backoff with full jitter (spreads concurrent
  * stacks hammering the same org) but never less than the server's `Retry-After`.
  *
- * The one retry loop of the handler: AEP requests, the create-or-adopt loop and the AWS key probe
- * all go through it with their own `classify`.
+ * The retry loop of AEP requests, the IMS token and the create-or-adopt loop, each with its own
+ * `classify`. (The AWS key probe polls at a constant interval instead: see `waitUntilKeyWorks`.)
  */
 export async function retry<T>(policy: RetryPolicy, attempt: (n: number) => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {

@@ -15,8 +15,11 @@ export interface HandlerConfig {
   readonly deadlineMs: number;
   /** How long to wait for a new AWS key to become valid (`AWS_KEY_PROBE_DEADLINE_MS`, default 120 s). */
   readonly keyProbeDeadlineMs: number;
-  /** First backoff step of the AWS key probe (`AWS_KEY_PROBE_BASE_MS`, default 1 s). */
-  readonly keyProbeBaseMs: number;
+  /**
+   * Wait between two probes of a new AWS key (`AWS_KEY_PROBE_INTERVAL_MS`, default 500 ms): the
+   * Create goes on at most this long (plus one STS round trip) after the key starts working.
+   */
+  readonly keyProbeIntervalMs: number;
 }
 
 /** Time kept back from the Lambda timeout so a failure can still be reported to CloudFormation. */
@@ -30,7 +33,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retryMaxAttempts: positiveInt(env.AEP_RETRY_MAX_ATTEMPTS, 5),
     deadlineMs: positiveInt(env.AEP_DEADLINE_MS, 120_000),
     keyProbeDeadlineMs: positiveInt(env.AWS_KEY_PROBE_DEADLINE_MS, 120_000),
-    keyProbeBaseMs: positiveInt(env.AWS_KEY_PROBE_BASE_MS, 1_000),
+    keyProbeIntervalMs: positiveInt(env.AWS_KEY_PROBE_INTERVAL_MS, 500),
   };
 }
 

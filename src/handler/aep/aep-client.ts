@@ -1,11 +1,11 @@
-import { type Invocation, operationDeadline } from './config';
-import { classifyAepError, hasStatus } from './errors';
+import { AepError, classifyAepError, hasStatus } from './errors';
 import { type HttpResponse, send } from './http';
 import { dropImsToken, getImsToken, type ImsClientCredentials } from './ims';
-import { type RawProps, requireString } from './props';
-import { retry } from './retry';
-import { readAepCredentials } from './secrets';
-import { CommonProps } from '../private/contract';
+import { CommonProps } from '../../private/contract';
+import { readAepCredentials } from '../aws/secrets';
+import { type Invocation, operationDeadline } from '../plumbing/config';
+import { type RawProps, requireString } from '../plumbing/props';
+import { retry } from '../plumbing/retry';
 
 /** Options of one {@link AepClient.request}. */
 export interface AepRequestOptions {
@@ -22,16 +22,36 @@ export interface AepRequestOptions {
   readonly retry?: boolean;
 }
 
+/** Who the client calls AEP as; mutable only by a credential re-read after IMS rejected it. */
+interface AepIdentity {
+  ims: ImsClientCredentials;
+  orgId: string;
+  /** Where the credential came from (re-read when IMS rejects the cached value). */
+  readonly credentialsArn?: string;
+  /** Whether the credential was read from Secrets Manager in this client's life (then never again). */
+  reread: boolean;
+}
+
+/** IMS refused the client credential itself (invalid_client), not a transient failure. */
+function isCredentialRejection(err: unknown): boolean {
+  return err instanceof AepError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
 /** The small Flow Service client: standard headers, IMS token, 401 refresh, retries. */
 export class AepClient {
-  /** Reads the AEP credentials secret named by the common properties and builds a client. */
+  /**
+   * A client with the AEP credential named by the common properties (read once per container and
+   * secret ARN: see `readAepCredentials`).
+   */
   static async fromProps(props: RawProps, invocation: Invocation): Promise<AepClient> {
-    const credentials = await readAepCredentials(requireString(props, CommonProps.CREDENTIALS_SECRET_ARN));
+    const credentialsArn = requireString(props, CommonProps.CREDENTIALS_SECRET_ARN);
+    const imsUrl = requireString(props, CommonProps.IMS_URL);
+    const { credentials, fromCache } = await readAepCredentials(credentialsArn);
     return new AepClient({
       flowServiceUrl: requireString(props, CommonProps.FLOW_SERVICE_URL),
       sandboxName: requireString(props, CommonProps.SANDBOX_NAME),
-      ims: { imsUrl: requireString(props, CommonProps.IMS_URL), ...credentials },
-      orgId: credentials.orgId,
+      // A credential just read cannot be stale: only a cached one is worth reading again.
+      identity: { ims: { imsUrl, ...credentials }, orgId: credentials.orgId, credentialsArn, reread: !fromCache },
       invocation,
     });
   }
@@ -41,8 +61,8 @@ export class AepClient {
   constructor(private readonly options: {
     readonly flowServiceUrl: string;
     readonly sandboxName: string;
-    readonly ims: ImsClientCredentials;
-    readonly orgId: string;
+    /** Shared by the copies {@link within} makes, so a credential re-read serves them all. */
+    readonly identity: AepIdentity;
     readonly invocation: Invocation;
   }) {
     this.baseUrl = options.flowServiceUrl.replace(/\/+$/, '');
@@ -90,8 +110,32 @@ export class AepClient {
       return await this.sendOnce(operation, method, path, options, deadline);
     } catch (err) {
       if (!hasStatus(err, 401)) throw err;
-      dropImsToken(this.options.ims);
+      dropImsToken(this.options.identity.ims);
       return this.sendOnce(operation, method, path, options, deadline);
+    }
+  }
+
+  /**
+   * The IMS token. When IMS rejects the credential (a 4xx other than 429) and it came from the
+   * container cache, the secret's value may have been rotated since it was read: it is read again
+   * once, and the token requested again only if the value changed.
+   */
+  private async token(deadline: number): Promise<string> {
+    const { config } = this.options.invocation;
+    const identity = this.options.identity;
+    const options = { timeoutMs: config.httpTimeoutMs, baseDelayMs: config.retryBaseMs, maxAttempts: config.retryMaxAttempts, deadline };
+    try {
+      return await getImsToken(identity.ims, options);
+    } catch (err) {
+      if (!isCredentialRejection(err) || identity.reread || !identity.credentialsArn) throw err;
+      identity.reread = true;
+      const { credentials: fresh } = await readAepCredentials(identity.credentialsArn, { fresh: true });
+      const unchanged = fresh.clientId === identity.ims.clientId && fresh.clientSecret === identity.ims.clientSecret
+        && fresh.scopes === identity.ims.scopes && fresh.orgId === identity.orgId;
+      if (unchanged) throw err;
+      identity.ims = { imsUrl: identity.ims.imsUrl, ...fresh };
+      identity.orgId = fresh.orgId;
+      return getImsToken(identity.ims, options);
     }
   }
 
@@ -99,16 +143,11 @@ export class AepClient {
     operation: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: AepRequestOptions, deadline: number,
   ): Promise<HttpResponse> {
     const { config } = this.options.invocation;
-    const token = await getImsToken(this.options.ims, {
-      timeoutMs: config.httpTimeoutMs,
-      baseDelayMs: config.retryBaseMs,
-      maxAttempts: config.retryMaxAttempts,
-      deadline,
-    });
+    const token = await this.token(deadline);
     const headers: Record<string, string> = {
       'Authorization': `Bearer ${token}`,
-      'x-api-key': this.options.ims.clientId,
-      'x-gw-ims-org-id': this.options.orgId,
+      'x-api-key': this.options.identity.ims.clientId,
+      'x-gw-ims-org-id': this.options.identity.orgId,
       'x-sandbox-name': this.options.sandboxName.toLowerCase(),
       'Accept': 'application/json',
     };
