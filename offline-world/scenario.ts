@@ -83,6 +83,9 @@ export class ScenarioWorld {
       keyPropagationFailures: options.keyPropagationFailures ?? 1,
       logSink: this.logs,
       timeScale: options.timeScale,
+      // Every event in a fresh container: a grant that is missing when a cold container must read
+      // the credentials again is found, not hidden by a warm container's cache.
+      containers: 'cold',
     });
   }
 

@@ -109,6 +109,13 @@ export interface SimulatorOptions {
    * that short offline knobs meet proportionally short limits (default 1).
    */
   readonly timeScale?: number;
+  /**
+   * Whether a Lambda container is reused while its code, role and environment stay the same
+   * (`warm`, default) or every invocation gets a fresh one (`cold`). Real Lambda may start a
+   * container at any time, so a cold container is the harsher test of grants: a warm one hides a
+   * missing permission behind a credential it cached on an earlier event.
+   */
+  readonly containers?: 'warm' | 'cold';
 }
 
 /** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */
@@ -851,7 +858,7 @@ export class CloudFormationSimulator {
     const props = fn.properties;
     const key = JSON.stringify([props.Code, props.Handler, props.Role, props.Environment, props.Timeout]);
     const existing = this.containers.get(logicalId);
-    if (existing && existing.key === key) return existing;
+    if (existing && existing.key === key && this.options.containers !== 'cold') return existing;
     const roleArn: string = props.Role;
     const credentials = this.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: `${this.stackName}/${this.instance}/${logicalId}/${key}` });
     const entry = this.loadFunction(logicalId, props);
