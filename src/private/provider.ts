@@ -9,6 +9,7 @@ import { RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { suppressNag } from './nag';
 import { isOwnedSecretOf, ownedSecretPrefix } from './owned-secret';
+import { watchResourceLimit } from './resource-limit';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
@@ -79,6 +80,7 @@ export class AepProvider extends Construct {
     // exists: it is there before the first custom resource runs and until the last one is deleted.
     // Other secrets: the per-secret-set policies of addResource; never the default policy.
     const stack = Stack.of(this);
+    watchResourceLimit(stack);
     const ownedSecrets = new iam.PolicyDocument({
       statements: [new iam.PolicyStatement({
         sid: 'ReadOwnedSecrets',
