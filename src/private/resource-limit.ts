@@ -19,8 +19,8 @@ export const RESOURCES_PER_CONNECTION = {
   ACCESS_KEY_DESTINATION: 5,
   /** IAM role (folder policy inline), role-ARN secret, base + target connection. */
   ASSUMED_ROLE_DESTINATION: 4,
-  /** IAM user (read policy), access key, secret, base connection. */
-  ACCESS_KEY_SOURCE: 5,
+  /** IAM user (read policy inline), access key, secret, base connection. */
+  ACCESS_KEY_SOURCE: 4,
 } as const;
 
 const WATCHED = Symbol.for('cdk-aep-s3.resource-limit-watched');

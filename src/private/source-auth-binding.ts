@@ -10,7 +10,7 @@ import { Attributes } from './contract';
 import { AepIamRoleLookup } from './iam-role-lookup';
 import { isRetain } from './provider';
 import { retainOnDelete } from './retain';
-import { FolderScope, folderPolicy, folderStatements, kmsViaS3, regionalS3Host } from './s3-scope';
+import { FolderScope, folderStatements, inlineFolderPolicy, kmsViaS3, regionalS3Host } from './s3-scope';
 import { invalid, isConcrete, literalBucketName } from './validation';
 import type { AepSandbox } from '../aep-sandbox';
 import type { S3SourceAuth } from '../source-auth';
@@ -84,20 +84,17 @@ export function bindAccessKeySource(source: Construct, auth: S3SourceAuth, optio
     serial: auth.serial,
     description: `Access key AEP uses to read s3://${literalBucketName(options.bucket) ?? '<bucket>'}/${options.folderScope.prefix} (cdk-aep-s3, ${source.node.path})`,
   });
-  // A dedicated policy (not the user's default policy) gives the connection one resource
-  // to depend on: AEP (and the key probe) may use the key as soon as it is registered.
-  const policy = folderPolicy(source, 'ReadPolicy', {
+  // Inline on the user (not its default policy): the connection depends on the user, so AEP
+  // (and the key probe) never gets the key before its read permissions exist.
+  inlineFolderPolicy(accessKey.user, {
     bucket: options.bucket,
     scope: options.folderScope,
     objectActions: USER_OBJECT_ACTIONS,
     bucketActions: USER_BUCKET_ACTIONS,
     key: options.key,
     keyActions: KEY_ACTIONS,
-  }, { users: [accessKey.user] }, 'source');
-  if (isRetain(options.removalPolicy)) {
-    retainOnDelete(accessKey);
-    retainOnDelete(policy);
-  }
+  }, 'source');
+  if (isRetain(options.removalPolicy)) retainOnDelete(accessKey);
   const secretFields = accessKeyAuthFields();
   return {
     authSpecName: AUTH_SPEC.ACCESS_KEY,
@@ -112,7 +109,7 @@ export function bindAccessKeySource(source: Construct, auth: S3SourceAuth, optio
     changeToken: accessKey.accessKeyId,
     verifyAwsKey: true,
     sessionTokenDuration: auth.sessionTokenDuration,
-    dependables: [policy],
+    dependables: [accessKey.user],
     grantee: accessKey.user,
     user: accessKey.user,
     credentialsSecret: accessKey.secret,
