@@ -134,7 +134,8 @@ export class AepProvider extends Construct {
   /**
    * Adds an AEP custom resource served by this provider: sandbox properties, a service timeout,
    * and read access to its secrets, granted by a policy it depends on (so the grant exists
-   * before CloudFormation runs it and outlives its last Delete).
+   * before CloudFormation runs it and outlives its last Delete), except for secrets the library
+   * created in this stack, which the role's constant prefix statement already covers.
    */
   public addResource(scope: Construct, id: string, options: AepResourceOptions): CustomResource {
     // Secrets this stack's library constructs created are read through the role's constant
