@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,40 +6,21 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { Construct, IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
-import { accessKeyAuthFields, ManagedAccessKey } from './private/access-key';
-import { AepIds, Attributes } from './private/contract';
-import { AepIamRoleLookup } from './private/iam-role-lookup';
-import { isRetain } from './private/provider';
-import { retainOnDelete } from './private/retain';
-import { FolderScope, folderPolicy, folderScope, folderStatements, kmsViaS3, regionalS3Host, validateSourceFolderPath } from './private/s3-scope';
+import { AepIds } from './private/contract';
+import { folderScope, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
-import { invalid, isConcrete, literalBucketName, validateSourceBucketName } from './private/validation';
+import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
+import { literalBucketName, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
 
-/** AEP auth spec names of the S3 source connection spec (`ecadc60c…`). */
-const AUTH_SPEC = {
-  ACCESS_KEY: 'Access Key',
-  IAM_ROLE: 'IAMRole Based',
-} as const;
-
-/** What the IAM user may do: read objects in the folder, list it, find the bucket's region. */
-const USER_OBJECT_ACTIONS = ['s3:GetObject'];
-const USER_BUCKET_ACTIONS = ['s3:GetBucketLocation'];
-/** Reading SSE-KMS objects needs Decrypt only (Adobe documents no KMS permissions). */
-const KEY_ACTIONS = ['kms:Decrypt'];
-/** What Adobe's bucket-policy sample for Experience Platform on AWS grants AEP's role on objects. */
-const ROLE_OBJECT_ACTIONS = ['s3:Get*'];
-
-/** Warning ids (acknowledgeable with `Annotations.of(scope).acknowledgeWarning`). */
-const WARNINGS = {
-  BUCKET_POLICY_NOT_ATTACHED: 'cdk-aep-s3:source-bucket-policy-not-attached',
-  KEY_POLICY_NOT_ATTACHED: 'cdk-aep-s3:source-key-policy-not-attached',
-  KMS_CROSS_ACCOUNT: 'cdk-aep-s3:source-kms-cross-account',
-} as const;
+/** The per-mode wiring (credential, grants, auth params): see private/source-auth-binding. */
+const BIND: Record<S3SourceAuthMode, (source: Construct, auth: S3SourceAuth, options: SourceAuthBindOptions) => SourceAuthBinding> = {
+  [S3SourceAuthMode.ACCESS_KEY]: bindAccessKeySource,
+  [S3SourceAuthMode.IAM_ROLE]: bindIamRoleSource,
+};
 
 /** Properties of an {@link AepS3Source}. */
 export interface AepS3SourceProps {
@@ -178,91 +159,56 @@ export class AepS3Source extends Construct {
     validateSourceFolderPath('folderPath', folderPath);
 
     const scopeOfFolder = folderScope(folderPath);
-    const key = props.encryptionKey ?? props.bucket.encryptionKey;
     this.authMode = auth.mode;
     this.folderPrefix = scopeOfFolder.prefix;
 
-    const connectionProps = {
+    // The AWS side of AEP's access (a user and key, or Adobe's role in the bucket policy).
+    const binding = BIND[auth.mode](this, auth, {
+      sandbox: props.sandbox,
+      bucket: props.bucket,
+      key: props.encryptionKey ?? props.bucket.encryptionKey,
+      folderPath,
+      folderScope: scopeOfFolder,
+      removalPolicy: props.removalPolicy,
+    });
+    this.aepPrincipalArn = binding.aepPrincipalArn;
+    this.grantee = binding.grantee;
+    this.user = binding.user;
+    this.credentialsSecret = binding.credentialsSecret;
+
+    // The AEP base connection, registered once AEP's access exists.
+    this.connection = new AepConnection(this, 'Connection', {
       sandbox: props.sandbox,
       connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
       connectionName: props.connectionName,
       description: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
       removalPolicy: props.removalPolicy,
-    };
-
-    if (auth.mode === S3SourceAuthMode.IAM_ROLE) {
-      const principalArn = auth.adobeRoleArn ?? this.lookUpAdobeRole(props);
-      const dependables = this.grantAdobeRole(props.bucket, key, scopeOfFolder, principalArn, auth.adobeRoleArn === undefined);
-      this.aepPrincipalArn = principalArn;
-      this.connection = new AepConnection(this, 'Connection', {
-        ...connectionProps,
-        authSpecName: AUTH_SPEC.IAM_ROLE,
-        // `bucketName` is the only param Adobe documents for this auth spec:
-        // the folder is enforced by the bucket policy and chosen again in the dataflow.
-        authParams: { bucketName: props.bucket.bucketName },
-      });
-      // AEP must not be pointed at the bucket before its role may read it.
-      for (const d of dependables) this.connection.resource.node.addDependency(d);
-    } else {
-      const accessKey = new ManagedAccessKey(this, 'AccessKey', {
-        serial: auth.serial,
-        description: `Access key AEP uses to read s3://${literalBucketName(props.bucket) ?? '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
-      });
-      // A dedicated policy (not the user's default policy) gives the connection one resource
-      // to depend on: AEP (and the key probe) may use the key as soon as it is registered.
-      const policy = folderPolicy(this, 'ReadPolicy', {
-        bucket: props.bucket,
-        scope: scopeOfFolder,
-        objectActions: USER_OBJECT_ACTIONS,
-        bucketActions: USER_BUCKET_ACTIONS,
-        key,
-        keyActions: KEY_ACTIONS,
-      }, { users: [accessKey.user] }, 'source');
-      const secretFields = accessKeyAuthFields();
-      this.connection = new AepConnection(this, 'Connection', {
-        ...connectionProps,
-        authSpecName: AUTH_SPEC.ACCESS_KEY,
-        authParams: {
-          bucketName: props.bucket.bucketName,
-          ...(folderPath !== '' ? { folderPath } : {}),
-          serviceUrl: auth.serviceUrl ?? `https://${regionalS3Host(props.bucket)}`,
-        },
-        authSecret: accessKey.secret,
-        authSecretFields: secretFields,
-        // The key id changes with the key, so a rotation is an update that re-registers it.
-        changeToken: accessKey.accessKeyId,
-        verifyAwsKey: true,
-        sessionTokenDuration: auth.sessionTokenDuration,
-      });
-      this.connection.resource.node.addDependency(policy);
-      if (isRetain(props.removalPolicy)) {
-        retainOnDelete(accessKey);
-        retainOnDelete(policy);
-      }
-
-      this.grantee = accessKey.user;
-      this.user = accessKey.user;
-      this.credentialsSecret = accessKey.secret;
-
-      if (auth.sessionTokenDuration && auth.refreshEvery) {
-        this.sessionTokenDuration = auth.sessionTokenDuration;
-        this.refreshEvery = auth.refreshEvery;
-        this.refresh = new SessionTokenRefresh(this, 'SessionTokenRefresh', {
-          sandbox: props.sandbox,
-          connectionId: this.connection.connectionId,
-          connectionName: this.connection.connectionName,
-          keySecret: accessKey.secret,
-          keySecretFields: secretFields,
-          duration: auth.sessionTokenDuration,
-          refreshEvery: auth.refreshEvery,
-        });
-        this.refreshFunction = this.refresh.function;
-        this.refreshSchedule = this.refresh.rule;
-      }
-    }
-
+      authSpecName: binding.authSpecName,
+      authParams: binding.authParams,
+      authSecret: binding.authSecret,
+      authSecretFields: binding.authSecretFields,
+      changeToken: binding.changeToken,
+      verifyAwsKey: binding.verifyAwsKey,
+      sessionTokenDuration: binding.sessionTokenDuration,
+    });
+    for (const d of binding.dependables) this.connection.resource.node.addDependency(d);
     this.connectionId = this.connection.connectionId;
     this.connectionName = this.connection.connectionName;
+
+    // Session credentials expire: a schedule pushes fresh ones before they do.
+    const session = binding.sessionToken;
+    if (session) {
+      this.sessionTokenDuration = session.duration;
+      this.refreshEvery = session.refreshEvery;
+      this.refresh = new SessionTokenRefresh(this, 'SessionTokenRefresh', {
+        sandbox: props.sandbox,
+        connectionId: this.connection.connectionId,
+        connectionName: this.connection.connectionName,
+        ...session,
+      });
+      this.refreshFunction = this.refresh.function;
+      this.refreshSchedule = this.refresh.rule;
+    }
   }
 
   /**
@@ -332,121 +278,4 @@ export class AepS3Source extends Construct {
     }
     return this.refresh;
   }
-
-  /** Adobe's role from AEP's configs, read at deploy time. */
-  private lookUpAdobeRole(props: AepS3SourceProps): string {
-    // An owned bucket in another stack would take a reference to this stack's lookup in its
-    // bucket policy while this stack references the bucket: a cycle CDK reports obscurely.
-    if (Resource.isOwnedResource(props.bucket) && Stack.of(props.bucket) !== Stack.of(this)) {
-      invalid('auth', 'S3SourceAuth.iamRole()',
-        `looks Adobe's role up in stack ${Stack.of(this).stackName}, but bucket ${props.bucket.node.path} belongs to stack ${Stack.of(props.bucket).stackName}, whose bucket policy cannot reference it; pass adobeRoleArn or define the source in the bucket's stack`);
-    }
-    return new AepIamRoleLookup(this, 'AdobeRole', { sandbox: props.sandbox }).roleArn;
-  }
-
-  /**
-   * Bucket-policy (and key-policy) statements for Adobe's role. Returns what the connection
-   * must wait for; warns with the exact statements when the policy belongs to someone else.
-   */
-  private grantAdobeRole(bucket: s3.IBucket, key: kms.IKey | undefined, scope: FolderScope, principalArn: string, lookedUp: boolean): IDependable[] {
-    const principal = new iam.ArnPrincipal(principalArn);
-    // Bucket policies reject duplicate Sids: suffix them so several sources can share a bucket.
-    const suffix = Names.uniqueId(this).slice(-8);
-    const bucketStatements = folderStatements({
-      bucket,
-      scope,
-      objectActions: ROLE_OBJECT_ACTIONS,
-      bucketActions: [],
-      keyActions: [],
-    }, [principal]).map((s) => s.copy({ sid: `${s.sid}${suffix}` }));
-
-    const dependables: IDependable[] = [];
-    const added = bucketStatements.map((s) => bucket.addToResourcePolicy(s));
-    const bucketPolicyAttached = added.every((r) => r.statementAdded);
-    for (const r of added) if (r.policyDependable) dependables.push(r.policyDependable);
-
-    let keyStatement: iam.PolicyStatement | undefined;
-    let keyPolicyAttached = true;
-    if (key) {
-      keyStatement = new iam.PolicyStatement({
-        sid: `AepDecrypt${suffix}`,
-        principals: [principal],
-        actions: KEY_ACTIONS,
-        resources: ['*'],
-      });
-      keyStatement = kmsViaS3(keyStatement, bucket);
-      const result = key.addToResourcePolicy(keyStatement);
-      keyPolicyAttached = result.statementAdded;
-      // The key policy is part of the key resource (`policyDependable` is a PolicyDocument).
-      if (keyPolicyAttached) dependables.push(key);
-      Annotations.of(this).addWarningV2(WARNINGS.KMS_CROSS_ACCOUNT,
-        'The bucket is encrypted with a KMS key. Reading SSE-KMS objects across accounts also needs kms:Decrypt in the IAM '
-        + 'policy of Adobe\'s role, which Adobe does not document. Prefer SSE-S3 for buckets read by Experience Platform on AWS, '
-        + 'or confirm with Adobe that its role may use your key.');
-    }
-
-    if (bucketPolicyAttached && keyPolicyAttached) return dependables;
-    // Someone else owns a policy: tell them exactly what to add, with the role they must name.
-    const roleLabel = lookedUp ? this.roleArnOutput(principalArn) : principalArn;
-    if (!bucketPolicyAttached) {
-      Annotations.of(this).addWarningV2(WARNINGS.BUCKET_POLICY_NOT_ATTACHED,
-        `The policy of bucket ${orPlaceholder(bucket.bucketName)} cannot be changed from this stack (it is imported), so AEP cannot read `
-        + `s3://${orPlaceholder(bucket.bucketName)}/${isConcrete(scope.prefix) ? scope.prefix : '<folder>/'} until you add these statements to that bucket's policy `
-        + `(principal: ${roleLabel}): ${this.renderStatements(bucketStatements, roleLabel)}`);
-    }
-    if (keyStatement && !keyPolicyAttached) {
-      Annotations.of(this).addWarningV2(WARNINGS.KEY_POLICY_NOT_ATTACHED,
-        `The policy of KMS key ${orPlaceholder(key!.keyArn)} cannot be changed from this stack (it is imported). `
-        + `Add this statement to the key policy (principal: ${roleLabel}): ${this.renderStatements([keyStatement], roleLabel)}`);
-    }
-    return dependables;
-  }
-
-  /**
-   * A looked-up role ARN is only known after deployment: publish it as a stack output and
-   * name that output wherever the user must paste the ARN.
-   */
-  private roleArnOutput(principalArn: string): string {
-    const output = new CfnOutput(this, 'AdobeRoleArn', {
-      value: principalArn,
-      description: `IAM role Experience Platform on AWS reads the S3 source ${this.node.path} with`,
-    });
-    return `the value of output ${Stack.of(this).resolve(output.logicalId)} of stack ${Stack.of(this).stackName}`;
-  }
-
-  /** The statements as policy JSON a person can paste, with placeholders for deploy-time values. */
-  private renderStatements(statements: iam.PolicyStatement[], roleLabel: string): string {
-    const stack = Stack.of(this);
-    const region = stack.region;
-    const partition = Token.isUnresolved(region) ? 'aws' : (RegionInfo.get(region).partition ?? 'aws');
-    const render = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(render);
-      if (v !== null && typeof v === 'object') {
-        const entries = Object.entries(v as Record<string, unknown>);
-        if (entries.length === 1) {
-          const [fn, arg] = entries[0];
-          if (fn === 'Ref') return arg === 'AWS::Partition' ? partition : `<${String(arg)}>`;
-          if (fn === 'Fn::Join') {
-            const [sep, parts] = arg as [string, unknown[]];
-            return parts.map((p) => String(render(p))).join(sep);
-          }
-          if (fn === 'Fn::GetAtt') {
-            const [logicalId, attr] = arg as [string, string];
-            return attr === Attributes.IAM_ROLE_ARN ? `<${roleLabel}>` : `<${logicalId}.${attr}>`;
-          }
-          if (fn.startsWith('Fn::')) return `<${fn}>`;
-        }
-        return Object.fromEntries(entries.map(([k, x]) => [k, render(x)]));
-      }
-      return v;
-    };
-    return JSON.stringify(statements.map((s) => render(stack.resolve(s.toStatementJson()))));
-  }
 }
-
-
-/** A value for a message: itself when known at synth time, a placeholder otherwise. */
-function orPlaceholder(value: string): string {
-  return isConcrete(value) ? value : '<resolved at deploy time>';
-}
-

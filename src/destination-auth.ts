@@ -6,7 +6,8 @@ import { accessKeyAuthFields, ACCESS_KEY_FIELDS, ManagedAccessKey } from './priv
 import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
-import { folderPolicy } from './private/s3-scope';
+import { ownedSecret } from './private/owned-secret';
+import { FOLDER_POLICY_NAME, folderPolicy, folderPolicyDocument, folderWildcardSuppression, inlineFolderPolicy } from './private/s3-scope';
 import { validateSerial, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (`4fce964d…`). */
@@ -139,12 +140,8 @@ export abstract class S3DestinationAuth {
   public abstract _bind(scope: Construct, options: DestinationAuthBindOptions): DestinationAuthBinding;
 }
 
-/** The destination's folder policy, attached to the AEP principal. */
-function attachFolderPolicy(
-  scope: Construct, options: DestinationAuthBindOptions, principal: { users?: iam.IUser[]; roles?: iam.IRole[] },
-): iam.Policy {
-  return folderPolicy(scope, 'Policy', options.grant, principal, 'export');
-}
+/** Which folder the destination's grants are limited to, in cdk-nag reasons. */
+const FOLDER_KIND = 'export';
 
 class ManagedKeyAuth extends S3DestinationAuth {
   constructor(private readonly options: AccessKeyAuthOptions) {
@@ -156,7 +153,7 @@ class ManagedKeyAuth extends S3DestinationAuth {
       serial: this.options.serial,
       description: options.secretDescription,
     });
-    const policy = attachFolderPolicy(scope, options, { users: [key.user] });
+    inlineFolderPolicy(key.user, options.grant, FOLDER_KIND);
     return {
       authSpecName: AUTH_SPEC.ACCESS_KEY,
       authSecret: key.secret,
@@ -167,7 +164,8 @@ class ManagedKeyAuth extends S3DestinationAuth {
       grantee: key.user,
       user: key.user,
       credentialsSecret: key.secret,
-      dependables: [policy],
+      // The user carries its folder policy inline (the key needs the user anyway).
+      dependables: [key.user],
     };
   }
 }
@@ -193,8 +191,9 @@ class AssumedRoleAuth extends S3DestinationAuth {
     const role = new iam.Role(scope, 'Role', {
       assumedBy: new iam.ArnPrincipal(principalArn),
       description: 'Assumed by Adobe Experience Platform to write exports (cdk-aep-s3)',
+      inlinePolicies: { [FOLDER_POLICY_NAME]: folderPolicyDocument(options.grant) },
     });
-    const policy = attachFolderPolicy(scope, options, { roles: [role] });
+    suppressNag(role, [folderWildcardSuppression(FOLDER_KIND)]);
     if (this.options.exposeRoleArnOutput) {
       new CfnOutput(scope, 'RoleArn', {
         value: role.roleArn,
@@ -204,7 +203,7 @@ class AssumedRoleAuth extends S3DestinationAuth {
     // AEP marks `s3Role` `format: password` and Adobe asks to keep the role name confidential.
     // As a custom-resource property the resolved ARN would be logged by the Provider framework,
     // so it travels like every other secret param: through a secret the handler reads.
-    const roleSecret = new secretsmanager.Secret(scope, 'RoleArnSecret', {
+    const roleSecret = ownedSecret(scope, 'RoleArnSecret', {
       description: 'IAM role ARN AEP assumes for this destination (cdk-aep-s3); Adobe asks to keep it confidential',
       secretObjectValue: { [ROLE_ARN_FIELD]: SecretValue.unsafePlainText(role.roleArn) },
     });
@@ -218,7 +217,7 @@ class AssumedRoleAuth extends S3DestinationAuth {
       verifyAwsKey: false,
       grantee: role,
       role,
-      dependables: [policy, role],
+      dependables: [role],
     };
   }
 }
@@ -230,7 +229,8 @@ class SecretKeyAuth extends S3DestinationAuth {
 
   public _bind(scope: Construct, options: DestinationAuthBindOptions): DestinationAuthBinding {
     const user = this.options.user;
-    const policy = user ? attachFolderPolicy(scope, options, { users: [user] }) : undefined;
+    // An imported user: its folder grant is a policy resource of its own.
+    const policy = user ? folderPolicy(scope, 'Policy', options.grant, { users: [user] }, FOLDER_KIND) : undefined;
     return {
       authSpecName: AUTH_SPEC.ACCESS_KEY,
       authSecret: this.secret,

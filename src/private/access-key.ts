@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { suppressNag } from './nag';
+import { ownedSecret } from './owned-secret';
 
 /** JSON keys of the access-key secrets this library writes (and reads by default). */
 export const ACCESS_KEY_FIELDS = {
@@ -48,7 +49,7 @@ export class ManagedAccessKey extends Construct {
       status: 'Active',
     });
     this.accessKeyId = key.ref;
-    this.secret = new secretsmanager.Secret(this, 'Secret', {
+    this.secret = ownedSecret(this, 'Secret', {
       description: props.description,
       secretObjectValue: {
         [ACCESS_KEY_FIELDS.ACCESS_KEY_ID]: SecretValue.unsafePlainText(key.ref),

@@ -12,13 +12,17 @@ export interface LambdaIdentity {
  * An explicit role instead of AWSLambdaBasicExecutionRole (cdk-nag IAM4): it writes logs only to
  * the function's own log group (30-day retention); everything else is granted by the caller.
  */
-export function lambdaIdentity(scope: Construct, ids: { role: string; logGroup: string }, description: string): LambdaIdentity {
+export function lambdaIdentity(
+  scope: Construct, ids: { role: string; logGroup: string }, description: string,
+  inlinePolicies?: { [name: string]: iam.PolicyDocument },
+): LambdaIdentity {
   const logGroup = new logs.LogGroup(scope, ids.logGroup, {
     retention: logs.RetentionDays.ONE_MONTH,
   });
   const role = new iam.Role(scope, ids.role, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description,
+    inlinePolicies,
   });
   role.addToPolicy(new iam.PolicyStatement({
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,8 @@ import { Construct, IConstruct } from 'constructs';
 import { RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { suppressNag } from './nag';
+import { isOwnedSecretOf, ownedSecretPrefix } from './owned-secret';
+import { watchResourceLimit } from './resource-limit';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
@@ -34,6 +36,9 @@ export function removalPolicyProperty(policy?: RemovalPolicy): string {
 export function isRetain(policy?: RemovalPolicy): boolean {
   return policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 }
+
+/** Name of the handler role's inline policy on the secrets the library creates in its stack. */
+export const OWNED_SECRETS_POLICY_NAME = 'ReadOwnedSecrets';
 
 /** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
 const SINGLETON_ID = 'CdkAepS3Provider';
@@ -70,8 +75,27 @@ export class AepProvider extends Construct {
   private constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    // Secrets only through the per-secret-set policies of addResource; never the default policy.
-    const identity = lambdaIdentity(this, { role: 'HandlerRole', logGroup: 'HandlerLogs' }, 'cdk-aep-s3 custom-resource handler');
+    // Secrets the library creates in this stack: one constant inline statement on their name
+    // prefix (see ownedSecret). Constant, so CloudFormation never changes it while the stack
+    // exists: it is there before the first custom resource runs and until the last one is deleted.
+    // Other secrets: the per-secret-set policies of addResource; never the default policy.
+    const stack = Stack.of(this);
+    watchResourceLimit(stack);
+    const ownedSecrets = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({
+        sid: 'ReadOwnedSecrets',
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [stack.formatArn({
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: `${ownedSecretPrefix(stack)}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        })],
+      })],
+    });
+    const identity = lambdaIdentity(this, { role: 'HandlerRole', logGroup: 'HandlerLogs' }, 'cdk-aep-s3 custom-resource handler', {
+      [OWNED_SECRETS_POLICY_NAME]: ownedSecrets,
+    });
     this.role = identity.role;
     this.logGroup = identity.logGroup;
 
@@ -93,7 +117,12 @@ export class AepProvider extends Construct {
     this.serviceToken = provider.serviceToken;
 
     suppressNag(this.role, [
-      { id: 'AwsSolutions-IAM5', reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams).' },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams); the secret read ends in /* '
+          + 'because it is the name prefix cdk-aep-s3/<this stack>/ under which the library creates the access-key and role-ARN '
+          + 'secrets of this stack\'s connections, and only those.',
+      },
     ]);
     suppressNag(provider, [
       { id: 'AwsSolutions-IAM4', reason: 'The aws-cdk-lib Provider framework function uses AWSLambdaBasicExecutionRole; it only writes its own logs.' },
@@ -105,10 +134,16 @@ export class AepProvider extends Construct {
   /**
    * Adds an AEP custom resource served by this provider: sandbox properties, a service timeout,
    * and read access to its secrets, granted by a policy it depends on (so the grant exists
-   * before CloudFormation runs it and outlives its last Delete).
+   * before CloudFormation runs it and outlives its last Delete), except for secrets the library
+   * created in this stack, which the role's constant prefix statement already covers.
    */
   public addResource(scope: Construct, id: string, options: AepResourceOptions): CustomResource {
-    const grant = this.secretReadPolicy([options.sandbox.credentials, ...(options.secrets ?? [])]);
+    // Secrets this stack's library constructs created are read through the role's constant
+    // prefix statement; the CR reaches the role through its ServiceToken (Provider framework
+    // function -> onEvent function -> role), so CloudFormation orders them the same way.
+    const stack = Stack.of(this);
+    const others = (options.secrets ?? []).filter((s) => !isOwnedSecretOf(s, stack));
+    const grant = this.secretReadPolicy([options.sandbox.credentials, ...others]);
     const resource = new CustomResource(scope, id, {
       serviceToken: this.serviceToken,
       resourceType: options.resourceType,

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { suppressNag } from './nag';
+import { NagSuppression, suppressNag } from './nag';
 import { invalid, isConcrete } from './validation';
 
 /**
@@ -234,21 +234,43 @@ export function kmsViaS3(statement: iam.PolicyStatement, bucket: s3.IBucket): ia
   return statement.copy({ conditions: { ...statement.conditions, StringEquals: { 'kms:ViaService': regionalS3Host(bucket) } } });
 }
 
+/** Name of the inline folder policy on a principal the library creates. */
+export const FOLDER_POLICY_NAME = 'AepFolderAccess';
+
+/** The folder-scoped statements as one document; KMS actions only work through S3 (SSE-KMS). */
+export function folderPolicyDocument(spec: S3GrantSpec): iam.PolicyDocument {
+  return new iam.PolicyDocument({ statements: folderStatements(spec).map((s) => kmsViaS3(s, spec.bucket)) });
+}
+
+/** Why the folder grant's one wildcard is not a broader grant (cdk-nag IAM5). */
+export function folderWildcardSuppression(folderKind: string): NagSuppression {
+  return {
+    id: 'AwsSolutions-IAM5',
+    reason: `Object actions are limited to the AEP ${folderKind} folder (arn:...:bucket/<folder prefix>*): the trailing wildcard is the folder scope, not a broader grant.`,
+  };
+}
+
 /**
- * Attaches folder-scoped statements as one dedicated inline policy. A dedicated `iam.Policy` (not
- * the principal's default policy) is something a connection can depend on, so AEP never sees a
- * credential before its permissions exist. KMS actions only work through S3 (SSE-KMS).
+ * Puts the folder-scoped statements into the `Policies` of an IAM user the library creates: one
+ * resource less than a separate `AWS::IAM::Policy`, and the same ordering guarantee, since the
+ * user (and with it the policy) exists before its access key, which the connection references.
+ */
+export function inlineFolderPolicy(user: iam.User, spec: S3GrantSpec, folderKind: string): void {
+  const cfn = user.node.defaultChild as iam.CfnUser;
+  cfn.policies = [{ policyName: FOLDER_POLICY_NAME, policyDocument: folderPolicyDocument(spec) }];
+  suppressNag(user, [folderWildcardSuppression(folderKind)]);
+}
+
+/**
+ * Attaches folder-scoped statements as one dedicated policy, for principals the library does not
+ * create (an imported user). A dedicated `iam.Policy` (not the principal's default policy) is
+ * something a connection can depend on, so AEP never sees a credential before its permissions
+ * exist.
  */
 export function folderPolicy(
   scope: Construct, id: string, spec: S3GrantSpec, principal: { users?: iam.IUser[]; roles?: iam.IRole[] }, folderKind: string,
 ): iam.Policy {
-  const policy = new iam.Policy(scope, id, {
-    statements: folderStatements(spec).map((s) => kmsViaS3(s, spec.bucket)),
-    ...principal,
-  });
-  suppressNag(policy, [{
-    id: 'AwsSolutions-IAM5',
-    reason: `Object actions are limited to the AEP ${folderKind} folder (arn:...:bucket/<folder prefix>*): the trailing wildcard is the folder scope, not a broader grant.`,
-  }]);
+  const policy = new iam.Policy(scope, id, { document: folderPolicyDocument(spec), ...principal });
+  suppressNag(policy, [folderWildcardSuppression(folderKind)]);
   return policy;
 }

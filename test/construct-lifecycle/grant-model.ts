@@ -11,13 +11,15 @@ import { CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } 
  * is replaced); then, in the cleanup phase, it deletes the replaced physical resources (Delete
  * with their OLD properties) and the removed resources, in reverse dependency order of the OLD
  * template. Each AEP custom-resource event reads the sandbox credential (and, for Create/Update,
- * the auth secret); the model checks that an IAM policy live at that moment and attached to the
- * handler role allows `secretsmanager:GetSecretValue` on it.
+ * the auth secret); the model checks that an IAM policy live at that moment, inline on the handler
+ * role or a policy resource attached to it, allows `secretsmanager:GetSecretValue` on it.
  */
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
 const SUFFIX = 'AbCdEf';
+/** The stack every scenario synthesizes. */
+const STACK_NAME = 'Grants';
 
 /** Both handlers replace on these (src/handler/connection.ts, target-connection.ts REPLACING_PROPS). */
 const REPLACING = [
@@ -95,12 +97,17 @@ function denied(live: Map<string, any>, all: Resources, requestType: string, pro
   const needed = [props[CommonProps.CREDENTIALS_SECRET_ARN]];
   if (requestType !== 'Delete' && props[ConnectionProps.AUTH_SECRET_ARN]) needed.push(props[ConnectionProps.AUTH_SECRET_ARN]);
   const roleId = handlerRoleId(all);
-  const allowed: string[] = [];
-  for (const def of live.values()) {
+  const documents: any[] = [];
+  for (const [id, def] of live.entries()) {
+    // The role's own inline policies, as live as the role itself.
+    if (id === roleId) documents.push(...(def.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
     if (def.Type !== 'AWS::IAM::Policy') continue;
     const roles = resolve(def.Properties.Roles ?? [], context(all)) as string[];
-    if (!roles.includes(roleId)) continue;
-    const doc = resolve(def.Properties.PolicyDocument, context(all)) as any;
+    if (roles.includes(roleId)) documents.push(def.Properties.PolicyDocument);
+  }
+  const allowed: string[] = [];
+  for (const document of documents) {
+    const doc = resolve(document, context(all)) as any;
     for (const s of doc.Statement) {
       if (s.Effect !== 'Allow' || s.Condition) continue;
       if (![s.Action].flat().includes('secretsmanager:GetSecretValue')) continue;
@@ -129,8 +136,14 @@ function context(all: Resources) {
         case 'AWS::Region': return REGION;
         case 'AWS::AccountId': return ACCOUNT;
         case 'AWS::URLSuffix': return 'amazonaws.com';
+        case 'AWS::StackName': return STACK_NAME;
       }
-      if (all[id]?.Type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}-${SUFFIX}`;
+      // Secrets Manager names the ARN after the secret's Name; without one, CloudFormation
+      // generates a name from the logical id.
+      if (all[id]?.Type === 'AWS::SecretsManager::Secret') {
+        const name = resolve(all[id].Properties?.Name ?? id, context(all)) as string;
+        return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${SUFFIX}`;
+      }
       return id;
     },
     getAtt(id: string, attr: string): string {

@@ -84,3 +84,21 @@ describe('secret grants over stack updates', () => {
     expect(deniedEvents(checks)).toEqual([]);
   });
 });
+
+describe('secrets the library creates, read through the handler role\'s prefix statement', () => {
+  const dev: Dest = { id: 'Exports', creds: 'aep/dev', sandboxName: 'dev' };
+  /** The same template without the role's inline policies: what the model sees without the prefix grant. */
+  const withoutPrefixGrant = (t: any) => JSON.parse(JSON.stringify(t, (k, v) => (k === 'Policies' && Array.isArray(v) && v.some((p: any) => p.PolicyName === 'ReadOwnedSecrets') ? undefined : v)));
+
+  test('the statement is what lets the Create read the access-key secret (control: without it, denied)', () => {
+    expect(deniedEvents(checkUpdate(synth([]), synth([dev])))).toEqual([]);
+    const denied = deniedEvents(checkUpdate(synth([]), withoutPrefixGrant(synth([dev]))));
+    expect(denied).toEqual([expect.stringMatching(/^update Create ExportsConnection[0-9A-F]{8}: .*:secret:cdk-aep-s3\/Grants\/ExportsAuthAccessKeySecret/)]);
+  });
+
+  test('adding, removing and re-adding destinations never denies a read (the statement never changes)', () => {
+    const other: Dest = { id: 'Other', creds: 'aep/dev', sandboxName: 'dev' };
+    const steps = [synth([dev]), synth([dev, other]), synth([other]), synth([]), synth([dev])];
+    for (let i = 1; i < steps.length; i++) expect(deniedEvents(checkUpdate(steps[i - 1], steps[i]))).toEqual([]);
+  });
+});

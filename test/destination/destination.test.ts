@@ -35,11 +35,24 @@ function synth(extra: Extra = {}, setup?: (stack: Stack) => Extra): { stack: Sta
   return { stack, dest, template: Template.fromStack(stack) };
 }
 
-/** The inline policy AEP's principal gets (the only AWS::IAM::Policy outside the provider). */
-function aepPolicy(template: Template): [string, any] {
-  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('CdkAepS3Provider'));
-  expect(policies).toHaveLength(1);
-  return policies[0];
+/**
+ * AEP's one folder policy: inline (`Policies`) on the user or role the library creates, or an
+ * AWS::IAM::Policy attached to a user you give. Returns the id of the resource that carries it
+ * (what the connection must depend on), that resource, and the policy document.
+ */
+function aepPolicy(template: Template): { carrierId: string; carrier: any; document: any } {
+  const found: { carrierId: string; carrier: any; document: any }[] = [];
+  for (const type of ['AWS::IAM::User', 'AWS::IAM::Role']) {
+    for (const [id, r] of Object.entries<any>(template.findResources(type))) {
+      if (id.startsWith('CdkAepS3Provider')) continue;
+      for (const p of r.Properties.Policies ?? []) found.push({ carrierId: id, carrier: r, document: p.PolicyDocument });
+    }
+  }
+  for (const [id, r] of Object.entries<any>(template.findResources('AWS::IAM::Policy'))) {
+    if (!id.startsWith('CdkAepS3Provider')) found.push({ carrierId: id, carrier: r, document: r.Properties.PolicyDocument });
+  }
+  expect(found).toHaveLength(1);
+  return found[0];
 }
 
 /** The role AEP assumes (the provider's own roles excluded). */
@@ -74,11 +87,13 @@ describe('access key auth (default)', () => {
   });
 
   test('grants exactly the folder-scoped S3 permissions, to the user only', () => {
-    const [, policy] = aepPolicy(template);
+    const policy = aepPolicy(template);
     const [userId] = only(template, 'AWS::IAM::User');
-    expect(policy.Properties.Users).toEqual([{ Ref: userId }]);
-    expect(policy.Properties.Roles).toBeUndefined();
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+    // Inline on the user: it applies to that user only.
+    expect(policy.carrierId).toBe(userId);
+    template.resourceCountIs('AWS::IAM::Role', 2); // the provider's handler and framework roles
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('s3:');
+    expect(policy.document.Statement).toEqual([
       { Sid: 'AepObjects', Effect: 'Allow', Action: OBJECT_ACTIONS, Resource: importedArn('/aep/audiences/*') },
       {
         Sid: 'AepListFolder',
@@ -94,7 +109,7 @@ describe('access key auth (default)', () => {
   test('registers the key through the secret, verifying it first, with the key id as change token', () => {
     const [keyId] = only(template, 'AWS::IAM::AccessKey');
     const [secretId] = only(template, 'AWS::SecretsManager::Secret');
-    const [policyId] = aepPolicy(template);
+    const policyCarrier = aepPolicy(template).carrierId;
     const [, cr] = connection(template);
     expect(cr.Properties).toMatchObject({
       [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
@@ -108,7 +123,7 @@ describe('access key auth (default)', () => {
     });
     expect(cr.Properties[ConnectionProps.ENCRYPTION]).toBeUndefined();
     // AEP may test the key as soon as it has it: the permissions must already exist.
-    expect(cr.DependsOn).toContain(policyId);
+    expect(cr.DependsOn).toContain(policyCarrier);
   });
 
   test('registers the target connection after the base connection (and deletes it before)', () => {
@@ -198,7 +213,7 @@ describe('assumed role auth', () => {
 
   test('passes the role ARN as s3Role through a secret (never a CR property), no key probe', () => {
     const [roleId] = aepRole(template);
-    const [policyId, policy] = aepPolicy(template);
+    const policy = aepPolicy(template);
     const [, cr] = connection(template);
     expect(cr.Properties[ConnectionProps.AUTH_SPEC_NAME]).toBe('Assumed Role');
     expect(cr.Properties[ConnectionProps.AUTH_PARAMS]).toEqual({});
@@ -209,9 +224,10 @@ describe('assumed role auth', () => {
     expect(cr.Properties[ConnectionProps.AUTH_SECRET_ARN]).toEqual({ Ref: secretId });
     expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toEqual({ s3Role: 'roleArn' });
     expect(cr.Properties[ConnectionProps.VERIFY_AWS_KEY]).toBeUndefined();
-    expect(cr.DependsOn).toContain(policyId);
-    expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
-    expect(policy.Properties.PolicyDocument.Statement.map((s: any) => s.Sid)).toEqual(['AepObjects', 'AepListFolder', 'AepBucket']);
+    // Inline on the role, which the connection depends on.
+    expect(policy.carrierId).toBe(roleId);
+    expect(cr.DependsOn).toContain(roleId);
+    expect(policy.document.Statement.map((s: any) => s.Sid)).toEqual(['AepObjects', 'AepListFolder', 'AepBucket']);
     template.resourceCountIs('AWS::IAM::User', 0);
     template.resourceCountIs('AWS::IAM::AccessKey', 0);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
@@ -270,8 +286,10 @@ describe('bring your own key (accessKeyFromSecret)', () => {
     const [, cr] = connection(template);
     expect(cr.Properties[ConnectionProps.AUTH_SECRET_FIELDS]).toEqual({ s3AccessKey: 'id', s3SecretKey: 'secret' });
     expect(cr.Properties[ConnectionProps.CHANGE_TOKEN]).toBe('2025-01-rotation');
-    const [, policy] = aepPolicy(template);
-    expect(policy.Properties.Users).toEqual(['aep-writer']);
+    const policy = aepPolicy(template);
+    expect(policy.carrier.Type).toBe('AWS::IAM::Policy');
+    expect(policy.carrier.Properties.Users).toEqual(['aep-writer']);
+    expect(cr.DependsOn).toContain(policy.carrierId);
     expect(dest.grantee).toBe(dest.user);
   });
 
@@ -286,15 +304,13 @@ describe('bring your own key (accessKeyFromSecret)', () => {
 describe('buckets and KMS keys', () => {
   test('imported bucket without a key: no KMS statement', () => {
     const { template } = synth();
-    const [, policy] = aepPolicy(template);
-    expect(JSON.stringify(policy)).not.toContain('kms:');
+    expect(JSON.stringify(aepPolicy(template).document)).not.toContain('kms:');
   });
 
   test('imported bucket + explicit key: KMS actions on that key only', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const { template } = synth({}, (stack) => ({ encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) }));
-    const [, policy] = aepPolicy(template);
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+    expect(aepPolicy(template).document.Statement).toContainEqual({
       Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: keyArn, Condition: VIA_S3,
     });
   });
@@ -303,8 +319,7 @@ describe('buckets and KMS keys', () => {
     const { template } = synth({}, (stack) => ({ bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS }) }));
     const [bucketId] = only(template, 'AWS::S3::Bucket');
     const [kmsKeyId] = only(template, 'AWS::KMS::Key');
-    const [, policy] = aepPolicy(template);
-    const statements = policy.Properties.PolicyDocument.Statement;
+    const statements = aepPolicy(template).document.Statement;
     expect(statements).toContainEqual({
       Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: { 'Fn::GetAtt': [kmsKeyId, 'Arn'] }, Condition: VIA_S3,
     });
@@ -319,13 +334,13 @@ describe('buckets and KMS keys', () => {
       bucket: s3.Bucket.fromBucketAttributes(stack, 'Virginia', { bucketName: 'acme-us-exports', region: 'us-east-1' }),
       encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn),
     }));
-    const statements = aepPolicy(template)[1].Properties.PolicyDocument.Statement;
+    const statements = aepPolicy(template).document.Statement;
     expect(statements.find((s: any) => s.Sid === 'AepBucketKey').Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
   });
 
   test('created bucket with S3-managed encryption: no KMS statement', () => {
     const { template } = synth({}, (stack) => ({ bucket: new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.S3_MANAGED }) }));
-    expect(JSON.stringify(aepPolicy(template)[1])).not.toContain('kms:');
+    expect(JSON.stringify(aepPolicy(template).document)).not.toContain('kms:');
   });
 });
 
@@ -417,7 +432,7 @@ describe('names, sandbox, removal', () => {
       expect(r.DeletionPolicy).toBe('Retain');
       expect(r.UpdateReplacePolicy).not.toBe('Retain');
     }
-    expect(aepPolicy(template)[1].DeletionPolicy).toBe('Retain');
+    expect(aepPolicy(template).carrier.DeletionPolicy).toBe('Retain');
     const role = synth({ removalPolicy: RemovalPolicy.RETAIN, auth: S3DestinationAuth.assumedRole() }).template;
     expect(aepRole(role)[1].DeletionPolicy).toBe('Retain');
   });

@@ -67,10 +67,16 @@ function synthesizedPolicy(scenario: Scenario): unknown {
   const refs: Record<string, string> = {};
   for (const [id] of Object.entries(template.findResources('AWS::S3::Bucket'))) refs[`${id}.Arn`] = BUCKET_ARN;
   for (const [id] of Object.entries(template.findResources('AWS::KMS::Key'))) refs[`${id}.Arn`] = KEY_ARN;
-  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('CdkAepS3Provider'));
-  expect(policies).toHaveLength(1);
-  const [, policy] = policies[0];
-  return resolveIntrinsics(policy.Properties.PolicyDocument, refs);
+  // Every identity policy of AEP's principal: inline on the user or role, or a policy resource naming it.
+  const principals = [...Object.entries(template.findResources('AWS::IAM::User')), ...Object.entries(template.findResources('AWS::IAM::Role'))]
+    .filter(([id]) => !id.startsWith('CdkAepS3Provider'));
+  expect(principals).toHaveLength(1);
+  const [principalId, principal] = principals[0];
+  const attached = Object.values<any>(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify([p.Properties.Users, p.Properties.Roles]).includes(`"${principalId}"`));
+  const documents = [...(principal.Properties.Policies ?? []).map((p: any) => p.PolicyDocument), ...attached.map((p) => p.Properties.PolicyDocument)];
+  expect(documents).toHaveLength(1);
+  return resolveIntrinsics(documents[0], refs);
 }
 
 const scenarios: Scenario[] = [

@@ -110,7 +110,9 @@ function differences(tokenTemplate: Template, literalTemplate: Template, value: 
 /** The object pattern after the bucket ARN in the `AepObjects` statement (`*` = whole bucket). */
 function objectScope(resources: Record<string, any>): string {
   const statements = Object.values(resources)
-    .flatMap((r: any) => r.Properties?.PolicyDocument?.Statement ?? [])
+    // Policy resources and inline `Policies` of users and roles alike.
+    .flatMap((r: any) => [r.Properties?.PolicyDocument, ...(r.Properties?.Policies ?? []).map((p: any) => p.PolicyDocument)])
+    .flatMap((doc: any) => doc?.Statement ?? [])
     .filter((st: any) => String(st.Sid).startsWith('AepObjects'));
   expect(statements).toHaveLength(1);
   const [, parts] = statements[0].Resource['Fn::Join'];

@@ -1,9 +1,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import '../destination/util'; // fails early when the handler bundle is missing
-import { AepConnection, AepSandbox } from '../../src';
+import { AepConnection, AepS3Destination, AepSandbox, S3DestinationAuth } from '../../src';
 import { AepIds, ResourceTypes } from '../../src/private/contract';
 
 /**
@@ -120,5 +121,88 @@ describe('secret-read policies', () => {
 
   test('synthesis stays deterministic', () => {
     expect(JSON.stringify(synth({ cmk: true }).template)).toEqual(JSON.stringify(synth({ cmk: true }).template));
+  });
+});
+
+describe('secrets the library creates: one constant prefix grant per stack', () => {
+  function stackWith(app: App, id: string, build: (stack: Stack, sandbox: AepSandbox) => void): Stack {
+    const stack = new Stack(app, id, { env: { account: '111122223333', region: 'eu-west-1' } });
+    build(stack, new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth') }));
+    return stack;
+  }
+  const bucketOf = (stack: Stack) => (stack.node.tryFindChild('Bucket') as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exports');
+  const prefixArn = (stackName: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:111122223333:secret:cdk-aep-s3/${stackName}/*`]],
+  });
+  const handlerRole = (t: any) => resources(t, 'AWS::IAM::Role').find(([id]) => /^CdkAepS3ProviderHandlerRole[0-9A-F]{8}$/.test(id))!;
+
+  const app = new App();
+  const stack = stackWith(app, 'Exports', (s, sandbox) => {
+    new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' });
+    new AepS3Destination(s, 'Role', { sandbox, bucket: bucketOf(s), folderPath: 'b', auth: S3DestinationAuth.assumedRole() });
+  });
+  const template = Template.fromStack(stack).toJSON();
+
+  test('each library secret is named under cdk-aep-s3/<stack name>/, deterministically and uniquely', () => {
+    const names = resources(template, 'AWS::SecretsManager::Secret').map(([, r]) => r.Properties.Name);
+    expect(names).toHaveLength(2);
+    for (const name of names) expect(name).toMatch(/^cdk-aep-s3\/Exports\/[A-Za-z0-9]+$/);
+    expect(new Set(names).size).toBe(2);
+    expect(names).toEqual(resources(Template.fromStack(stackWith(new App(), 'Exports', (s, sandbox) => {
+      new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' });
+      new AepS3Destination(s, 'Role', { sandbox, bucket: bucketOf(s), folderPath: 'b', auth: S3DestinationAuth.assumedRole() });
+    })).toJSON(), 'AWS::SecretsManager::Secret').map(([, r]) => r.Properties.Name));
+  });
+
+  test('the handler role reads them through one inline statement on the prefix, and no per-connection policy names them', () => {
+    const [, role] = handlerRole(template);
+    expect(role.Properties.Policies).toEqual([{
+      PolicyName: 'ReadOwnedSecrets',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{
+          Sid: 'ReadOwnedSecrets',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: prefixArn('Exports'),
+        }],
+      },
+    }]);
+    // One shared policy for the imported sandbox credential; nothing per destination.
+    const policies = secretReadPolicies(template);
+    expect(Object.keys(policies)).toHaveLength(1);
+    expect(secretResources(Object.values<any>(policies)[0])).toEqual([credsArn('aep/oauth')]);
+    const secretIds = resources(template, 'AWS::SecretsManager::Secret').map(([id]) => id);
+    for (const [, p] of resources(template, 'AWS::IAM::Policy')) {
+      for (const id of secretIds) expect(JSON.stringify(p)).not.toContain(`"${id}"`);
+    }
+  });
+
+  test('another stack gets its own prefix: it cannot read this stack\'s secrets', () => {
+    const other = Template.fromStack(stackWith(new App(), 'Imports', (s, sandbox) => {
+      new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' });
+    })).toJSON();
+    expect(handlerRole(other)[1].Properties.Policies[0].PolicyDocument.Statement[0].Resource).toEqual(prefixArn('Imports'));
+  });
+
+  test('a library secret used by a connection of ANOTHER stack is granted there by a per-set policy', () => {
+    const app2 = new App();
+    let secret: secretsmanager.ISecret | undefined;
+    stackWith(app2, 'Owner', (s, sandbox) => {
+      secret = new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' }).credentialsSecret;
+    });
+    const user = stackWith(app2, 'User', (s, sandbox) => {
+      new AepConnection(s, 'Reuse', {
+        sandbox,
+        connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+        authSpecName: 'Access Key',
+        authSecret: secret,
+        authSecretFields: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
+      });
+    });
+    const t = Template.fromStack(user).toJSON();
+    const granted = secretResources(t.Resources[grantOf(t, 'Reuse')]);
+    expect(granted).toHaveLength(2);
+    expect(JSON.stringify(granted[1])).toContain('ExportsOutput'); // the owner stack's exported ARN
   });
 });

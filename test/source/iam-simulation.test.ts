@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ACCOUNT, ADOBE_ROLE_ARN, BUCKET_NAME, REGION, all, newBucket, newSandbox, newStack, only, resolveCfn } from './util';
+import { ACCOUNT, ADOBE_ROLE_ARN, BUCKET_NAME, REGION, identityPolicies, newBucket, newSandbox, newStack, only, resolveCfn } from './util';
 import { AepS3Source, S3SourceAuth } from '../../src';
 import { Attributes, ResourceTypes } from '../../src/private/contract';
 
@@ -123,8 +123,8 @@ describe('IAM simulation of the synthesized access-key user policy', () => {
   });
   const template = Template.fromStack(stack);
   const [userId] = only(template, 'AWS::IAM::User');
-  const userPolicies = all(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Users ?? []).includes(userId));
-  const identityPolicy = resolveCfn(userPolicies[0][1].Properties.PolicyDocument, template);
+  const userPolicies = identityPolicies(template, userId);
+  const identityPolicy = resolveCfn(userPolicies[0].document, template);
   const bucketPolicy = resolveCfn(only(template, 'AWS::S3::BucketPolicy')[1].Properties.PolicyDocument, template);
   const keyArn = resolveCfn({ 'Fn::GetAtt': [only(template, 'AWS::KMS::Key')[0], 'Arn'] }, template);
   const cases = probes(keyArn);

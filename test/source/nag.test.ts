@@ -58,10 +58,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
-  test('the folder-scoped user policies carry their IAM5 suppression (the bucket/<prefix>* wildcard)', () => {
+  test('the folder-scoped user policies (inline on the users) carry their IAM5 suppression (the bucket/<prefix>* wildcard)', () => {
     const ids = stack.node.findAll()
       .filter(CfnResource.isCfnResource)
-      .filter((r) => r.node.path.endsWith('/ReadPolicy/Resource'))
+      .filter((r) => r.node.path.endsWith('/AccessKey/User/Resource'))
       .map((r) => ((r.getMetadata('cdk_nag') as any)?.rules_to_suppress ?? []).map((x: any) => x.id));
     expect(ids).toEqual([['AwsSolutions-IAM5'], ['AwsSolutions-IAM5']]);
   });

@@ -2,7 +2,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ADOBE_ROLE_ARN, ACCOUNT, REGION, all, newBucket, newSandbox, newStack, only } from './util';
+import { ADOBE_ROLE_ARN, ACCOUNT, REGION, all, identityPolicies, newBucket, newSandbox, newStack, only } from './util';
 import { AepS3Source, S3SourceAuth, S3SourceAuthMode } from '../../src';
 import {
   AepIds,
@@ -69,11 +69,13 @@ describe('AepS3Source with S3SourceAuth.accessKey() (long-term key)', () => {
 
   test('the user policy is read-only and folder-scoped, and the connection waits for it', () => {
     const [userId] = only(template, 'AWS::IAM::User');
-    const policies = all(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Users ?? []).includes(userId));
+    const policies = identityPolicies(template, userId);
     expect(policies).toHaveLength(1);
-    const [policyId, policy] = policies[0];
+    // Inline on the user: the user exists before its key, and the connection waits for both.
+    const [{ carrierId: policyId, document }] = policies;
+    expect(policyId).toBe(userId);
     const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+    expect(document.Statement).toEqual([
       {
         Sid: 'AepObjects',
         Effect: 'Allow',
@@ -404,8 +406,8 @@ describe('SSE-KMS buckets', () => {
     const template = Template.fromStack(stack);
     const [keyId] = only(template, 'AWS::KMS::Key');
     const [userId] = only(template, 'AWS::IAM::User');
-    const [, policy] = all(template, 'AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Users ?? []).includes(userId))!;
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+    const [{ document }] = identityPolicies(template, userId);
+    expect(document.Statement).toContainEqual({
       Sid: 'AepBucketKey',
       Effect: 'Allow',
       Action: 'kms:Decrypt',
@@ -429,9 +431,8 @@ describe('SSE-KMS buckets', () => {
       bucketName: 'partner-drop',
       serviceUrl: `https://s3.${REGION}.amazonaws.com`,
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt', Resource: keyArn })]) },
-    });
+    const [{ document }] = identityPolicies(template, only(template, 'AWS::IAM::User')[0]);
+    expect(document.Statement).toContainEqual(expect.objectContaining({ Action: 'kms:Decrypt', Resource: keyArn }));
   });
 
   test('iam role: key policy lets the role decrypt through S3 only, and a warning explains the Adobe side', () => {

@@ -70,3 +70,16 @@ export function resolveCfn(value: unknown, template: Template, extra: { [logical
   };
   return walk(value);
 }
+
+/**
+ * Every identity policy of an IAM user or role: inline (`Policies`) on it, or an AWS::IAM::Policy
+ * naming it. `carrierId` is the resource holding the policy (what a connection must depend on).
+ */
+export function identityPolicies(template: Template, principalId: string): Array<{ carrierId: string; document: any }> {
+  const principal = template.toJSON().Resources[principalId];
+  const inline = (principal.Properties.Policies ?? []).map((p: any) => ({ carrierId: principalId, document: p.PolicyDocument }));
+  const attached = all(template, 'AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify([p.Properties.Users, p.Properties.Roles]).includes(`"${principalId}"`))
+    .map(([id, p]) => ({ carrierId: id, document: p.Properties.PolicyDocument }));
+  return [...inline, ...attached];
+}
