@@ -206,6 +206,8 @@ class AssumedRoleAuth extends S3DestinationAuth {
     const roleSecret = ownedSecret(scope, 'RoleArnSecret', {
       description: 'IAM role ARN AEP assumes for this destination (cdk-aep-s3); Adobe asks to keep it confidential',
       secretObjectValue: { [ROLE_ARN_FIELD]: SecretValue.unsafePlainText(role.roleArn) },
+      // The role's unique id (AROA…), not its name, which Adobe asks to keep confidential.
+      uniqueSuffix: role.roleId,
     });
     suppressNag(roleSecret, [
       { id: 'AwsSolutions-SMG4', reason: 'Holds a role ARN, not a credential: nothing to rotate; it changes only when CloudFormation replaces the role.' },

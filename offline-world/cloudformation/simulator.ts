@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
@@ -46,6 +47,23 @@ import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentia
  * - Custom resources: `ServiceTimeout` (seconds, default 3600) bounds the time CFN waits for a
  *   response; the response body is limited to 4096 bytes.
  */
+
+/** The property that gives each resource type a custom (account-unique) name. */
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::IAM::User': 'UserName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+};
+
+/** `type|name` when the resource is custom-named (secret names, user names…), else undefined. */
+function customName(type: string, props: any): string | undefined {
+  const key = NAME_PROPERTY[type];
+  const value = key ? props?.[key] : undefined;
+  return typeof value === 'string' ? `${type}|${value}` : undefined;
+}
 
 /** What a resource's DeletionPolicy / UpdateReplacePolicy means for one delete. */
 type RemovalPolicyName = 'Retain' | 'Delete';
@@ -206,6 +224,8 @@ export class CloudFormationSimulator {
   public readonly invocations: InvocationRecord[] = [];
   /** Property names emitted by the template vs read by the handler, per resource type. */
   public readonly usage: PropertyUsage = { emitted: new Map(), read: new Map() };
+  /** Custom names taken by physical resources that exist (`type|name` → physical id), retained ones included. */
+  private readonly namesInUse = new Map<string, string>();
   /** Physical resources kept by a Retain DeletionPolicy / UpdateReplacePolicy instead of being deleted. */
   public readonly retainedByPolicy: Array<{ logicalId: string; physicalId: string; type: string; phase: string }> = [];
   /** Physical resources a cleanup could not delete (or a rollback stopped tracking). */
@@ -524,7 +544,16 @@ export class CloudFormationSimulator {
       this.event(id, def.Type, 'CREATE_COMPLETE', response.physicalId);
       return undefined;
     }
+    const name = customName(def.Type, props);
+    if (name !== undefined && this.namesInUse.has(name)) {
+      // A custom-named resource whose name is taken (by this stack, or by a resource a Retain
+      // policy left behind) fails its create, as in AWS.
+      const reason = `Resource of type '${def.Type}' with identifier '${name.split('|')[1]}' already exists.`;
+      this.event(id, def.Type, 'CREATE_FAILED', undefined, reason);
+      return reason;
+    }
     const { physicalId, attributes } = this.simulate(id, def.Type, props);
+    if (name !== undefined) this.namesInUse.set(name, physicalId);
     this.live.set(id, { type: def.Type, physicalId, attributes, properties: props });
     this.applySideEffects(id, def.Type, props, physicalId);
     this.event(id, def.Type, 'CREATE_COMPLETE', physicalId);
@@ -564,6 +593,7 @@ export class CloudFormationSimulator {
     } else if (res.type === 'AWS::SecretsManager::Secret') {
       this.options.aws.deleteSecret(res.physicalId);
     }
+    for (const [name, physicalId] of this.namesInUse) if (physicalId === res.physicalId) this.namesInUse.delete(name);
     this.event(id, res.type, 'DELETE_COMPLETE', res.physicalId);
     return undefined;
   }
@@ -680,6 +710,11 @@ export class CloudFormationSimulator {
         case 'AWS::KMS::Key': return `arn:aws:kms:${this.region}:${this.account}:key/${p}`;
         default: return `arn:aws:sim:${this.region}:${this.account}:${id}/${p}`;
       }
+    }
+    if ((attr === 'RoleId' && res.type === 'AWS::IAM::Role') || (attr === 'UserId' && res.type === 'AWS::IAM::User')) {
+      // IAM's unique ids (AROA… / AIDA…): derived from the physical resource, never its name.
+      const digest = createHash('sha256').update(`${res.type}/${p}`).digest('hex').toUpperCase().replace(/[^A-Z0-9]/g, '');
+      return `${attr === 'RoleId' ? 'AROA' : 'AIDA'}${digest.slice(0, 17)}`;
     }
     return `${p}.${attr}`;
   }

@@ -51,6 +51,8 @@ export class ManagedAccessKey extends Construct {
     this.accessKeyId = key.ref;
     this.secret = ownedSecret(this, 'Secret', {
       description: props.description,
+      // The key id: not secret (it is the change token too), new with every rotation.
+      uniqueSuffix: key.ref,
       secretObjectValue: {
         [ACCESS_KEY_FIELDS.ACCESS_KEY_ID]: SecretValue.unsafePlainText(key.ref),
         [ACCESS_KEY_FIELDS.SECRET_ACCESS_KEY]: SecretValue.resourceAttribute(key.attrSecretAccessKey),

@@ -22,18 +22,25 @@ export function ownedSecretPrefix(stack: Stack): string {
 export interface OwnedSecretProps {
   readonly description: string;
   readonly secretObjectValue: secretsmanager.SecretProps['secretObjectValue'];
+  /**
+   * A deploy-time value unique to what the secret holds (the access key id, the role's id),
+   * appended to the name: a new key or role gets a new secret, and a secret a RETAIN removal left
+   * behind never blocks the name of its successor. Never something confidential: the name is in
+   * the ARN every custom resource receives.
+   */
+  readonly uniqueSuffix: string;
 }
 
 /**
- * A secret the library creates, named `cdk-aep-s3/<stack name>/<logical id>`.
+ * A secret the library creates, named `cdk-aep-s3/<stack name>/<logical id>-<unique suffix>`.
  *
  * Why a name: the handler role reads every such secret through ONE constant statement on the
  * prefix (see `AepProvider`), instead of a policy resource per connection. The statement never
  * changes while the stack exists, so it outlives every event that reads one of these secrets,
- * including the cleanup Delete of a removed connection. The last segment is the logical id:
- * renaming the construct replaces the secret either way, and no other property change replaces
- * it. CloudFormation deletes secrets without a recovery window, so a removed and re-added
- * construct can take its name again, except after a RETAIN removal (the old secret keeps it).
+ * including the cleanup Delete of a removed connection. The last segment is the logical id plus
+ * a deploy-time suffix unique to the content (a rotated key gets a new secret, created before
+ * the connection moves to it and deleted in cleanup after), so a secret kept by a RETAIN
+ * removal never collides with the one a re-added construct creates.
  */
 export function ownedSecret(scope: Construct, id: string, props: OwnedSecretProps): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, id, {
@@ -43,7 +50,7 @@ export function ownedSecret(scope: Construct, id: string, props: OwnedSecretProp
   // The logical id: unique in the stack, stable, and the name a reader finds in the template.
   const cfn = secret.node.defaultChild as secretsmanager.CfnSecret;
   const stack = Stack.of(secret);
-  cfn.name = `${ownedSecretPrefix(stack)}${stack.getLogicalId(cfn)}`;
+  cfn.name = `${ownedSecretPrefix(stack)}${stack.getLogicalId(cfn)}-${props.uniqueSuffix}`;
   owned.add(secret);
   return secret;
 }

@@ -146,7 +146,12 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
   test('each library secret is named under cdk-aep-s3/<stack name>/, deterministically and uniquely', () => {
     const names = resources(template, 'AWS::SecretsManager::Secret').map(([, r]) => r.Properties.Name);
     expect(names).toHaveLength(2);
-    for (const name of names) expect(name).toMatch(/^cdk-aep-s3\/Exports\/[A-Za-z0-9]+$/);
+    // `cdk-aep-s3/<stack>/<logical id>-` + a deploy-time id of what the secret holds (the access
+    // key id, the role's unique id: never the confidential role name).
+    for (const name of names) {
+      expect(name['Fn::Join'][1][0]).toMatch(/^cdk-aep-s3\/Exports\/[A-Za-z0-9]+-$/);
+      expect([{ Ref: expect.stringMatching(/AccessKey/) }, { 'Fn::GetAtt': [expect.stringMatching(/Role/), 'RoleId'] }]).toContainEqual(name['Fn::Join'][1][1]);
+    }
     expect(new Set(names).size).toBe(2);
     expect(names).toEqual(resources(Template.fromStack(stackWith(new App(), 'Exports', (s, sandbox) => {
       new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' });

@@ -385,3 +385,29 @@ describe('IAM access keys', () => {
     expect(sim.status).toBe('DELETE_COMPLETE');
   });
 });
+
+describe('Retain policies and custom names', () => {
+  const secret = (name: string, extra: Record<string, unknown> = {}) => ({ Type: 'AWS::SecretsManager::Secret', Properties: { Name: name, SecretString: '{}' }, ...extra });
+
+  test('DeletionPolicy Retain keeps a removed resource (nothing deleted), and its custom name stays taken', async () => {
+    const sim = simulator();
+    await sim.create(stack({ ...provider(), S: secret('app/one', { DeletionPolicy: 'Retain' }), K: { Type: 'AWS::IAM::AccessKey', Properties: { UserName: 'u' }, DeletionPolicy: 'Retain' } }));
+    const kept = sim.resource('K')!.physicalId;
+    expect((await sim.deploy(stack({ ...provider() }))).status).toBe('UPDATE_COMPLETE');
+    expect(sim.retainedByPolicy.map((r) => r.logicalId).sort()).toEqual(['K', 'S']);
+    expect(aws.accessKeyWorks(kept)).toBe(true);
+    // Re-adding a resource with the retained one's name fails like AWS does, and rolls back.
+    const again = await sim.deploy(stack({ ...provider(), S2: secret('app/one') }));
+    expect(again.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(again.failure).toMatch(/S2: Resource of type 'AWS::SecretsManager::Secret' with identifier 'app\/one' already exists/);
+    await sim.delete();
+  });
+
+  test('a name freed by a real delete can be taken again', async () => {
+    const sim = simulator();
+    await sim.create(stack({ ...provider(), S: secret('app/two') }));
+    await sim.update(stack({ ...provider() }));
+    expect((await sim.deploy(stack({ ...provider(), S2: secret('app/two') }))).status).toBe('UPDATE_COMPLETE');
+    await sim.delete();
+  });
+});

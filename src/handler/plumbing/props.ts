@@ -61,5 +61,7 @@ export function canonical(value: unknown): string {
 
 /** True when any of `keys` has a different value in `a` and `b`. */
 export function anyChanged(a: RawProps, b: RawProps, keys: readonly string[]): boolean {
-  return keys.some((k) => canonical(a[k] ?? null) !== canonical(b[k] ?? null));
+  // Every key is compared (no short-circuit): each input is read on every Update, so the contract
+  // test sees the handler read every property the constructs emit.
+  return keys.map((k) => canonical(a[k] ?? null) !== canonical(b[k] ?? null)).includes(true);
 }
