@@ -7,7 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
-import { suppressNag } from './nag';
+import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
@@ -92,6 +92,7 @@ export class AepProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
 
+    suppressNag(this.onEventFunction, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
     suppressNag(this.role, [
       { id: 'AwsSolutions-IAM5', reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams).' },
     ]);
