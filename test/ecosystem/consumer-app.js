@@ -121,7 +121,18 @@ const tokenRefs = {
   SourceFolder: (resources.match(/\{"Ref":"SourceFolder"\}/g) || []).length,
 };
 
+/** Where each package was loaded from: the matrix asserts it is this app's own node_modules. */
+const resolved = {};
+for (const pkg of ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-aep-s3']) {
+  const main = require('fs').realpathSync(require.resolve(pkg));
+  const marker = `${require('path').sep}node_modules${require('path').sep}${pkg}${require('path').sep}`;
+  resolved[pkg] = main.slice(0, main.lastIndexOf(marker) + marker.length);
+}
+// The library's own aws-cdk-lib is the app's (a peer dependency, one construct tree).
+resolved['aws-cdk-lib (from cdk-aep-s3)'] = require('fs').realpathSync(require.resolve('aws-cdk-lib', { paths: [resolved['cdk-aep-s3']] }));
+
 console.log(JSON.stringify({
+  resolved,
   awsCdkLib: require('aws-cdk-lib/package.json').version,
   cdkNag: require('cdk-nag/package.json').version,
   libraryFindings: library.findings,
