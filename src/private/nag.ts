@@ -14,8 +14,8 @@ export interface NagSuppression {
  * The runtime is pinned on purpose; see `.projenrc.ts` (lambdaOptions) for the policy.
  */
 export const PINNED_RUNTIME_REASON =
-  'The handler bundle is built (esbuild --target=node22) and tested for Node.js 22, so the runtime is pinned to nodejs22.x: '
-  + 'upgrading aws-cdk-lib must not move the function to a runtime the bundle was never tested on. '
+  'The handler bundle is built for Node.js 22 (esbuild --target=node22), so the runtime is pinned to nodejs22.x: '
+  + 'upgrading aws-cdk-lib must neither change the template nor move the function to a runtime the bundle never targeted. '
   + 'Library releases move it forward.';
 
 /**
