@@ -129,19 +129,22 @@ async function runCell(work: string, cell: Cell, tarball: string, constructs: st
   await npm(NPM_INSTALL, dir);
   timings[`install ${cell.name}`] = Date.now() - t;
 
-  t = Date.now();
-  let stdout: string;
-  try {
-    ({ stdout } = await run(process.execPath, ['app.js'], { cwd: dir, maxBuffer: 64 * 1024 * 1024, env: npmEnv() }));
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`cell ${cell.name}: the consumer app failed: ${err.message}\n${err.stderr ?? ''}`);
-  } finally {
-    timings[`synth ${cell.name}`] = Date.now() - t;
-  }
+  // The app (a child process) and the README blocks (a type-check in this process, then a child)
+  // run side by side: they share nothing but the installed node_modules.
+  const synthStart = Date.now();
+  const app = run(process.execPath, ['app.js'], { cwd: dir, maxBuffer: 64 * 1024 * 1024, env: npmEnv() })
+    .finally(() => { timings[`synth ${cell.name}`] = Date.now() - synthStart; });
+  app.catch(() => undefined); // awaited below; no unhandled rejection while the README blocks run
   t = Date.now();
   for (const [i, block] of (cell.readmeBlocks ?? []).entries()) await runReadmeBlock(dir, `readme-${i + 1}`, block, cell.name);
   if (cell.readmeBlocks) timings[`README ${cell.name}`] = Date.now() - t;
+  let stdout: string;
+  try {
+    ({ stdout } = await app);
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`cell ${cell.name}: the consumer app failed: ${err.message}\n${err.stderr ?? ''}`);
+  }
   const lines = stdout.trim().split('\n');
   const report = JSON.parse(lines[lines.length - 1]) as AppReport;
   for (const [pkg, where] of Object.entries(report.resolved)) {
