@@ -13,9 +13,27 @@ import { awscdk, javascript } from 'projen';
  *    open for integration snapshots;
  *  - a low minimum lets existing infra repos adopt the library without a CDK upgrade.
  *
- * Lambda runtime: Node.js 22 (NODEJS_22_X) pinned explicitly rather than "latest", so the
- * synthesized template never changes under a user because aws-cdk-lib moved its default, and
- * because it is available in every commercial and GovCloud region. The bundle is built by
+ * Lambda runtime policy: pinned, not "newest available". Node.js 22 (nodejs22.x) is set
+ * explicitly rather than Runtime.NODEJS_LATEST or the newest runtime the consumer's aws-cdk-lib
+ * knows, because
+ *  - the bundle is built for it (esbuild --target=node22); a newer runtime picked at the
+ *    consumer's synth would run this release's code on a runtime it never targeted (Lambda's
+ *    newer Node.js runtimes also change behaviour, e.g. nodejs24.x drops callback handlers);
+ *  - the synthesized template must not change under a user because they upgraded aws-cdk-lib
+ *    (determinism across aws-cdk-lib versions, not only per version);
+ *  - it is available in every commercial and GovCloud region.
+ * A library release moves the pin forward (runtime, esbuild target and tests together). The cost:
+ * cdk-nag's AwsSolutions-L1 ("not the latest runtime") fires once the consumer's aws-cdk-lib knows
+ * a newer Node.js (2.276 does); the library acknowledges L1 on its own functions with this reason
+ * (src/private/nag.ts PINNED_RUNTIME_REASON), for cdk-nag 2 and 3 alike.
+ *
+ * cdk-nag: the library's suppressions reach both majors (src/private/nag.ts): `cdk_nag` metadata
+ * for cdk-nag 2, and `Validations.of(resource).acknowledge()` for cdk-nag 3 when the consumer's
+ * aws-cdk-lib has it (>= 2.257; looked up at runtime since we build against 2.180).
+ * test/ecosystem/consumer-matrix.ts (run by .ci/run) proves 0 findings with 2.180 + cdk-nag 2 and
+ * with the latest aws-cdk-lib 2.x + cdk-nag 3.
+ *
+ * The bundle is built by
  * projen's `*.lambda.ts` auto-discovery at library build time; `@aws-sdk/*` stays external (the
  * runtime ships SDK v3) and axios/axios-retry are inlined.
  */

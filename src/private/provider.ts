@@ -7,7 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
-import { suppressNag } from './nag';
+import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { isOwnedSecretOf, ownedSecretPrefix } from './owned-secret';
 import { watchResourceLimit } from './resource-limit';
 import { sandboxProperties } from './sandbox-properties';
@@ -116,6 +116,7 @@ export class AepProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
 
+    suppressNag(this.onEventFunction, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
     suppressNag(this.role, [
       {
         id: 'AwsSolutions-IAM5',

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RefreshEventKeys, RefreshMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
+import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
@@ -88,6 +89,7 @@ export class SessionTokenRefresh extends Construct {
       // transient HTTP errors, and one run = one metric datapoint keeps the alarm exact.
       retryAttempts: 0,
     });
+    suppressNag(this.function, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `cdk-aep-s3: refresh the AEP session token of ${props.connectionName}`,
