@@ -97,8 +97,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     passWithNoTests: false,
     jestConfig: {
-      // Coverage of src/ only: babel instruments the files it reports on, where v8's precise
-      // coverage slows every script the suites load (aws-cdk-lib above all) by about half again.
+      // Coverage costs only where it is reported: babel instruments src/ at transform time, where
+      // v8's precise coverage counts blocks in every script the suites load (aws-cdk-lib above all).
       coverageProvider: 'babel',
       testTimeout: 60_000,
       // Every core: jest's default (cores − 1) runs the suites one at a time on a 2-core CI
