@@ -430,6 +430,7 @@ async function measureLifecycleCalls(aep: AepStandIn, aws: AwsStandIn, workDir: 
     delete (aep.requests as any).push;
     delete (aws.calls as any).push;
   }
+  if (!sim || containers === 0) throw new Error('bench: the simulator no longer goes through create()/loadFunction(); update measureLifecycleCalls');
   if (report.validationFailures.length) throw new Error(`the stand-in rejected requests: ${report.validationFailures.join('; ')}`);
   const credentialNames = new Set<string>();
   for (const def of Object.values<any>(JSON.parse(report.templates[0]).Resources)) {
