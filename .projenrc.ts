@@ -119,7 +119,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     passWithNoTests: false,
     jestConfig: {
+      // Coverage costs only where it is reported: babel instruments src/ at transform time, where
+      // v8's precise coverage counts blocks in every script the suites load (aws-cdk-lib above all).
+      coverageProvider: 'babel',
       testTimeout: 60_000,
+      // Every core: jest's default (cores − 1) runs the suites one at a time on a 2-core CI
+      // machine, and many of them spend their time waiting on the stand-ins' fault timers.
+      maxWorkers: '100%',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
       // afterwards): coverage is about src/, not about those copies.

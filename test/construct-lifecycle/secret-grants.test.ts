@@ -13,7 +13,19 @@ import { AepS3Destination, AepS3Source, AepSandbox, S3SourceAuth } from '../../s
 
 interface Dest { readonly id: string; readonly creds: string; readonly sandboxName: string }
 
+const synthesized = new Map<string, string>();
+
+/**
+ * The template of a stack with these destinations (and source). Several checks start from the same
+ * stack: each distinct stack is synthesized once, and every caller gets its own copy.
+ */
 function synth(dests: Dest[], source?: Dest): any {
+  const key = JSON.stringify([dests, source]);
+  if (!synthesized.has(key)) synthesized.set(key, JSON.stringify(build(dests, source)));
+  return JSON.parse(synthesized.get(key)!);
+}
+
+function build(dests: Dest[], source?: Dest): any {
   const app = new App();
   const stack = new Stack(app, 'Grants', { env: { account: ACCOUNT, region: REGION } });
   const bucket = new s3.Bucket(stack, 'Bucket', { bucketName: 'acme-exports' });

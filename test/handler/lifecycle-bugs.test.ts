@@ -175,9 +175,11 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
     const props = h.destinationAccessKeyProps(h.seedKey());
     const late = 6 * TIMEOUT_MS;
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: late });
-    const started = Date.now();
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    await sleep(Math.max(0, late - (Date.now() - started)) + 100);
+    // The POST is still in flight when the Create returns; wait until it lands (a fixed sleep
+    // raced the stand-in's timer on a loaded machine).
+    expect(h.aep.pendingApplications).toBe(1);
+    await h.aep.settle();
     expect(h.aep.connections()).toHaveLength(2);
     const next = { ...props, [ConnectionProps.DESCRIPTION]: 'changed' };
     const res = await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
