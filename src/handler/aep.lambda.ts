@@ -1,14 +1,24 @@
-import { type LambdaContext, startInvocation } from './config';
-import { onConnectionEvent } from './connection';
-import type { CustomResourceEvent, CustomResourceResponse } from './events';
-import { onIamRoleLookupEvent } from './iam-role-lookup';
-import { errorMessage, log, resetSecrets } from './log';
-import { refreshSessionToken } from './refresh';
-import { onTargetConnectionEvent } from './target-connection';
+/**
+ * Entry point of the custom-resource Lambda (bundled by esbuild to assets/handler/aep.lambda).
+ *
+ * Layers, each importing only from the ones below it:
+ * - `resources/`: one module per custom resource type and the session-token refresh, plus
+ *   what they share (create-or-adopt of Flow Service items, auth params);
+ * - `aep/`: the Flow Service client and its transport (IMS token, HTTP, error classification);
+ * - `aws/`: the AWS calls (Secrets Manager reads, STS key probe and session tokens);
+ * - `plumbing/`: logging with redaction, property parsing, events, config and the retry loop.
+ */
+import { type LambdaContext, startInvocation } from './plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
+import { errorMessage, log, resetSecrets } from './plumbing/log';
+import { onConnectionEvent } from './resources/connection';
+import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
+import { refreshSessionToken } from './resources/refresh';
+import { onTargetConnectionEvent } from './resources/target-connection';
 import { CONTRACT_VERSION, CommonProps, RefreshEventKeys, ResourceTypes } from '../private/contract';
 
-export type { CustomResourceEvent, CustomResourceResponse } from './events';
-export type { LambdaContext } from './config';
+export type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
+export type { LambdaContext } from './plumbing/config';
 
 /**
  * onEvent handler of the aws-cdk-lib `custom-resources` Provider: registers AEP Flow Service

@@ -5,7 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
-import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/events';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */

@@ -6,8 +6,8 @@
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { getSessionToken } from '../../src/handler/aws-keys';
-import { redact, resetSecrets } from '../../src/handler/log';
+import { getSessionToken } from '../../src/handler/aws/aws-keys';
+import { redact, resetSecrets } from '../../src/handler/plumbing/log';
 import { AepIds, Attributes, CommonProps, ConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();

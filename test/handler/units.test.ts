@@ -1,7 +1,7 @@
-import { loadConfig, startInvocation } from '../../src/handler/config';
-import { AepError, parseErrorBody, parseRetryAfter } from '../../src/handler/errors';
-import { redact, registerSecret, resetSecrets } from '../../src/handler/log';
-import { backoffDelay, retry, RetryExhaustedError } from '../../src/handler/retry';
+import { AepError, parseErrorBody, parseRetryAfter } from '../../src/handler/aep/errors';
+import { loadConfig, startInvocation } from '../../src/handler/plumbing/config';
+import { redact, registerSecret, resetSecrets } from '../../src/handler/plumbing/log';
+import { backoffDelay, retry, RetryExhaustedError } from '../../src/handler/plumbing/retry';
 
 describe('parseErrorBody', () => {
   test.each([

@@ -1,8 +1,8 @@
 // Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { registerSecret } from './log';
-import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../private/contract';
+import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../../private/contract';
+import { registerSecret } from '../plumbing/log';
 
 const ACCESS_KEY_PARAM = 's3AccessKey';
 

@@ -1,9 +1,9 @@
-import { AepClient } from './aep-client';
-import type { Invocation } from './config';
-import type { CustomResourceEvent, CustomResourceResponse } from './events';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
-import { canonical, optionalObject, optionalString, requireString } from './props';
-import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../private/contract';
+import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../../private/contract';
+import { AepClient } from '../aep/aep-client';
+import type { Invocation } from '../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
+import { canonical, optionalObject, optionalString, requireString } from '../plumbing/props';
 
 const COLLECTION = '/targetConnections';
 

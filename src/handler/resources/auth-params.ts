@@ -1,9 +1,9 @@
-import { type AwsKey, getSessionToken, waitUntilKeyWorks } from './aws-keys';
-import { type Invocation, operationDeadline } from './config';
-import { registerSecret } from './log';
-import { optionalInt, optionalString, type RawProps, stringMap } from './props';
-import { readSecretParams } from './secrets';
-import { AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../private/contract';
+import { AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
+import { type AwsKey, getSessionToken, waitUntilKeyWorks } from '../aws/aws-keys';
+import { readSecretParams } from '../aws/secrets';
+import { type Invocation, operationDeadline } from '../plumbing/config';
+import { registerSecret } from '../plumbing/log';
+import { optionalInt, optionalString, type RawProps, stringMap } from '../plumbing/props';
 
 /** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
 export const S3Params = {

@@ -1,8 +1,8 @@
 // Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
-import { registerSecret } from './log';
-import { retry, RetryExhaustedError, type RetryVerdict } from './retry';
+import { registerSecret } from '../plumbing/log';
+import { retry, RetryExhaustedError, type RetryVerdict } from '../plumbing/retry';
 
 /** An AWS access key, long-term (`AKIA…`) or temporary (`ASIA…` + session token). */
 export interface AwsKey {

@@ -1,8 +1,8 @@
 // Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { isNetworkError } from 'axios-retry';
-import { redact } from './log';
-import type { RetryVerdict } from './retry';
+import { redact } from '../plumbing/log';
+import type { RetryVerdict } from '../plumbing/retry';
 
 /** Longest AEP message kept in an error (bodies can be whole HTML pages). */
 const MAX_DETAIL_LENGTH = 500;

@@ -1,7 +1,7 @@
 import { AepError, classifyAepError } from './errors';
 import { send } from './http';
-import { registerSecret } from './log';
-import { retry } from './retry';
+import { registerSecret } from '../plumbing/log';
+import { retry } from '../plumbing/retry';
 
 /** Who asks IMS for a token. */
 export interface ImsClientCredentials {

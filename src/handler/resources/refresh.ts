@@ -1,11 +1,11 @@
-import { AepClient } from './aep-client';
 import { awsKeyOf, S3Params, sessionDuration, temporaryParams } from './auth-params';
-import type { Invocation } from './config';
 import { type FlowRef, patchItem } from './flow-resource';
-import { log, writeLine } from './log';
-import { type RawProps, requireString, stringMap } from './props';
-import { readSecretParams } from './secrets';
-import { RefreshEventKeys, RefreshMetric } from '../private/contract';
+import { RefreshEventKeys, RefreshMetric } from '../../private/contract';
+import { AepClient } from '../aep/aep-client';
+import { readSecretParams } from '../aws/secrets';
+import type { Invocation } from '../plumbing/config';
+import { log, writeLine } from '../plumbing/log';
+import { type RawProps, requireString, stringMap } from '../plumbing/props';
 
 /**
  * Replaces the temporary credentials of an S3 source connection before they expire

@@ -1,11 +1,11 @@
-import { AepClient } from './aep-client';
-import { type Invocation, operationDeadline } from './config';
-import { AepError, classifyAepError, hasStatus } from './errors';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from './events';
-import { errorMessage, log } from './log';
-import { optionalString } from './props';
-import { retry, sleep } from './retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { AepClient } from '../aep/aep-client';
+import { AepError, classifyAepError, hasStatus } from '../aep/errors';
+import { type Invocation, operationDeadline } from '../plumbing/config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
+import { errorMessage, log } from '../plumbing/log';
+import { optionalString } from '../plumbing/props';
+import { retry, sleep } from '../plumbing/retry';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,

@@ -1,11 +1,11 @@
-import { type Invocation, operationDeadline } from './config';
 import { classifyAepError, hasStatus } from './errors';
 import { type HttpResponse, send } from './http';
 import { dropImsToken, getImsToken, type ImsClientCredentials } from './ims';
-import { type RawProps, requireString } from './props';
-import { retry } from './retry';
-import { readAepCredentials } from './secrets';
-import { CommonProps } from '../private/contract';
+import { CommonProps } from '../../private/contract';
+import { readAepCredentials } from '../aws/secrets';
+import { type Invocation, operationDeadline } from '../plumbing/config';
+import { type RawProps, requireString } from '../plumbing/props';
+import { retry } from '../plumbing/retry';
 
 /** Options of one {@link AepClient.request}. */
 export interface AepRequestOptions {

@@ -1,12 +1,12 @@
-import { AepClient } from './aep-client';
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
-import type { Invocation } from './config';
-import type { CustomResourceEvent, CustomResourceResponse } from './events';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
-import { log } from './log';
-import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from './props';
 import { emitMetric } from './refresh';
-import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../private/contract';
+import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../../private/contract';
+import { AepClient } from '../aep/aep-client';
+import type { Invocation } from '../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
+import { log } from '../plumbing/log';
+import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from '../plumbing/props';
 
 const COLLECTION = '/connections';
 
