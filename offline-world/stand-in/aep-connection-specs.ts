@@ -173,7 +173,9 @@ function schemaProblems(prefix: string, schema: object, params: Record<string, u
  * offered (`1415-400` otherwise), params declared, required, typed and patterned as declared;
  * encryption under the request key, spec name and algorithm the spec pairs with (see the header).
  */
-export function checkAgainstServedSpec(body: Record<string, unknown>, doc: Record<string, unknown>, stored: boolean): { code?: string; problems: string[] } {
+export function checkAgainstServedSpec(
+  body: Record<string, unknown>, doc: Record<string, unknown>, stored: boolean,
+): { code?: string; problems: string[] } {
   const auth = body.auth as { specName: string; params: Record<string, unknown> };
   const authSpecs = doc.authSpec as AuthSpecDoc[];
   const spec = authSpecs.find((a) => a.name === auth.specName);

@@ -5,6 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
+import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
 
@@ -62,6 +63,8 @@ export class Harness {
 
   /** Fresh stand-ins and output; re-seeds the AEP credentials secret. */
   reset(): void {
+    // The handler reads each connection spec once per container; a test may switch the variant.
+    forgetConnectionSpecs();
     this.aep.reset();
     this.aws.reset();
     this.output.length = 0;
