@@ -155,6 +155,7 @@ export class AepStandIn {
   private readonly initialIamRoleArn: string;
   private iamRoleArn: string;
   private readonly initialSpecVariant: ConnectionSpecVariant;
+  private s3Reader?: S3Reader;
   private specVariant: ConnectionSpecVariant;
   private port = 0;
   private lastTimestamp = 0;
@@ -308,6 +309,15 @@ export class AepStandIn {
   /** The S3 connection spec items served now, by id. */
   public connectionSpecs(): Record<string, Record<string, unknown>> {
     return connectionSpecDocuments(this.specVariant);
+  }
+
+  /**
+   * Lets explore judge reachability the way AEP would: by whether the connection's credentials
+   * (its access key, or the AEP IAM role for `IAMRole Based`) may `s3:ListBucket` the folder, as
+   * the AWS stand-in's authorizer decides. Without it, every explore succeeds.
+   */
+  public useAws(aws: S3Reader | undefined): void {
+    this.s3Reader = aws;
   }
 
   /** Injects a fault for the next matching request(s); see {@link FaultSpec}. */
@@ -584,6 +594,14 @@ export class AepStandIn {
       this.reply(ex, 405, { errorCode: '405', errorMessage: `${method} is not allowed on ${ex.url.pathname}` });
       return;
     }
+    if (collection === 'connections' && id && sub === 'explore' && rest.length === 0 && method === 'GET') {
+      // Asks the AWS stand-in's authorizer (async); a stand-in bug still becomes a 500.
+      this.explore(ex, sandbox, id).catch((err: unknown) => {
+        this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
+        this.reply(ex, 500, { errorCode: '500', errorMessage: 'stand-in internal error' });
+      });
+      return;
+    }
     if (collection === 'connectionSpecs' && id && sub === undefined && method === 'GET') {
       return this.connectionSpec(ex, id);
     }
@@ -767,6 +785,53 @@ export class AepStandIn {
     this.reply(ex, status, undefined);
   }
 
+  /**
+   * `GET /connections/{id}/explore?objectType=folder&object=<bucket>/<folder>` (DATAFLOWS §2.1):
+   * a folder listing when the connection's credentials may list it. What AEP answers when S3
+   * denies the listing is undocumented (§2.3); modelled as 400 with AEP's connector relaying S3's
+   * error in `errorMessage` (a Java-SDK-style text), which the handler must surface verbatim.
+   */
+  private async explore(ex: Exchange, sandbox: string, id: string): Promise<void> {
+    const item = this.connectionStore.get(id, sandbox);
+    if (!item) {
+      this.notFound(ex, false, id);
+      return;
+    }
+    const objectType = (ex.url.searchParams.get('objectType') ?? '').toLowerCase();
+    const object = ex.url.searchParams.get('object') ?? '';
+    if (item.connectionSpec.id !== AepIds.S3_SOURCE_CONNECTION_SPEC) {
+      this.reply(ex, 404, { errorCode: '404', errorMessage: 'stand-in: explore is documented for source connections only (DATAFLOWS §2.4)' });
+      return;
+    }
+    if (objectType !== 'folder' || !object) {
+      this.reject(ex, violation('stand-in serves explore with objectType=folder&object=<bucket>/<folder> only'));
+      return;
+    }
+    const [bucket, ...rest] = object.replace(/^\/+/, '').split('/');
+    const prefix = rest.filter(Boolean).map((p) => `${p}/`).join('');
+    const params = item.auth.params;
+    if (params.bucketName !== undefined && params.bucketName !== bucket) {
+      this.reply(ex, 400, { errorCode: '400', errorMessage: `Failed to explore connection: bucket ${bucket} is not the connection's bucket` });
+      return;
+    }
+    if (this.s3Reader) {
+      const principal = item.auth.specName === 'IAMRole Based'
+        ? this.iamRoleArn
+        : this.s3Reader.principalOfKey(String(params.s3AccessKey));
+      const decision = principal === undefined ? 'denied' : await this.s3Reader.mayList(principal, bucket, prefix);
+      if (decision !== 'allowed') {
+        const code = principal === undefined ? 'InvalidAccessKeyId' : 'AccessDenied';
+        this.reply(ex, 400, {
+          errorCode: '400',
+          errorMessage: `Failed to explore connection: ${code === 'AccessDenied' ? 'Access Denied' : 'The AWS Access Key Id you provided does not exist in our records.'} `
+            + `(Service: Amazon S3; Status Code: 403; Error Code: ${code})`,
+        });
+        return;
+      }
+    }
+    this.reply(ex, 200, []);
+  }
+
   /** `GET /connectionSpecs/{id}` (DATAFLOWS §1.1): a list wrapper even by id. */
   private connectionSpec(ex: Exchange, specId: string): void {
     const doc = this.connectionSpecs()[specId];
@@ -888,6 +953,12 @@ export class AepStandIn {
     // Messages never carry values by construction; this is the belt to those braces.
     this.log(redactText(line, [this.credentials.clientSecret, ...this.tokens.keys()]));
   }
+}
+
+/** What explore needs from the AWS stand-in (see {@link AepStandIn.useAws}). */
+export interface S3Reader {
+  principalOfKey(accessKeyId: string): string | undefined;
+  mayList(principalArn: string, bucket: string, prefix: string): Promise<'allowed' | 'denied' | 'explicitly-denied'>;
 }
 
 /** What the `malformed` fault sends: JSON cut off mid-way. */

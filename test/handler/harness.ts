@@ -33,6 +33,8 @@ export class Harness {
   /** Starts both stand-ins, points the handler at them and starts capturing its output. */
   static async start(): Promise<Harness> {
     const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
+    // Explore answers by what the connection's credentials may list in the AWS stand-in.
+    aep.useAws(aws);
     return new Harness(aep, aws);
   }
 

@@ -1,5 +1,6 @@
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
 import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
@@ -39,6 +40,13 @@ export async function onConnectionEvent(event: CustomResourceEvent, invocation: 
     create,
     driftOps,
   }, event, invocation);
+  const props = event.ResourceProperties;
+  // On Create only: any Update may be a rollback (even one that replaces, returning to the old
+  // object), which CloudFormation runs before it reverts the bucket policy the check depends on;
+  // failing it would leave the stack in UPDATE_ROLLBACK_FAILED.
+  if (event.RequestType === 'Create' && reachabilityFolder(props) && props[ConnectionProps.CONNECTION_SPEC_ID] === AepIds.S3_SOURCE_CONNECTION_SPEC) {
+    await proveSourceReachable(await AepClient.fromProps(props, invocation), event, response.PhysicalResourceId);
+  }
   if (event.RequestType !== 'Delete' && sessionCredentialsPushed(event)) {
     emitMetric(requireString(event.ResourceProperties, ConnectionProps.NAME), 1);
   }
@@ -65,7 +73,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
   const desired = desiredState(event, live);
   const desiredKind = kind(desired.specId, desired.authSpecName);
-  const params = await resolveAuthParams(props, invocation);
+  const params = await resolveAuthParams(props, invocation, { proveListing: event.RequestType === 'Create' });
   checkAuthParams(live, desired.authSpecName, params, (param) => paramHint(props, param));
   pushedAuthParams.add(event);
   return createOrAdopt(client, COLLECTION, {
