@@ -89,6 +89,21 @@ export interface AepConnectionProps {
   readonly verifyAwsKey?: boolean;
 
   /**
+   * Bucket of the deploy-time reachability check (source: AEP explores the folder after the
+   * connection is made; destination access key: the key lists the folder before).
+   *
+   * @default - no reachability check
+   */
+  readonly reachabilityBucket?: string;
+
+  /**
+   * Key prefix of the reachability check.
+   *
+   * @default '' (the whole bucket)
+   */
+  readonly reachabilityFolder?: string;
+
+  /**
    * Register STS temporary credentials (GetSessionToken with the long-term key in
    * `authSecret`) valid for this long, instead of the long-term key.
    *
@@ -168,6 +183,8 @@ export class AepConnection extends Construct {
           ? String(props.sessionTokenDuration.toSeconds())
           : undefined,
         [ConnectionProps.REMOVAL_POLICY]: removalPolicyProperty(props.removalPolicy),
+        [ConnectionProps.REACHABILITY_BUCKET]: props.reachabilityBucket,
+        [ConnectionProps.REACHABILITY_FOLDER]: props.reachabilityBucket === undefined ? undefined : props.reachabilityFolder ?? '',
       },
     });
 

@@ -119,6 +119,16 @@ export interface AepS3DestinationProps {
   readonly csvOptions?: CsvOptions;
 
   /**
+   * With an access key: prove before registering that the new key can list the export folder
+   * (S3 ListObjectsV2 with the folder as prefix, in place of the STS key probe, so no extra
+   * request on success). An assumed role cannot be probed from your account (only AEP's account
+   * may assume it), so this does nothing for `DestinationAuth.assumedRole()`.
+   *
+   * @default true
+   */
+  readonly verifyReachability?: boolean;
+
+  /**
    * Write a manifest file (`manifest-<destinationId>-<dataflowRunId>.json`) with every export.
    *
    * @default - not sent (AEP writes no manifest)
@@ -231,6 +241,9 @@ export class AepS3Destination extends Construct {
       authSecretFields: binding.authSecretFields,
       changeToken: binding.changeToken,
       verifyAwsKey: binding.verifyAwsKey,
+      ...(props.verifyReachability !== false && binding.authSpecName === 'Access Key'
+        ? { reachabilityBucket: props.bucket.bucketName, reachabilityFolder: this.folderPrefix }
+        : {}),
       encryption: props.encryption?._toConnectionEncryption(),
       connectionName: props.connectionName,
       description,

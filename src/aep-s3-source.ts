@@ -68,6 +68,17 @@ export interface AepS3SourceProps {
   readonly connectionName?: string;
 
   /**
+   * Prove at deploy time that AEP can read the folder: after creating the connection
+   * the handler asks AEP to explore `<bucket>/<folderPath>` (one request on success), retrying
+   * while IAM and bucket policies propagate. If AEP cannot read it the deployment fails with the
+   * likely cause and the connection it made is removed. Not run on updates (a rollback's update
+   * runs before CloudFormation restores the bucket policy).
+   *
+   * @default true
+   */
+  readonly verifyReachability?: boolean;
+
+  /**
    * The AEP connection description.
    *
    * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
@@ -190,6 +201,7 @@ export class AepS3Source extends Construct {
       changeToken: binding.changeToken,
       verifyAwsKey: binding.verifyAwsKey,
       sessionTokenDuration: binding.sessionTokenDuration,
+      ...(props.verifyReachability === false ? {} : { reachabilityBucket: props.bucket.bucketName, reachabilityFolder: this.folderPrefix }),
     });
     for (const d of binding.dependables) this.connection.resource.node.addDependency(d);
     this.connectionId = this.connection.connectionId;

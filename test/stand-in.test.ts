@@ -249,7 +249,7 @@ describe('AepStandIn', () => {
       ['missing name', destConnection({ name: undefined }), 400, /name/],
       ['session token on the destination spec', destConnection({ auth: { specName: 'Access Key', params: { ...DEST_KEY, s3SessionToken: 'x' } } }), 400, /s3SessionToken is not a parameter/],
       ['Assumed Role without a role ARN', destConnection({ auth: { specName: 'Assumed Role', params: { s3Role: 'aep-export-role' } } }), 400, /s3Role must be an IAM role ARN/],
-      ['legacy encryptionSpecs shape', destConnection({ encryptionSpecs: { specName: 'Encryption spec', params: { encryptionAlgo: 'PGPGPG', publicKey: 'QUJD' } } }), 400, /legacy/],
+      ['encryptionSpecs shape where the served spec pairs PGP/GPG with encryption', destConnection({ encryptionSpecs: { specName: 'Encryption spec', params: { encryptionAlgo: 'PGPGPG', publicKey: 'QUJD' } } }), 400, /encryptionSpecs is not accepted by this connection spec revision; send encryption/],
       ['non-base64 public key', destConnection({ encryption: { specName: 'File Encryption', params: { encryptionAlgo: 'PGP/GPG', publicKey: '-----BEGIN PGP' } } }), 400, /publicKey must be a base64/],
       ['IAMRole Based without bucketName', sourceConnection({ auth: { specName: 'IAMRole Based', params: {} } }), 400, /bucketName is required/],
       ['source key with a bad bucket name', sourceConnection({ auth: { specName: 'Access Key', params: { ...SESSION, bucketName: 'Bad_Bucket' } } }), 400, /bucketName/],

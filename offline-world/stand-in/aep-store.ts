@@ -32,6 +32,8 @@ export interface StoredResource {
 export interface StoredConnection extends StoredResource {
   auth: { specName: string; params: Record<string, unknown> };
   encryption?: { specName: string; params: Record<string, unknown> };
+  /** The older request key for the same block (served-spec variant `PGPGPG`). */
+  encryptionSpecs?: { specName: string; params: Record<string, unknown> };
 }
 
 /** A target connection (`/targetConnections`) as stored. */

@@ -271,12 +271,12 @@ function describeError(error: ErrorObject): string {
 
 /** The create-request view of a stored connection (what a PATCH result must still satisfy). */
 function connectionRequestView(resource: Record<string, unknown>): Record<string, unknown> {
-  const { name, description, auth, connectionSpec, encryption } = resource;
+  const { name, description, auth, connectionSpec, encryption, encryptionSpecs } = resource;
   const params = isObject(auth) && isObject(auth.params) ? { ...auth.params } : undefined;
   if (params) {
     delete params.authorizedDate;
   }
-  return dropUndefined({ name, description, auth: params ? { ...auth as object, params } : auth, connectionSpec, encryption });
+  return dropUndefined({ name, description, auth: params ? { ...auth as object, params } : auth, connectionSpec, encryption, encryptionSpecs });
 }
 
 function targetRequestView(resource: Record<string, unknown>): Record<string, unknown> {

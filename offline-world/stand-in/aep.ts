@@ -6,7 +6,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { isObject, Violation } from './aep-rules';
+import {
+  checkAgainstServedSpec, connectionSpecDocuments, type ConnectionSpecVariant, DEFAULT_CONNECTION_SPEC_VARIANT, readOnlyAuthParams,
+} from './aep-connection-specs';
+import { isObject, violation, Violation } from './aep-rules';
 import {
   maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
 } from './aep-store';
@@ -53,6 +56,8 @@ export interface AepStandInOptions {
   readonly log?: (line: string) => void;
   /** Port to bind on 127.0.0.1 (default 0 = ephemeral). */
   readonly port?: number;
+  /** Documented variant of the S3 connection specs served and enforced (default: current docs). */
+  readonly connectionSpecVariant?: ConnectionSpecVariant;
 }
 
 /** One request as the stand-in saw it, with every secret redacted. */
@@ -149,6 +154,9 @@ export class AepStandIn {
   private readonly tokenTtlSeconds: number;
   private readonly initialIamRoleArn: string;
   private iamRoleArn: string;
+  private readonly initialSpecVariant: ConnectionSpecVariant;
+  private s3Reader?: S3Reader;
+  private specVariant: ConnectionSpecVariant;
   private port = 0;
   private lastTimestamp = 0;
   private issuedCount = 0;
@@ -162,6 +170,8 @@ export class AepStandIn {
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 86399;
     this.initialIamRoleArn = options.iamRoleArn ?? DEFAULT_AEP_IAM_ROLE_ARN;
     this.iamRoleArn = this.initialIamRoleArn;
+    this.initialSpecVariant = options.connectionSpecVariant ?? DEFAULT_CONNECTION_SPEC_VARIANT;
+    this.specVariant = this.initialSpecVariant;
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -288,6 +298,28 @@ export class AepStandIn {
     this.iamRoleArn = value;
   }
 
+  /**
+   * Switches the documented variant of the S3 connection specs that `GET /connectionSpecs/{id}`
+   * serves and that connection bodies are checked against (see aep-connection-specs.ts).
+   */
+  public setConnectionSpecVariant(variant: ConnectionSpecVariant): void {
+    this.specVariant = variant;
+  }
+
+  /** The S3 connection spec items served now, by id. */
+  public connectionSpecs(): Record<string, Record<string, unknown>> {
+    return connectionSpecDocuments(this.specVariant);
+  }
+
+  /**
+   * Lets explore judge reachability the way AEP would: by whether the connection's credentials
+   * (its access key, or the AEP IAM role for `IAMRole Based`) may `s3:ListBucket` the folder, as
+   * the AWS stand-in's authorizer decides. Without it, every explore succeeds.
+   */
+  public useAws(aws: S3Reader | undefined): void {
+    this.s3Reader = aws;
+  }
+
   /** Injects a fault for the next matching request(s); see {@link FaultSpec}. */
   public inject(fault: FaultSpec): void {
     this.faults.inject(fault);
@@ -318,6 +350,7 @@ export class AepStandIn {
     this.faults.clear();
     this.resetRecording();
     this.iamRoleArn = this.initialIamRoleArn;
+    this.specVariant = this.initialSpecVariant;
   }
 
   /**
@@ -561,6 +594,17 @@ export class AepStandIn {
       this.reply(ex, 405, { errorCode: '405', errorMessage: `${method} is not allowed on ${ex.url.pathname}` });
       return;
     }
+    if (collection === 'connections' && id && sub === 'explore' && rest.length === 0 && method === 'GET') {
+      // Asks the AWS stand-in's authorizer (async); a stand-in bug still becomes a 500.
+      this.explore(ex, sandbox, id).catch((err: unknown) => {
+        this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
+        this.reply(ex, 500, { errorCode: '500', errorMessage: 'stand-in internal error' });
+      });
+      return;
+    }
+    if (collection === 'connectionSpecs' && id && sub === undefined && method === 'GET') {
+      return this.connectionSpec(ex, id);
+    }
     if (collection === 'connectionSpecs' && id && sub === 'configs' && rest.length === 0 && method === 'GET') {
       return this.configs(ex, id);
     }
@@ -622,7 +666,7 @@ export class AepStandIn {
   }
 
   private createConnection(ex: Exchange, sandbox: string, body: unknown): void {
-    const problem = this.validator.connection(body, false);
+    const problem = this.validator.connection(body, false) ?? this.servedSpecProblem(body as Record<string, unknown>, false);
     if (problem) {
       this.reject(ex, problem);
       return;
@@ -632,6 +676,7 @@ export class AepStandIn {
       ...this.newResource(sandbox, input),
       auth: structuredClone(input.auth) as StoredConnection['auth'],
       ...(input.encryption !== undefined ? { encryption: structuredClone(input.encryption) as StoredConnection['encryption'] } : {}),
+      ...(input.encryptionSpecs !== undefined ? { encryptionSpecs: structuredClone(input.encryptionSpecs) as StoredConnection['encryptionSpecs'] } : {}),
     };
     stampAuthorizedDate(item);
     this.connectionStore.put(item);
@@ -701,7 +746,8 @@ export class AepStandIn {
       }
       throw err;
     }
-    const problem = target ? this.validator.targetConnection(patched, true) : this.validator.connection(patched, true);
+    const problem = target ? this.validator.targetConnection(patched, true)
+      : this.validator.connection(patched, true) ?? this.servedSpecProblem(patched as StoredConnection, true, item as StoredConnection);
     if (problem) {
       this.reject(ex, problem);
       return;
@@ -737,6 +783,79 @@ export class AepStandIn {
     // [spec-src] documents 204, [spec-dst] 202 (API-NOTES §3.1); answer per resource kind.
     const status = item.connectionSpec.id === AepIds.S3_DESTINATION_CONNECTION_SPEC ? 202 : 204;
     this.reply(ex, status, undefined);
+  }
+
+  /**
+   * `GET /connections/{id}/explore?objectType=folder&object=<bucket>/<folder>` (DATAFLOWS §2.1):
+   * a folder listing when the connection's credentials may list it. What AEP answers when S3
+   * denies the listing is undocumented (§2.3); modelled as 400 with AEP's connector relaying S3's
+   * error in `errorMessage` (a Java-SDK-style text), which the handler must surface verbatim.
+   */
+  private async explore(ex: Exchange, sandbox: string, id: string): Promise<void> {
+    const item = this.connectionStore.get(id, sandbox);
+    if (!item) {
+      this.notFound(ex, false, id);
+      return;
+    }
+    const objectType = (ex.url.searchParams.get('objectType') ?? '').toLowerCase();
+    const object = ex.url.searchParams.get('object') ?? '';
+    if (item.connectionSpec.id !== AepIds.S3_SOURCE_CONNECTION_SPEC) {
+      this.reply(ex, 404, { errorCode: '404', errorMessage: 'stand-in: explore is documented for source connections only (DATAFLOWS §2.4)' });
+      return;
+    }
+    if (objectType !== 'folder' || !object) {
+      this.reject(ex, violation('stand-in serves explore with objectType=folder&object=<bucket>/<folder> only'));
+      return;
+    }
+    const [bucket, ...rest] = object.replace(/^\/+/, '').split('/');
+    const prefix = rest.filter(Boolean).map((p) => `${p}/`).join('');
+    const params = item.auth.params;
+    if (params.bucketName !== undefined && params.bucketName !== bucket) {
+      this.reply(ex, 400, { errorCode: '400', errorMessage: `Failed to explore connection: bucket ${bucket} is not the connection's bucket` });
+      return;
+    }
+    if (this.s3Reader) {
+      const principal = item.auth.specName === 'IAMRole Based'
+        ? this.iamRoleArn
+        : this.s3Reader.principalOfKey(String(params.s3AccessKey));
+      const decision = principal === undefined ? 'denied' : await this.s3Reader.mayList(principal, bucket, prefix);
+      if (decision !== 'allowed') {
+        const code = principal === undefined ? 'InvalidAccessKeyId' : 'AccessDenied';
+        this.reply(ex, 400, {
+          errorCode: '400',
+          errorMessage: `Failed to explore connection: ${code === 'AccessDenied' ? 'Access Denied' : 'The AWS Access Key Id you provided does not exist in our records.'} `
+            + `(Service: Amazon S3; Status Code: 403; Error Code: ${code})`,
+        });
+        return;
+      }
+    }
+    this.reply(ex, 200, []);
+  }
+
+  /** `GET /connectionSpecs/{id}` (DATAFLOWS §1.1): a list wrapper even by id. */
+  private connectionSpec(ex: Exchange, specId: string): void {
+    const doc = this.connectionSpecs()[specId];
+    if (!doc) {
+      this.reply(ex, 404, { errorCode: '404', errorMessage: `Connection spec ${specId} not found` });
+      return;
+    }
+    this.reply(ex, 200, { items: [doc] });
+  }
+
+  /**
+   * A connection body (or the resource a PATCH would produce) checked against the connection
+   * spec served now; after a PATCH, `readOnly` auth params must keep their value.
+   */
+  private servedSpecProblem(body: Record<string, unknown>, stored: boolean, before?: StoredConnection): Violation | undefined {
+    const doc = this.connectionSpecs()[(body.connectionSpec as { id: string }).id];
+    const { code, problems } = checkAgainstServedSpec(body, doc, stored);
+    if (before && !problems.length) {
+      const auth = body.auth as { specName: string; params: Record<string, unknown> };
+      for (const param of readOnlyAuthParams(doc, auth.specName)) {
+        if (auth.params[param] !== before.auth.params[param]) problems.push(`auth.params.${param} is readOnly in auth spec '${auth.specName}': it cannot be changed once set`);
+      }
+    }
+    return problems.length ? violation(problems, code) : undefined;
   }
 
   /** `GET /connectionSpecs/{id}/configs?authType=IamBasedAuthentication` (API-NOTES §4.2). */
@@ -834,6 +953,12 @@ export class AepStandIn {
     // Messages never carry values by construction; this is the belt to those braces.
     this.log(redactText(line, [this.credentials.clientSecret, ...this.tokens.keys()]));
   }
+}
+
+/** What explore needs from the AWS stand-in (see {@link AepStandIn.useAws}). */
+export interface S3Reader {
+  principalOfKey(accessKeyId: string): string | undefined;
+  mayList(principalArn: string, bucket: string, prefix: string): Promise<'allowed' | 'denied' | 'explicitly-denied'>;
 }
 
 /** What the `malformed` fault sends: JSON cut off mid-way. */

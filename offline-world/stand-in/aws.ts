@@ -65,7 +65,7 @@ export interface AwsCredentials {
 
 /** One call as recorded by the stand-in. Never contains secret values. */
 export interface AwsCall {
-  readonly service: 'secretsmanager' | 'sts' | 'unknown';
+  readonly service: 'secretsmanager' | 'sts' | 's3' | 'unknown';
   readonly action: string;
   /** Access key id from the SigV4 credential scope (not a secret). */
   readonly accessKeyId?: string;
@@ -135,6 +135,7 @@ export class AwsStandIn {
   private sessionTokenCount = 0;
   private authorizer?: AwsAuthorizer;
   private readonly deletedSecrets = new Set<string>();
+  private readonly deniedBuckets = new Set<string>();
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -176,6 +177,7 @@ export class AwsStandIn {
       AWS_ENDPOINT_URL: this.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_ENDPOINT_URL_STS: this.url,
+      AWS_ENDPOINT_URL_S3: this.url,
       AWS_REGION: this.region,
       AWS_DEFAULT_REGION: this.region,
       AWS_ACCESS_KEY_ID: this.lambdaCredentials.accessKeyId,
@@ -315,6 +317,7 @@ export class AwsStandIn {
     this.secrets.clear();
     this.identities.clear();
     this.deletedSecrets.clear();
+    this.deniedBuckets.clear();
     this.sessionTokenCount = 0;
     this.registerLambdaIdentity();
   }
@@ -365,18 +368,22 @@ export class AwsStandIn {
     const body = await readBody(req);
     const target = header(req, 'x-amz-target');
     const form = new URLSearchParams(body);
-    const service: AwsCall['service'] = target?.startsWith('secretsmanager.') ? 'secretsmanager' : form.get('Action') ? 'sts' : 'unknown';
-    const action = service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
     const auth = parseSigV4Authorization(header(req, 'authorization'));
+    const s3 = auth?.service === 's3' && req.method === 'GET' && url.searchParams.get('list-type') === '2';
+    const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : form.get('Action') ? 'sts' : 'unknown';
+    const action = s3 ? 'ListObjectsV2'
+      : service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
     const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, status: 0 };
     this.calls.push(call);
 
     try {
       if (service === 'unknown') {
-        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager and STS)`);
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS and S3 ListObjectsV2)`);
       }
       const identity = await this.authenticate(service, req, url, body);
-      if (service === 'sts') {
+      if (service === 's3') {
+        this.respond(res, call, 200, await this.listObjectsV2(identity, url), 'application/xml');
+      } else if (service === 'sts') {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
       } else {
         let input: Record<string, unknown>;
@@ -397,7 +404,11 @@ export class AwsStandIn {
         throw err;
       }
       call.errorCode = err.code;
-      if (service === 'sts') {
+      if (service === 's3') {
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>`
+          + `<RequestId>${randomUUID()}</RequestId></Error>`;
+        this.respond(res, call, err.status, xml, 'application/xml');
+      } else if (service === 'sts') {
         const xml = `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
           + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
         this.respond(res, call, err.status, xml, 'text/xml');
@@ -410,11 +421,13 @@ export class AwsStandIn {
   }
 
   /** SigV4 authentication against the registered keys; errors mirror each service's. */
-  private async authenticate(service: 'sts' | 'secretsmanager', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
+  private async authenticate(service: 'sts' | 'secretsmanager' | 's3', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
     const sts = service === 'sts';
-    const invalidToken = () => (sts
-      ? new AwsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
-      : new AwsError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
+    const invalidToken = () => (service === 's3'
+      ? new AwsError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
+      : sts
+        ? new AwsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+        : new AwsError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
     const auth = parseSigV4Authorization(header(req, 'authorization'));
     if (!auth) {
       throw new AwsError(sts ? 403 : 400, sts ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
@@ -427,7 +440,7 @@ export class AwsStandIn {
       // Session credentials of a deleted access key stop working with it.
       throw invalidToken();
     }
-    if (sts && identity.notValidFor > 0) {
+    if ((sts || service === 's3') && identity.notValidFor > 0) {
       identity.notValidFor -= 1;
       throw invalidToken();
     }
@@ -446,6 +459,47 @@ export class AwsStandIn {
         : new AwsError(400, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
     }
     return identity;
+  }
+
+  // ---------------------------------------------------------------- S3 ListObjectsV2 (REST, path style)
+
+  /**
+   * Whether `principalArn` may list `bucket` under `prefix` (s3:ListBucket on the bucket with the
+   * `s3:prefix` condition key), as the authorizer decides; allowed when no authorizer is set unless
+   * {@link denyS3Listing} named the bucket. The AEP stand-in's explore asks this too.
+   */
+  public async mayList(principalArn: string, bucket: string, prefix: string): Promise<AuthorizationDecision> {
+    if (this.deniedBuckets.has(bucket)) return 'denied';
+    if (!this.authorizer) return 'allowed';
+    return this.authorizer({
+      principalArn,
+      action: 's3:ListBucket',
+      resourceArn: `arn:aws:s3:::${bucket}`,
+      context: { 'aws:SecureTransport': 'true', 's3:prefix': prefix },
+    });
+  }
+
+  /** The ARN AWS reports for a registered access key (long-term or session), undefined when unknown. */
+  public principalOfKey(accessKeyId: string): string | undefined {
+    const identity = this.identities.get(accessKeyId);
+    return identity && !identity.inactive ? identity.arn : undefined;
+  }
+
+  /** Without an authorizer, makes every listing of `bucket` AccessDenied (e.g. a bucket policy not attached). */
+  public denyS3Listing(bucket: string): void {
+    this.deniedBuckets.add(bucket);
+  }
+
+  private async listObjectsV2(identity: Identity, url: URL): Promise<string> {
+    const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    const prefix = url.searchParams.get('prefix') ?? '';
+    if (!bucket) throw new AwsError(400, 'InvalidRequest', 'Missing bucket name');
+    if (await this.mayList(identity.arn, bucket, prefix) !== 'allowed') {
+      throw new AwsError(403, 'AccessDenied', 'Access Denied');
+    }
+    return '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+      + `<Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>0</KeyCount>`
+      + `<MaxKeys>${Number(url.searchParams.get('max-keys') ?? 1000)}</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`;
   }
 
   // ---------------------------------------------------------------- STS (Query protocol, XML)

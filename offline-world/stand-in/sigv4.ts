@@ -67,6 +67,8 @@ export async function verifySigV4(request: SignedRequest, auth: SigV4Authorizati
     region: auth.region,
     service: auth.service,
     sha256: Sha256,
+    // S3 signs the path as sent (no second URI encoding), every other service double-encodes.
+    uriEscapePath: auth.service !== 's3',
   });
   const signed = await signer.sign({
     method: request.req.method ?? 'POST',

@@ -60,6 +60,13 @@ export const ConnectionProps = {
   SESSION_TOKEN_DURATION: 'SessionTokenDurationSeconds',
   /** `'retain'` leaves the AEP connection in place on delete; anything else deletes it. */
   REMOVAL_POLICY: 'RemovalPolicy',
+  /**
+   * Bucket of the deploy-time reachability check; unset = no check. Source: AEP explores the
+   * folder after the connection is made. Destination `Access Key`: the key lists it before.
+   */
+  REACHABILITY_BUCKET: 'ReachabilityBucket',
+  /** Key prefix of the reachability check (`''` = the whole bucket). */
+  REACHABILITY_FOLDER: 'ReachabilityFolder',
 } as const;
 
 /** Properties of {@link ResourceTypes.TARGET_CONNECTION}. */

@@ -114,16 +114,16 @@ describe('Create', () => {
     h.expectNoSecretsIn(err.message, err.stack);
   });
 
-  test('an invalid body is reported with AEP\'s message and no secret', async () => {
+  test('a param the live auth spec does not declare fails before any POST, naming it and what AEP declares', async () => {
     const key = h.seedKey();
     const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(key, {
       [ConnectionProps.AUTH_PARAMS]: { bucketName: 'not-a-destination-param' },
     }))));
-    expect(err.message).toMatch(/POST \/connections failed: HTTP 400/);
-    expect(err.message).toMatch(/bucketName is not a parameter/);
+    expect(err.message).toMatch(/param 'bucketName' is not declared by 'Access Key' \(AEP declares: s3AccessKey, s3SecretKey\)/);
+    expect(err.message).toMatch(/nothing was created/);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'))).toEqual([]);
     expect(h.aep.connections()).toHaveLength(0);
     h.expectNoSecretsIn(err.message);
-    h.aep.resetRecording(); // the rejection was the point of this test
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
+import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
 
@@ -32,6 +33,8 @@ export class Harness {
   /** Starts both stand-ins, points the handler at them and starts capturing its output. */
   static async start(): Promise<Harness> {
     const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
+    // Explore answers by what the connection's credentials may list in the AWS stand-in.
+    aep.useAws(aws);
     return new Harness(aep, aws);
   }
 
@@ -63,6 +66,8 @@ export class Harness {
 
   /** Fresh stand-ins and output; re-seeds the AEP credentials secret. */
   reset(): void {
+    // The handler reads each connection spec once per container; a test may switch the variant.
+    forgetConnectionSpecs();
     this.aep.reset();
     this.aws.reset();
     this.output.length = 0;

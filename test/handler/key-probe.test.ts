@@ -7,7 +7,7 @@ const h = useHarness();
 // The schedule is asserted through the knobs and the handler's own record of its waits, never
 // through wall-clock time.
 function probeWaits(): number[] {
-  return h.logRecords().filter((r) => r.message === 'AWS access key not accepted by STS yet; probing again').map((r) => r.delayMs as number);
+  return h.logRecords().filter((r) => typeof r.message === 'string' && /^AWS access key \S+ not accepted yet; probing again$/.test(r.message)).map((r) => r.delayMs as number);
 }
 
 test('a constant interval between probes; throttling doubles it per throttled probe in a row, at most 16×', () => {

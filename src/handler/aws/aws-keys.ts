@@ -63,33 +63,53 @@ function stsFor(key: AwsKey, maxAttempts?: number): STSClient {
 export async function waitUntilKeyWorks(key: AwsKey, options: KeyProbeOptions): Promise<void> {
   // The SDK's own retries stay off: this loop owns the timing.
   const sts = stsFor(key, 1);
-  let throttledInARow = 0;
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sts.send(new (stsSdk().GetCallerIdentityCommand)({}));
-        if (attempt > 1) log('info', 'AWS access key works', { accessKeyId: key.accessKeyId, probes: attempt });
-        return;
-      } catch (err) {
-        if (!classifyProbeError(err).retryable) {
-          throw new Error(`AWS access key ${key.accessKeyId} does not work: ${stsErrorName(err)}`);
-        }
-        throttledInARow = isThrottling(err) ? throttledInARow + 1 : 0;
-        const delayMs = probeDelay(options.intervalMs, throttledInARow);
-        if (Date.now() + delayMs >= options.deadline) {
-          throw new Error(
-            `AWS access key ${key.accessKeyId} was still rejected by STS after ${attempt} attempts ` +
-            `(${stsErrorName(err)}); check that the key exists, is active and matches its secret`,
-          );
-        }
-        log('warn', 'AWS access key not accepted by STS yet; probing again', {
-          accessKeyId: key.accessKeyId, attempt, delayMs, error: errorMessage(err),
-        });
-        await sleep(delayMs);
-      }
-    }
+    await probeUntilAccepted(() => sts.send(new (stsSdk().GetCallerIdentityCommand)({})), options, {
+      what: `AWS access key ${key.accessKeyId}`,
+      classify: classifyProbeError,
+      rejected: (err) => new Error(`AWS access key ${key.accessKeyId} does not work: ${stsErrorName(err)}`),
+      exhausted: (err, attempts) => new Error(
+        `AWS access key ${key.accessKeyId} was still rejected by STS after ${attempts} attempts ` +
+        `(${stsErrorName(err)}); check that the key exists, is active and matches its secret`,
+      ),
+    });
   } finally {
     sts.destroy();
+  }
+}
+
+/** How {@link probeUntilAccepted} reads and reports failures. */
+export interface ProbeReport {
+  /** What is probed, for log lines (never secret). */
+  readonly what: string;
+  /** Whether a failure may still turn into success (propagation, throttling, transient). */
+  readonly classify: (err: unknown) => RetryVerdict;
+  /** The error for a failure that will not pass. */
+  readonly rejected: (err: unknown) => Error;
+  /** The error when the deadline arrives while the probe is still refused. */
+  readonly exhausted: (err: unknown, attempts: number) => Error;
+}
+
+/**
+ * Calls `probe` until it succeeds, polling at the constant interval of {@link probeDelay} while
+ * the failure is retryable; the one probe loop for everything a new key must be able to do
+ * (STS GetCallerIdentity, listing the export folder).
+ */
+export async function probeUntilAccepted<T>(probe: () => Promise<T>, options: KeyProbeOptions, report: ProbeReport): Promise<T> {
+  let throttledInARow = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await probe();
+      if (attempt > 1) log('info', `${report.what} accepted`, { probes: attempt });
+      return result;
+    } catch (err) {
+      if (!report.classify(err).retryable) throw report.rejected(err);
+      throttledInARow = isThrottling(err) ? throttledInARow + 1 : 0;
+      const delayMs = probeDelay(options.intervalMs, throttledInARow);
+      if (Date.now() + delayMs >= options.deadline) throw report.exhausted(err, attempt);
+      log('warn', `${report.what} not accepted yet; probing again`, { attempt, delayMs, error: errorMessage(err) });
+      await sleep(delayMs);
+    }
   }
 }
 

@@ -1,9 +1,11 @@
-import { AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
+import { reachabilityFolder } from './reachability';
+import { AepIds, AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
 import { type AwsKey, getSessionToken, waitUntilKeyWorks } from '../aws/aws-keys';
+import { waitUntilKeyCanList } from '../aws/s3-probe';
 import { readSecretParams } from '../aws/secrets';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import { registerSecret } from '../plumbing/log';
-import { optionalInt, optionalString, type RawProps, stringMap } from '../plumbing/props';
+import { optionalInt, optionalString, type RawProps, requireString, stringMap } from '../plumbing/props';
 
 /** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
 export const S3Params = {
@@ -25,20 +27,31 @@ const SESSION_DURATION_MAX = STS_SESSION_DURATION.MAX_SECONDS;
  * `AuthSecretArn`. With `VerifyAwsKey` the AWS key is proven first; with
  * `SessionTokenDurationSeconds` the long-term key is exchanged for temporary credentials.
  */
-export async function resolveAuthParams(props: RawProps, invocation: Invocation): Promise<Record<string, string>> {
+export async function resolveAuthParams(
+  props: RawProps, invocation: Invocation, options: { proveListing?: boolean } = {},
+): Promise<Record<string, string>> {
   const params = { ...stringMap(props, ConnectionProps.AUTH_PARAMS), ...await readSecretFields(props) };
   for (const name of SENSITIVE_PARAMS) registerSecret(params[name]);
   checkAccessKeyId(params[S3Params.ACCESS_KEY]);
 
   const sessionSeconds = sessionDuration(props);
-  if (!decodeBoolean(props[ConnectionProps.VERIFY_AWS_KEY]) && sessionSeconds === undefined) return params;
+  // A destination key is proven where AEP will use it: listing the export folder. The source is
+  // proven by AEP itself (explore) once the connection exists.
+  // Only for a connection this event makes: an in-place Update may be a rollback, which
+  // CloudFormation runs before it reverts the IAM policy the check depends on.
+  const exportFolder = options.proveListing && requireString(props, ConnectionProps.CONNECTION_SPEC_ID) === AepIds.S3_DESTINATION_CONNECTION_SPEC
+    && params[S3Params.ACCESS_KEY] !== undefined ? reachabilityFolder(props) : undefined;
+  if (!decodeBoolean(props[ConnectionProps.VERIFY_AWS_KEY]) && sessionSeconds === undefined && !exportFolder) return params;
 
   // GetSessionToken also needs a working long-term key, so it is probed first either way.
   const key = awsKeyOf(params);
-  await waitUntilKeyWorks(key, {
+  const probe = {
     intervalMs: invocation.config.keyProbeIntervalMs,
     deadline: operationDeadline(invocation, invocation.config.keyProbeDeadlineMs),
-  });
+  };
+  // Listing also proves the key exists: in place of the STS probe, not after it.
+  if (exportFolder && sessionSeconds === undefined) await waitUntilKeyCanList(key, exportFolder, probe);
+  else await waitUntilKeyWorks(key, probe);
   if (sessionSeconds === undefined) return params;
   return { ...params, ...await temporaryParams(key, sessionSeconds) };
 }

@@ -1,8 +1,10 @@
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
 import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
+import { checkAuthParams, encryptionBlock, type EncryptionBlock, type LiveConnectionSpec, readConnectionSpec } from '../aep/connection-specs';
 import type { Invocation } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { log } from '../plumbing/log';
@@ -31,13 +33,20 @@ export async function onConnectionEvent(event: CustomResourceEvent, invocation: 
     collection: COLLECTION,
     idAttribute: Attributes.CONNECTION_ID,
     kindOf,
-    desiredKind: (e) => {
-      const d = desiredState(e);
-      return kind(d.specId, d.authSpecName);
-    },
+    desiredKind: (e) => kind(
+      requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID),
+      requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME),
+    ),
     create,
     driftOps,
   }, event, invocation);
+  const props = event.ResourceProperties;
+  // On Create only: any Update may be a rollback (even one that replaces, returning to the old
+  // object), which CloudFormation runs before it reverts the bucket policy the check depends on;
+  // failing it would leave the stack in UPDATE_ROLLBACK_FAILED.
+  if (event.RequestType === 'Create' && reachabilityFolder(props) && props[ConnectionProps.CONNECTION_SPEC_ID] === AepIds.S3_SOURCE_CONNECTION_SPEC) {
+    await proveSourceReachable(await AepClient.fromProps(props, invocation), event, response.PhysicalResourceId);
+  }
   if (event.RequestType !== 'Delete' && sessionCredentialsPushed(event)) {
     emitMetric(requireString(event.ResourceProperties, ConnectionProps.NAME), 1);
   }
@@ -61,9 +70,11 @@ function kind(specId: string, authSpecName: string): FlowKind {
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const props = event.ResourceProperties;
   const client = await AepClient.fromProps(props, invocation);
-  const desired = desiredState(event);
+  const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
+  const desired = desiredState(event, live);
   const desiredKind = kind(desired.specId, desired.authSpecName);
-  const params = await resolveAuthParams(props, invocation);
+  const params = await resolveAuthParams(props, invocation, { proveListing: event.RequestType === 'Create' });
+  checkAuthParams(live, desired.authSpecName, params, (param) => paramHint(props, param));
   pushedAuthParams.add(event);
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
@@ -75,7 +86,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
       description: desired.description,
       auth: { specName: desired.authSpecName, params },
       connectionSpec: { id: desired.specId, version: AepIds.CONNECTION_SPEC_VERSION },
-      ...(desired.encryption ? { encryption: desired.encryption } : {}),
+      ...(desired.encryption ? { [desired.encryption.key]: desired.encryption.value } : {}),
     },
     // Auth params cannot be read back (AEP masks them) and the secret may have rotated since
     // the interrupted attempt, so an adopted connection always gets them pushed again.
@@ -98,10 +109,11 @@ function kindOf(item: FlowItem): FlowKind {
  * in the UI), and all auth params when the secret ones may have changed (AEP masks those, so they
  * are compared by their inputs, never by value).
  */
-async function driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]> {
+async function driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation, client: AepClient): Promise<PatchOp[]> {
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties ?? {};
-  const desired = desiredState(event);
+  const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
+  const desired = desiredState(event, live);
   const ops: PatchOp[] = [...fieldOps(current, desired)];
   const held = ((current.auth as { params?: unknown } | undefined)?.params ?? {}) as Record<string, unknown>;
   const inlineDrift = Object.entries(stringMap(props, ConnectionProps.AUTH_PARAMS))
@@ -110,7 +122,9 @@ async function driftOps(event: CustomResourceEvent, current: FlowItem, invocatio
     .map(([name]) => name);
   if (inlineDrift.length) log('info', 'auth params differ from what AEP holds', { params: inlineDrift });
   if (inlineDrift.length || anyChanged(old, props, AUTH_PROPS)) {
-    ops.push({ op: 'replace', path: '/auth/params', value: await resolveAuthParams(props, invocation) });
+    const params = await resolveAuthParams(props, invocation);
+    checkAuthParams(live, desired.authSpecName, params, (param) => paramHint(props, param));
+    ops.push({ op: 'replace', path: '/auth/params', value: params });
     pushedAuthParams.add(event);
   }
   return ops;
@@ -122,10 +136,10 @@ interface DesiredConnection {
   readonly marker: string;
   readonly specId: string;
   readonly authSpecName: string;
-  readonly encryption?: Record<string, unknown>;
+  readonly encryption?: EncryptionBlock;
 }
 
-function desiredState(event: CustomResourceEvent): DesiredConnection {
+function desiredState(event: CustomResourceEvent, live: LiveConnectionSpec): DesiredConnection {
   const props = event.ResourceProperties;
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const description = optionalString(props, ConnectionProps.DESCRIPTION);
@@ -135,26 +149,44 @@ function desiredState(event: CustomResourceEvent): DesiredConnection {
     marker,
     specId: requireString(props, ConnectionProps.CONNECTION_SPEC_ID),
     authSpecName: requireString(props, ConnectionProps.AUTH_SPEC_NAME),
-    encryption: encryptionOf(props),
+    encryption: encryptionOf(props, live),
   };
 }
 
-function encryptionOf(props: RawProps): Record<string, unknown> | undefined {
+/**
+ * The construct asks for PGP encryption with a public key; the live spec decides the block's
+ * name, algorithm spelling and request key (API-NOTES §5.4, §9.1).
+ */
+function encryptionOf(props: RawProps, live: LiveConnectionSpec): EncryptionBlock | undefined {
   const encryption = optionalObject(props, ConnectionProps.ENCRYPTION);
   if (!encryption) return undefined;
-  if (typeof encryption.specName !== 'string' || !encryption.params || typeof encryption.params !== 'object') {
-    throw new Error(`Property '${ConnectionProps.ENCRYPTION}' must be { specName, params }`);
+  const publicKey = (encryption.params as { publicKey?: unknown } | undefined)?.publicKey;
+  if (typeof publicKey !== 'string' || publicKey === '') {
+    throw new Error(`Property '${ConnectionProps.ENCRYPTION}' must be { specName, params: { publicKey } }`);
   }
-  return { specName: encryption.specName, params: encryption.params };
+  return encryptionBlock(live, publicKey);
 }
 
-/** Ops that move name, description and encryption from `current` to `desired`. */
-function fieldOps(current: { name?: unknown; description?: unknown; encryption?: unknown }, desired: DesiredConnection): PatchOp[] {
+/** What to change on the construct when a param does not fit the live spec. */
+function paramHint(props: RawProps, param: string): string {
+  const field = stringMap(props, ConnectionProps.AUTH_SECRET_FIELDS)[param];
+  if (field !== undefined) return `'${param}' comes from the secret field '${field}': change the construct's authentication mode or its secret`;
+  if (param === 'folderPath') return "'folderPath' comes from the construct's folderPath: register the connection without a folder (leave folderPath unset) and give the folder to the dataflow instead";
+  return `'${param}' comes from the construct's authentication settings: change them to what AEP declares`;
+}
+
+const ENCRYPTION_KEYS = ['encryption', 'encryptionSpecs'] as const;
+
+/** Ops that move name, description and encryption (under either documented key) from `current` to `desired`. */
+function fieldOps(current: FlowItem | { name?: unknown; description?: unknown }, desired: DesiredConnection): PatchOp[] {
   const ops = nameAndDescriptionOps(current, desired);
-  if (canonical(current.encryption ?? null) !== canonical(desired.encryption ?? null)) {
-    ops.push(desired.encryption
-      ? { op: current.encryption ? 'replace' : 'add', path: '/encryption', value: desired.encryption }
-      : { op: 'remove', path: '/encryption' });
+  const held = current as Record<string, unknown>;
+  for (const key of ENCRYPTION_KEYS) {
+    const want = desired.encryption?.key === key ? desired.encryption.value : undefined;
+    if (canonical(held[key] ?? null) === canonical(want ?? null)) continue;
+    ops.push(want
+      ? { op: held[key] ? 'replace' : 'add', path: `/${key}`, value: want }
+      : { op: 'remove', path: `/${key}` });
   }
   return ops;
 }

@@ -345,7 +345,7 @@ export interface FlowResourceType {
   /** The desired kind for the event's properties. */
   desiredKind(event: CustomResourceEvent): FlowKind;
   /** Ops that move `current` (as read from AEP) to the event's desired state, drift included. */
-  driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]>;
+  driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation, client: AepClient): Promise<PatchOp[]>;
 }
 
 /**
@@ -387,7 +387,7 @@ export async function onFlowResourceEvent(
           { replacing: id, found: current !== undefined });
         return respond(await type.create(event, invocation, id));
       }
-      const ops = await type.driftOps(event, current, invocation);
+      const ops = await type.driftOps(event, current, invocation, client);
       const ref = await updateInPlace(client, type.collection, id, ops, current.etag);
       await removeTwins(client, type.collection, { ...lookup(desired) }, id);
       return respond(ref);

@@ -1,7 +1,8 @@
 import { awsKeyOf, S3Params, sessionDuration, temporaryParams } from './auth-params';
 import { type FlowRef, patchItem } from './flow-resource';
-import { RefreshEventKeys, RefreshMetric } from '../../private/contract';
+import { AepIds, RefreshEventKeys, RefreshMetric } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
+import { LiveSpecMismatchError, readConnectionSpec, replaceableParams } from '../aep/connection-specs';
 import { readSecretParams } from '../aws/secrets';
 import type { Invocation } from '../plumbing/config';
 import { log, writeLine } from '../plumbing/log';
@@ -9,8 +10,9 @@ import { type RawProps, requireString, stringMap } from '../plumbing/props';
 
 /**
  * Replaces the temporary credentials of an S3 source connection before they expire
- * (API-NOTES §6.3): long-term key → STS GetSessionToken → PATCH the three params with If-Match.
- * The access key id and secret change with every session, so all three are replaced together.
+ * (API-NOTES §6.3): long-term key → STS GetSessionToken → PATCH with If-Match. The PATCH replaces
+ * what the live `Access Key` auth spec lets be replaced: all three params (the key id and secret
+ * change with every session), or only `s3SessionToken` when AEP marks the other two `readOnly`.
  * Emits a success/failure metric either way and rethrows so Lambda's Errors metric counts too.
  */
 export async function refreshSessionToken(event: RawProps, invocation: Invocation): Promise<FlowRef> {
@@ -24,10 +26,21 @@ export async function refreshSessionToken(event: RawProps, invocation: Invocatio
       stringMap(event, RefreshEventKeys.AUTH_SECRET_FIELDS),
     );
     const client = await AepClient.fromProps(event, invocation);
+    const live = await readConnectionSpec(client, AepIds.S3_SOURCE_CONNECTION_SPEC);
+    const replaced = replaceableParams(live, 'Access Key', [S3Params.ACCESS_KEY, S3Params.SECRET_KEY, S3Params.SESSION_TOKEN]);
+    if (!replaced.includes(S3Params.SESSION_TOKEN)) {
+      throw new LiveSpecMismatchError(
+        `AEP's live 'Access Key' auth spec of ${live.id} does not let '${S3Params.SESSION_TOKEN}' be replaced, so session credentials cannot be refreshed; ` +
+        'switch the source to a long-term access key (no session token duration) or to the IAM-role mode.',
+      );
+    }
+    if (replaced.length === 1) {
+      log('warn', "AEP's live auth spec lets only the session token be replaced (documented one-op PATCH); the key id and secret AEP holds stay those of the first session", { connectionId });
+    }
     const temp = await temporaryParams(awsKeyOf(longTerm), duration);
-    const ref = await patchItem(client, '/connections', connectionId, [S3Params.ACCESS_KEY, S3Params.SECRET_KEY, S3Params.SESSION_TOKEN]
-      .map((param) => ({ op: 'replace', path: `/auth/params/${param}`, value: temp[param] })));
-    log('info', 'session token refreshed', { connectionId, name, etag: ref.etag });
+    const ref = await patchItem(client, '/connections', connectionId,
+      replaced.map((param) => ({ op: 'replace', path: `/auth/params/${param}`, value: temp[param] })));
+    log('info', 'session token refreshed', { connectionId, name, etag: ref.etag, replaced });
     emitMetric(name, 1);
     return ref;
   } catch (err) {

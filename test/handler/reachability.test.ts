@@ -1,0 +1,88 @@
+/**
+ * Deploy-time reachability: the source asks AEP to explore its folder after the connection is
+ * made; a destination access key lists its export folder (S3 ListObjectsV2) before registering.
+ */
+import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { handler } from '../../src/handler/aep.lambda';
+import { AepIds, ConnectionProps } from '../../src/private/contract';
+
+const h = useHarness();
+const BUCKET = 'acme-aep-inbound';
+const CHECK = { [ConnectionProps.REACHABILITY_BUCKET]: BUCKET, [ConnectionProps.REACHABILITY_FOLDER]: 'crm/' };
+
+function explores() {
+  return h.aep.requests.filter((r) => r.path.endsWith('/explore'));
+}
+
+describe('source: AEP explores the folder', () => {
+  test('after a Create, one explore of bucket/folder; nothing else added', async () => {
+    const res = await handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK)));
+    expect(explores().map((r) => [r.status, r.query])).toEqual([[200, { objectType: 'folder', object: `${BUCKET}/crm` }]]);
+    expect(h.aep.getConnection(res.PhysicalResourceId)).toBeDefined();
+  });
+
+  test('no explore when the check is off (no ReachabilityBucket)', async () => {
+    await handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600)));
+    expect(explores()).toEqual([]);
+  });
+
+  test('AEP cannot list the folder: the Create fails naming the likely causes and removes the connection it made', async () => {
+    h.aws.denyS3Listing(BUCKET);
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK))));
+    expect(err.message).toMatch(/AEP cannot list s3:\/\/acme-aep-inbound\/crm\/ through connection/);
+    expect(err.message).toMatch(/Access Denied/);
+    expect(err.message).toMatch(/bucket policy .* not attached.*region.*KMS key policy.*not valid yet/);
+    expect(err.message).toMatch(/the connection was removed/);
+    expect(explores().length).toBeGreaterThan(1); // retried while policies propagate
+    expect(h.aep.connections()).toEqual([]);
+    h.aep.resetRecording();
+  });
+
+  test('IAMRole Based: explore is decided by whether the AEP role may list the prefix (authorizer = IAM as evaluated)', async () => {
+    const props = {
+      ...h.common(),
+      [ConnectionProps.NAME]: 'src-aws',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'IAMRole Based',
+      [ConnectionProps.AUTH_PARAMS]: { bucketName: BUCKET },
+      ...CHECK,
+    };
+    const asked: string[] = [];
+    h.aws.setAuthorizer((r) => {
+      if (!r.action.startsWith('s3:')) return 'allowed'; // the handler's own Secrets Manager reads
+      asked.push(`${r.principalArn} ${r.action} ${r.resourceArn} ${r.context['s3:prefix']}`);
+      return r.context['s3:prefix'] === 'crm/' ? 'allowed' : 'denied';
+    });
+    try {
+      await handler(cfnEvent('Create', props));
+      expect(asked).toEqual([`arn:aws:iam::123456789012:role/aep-ingest-va6 s3:ListBucket arn:aws:s3:::${BUCKET} crm/`]);
+      const err = await rejectionOf(() => handler(cfnEvent('Create', { ...props, [ConnectionProps.REACHABILITY_FOLDER]: 'other/' }, { logicalId: 'Other' })));
+      expect(err.message).toMatch(/AEP cannot list s3:\/\/acme-aep-inbound\/other\//);
+      expect(h.aep.connections()).toHaveLength(1);
+      h.aep.resetRecording();
+    } finally {
+      h.aws.setAuthorizer(undefined);
+    }
+  });
+});
+
+describe('destination access key: ListObjectsV2 on the export folder', () => {
+  test('replaces the STS probe: one S3 call, no GetCallerIdentity', async () => {
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK)));
+    const calls = h.aws.calls.filter((c) => c.service !== 'secretsmanager').map((c) => `${c.service}:${c.action}:${c.status}`);
+    expect(calls).toEqual(['s3:ListObjectsV2:200']);
+  });
+
+  test('waits out a key that is not valid yet', async () => {
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey('aep/k', 2), CHECK)));
+    expect(h.aws.calls.filter((c) => c.service === 's3').map((c) => c.status)).toEqual([403, 403, 200]);
+  });
+
+  test('a listing the IAM policy denies fails before registering anything', async () => {
+    h.aws.denyS3Listing(BUCKET);
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK))));
+    expect(err.message).toMatch(/cannot list s3:\/\/acme-aep-inbound\/crm\/ \(AccessDenied/);
+    expect(err.message).toMatch(/nothing was registered/);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'))).toEqual([]);
+  });
+});
