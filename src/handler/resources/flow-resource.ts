@@ -13,7 +13,14 @@ import { retry, sleep } from '../plumbing/retry';
  */
 
 /** A Flow Service collection this handler manages. */
-export type Collection = '/connections' | '/targetConnections';
+export type Collection = '/connections' | '/targetConnections' | '/sourceConnections' | '/flows';
+
+const NOUNS: Record<Collection, string> = {
+  '/connections': 'connection',
+  '/targetConnections': 'target connection',
+  '/sourceConnections': 'source connection',
+  '/flows': 'dataflow',
+};
 
 /** A Flow Service resource as returned by GET. */
 export interface FlowItem {
@@ -39,7 +46,7 @@ export interface FlowRef {
 
 /** Human name of a collection's items, for error messages. */
 export function noun(collection: Collection): string {
-  return collection === '/connections' ? 'connection' : 'target connection';
+  return NOUNS[collection];
 }
 
 /** GET by id; Flow Service wraps even a single item in `{ items: [...] }` (API-NOTES §3.1). */
@@ -285,6 +292,14 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
       return;
     }
     if (hasStatus(err, 400) && /1418|in use|used by|being used/i.test(err.detail)) {
+      const users = collection === '/connections' ? await flowsUsing(client, id).catch(() => []) : [];
+      if (users.length) {
+        throw new Error(
+          `AEP ${noun(collection)} ${id} is still used by ${users.map((f) => `dataflow "${f.name ?? ''}" (${f.id})`).join(', ')}, ` +
+          'which this stack does not manage, so AEP refuses to delete it. Delete that dataflow in AEP first, ' +
+          'or set the removal policy to RETAIN to leave the connection in AEP.',
+        );
+      }
       throw new Error(
         `AEP ${noun(collection)} ${id} is still used by dataflows, so AEP refuses to delete it (${err.message}). ` +
         'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',
@@ -292,6 +307,21 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
     }
     throw err;
   }
+}
+
+/**
+ * The dataflows that use a base connection: through the source connections (ingestion) or target
+ * connections (exports) made on it (`[]` reaches into arrays, API-NOTES §3.5).
+ */
+export async function flowsUsing(client: AepClient, baseConnectionId: string): Promise<FlowItem[]> {
+  const [sources, targets] = await Promise.all([
+    list(client, '/sourceConnections', [`baseConnectionId==${baseConnectionId}`]),
+    list(client, '/targetConnections', [`baseConnectionId==${baseConnectionId}`]),
+  ]);
+  const flows: FlowItem[] = [];
+  if (sources.length) flows.push(...await list(client, '/flows', [`sourceConnectionIds[]==${sources.map((s) => s.id).join(',')}`]));
+  if (targets.length) flows.push(...await list(client, '/flows', [`targetConnectionIds[]==${targets.map((t) => t.id).join(',')}`]));
+  return [...new Map(flows.map((f) => [f.id, f])).values()];
 }
 
 function itemsOf(data: unknown): FlowItem[] {
@@ -346,6 +376,8 @@ export interface FlowResourceType {
   desiredKind(event: CustomResourceEvent): FlowKind;
   /** Ops that move `current` (as read from AEP) to the event's desired state, drift included. */
   driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]>;
+  /** State changes that are not PATCHes (a flow's enable/disable action), after an in-place update. */
+  readonly afterUpdate?: (client: AepClient, ref: FlowRef, event: CustomResourceEvent, current: FlowItem) => Promise<FlowRef>;
 }
 
 /**
@@ -388,7 +420,8 @@ export async function onFlowResourceEvent(
         return respond(await type.create(event, invocation, id));
       }
       const ops = await type.driftOps(event, current, invocation);
-      const ref = await updateInPlace(client, type.collection, id, ops, current.etag);
+      const patched = await updateInPlace(client, type.collection, id, ops, current.etag);
+      const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
       await removeTwins(client, type.collection, { ...lookup(desired) }, id);
       return respond(ref);
     }
