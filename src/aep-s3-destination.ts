@@ -14,6 +14,7 @@ import {
   ExportFileType,
   ExportType,
 } from './export-options';
+import { DestinationDataflow, DestinationDataflowOptions } from './destination-dataflow';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
 import { isRetain } from './private/provider';
@@ -189,9 +190,14 @@ export class AepS3Destination extends Construct {
   /** The base connection construct. */
   public readonly connection: AepConnection;
 
+  private readonly sandbox: AepSandbox;
+  private readonly exportType: ExportType;
+
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
     props.sandbox._checkReadableFrom(this);
+    this.sandbox = props.sandbox;
+    this.exportType = props.exportType ?? ExportType.AUDIENCES;
 
     const exportType = props.exportType ?? ExportType.AUDIENCES;
     const folderPath = props.folderPath ?? (exportType === ExportType.DATASETS ? DEFAULT_DATASET_FOLDER : DEFAULT_AUDIENCE_FOLDER);
@@ -260,6 +266,15 @@ export class AepS3Destination extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.targetConnectionId = target.targetConnectionId;
+  }
+
+  /**
+   * Adds an audience export dataflow into this destination (audience exports only). CloudFormation
+   * deletes it before this destination's connections.
+   */
+  public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
+    if (this.exportType !== ExportType.AUDIENCES) invalid('exportType', this.exportType, 'addDataflow exports audiences: the destination needs ExportType.AUDIENCES');
+    return new DestinationDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }
 }
 

@@ -19,6 +19,7 @@ import { FolderScope, folderPolicy, folderScope, folderStatements, kmsViaS3, reg
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { invalid, isConcrete, literalBucketName, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
+import { SourceDataflow, SourceDataflowOptions } from './source-dataflow';
 
 /** AEP auth spec names of the S3 source connection spec (`ecadc60c…`). */
 const AUTH_SPEC = {
@@ -164,6 +165,7 @@ export class AepS3Source extends Construct {
   /** The schedule invoking {@link refreshFunction} (session-token auth). */
   public readonly refreshSchedule?: events.IRule;
 
+  private readonly sandbox: AepSandbox;
   private readonly refresh?: SessionTokenRefresh;
   private readonly sessionTokenDuration?: Duration;
   private readonly refreshEvery?: Duration;
@@ -171,6 +173,7 @@ export class AepS3Source extends Construct {
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
     props.sandbox._checkReadableFrom(this);
+    this.sandbox = props.sandbox;
 
     const auth = props.auth ?? S3SourceAuth.accessKey();
     const folderPath = props.folderPath ?? '';
@@ -324,6 +327,14 @@ export class AepS3Source extends Construct {
     // The connection's deploy-time registration counts as the first success: create the alarm after it.
     if (Stack.of(scope) === Stack.of(this)) alarm.node.addDependency(this.connection.resource);
     return alarm;
+  }
+
+  /**
+   * Adds an ingestion dataflow from this source's bucket into a dataset (several per source are
+   * fine). CloudFormation deletes it before this source's connection.
+   */
+  public addDataflow(id: string, options: SourceDataflowOptions): SourceDataflow {
+    return new SourceDataflow(this, id, { ...options, sandbox: this.sandbox, connection: this.connection });
   }
 
   private requireRefresh(method: string): SessionTokenRefresh {
