@@ -81,7 +81,8 @@ function dates(options: AudienceScheduleOptions): { [key: string]: string } {
     const v = options[key];
     if (v !== undefined && !Token.isUnresolved(v) && !DATE.test(v)) invalid(`schedule.${key}`, v, 'must be a date YYYY-MM-DD');
   }
-  if (options.endDate !== undefined && !Token.isUnresolved(options.endDate) && !Token.isUnresolved(options.startDate) && options.endDate < options.startDate) {
+  const comparable = options.endDate !== undefined && !Token.isUnresolved(options.endDate) && !Token.isUnresolved(options.startDate);
+  if (comparable && options.endDate! < options.startDate) {
     invalid('schedule.endDate', options.endDate, `must not be before startDate ${options.startDate}`);
   }
   return options.endDate === undefined ? { startDate: options.startDate } : { startDate: options.startDate, endDate: options.endDate };

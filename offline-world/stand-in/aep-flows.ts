@@ -32,6 +32,9 @@ export interface FlowsExchange {
 
 /** The parts of `AepStandIn` this module uses. */
 export interface FlowsHost {
+  readonly connections: ResourceStore<StoredResource>;
+  readonly targets: ResourceStore<StoredTargetConnection>;
+  readonly clientId: string;
   reply(ex: FlowsExchange, status: number, body: unknown, headers?: Record<string, string>): void;
   reject(ex: FlowsExchange, problem: Violation): void;
   /** API gateway checks; the sandbox, or undefined after replying. */
@@ -40,9 +43,6 @@ export interface FlowsHost {
   newResource(sandbox: string, input: Record<string, unknown>): StoredResource;
   timestamp(): number;
   lagVisibility(ex: FlowsExchange, store: ResourceStore<StoredResource>, id: string): void;
-  readonly connections: ResourceStore<StoredResource>;
-  readonly targets: ResourceStore<StoredTargetConnection>;
-  readonly clientId: string;
 }
 
 /** A source connection as stored. */
@@ -457,7 +457,8 @@ export class AepFlows {
     if (transformations.length !== 1 || t.name !== 'GeneralTransform' || !isObject(t.params)) {
       return violation([...problems, 'transformations must be the one GeneralTransform skeleton ([spec-dst] "for Segments")']);
     }
-    const selectors = isObject(t.params.segmentSelectors) && Array.isArray(t.params.segmentSelectors.selectors) ? t.params.segmentSelectors.selectors : undefined;
+    const segmentSelectors = t.params.segmentSelectors;
+    const selectors = isObject(segmentSelectors) && Array.isArray(segmentSelectors.selectors) ? segmentSelectors.selectors : undefined;
     if (!selectors) return violation([...problems, 'transformations[0].params.segmentSelectors.selectors must be an array']);
     const ids = new Set<string>();
     selectors.forEach((s: unknown, i: number) => {

@@ -368,6 +368,8 @@ export interface FlowResourceType {
   readonly collection: Collection;
   /** The `Data` key carrying the AEP id (`ConnectionId`, `TargetConnectionId`). */
   readonly idAttribute: string;
+  /** State changes that are not PATCHes (a flow's enable/disable action), after an in-place update. */
+  readonly afterUpdate?: (client: AepClient, ref: FlowRef, event: CustomResourceEvent, current: FlowItem) => Promise<FlowRef>;
   /** The kind of an object as AEP returns it. */
   kindOf(item: FlowItem): FlowKind;
   /** The desired state and the ops that move `current` to it (everything patchable: name, description, params…). */
@@ -376,8 +378,6 @@ export interface FlowResourceType {
   desiredKind(event: CustomResourceEvent): FlowKind;
   /** Ops that move `current` (as read from AEP) to the event's desired state, drift included. */
   driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation): Promise<PatchOp[]>;
-  /** State changes that are not PATCHes (a flow's enable/disable action), after an in-place update. */
-  readonly afterUpdate?: (client: AepClient, ref: FlowRef, event: CustomResourceEvent, current: FlowItem) => Promise<FlowRef>;
 }
 
 /**

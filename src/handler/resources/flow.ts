@@ -191,7 +191,8 @@ function createBody(d: DesiredFlow, flowSpecId: string): Record<string, unknown>
 /** Every op that moves `current` to `d` (drift included); audiences one op each. */
 function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
   const ops = nameAndDescriptionOps(current, d);
-  const transformations = Array.isArray(current.transformations) ? current.transformations as Array<{ name?: string; params?: Record<string, unknown> }> : [];
+  type Transformation = { name?: string; params?: Record<string, unknown> };
+  const transformations = Array.isArray(current.transformations) ? current.transformations as Transformation[] : [];
   if (isAudienceFlow(d)) {
     const params = transformations[0]?.params ?? {};
     ops.push(...audienceOps(selectorsOf(params), d.audiences ?? []));

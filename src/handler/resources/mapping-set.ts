@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { isAmbiguous } from './flow-resource';
 import { adoptionMarker, CommonProps, DataflowAttributes, DataflowIds, MappingSetProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
@@ -6,7 +7,6 @@ import { type Invocation, operationDeadline } from '../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
 import { log } from '../plumbing/log';
 import { canonical, requireString } from '../plumbing/props';
-import { createHash } from 'crypto';
 import { retry } from '../plumbing/retry';
 
 /**
@@ -123,7 +123,8 @@ async function createOrAdopt(client: AepClient, desired: DesiredSet): Promise<St
     deadline,
     classify: (err) => {
       const verdict = classifyAepError(err);
-      return isAmbiguous(err) && verdict.retryable ? { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) } : verdict;
+      if (!(isAmbiguous(err) && verdict.retryable)) return verdict;
+      return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
     },
   }, async () => {
     const existing = await findByName(client, desired.name);
