@@ -2,8 +2,9 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import {
-  DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps,
+  DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
+import { attributeListProblems, attributeMapping } from './private/profile-attributes';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { invalid } from './private/validation';
 
@@ -144,7 +145,22 @@ export interface DestinationDataflowOptions {
   /** Audiences to export. Adding, removing or changing one PATCHes only its selector; the flow is kept. */
   readonly audiences: AudienceExport[];
   /**
-   * Mandatory attributes (profile union schema fields or identity namespaces). Patched in place.
+   * Profile attributes written to the files, in column order: XDM paths of the profile union
+   * schema (`person.name.firstName`, `personalEmail.address`, `_acme.loyalty.tier`) and at most
+   * one identity as `identityMap.<namespace>` (`identityMap.Email`; AEP exports one identity
+   * per dataflow). Each becomes a column named after the path with dots as underscores
+   * (`person_name_firstName`; an identity column is its namespace, `Email`). The handler checks
+   * at deploy time that every path exists in the sandbox's union schema.
+   *
+   * A change makes a new Data Prep mapping set (AEP cannot change or delete one; the old set
+   * stays, unused) and patches the flow's `profileMapping` in place.
+   * @default - no attributes (the flow's `profileMapping` stays empty)
+   */
+  readonly attributes?: string[];
+  /**
+   * Mandatory attributes (profile union schema fields or identity namespaces). An entry that is
+   * one of `attributes` is sent in its column form (`person.name.lastName` →
+   * `person_name_lastName`), as AEP stores it. Patched in place.
    * @default - none
    */
   readonly mandatoryAttributes?: string[];
@@ -194,6 +210,7 @@ export class DestinationDataflow extends Construct {
   constructor(scope: Construct, id: string, props: DestinationDataflowProps) {
     super(scope, id);
     const audiences = validateAudiences(props.audiences);
+    const attributes = validateAttributes(props.attributes);
     const provider = AepProvider.of(this);
     const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
     const name = props.name ?? this.node.path;
@@ -208,6 +225,11 @@ export class DestinationDataflow extends Construct {
         [DataflowConnectionProps.REMOVAL_POLICY]: removal,
       },
     });
+    const profileMapping = attributes && provider.addResource(this, 'ProfileMapping', {
+      resourceType: DataflowResourceTypes.PROFILE_MAPPING,
+      sandbox: props.sandbox,
+      properties: { [ProfileMappingProps.ATTRIBUTES]: attributes },
+    });
     const flow = provider.addResource(this, 'Flow', {
       resourceType: DataflowResourceTypes.FLOW,
       sandbox: props.sandbox,
@@ -218,14 +240,28 @@ export class DestinationDataflow extends Construct {
         [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
         [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
         [FlowProps.AUDIENCES]: audiences,
-        [FlowProps.MANDATORY_FIELDS]: props.mandatoryAttributes ?? [],
+        [FlowProps.MANDATORY_FIELDS]: (props.mandatoryAttributes ?? []).map((m) => (attributes?.includes(m) ? attributeMapping(m).destination : m)),
         [FlowProps.PRIMARY_FIELDS]: (props.deduplicationKeys ?? []).map((k) => k._toField()),
+        ...(profileMapping ? {
+          [FlowProps.PROFILE_MAPPING]: {
+            mappingId: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_ID),
+            mappingVersion: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_VERSION),
+          },
+        } : {}),
         [FlowProps.ENABLED]: String(props.enabled ?? true),
         [FlowProps.REMOVAL_POLICY]: removal,
       },
     });
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
   }
+}
+
+function validateAttributes(attributes: string[] | undefined): string[] | undefined {
+  if (attributes === undefined) return undefined;
+  if (!Token.isUnresolved(attributes) && attributes.length === 0) invalid('attributes', attributes, 'needs at least one attribute (omit it to export none)');
+  const problems = Token.isUnresolved(attributes) ? [] : attributeListProblems(attributes, (p) => Token.isUnresolved(p));
+  if (problems.length) invalid(`attributes[${problems[0][0]}]`, attributes[problems[0][0]], problems[0][1]);
+  return attributes;
 }
 
 function validateAudiences(audiences: AudienceExport[]): Array<{ [key: string]: unknown }> {

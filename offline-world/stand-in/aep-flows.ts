@@ -20,6 +20,45 @@ import { AepIds, DataflowIds } from '../../src/private/contract';
 
 /** Path prefix of the Data Prep API (DATAFLOWS conventions). */
 export const DATA_PREP_PATH = '/data/foundation/conversion';
+/** The profile union schema of the Profile service (DATAFLOWS §4.6 step 1). */
+export const UNION_SCHEMA_PATH = '/data/core/ups/config/entityTypes/_xdm.context.profile';
+
+const str = { type: 'string' };
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', properties });
+/**
+ * The profile union schema served. Adobe prints none (the tutorial passes it on as
+ * "{…union schema…}"): a JSON Schema with XDM's standard profile field groups and one tenant
+ * field group; `identityMap` and `segmentMembership` are maps (`additionalProperties`), as in XDM.
+ */
+export const UNION_SCHEMA: Record<string, unknown> = {
+  $id: 'https://ns.adobe.com/xdm/context/profile__union',
+  title: 'Profile union schema',
+  type: 'object',
+  properties: {
+    _id: str,
+    person: obj({ name: obj({ firstName: str, lastName: str, fullName: str }), birthDate: { type: 'string', format: 'date' } }),
+    personalEmail: obj({ address: { type: 'string', format: 'email' }, status: str }),
+    mobilePhone: obj({ number: str, status: str }),
+    homeAddress: obj({ city: str, postalCode: str, country: str }),
+    identityMap: { type: 'object', additionalProperties: { type: 'array', items: obj({ id: str, primary: { type: 'boolean' } }) } },
+    segmentMembership: { type: 'object', additionalProperties: { type: 'object', additionalProperties: obj({ status: str, lastQualificationTime: str }) } },
+    _acme: obj({ loyalty: obj({ tier: str, points: { type: 'integer' } }) }),
+  },
+};
+
+/**
+ * `targetSpec.attributes.partnerSchema.jsonSchema` of the S3 destination spec as printed (DATAFLOWS
+ * §1.2: title and the three top-level fields; the members Adobe abridges as "{…map…}" are maps here).
+ */
+export const S3_PARTNER_SCHEMA: Record<string, unknown> = {
+  title: 'defaultschema',
+  type: 'object',
+  properties: {
+    attributes: { type: 'object', additionalProperties: obj({ value: str }) },
+    identityMap: { type: 'object', additionalProperties: { type: 'array', items: obj({ id: str }) } },
+    segmentMembership: { type: 'object', additionalProperties: { type: 'object', additionalProperties: obj({ status: str }) } },
+  },
+};
 const FLOW_SERVICE_PATH = '/data/foundation/flowservice';
 
 /** What the stand-in's request plumbing hands over (structural: aep.ts's exchange fits). */
@@ -69,8 +108,20 @@ export interface StoredMappingSet {
   version: number;
   createdDate: number;
   modifiedDate: number;
-  outputSchema: { schemaRef: { id: string; contentType?: string } };
+  /** Ingestion sets: an XDM schema reference; profile export sets: a Data Prep schema id. */
+  outputSchema: { schemaRef?: { id: string; contentType?: string }; id?: string };
+  /** Profile export sets only: the Data Prep schema of the union schema. */
+  inputSchema?: { id: string };
   mappings: Array<Record<string, unknown>>;
+}
+
+/** A Data Prep schema (`POST /conversion/schemas`, DATAFLOWS §4.6). */
+export interface StoredConversionSchema {
+  id: string;
+  sandboxName: string;
+  name?: string;
+  version: number;
+  jsonSchema: Record<string, unknown>;
 }
 
 /** A flow run (DATAFLOWS §3.9). */
@@ -152,6 +203,8 @@ export interface FlowSchemas {
   readonly mandatoryFields: ValidateFunction;
   readonly primaryFields: ValidateFunction;
   readonly mappingSet?: ValidateFunction;
+  readonly profileMapping: ValidateFunction;
+  readonly conversionSchema?: ValidateFunction;
 }
 
 const patchStructure = newAjv().compile(PATCH_BODY_SCHEMA);
@@ -208,6 +261,10 @@ async function compileFlowSchemas(dir: string): Promise<FlowSchemas | undefined>
     primaryFields: ajv.compile(byTitle(patchValues, '(Beta) Primary Fields (Deduplication Keys)')),
     // data-prep.yaml is circular (left as in-document refs by the dereferencer): resolve them in place.
     mappingSet: prep ? compileWithComponents(prep, 'data-prep', 'MappingSet') : undefined,
+    profileMapping: ajv.compile(byTitle(patchValues, '(Beta) Profile Mapping')),
+    // `/conversion/schemas` is not in data-prep.yaml (DATAFLOWS §4.6); its body and answer have
+    // the fields of the spec's `SchemaRepresentation` (`id`, `version`, `jsonSchema`).
+    conversionSchema: prep ? compileWithComponents(prep, 'data-prep-schema', 'SchemaRepresentation') : undefined,
   };
 }
 
@@ -216,6 +273,7 @@ export class AepFlows {
   readonly sources = new ResourceStore<StoredSourceConnection>(['id', 'name', 'connectionSpec.id', 'baseConnectionId', 'state', 'createdAt', 'updatedAt']);
   readonly flows = new ResourceStore<StoredFlow>(['id', 'name', 'flowSpec.id', 'state', 'sourceConnectionIds[]', 'targetConnectionIds[]', 'createdAt', 'updatedAt']);
   readonly mappingSets = new Map<string, StoredMappingSet>();
+  readonly conversionSchemas = new Map<string, StoredConversionSchema>();
   readonly runs: StoredRun[] = [];
 
   constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined) {}
@@ -224,6 +282,7 @@ export class AepFlows {
     this.sources.clear();
     this.flows.clear();
     this.mappingSets.clear();
+    this.conversionSchemas.clear();
     this.runs.length = 0;
   }
 
@@ -256,8 +315,26 @@ export class AepFlows {
       this.withBody(ex, (sandbox, body) => this.dataPrep(ex, sandbox, pathname.substring(DATA_PREP_PATH.length).split('/').slice(1), body));
       return true;
     }
+    if (pathname === UNION_SCHEMA_PATH) {
+      this.withBody(ex, () => this.unionSchema(ex));
+      return true;
+    }
     if (!pathname.startsWith(`${FLOW_SERVICE_PATH}/`)) return false;
     const parts = pathname.substring(FLOW_SERVICE_PATH.length).split('/').slice(1);
+    // Until the stand-in serves connection specs (the live-spec work does, in aep.ts): at that
+    // merge, put S3_PARTNER_SCHEMA into its S3 destination document and drop this route.
+    if (parts[0] === 'connectionSpecs' && parts[1] === AepIds.S3_DESTINATION_CONNECTION_SPEC && parts.length === 2 && ex.record.method === 'GET') {
+      this.withBody(ex, () => this.host.reply(ex, 200, {
+        items: [{
+          id: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+          name: 'Amazon S3',
+          providerId: '14e34fac-d307-11e9-bb65-2a2ae2dbcce4',
+          version: '1.0',
+          targetSpec: { name: 'User based target', type: 'UserNamespace', spec: {}, attributes: { partnerSchema: { jsonSchema: structuredClone(S3_PARTNER_SCHEMA) } } },
+        }],
+      }));
+      return true;
+    }
     if (!['sourceConnections', 'flows', 'flowSpecs', 'runs'].includes(parts[0])) return false;
     this.withBody(ex, (sandbox, body) => this.flowService(ex, sandbox, parts, body));
     return true;
@@ -471,11 +548,26 @@ export class AepFlows {
       const m = runSchema(this.schemas.mandatoryFields, t.params.mandatoryFields, 'destinations.yaml (Beta) Mandatory Fields');
       if (m) problems.push(...m.messages);
     }
+    problems.push(...this.checkProfileMapping(t.params.profileMapping, sandbox));
     if (this.schemas && Array.isArray(t.params.primaryFields) && t.params.primaryFields.length > 0) {
       const p = runSchema(this.schemas.primaryFields, t.params.primaryFields, 'destinations.yaml (Beta) Primary Fields (Deduplication Keys)');
       if (p) problems.push(...p.messages);
     }
     return problems.length ? violation(problems) : undefined;
+  }
+
+  /** `profileMapping`: `{}` as created, or [spec-dst] "(Beta) Profile Mapping" naming a profile export set of this sandbox. */
+  private checkProfileMapping(value: unknown, sandbox: string): string[] {
+    if (value === undefined || (isObject(value) && Object.keys(value).length === 0)) return [];
+    if (this.schemas) {
+      const schema = runSchema(this.schemas.profileMapping, value, 'destinations.yaml (Beta) Profile Mapping');
+      if (schema) return [...schema.messages];
+    }
+    const v = value as Record<string, unknown>;
+    const set = this.mappingSets.get(String(v.mappingId));
+    if (!set || set.sandboxName !== sandbox || set.inputSchema === undefined) return [`profileMapping.mappingId ${String(v.mappingId)} is not a profile mapping set of sandbox ${sandbox}`];
+    if (!Number.isInteger(v.mappingVersion) || (v.mappingVersion as number) < 0 || (v.mappingVersion as number) > set.version) return ['profileMapping.mappingVersion: Invalid Mapping Version in request'];
+    return [];
   }
 
   private checkMappingRef(t: Record<string, unknown>, target: StoredTargetConnection, sandbox: string): Violation | undefined {
@@ -485,7 +577,7 @@ export class AepFlows {
     const version = Number(t.params.mappingVersion);
     if (!Number.isInteger(version) || version < 0 || version > set.version) return violation('Invalid Mapping Version in request', '1412-400');
     const schema = isObject(target.data) && isObject(target.data.schema) ? target.data.schema.id : undefined;
-    if (schema !== set.outputSchema.schemaRef.id) {
+    if (set.inputSchema !== undefined || schema !== set.outputSchema.schemaRef?.id) {
       return violation('Error while matching schema in target dataset with schema in mapping. Schema with same id and version must be used in both mapping and target dataset.', '1425-400');
     }
     return undefined;
@@ -572,10 +664,25 @@ export class AepFlows {
     this.host.reply(ex, 404, { errorMessage: `${collection === 'flows' ? 'flows' : 'sourceConnections'} not found with id = [${id}]` });
   }
 
+  /** `GET …/entityTypes/_xdm.context.profile?property=fullSchema==true&…` (DATAFLOWS §4.6 step 1). */
+  private unionSchema(ex: FlowsExchange): void {
+    if (ex.record.method !== 'GET') return this.host.reply(ex, 405, { errorMessage: `${ex.record.method} is not allowed on ${ex.url.pathname}` });
+    if (!ex.url.searchParams.getAll('property').includes('fullSchema==true')) {
+      return this.host.reject(ex, violation('property=fullSchema==true is required to read the full union schema'));
+    }
+    this.host.reply(ex, 200, structuredClone(UNION_SCHEMA));
+  }
+
   // ------------------------------------------------------------------ Data Prep (DATAFLOWS §3.4)
 
   private dataPrep(ex: FlowsExchange, sandbox: string, [collection, id, ...rest]: string[], body: unknown): void {
     const method = ex.record.method;
+    if (collection === 'schemas' && id === undefined && rest.length === 0 && method === 'POST') return this.createConversionSchema(ex, sandbox, body);
+    if (collection === 'schemas' && id !== undefined && rest.length === 0 && method === 'GET') {
+      const schema = this.conversionSchemas.get(id);
+      if (!schema || schema.sandboxName !== sandbox) return this.host.reply(ex, 404, { errorMessage: `schema ${id} not found` });
+      return this.host.reply(ex, 200, { id: schema.id, version: schema.version, jsonSchema: structuredClone(schema.jsonSchema) });
+    }
     if (collection !== 'mappingSets' || rest.length > 0) {
       return this.host.reply(ex, 404, { errorMessage: `stand-in: no route for ${method} ${ex.url.pathname}` });
     }
@@ -595,12 +702,35 @@ export class AepFlows {
     this.host.reply(ex, 405, { errorMessage: `${method} is not allowed on ${ex.url.pathname}` });
   }
 
+  /** `POST /conversion/schemas` `{name, jsonSchema}` → `{id, version, jsonSchema}` (DATAFLOWS §4.6 steps 3–4; status not printed: 200 as mapping sets). */
+  private createConversionSchema(ex: FlowsExchange, sandbox: string, body: unknown): void {
+    if (!isObject(body)) return this.host.reject(ex, violation('body must be a JSON object'));
+    if (this.schemas?.conversionSchema) {
+      const schema = runSchema(this.schemas.conversionSchema, body, 'data-prep.yaml SchemaRepresentation');
+      if (schema) return this.host.reject(ex, schema);
+    }
+    const json = body.jsonSchema;
+    if (!isObject(json) || json.type !== 'object' || !isObject(json.properties)) {
+      return this.host.reject(ex, violation('jsonSchema must be a JSON Schema of type object with properties'));
+    }
+    const stored: StoredConversionSchema = {
+      id: randomBytes(16).toString('hex'),
+      sandboxName: sandbox,
+      version: 0,
+      jsonSchema: structuredClone(json),
+      ...(typeof body.name === 'string' ? { name: body.name } : {}),
+    };
+    this.conversionSchemas.set(stored.id, stored);
+    this.host.reply(ex, 200, { id: stored.id, version: 0, jsonSchema: structuredClone(json) });
+  }
+
   private createMappingSet(ex: FlowsExchange, sandbox: string, body: unknown): void {
     if (!isObject(body)) return this.host.reject(ex, violation('body must be a JSON object'));
     if (this.schemas?.mappingSet) {
       const schema = runSchema(this.schemas.mappingSet, body, 'data-prep.yaml MappingSet');
       if (schema) return this.host.reject(ex, schema);
     }
+    if (body.inputSchema !== undefined) return this.createProfileMappingSet(ex, sandbox, body);
     const problems: string[] = [];
     const ref = isObject(body.outputSchema) && isObject(body.outputSchema.schemaRef) ? body.outputSchema.schemaRef : undefined;
     if (!ref || typeof ref.id !== 'string' || !/^https:\/\/ns\.adobe\.com\//.test(ref.id)) problems.push('outputSchema.schemaRef.id must be an XDM schema $id');
@@ -629,6 +759,65 @@ export class AepFlows {
     this.mappingSets.set(set.id, set);
     this.host.reply(ex, 200, { id: set.id, version: 0, createdDate: now, modifiedDate: now, createdBy: `${this.host.clientId}@AdobeID`, modifiedBy: `${this.host.clientId}@AdobeID` });
   }
+  /**
+   * A profile export mapping set (DATAFLOWS §4.6 step 5): input and output are Data Prep schemas
+   * of this sandbox; every source resolves in the input schema; destinations hold no dots; one
+   * identity at most (the translated IMPORTANT box; Adobe's own example lists two).
+   */
+  private createProfileMappingSet(ex: FlowsExchange, sandbox: string, body: Record<string, unknown>): void {
+    const problems: string[] = [];
+    const schemaOf = (ref: unknown, what: string) => {
+      const found = isObject(ref) && typeof ref.id === 'string' ? this.conversionSchemas.get(ref.id) : undefined;
+      if (!found || found.sandboxName !== sandbox) problems.push(`${what}.id must be a Data Prep schema (POST /conversion/schemas) of sandbox ${sandbox}`);
+      return found;
+    };
+    const input = schemaOf(body.inputSchema, 'inputSchema');
+    schemaOf(body.outputSchema, 'outputSchema');
+    if (body.xdmVersion !== undefined && body.xdmVersion !== '1.0') problems.push('xdmVersion must be "1.0"');
+    const mappings = Array.isArray(body.mappings) ? body.mappings : [];
+    if (mappings.length === 0) problems.push('mappings must be a non-empty array');
+    let identities = 0;
+    mappings.forEach((m: unknown, i: number) => {
+      if (!isObject(m) || typeof m.source !== 'string' || !m.source || typeof m.destination !== 'string' || !m.destination) {
+        problems.push(`mappings[${i}] needs source and destination`);
+        return;
+      }
+      if (m.sourceType !== 'ATTRIBUTE') problems.push(`mappings[${i}].sourceType must be ATTRIBUTE`);
+      if (m.destination.includes('.')) problems.push(`mappings[${i}].destination ${m.destination} must not contain dots`);
+      if (m.source.startsWith('identityMap.')) identities++;
+      if (input && !resolvesIn(input.jsonSchema, m.source)) problems.push(`mappings[${i}].source ${m.source} is not in the input schema`);
+    });
+    if (identities > 1) problems.push('only one identity attribute can be exported per dataflow');
+    if (problems.length) return this.host.reject(ex, violation(problems));
+    const now = this.host.timestamp();
+    const set: StoredMappingSet = {
+      id: randomBytes(16).toString('hex'),
+      sandboxName: sandbox,
+      ...(typeof body.name === 'string' ? { name: body.name } : {}),
+      version: 0,
+      createdDate: now,
+      modifiedDate: now,
+      inputSchema: { id: String((body.inputSchema as Record<string, unknown>).id) },
+      outputSchema: { id: String((body.outputSchema as Record<string, unknown>).id) },
+      mappings: mappings.map((m: Record<string, unknown>) => ({ ...m, sourceType: 'text/x.schema-path' })),
+    };
+    this.mappingSets.set(set.id, set);
+    this.host.reply(ex, 200, { id: set.id, version: 0, createdDate: now, modifiedDate: now, createdBy: `${this.host.clientId}@AdobeID`, modifiedBy: `${this.host.clientId}@AdobeID` });
+  }
+}
+
+
+/** Resolves a mapping source in a JSON Schema; `//.` protects a dot inside an identity namespace (DATAFLOWS §4.6). */
+function resolvesIn(schema: Record<string, unknown>, source: string): boolean {
+  let node: unknown = schema;
+  for (const field of source.split(/(?<!\/\/)\./).map((f) => f.replace(/\/\/\./g, '.'))) {
+    if (!isObject(node)) return false;
+    const next = isObject(node.properties) ? node.properties[field] : undefined;
+    if (next !== undefined) node = next;
+    else if (isObject(node.additionalProperties)) node = node.additionalProperties;
+    else return false;
+  }
+  return true;
 }
 
 /** The S3 source connection rules (DATAFLOWS §3.2). */

@@ -14,8 +14,9 @@ import { errorMessage, log, resetSecrets } from './plumbing/log';
 import { onConnectionEvent } from './resources/connection';
 import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
 import { onFlowEvent } from './resources/flow';
-import { onMappingSetEvent } from './resources/mapping-set';
 import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
+import { onMappingSetEvent } from './resources/mapping-set';
+import { onProfileMappingEvent } from './resources/profile-mapping';
 import { refreshSessionToken } from './resources/refresh';
 import { onTargetConnectionEvent } from './resources/target-connection';
 import { CONTRACT_VERSION, CommonProps, DataflowResourceTypes, RefreshEventKeys, ResourceTypes } from '../private/contract';
@@ -78,6 +79,8 @@ function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof star
       return onMappingSetEvent(event, invocation);
     case DataflowResourceTypes.FLOW:
       return onFlowEvent(event, invocation);
+    case DataflowResourceTypes.PROFILE_MAPPING:
+      return onProfileMappingEvent(event, invocation);
     default:
       if (event.RequestType === 'Delete') {
         // Failing would wedge the stack on a resource this handler never created.

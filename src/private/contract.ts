@@ -179,6 +179,11 @@ export const DataflowResourceTypes = {
   MAPPING_SET: 'Custom::AepMappingSet',
   /** A dataflow (`/flows`). */
   FLOW: 'Custom::AepFlow',
+  /**
+   * The profile attributes an audience export writes: a Data Prep mapping set from the profile
+   * union schema to the S3 card's partner schema (DATAFLOWS §4.6); AEP cannot delete them.
+   */
+  PROFILE_MAPPING: 'Custom::AepProfileMapping',
 } as const;
 
 /** Properties of {@link DataflowResourceTypes.SOURCE_CONNECTION} and {@link DataflowResourceTypes.DATASET_TARGET_CONNECTION}. */
@@ -203,6 +208,12 @@ export const MappingSetProps = {
   MAPPINGS: 'Mappings',
 } as const;
 
+/** Properties of {@link DataflowResourceTypes.PROFILE_MAPPING}. */
+export const ProfileMappingProps = {
+  /** XDM paths of the union schema (`person.name.firstName`) and `identityMap.<namespace>`, in column order. */
+  ATTRIBUTES: 'Attributes',
+} as const;
+
 /** Properties of {@link DataflowResourceTypes.FLOW}. */
 export const FlowProps = {
   NAME: 'Name',
@@ -223,6 +234,8 @@ export const FlowProps = {
   MANDATORY_FIELDS: 'MandatoryFields',
   /** Audience flows: deduplication keys `[{ fieldType, identityNamespace | attributePath }]`. */
   PRIMARY_FIELDS: 'PrimaryFields',
+  /** Audience flows: `{ mappingId, mappingVersion }` of the profile mapping (`profileMapping`); absent = `{}`. */
+  PROFILE_MAPPING: 'ProfileMapping',
   /** `'true'` / `'false'`. */
   ENABLED: 'Enabled',
   REMOVAL_POLICY: 'RemovalPolicy',

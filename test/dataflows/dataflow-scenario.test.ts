@@ -41,7 +41,12 @@ function app(audiences: AudienceExport[], interval = 30) {
       schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.MINUTE, interval, startTime: new Date('2025-01-01T00:00:00Z') }),
     });
     const destination = new AepS3Destination(stack, 'Exports', { sandbox: sb, bucket: s3.Bucket.fromBucketName(stack, 'OutBucket', 'acme-aep-exports') });
-    destination.addDataflow('Audiences', { audiences, mandatoryAttributes: ['personalEmail_address'], deduplicationKeys: [DeduplicationKey.identity('Email')] });
+    destination.addDataflow('Audiences', {
+      audiences,
+      attributes: ['person.name.firstName', 'personalEmail.address', 'identityMap.Email'],
+      mandatoryAttributes: ['personalEmail.address'],
+      deduplicationKeys: [DeduplicationKey.identity('Email')],
+    });
   };
 }
 
@@ -59,6 +64,15 @@ test('deploy both sides, add an audience with one selector PATCH, change the sch
   const selectors = (audienceFlow.transformations[0].params.segmentSelectors as { selectors: Array<{ value: { id: string } }> }).selectors;
   expect(selectors.map((s) => s.value.id)).toEqual(['seg-1', 'seg-2']);
   expect(audienceFlow.transformations[0].params.primaryFields).toEqual([{ fieldType: 'IDENTITY', identityNamespace: 'Email' }]);
+  expect(audienceFlow.transformations[0].params.mandatoryFields).toEqual(['personalEmail_address']);
+  // Profile attributes: a Data Prep set from the union schema to the S3 partner schema, attached to the flow.
+  const profileMapping = audienceFlow.transformations[0].params.profileMapping as { mappingId: string; mappingVersion: number };
+  const set = w.aep.dataflows.mappingSets.get(profileMapping.mappingId)!;
+  expect(profileMapping.mappingVersion).toBe(0);
+  expect(set.inputSchema).toBeDefined();
+  expect(set.mappings.map((m) => [m.source, m.destination])).toEqual([
+    ['person.name.firstName', 'person_name_firstName'], ['personalEmail.address', 'personalEmail_address'], ['identityMap.Email', 'Email'],
+  ]);
   const ingestion = flows.find((f) => f.flowSpec.id === '9753525b-82c7-4dce-8a9b-5ccfce2b9876')!;
   expect(ingestion.scheduleParams).toEqual({ startTime: 1735689600, frequency: 'minute', interval: '30' });
   const before = flowIds();

@@ -78,3 +78,43 @@ test('destination: audiences, macros, schedule combinations', () => {
     Audiences: [{ id: 'a', exportMode: 'FIRST_FULL_THEN_INCREMENTAL', schedule: { frequency: 'EVERY_3_HOURS', startDate: '2025-01-01' }, fileNameTemplate: '%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%' }],
   });
 });
+
+describe('destination dataflow profile attributes', () => {
+  const audiences = [{ audienceId: 'seg-1', schedule: AudienceSchedule.onceFull({ startDate: '2025-01-01' }) }];
+
+  test('a profile mapping resource wired into the flow; mandatory attributes in column form', () => {
+    const { stack, destination } = setup();
+    destination.addDataflow('Aud', { audiences, attributes: ['person.name.lastName', 'identityMap.Phone_E.164', '_acme.loyalty.tier'], mandatoryAttributes: ['person.name.lastName', 'Email'] });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties(DataflowResourceTypes.PROFILE_MAPPING, { Attributes: ['person.name.lastName', 'identityMap.Phone_E.164', '_acme.loyalty.tier'] });
+    const flow = Object.values(t.findResources(DataflowResourceTypes.FLOW))[0].Properties;
+    expect(flow.MandatoryFields).toEqual(['person_name_lastName', 'Email']);
+    expect(JSON.stringify(flow.ProfileMapping)).toMatch(/ProfileMapping.*MappingSetId/);
+  });
+
+  test('no attributes: no profile mapping resource, no ProfileMapping property', () => {
+    const { stack, destination } = setup();
+    destination.addDataflow('Aud', { audiences });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs(DataflowResourceTypes.PROFILE_MAPPING, 0);
+    expect(Object.values(t.findResources(DataflowResourceTypes.FLOW))[0].Properties.ProfileMapping).toBeUndefined();
+  });
+
+  test.each([
+    [['person..name'], /Invalid attributes\[0\] "person\.\.name": must be an XDM path/],
+    [['person.name.firstName '], /Invalid attributes\[0\].*must be an XDM path/],
+    [['identityMap.'], /Invalid attributes\[0\] "identityMap\.": must be identityMap\.<namespace>/],
+    [['a.b', 'a.b'], /Invalid attributes\[1\] "a\.b": is listed twice/],
+    [['a.b_c', 'a_b.c'], /Invalid attributes\[1\] "a_b\.c": is exported as column a_b_c, like a\.b_c/],
+    [['identityMap.Email', 'identityMap.ECID'], /Invalid attributes\[1\] "identityMap\.ECID": is a second identity.*one identity attribute per dataflow/],
+    [[], /Invalid attributes \[\]: needs at least one attribute/],
+  ])('%j is refused', (attributes, message) => {
+    const { destination } = setup();
+    expect(() => destination.addDataflow('Aud', { audiences, attributes })).toThrow(message);
+  });
+
+  test('tokens are tolerated', () => {
+    const { destination } = setup();
+    expect(() => destination.addDataflow('Aud', { audiences, attributes: [Token.asString({ Ref: 'Attr' }), 'person.name.firstName'] })).not.toThrow();
+  });
+});

@@ -55,6 +55,8 @@ interface DesiredFlow {
   readonly audiences?: Audience[];
   readonly mandatoryFields?: string[];
   readonly primaryFields?: unknown[];
+  /** Audience flows: `{}` when no attributes are mapped (what creation sends, [spec-dst]). */
+  readonly profileMapping?: { mappingId: string; mappingVersion: number } | Record<string, never>;
   readonly enabled: boolean;
 }
 
@@ -63,6 +65,7 @@ function desiredState(event: CustomResourceEvent): DesiredFlow {
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const mapping = optionalObject(props, FlowProps.MAPPING);
   const audiences = optionalList(props, FlowProps.AUDIENCES);
+  const profile = optionalObject(props, FlowProps.PROFILE_MAPPING);
   return {
     name: requireString(props, FlowProps.NAME),
     description: markedDescription(optionalString(props, FlowProps.DESCRIPTION), marker),
@@ -76,6 +79,9 @@ function desiredState(event: CustomResourceEvent): DesiredFlow {
     audiences: audiences?.map((a, i) => audience(a, i)),
     mandatoryFields: optionalList(props, FlowProps.MANDATORY_FIELDS)?.map(String),
     primaryFields: optionalList(props, FlowProps.PRIMARY_FIELDS),
+    // [spec-dst] "(Beta) Profile Mapping": `mappingVersion` is an integer (CloudFormation sends strings).
+    profileMapping: audiences === undefined ? undefined
+      : profile ? { mappingId: requireString(profile, 'mappingId'), mappingVersion: Number(requireString(profile, 'mappingVersion')) } : {},
     enabled: optionalString(props, FlowProps.ENABLED) !== 'false',
   };
 }
@@ -201,6 +207,10 @@ function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
     }
     if (canonical(params.primaryFields ?? []) !== canonical(d.primaryFields ?? [])) {
       ops.push({ op: 'add', path: '/transformations/0/params/primaryFields', value: d.primaryFields ?? [] });
+    }
+    // DATAFLOWS §4.6 step 6 (Adobe writes `"ADD"`; lower case as for every other op, §3.6).
+    if (canonical(params.profileMapping ?? {}) !== canonical(d.profileMapping ?? {})) {
+      ops.push({ op: 'add', path: '/transformations/0/params/profileMapping', value: d.profileMapping ?? {} });
     }
     return ops;
   }

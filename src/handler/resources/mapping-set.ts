@@ -25,7 +25,7 @@ export async function onMappingSetEvent(event: CustomResourceEvent, invocation: 
   const client = await dataPrepClient(event.ResourceProperties, invocation);
   const desired = desiredState(event);
   const current = event.RequestType === 'Update' ? await getSet(client, requirePhysicalId(event)) : undefined;
-  const ref = current && sameContent(current, desired) ? current : await createOrAdopt(client, desired);
+  const ref = current && sameContent(current, desired) ? current : await createOrAdoptMappingSet(client, desired.name, async () => body(desired));
   return {
     PhysicalResourceId: ref.id,
     Data: { [DataflowAttributes.MAPPING_SET_ID]: ref.id, [DataflowAttributes.MAPPING_SET_VERSION]: String(ref.version ?? 0) },
@@ -37,7 +37,8 @@ export function dataPrepUrl(flowServiceUrl: string): string {
   return flowServiceUrl.replace(/\/+$/, '').replace(/\/flowservice$/, '/conversion');
 }
 
-async function dataPrepClient(props: Record<string, unknown>, invocation: Invocation): Promise<AepClient> {
+/** A client for the Data Prep API of the event's Flow Service. */
+export async function dataPrepClient(props: Record<string, unknown>, invocation: Invocation): Promise<AepClient> {
   const url = dataPrepUrl(requireString(props, CommonProps.FLOW_SERVICE_URL));
   return AepClient.fromProps({ ...props, [CommonProps.FLOW_SERVICE_URL]: url }, invocation);
 }
@@ -54,11 +55,13 @@ interface DesiredSet {
   readonly mappings: Mapping[];
 }
 
-interface StoredSet {
+/** A mapping set as Data Prep returns it. */
+export interface StoredSet {
   readonly id: string;
   readonly version?: number;
   readonly name?: string;
-  readonly outputSchema?: { schemaRef?: { id?: string } };
+  readonly outputSchema?: { schemaRef?: { id?: string }; id?: string };
+  readonly inputSchema?: { id?: string };
   readonly mappings?: Array<{ source?: string; destination?: string }>;
 }
 
@@ -92,7 +95,8 @@ function sameContent(set: StoredSet, d: DesiredSet): boolean {
   return set.outputSchema?.schemaRef?.id === d.schemaId && pairs(set.mappings ?? []) === pairs(d.mappings);
 }
 
-async function getSet(client: AepClient, id: string): Promise<StoredSet | undefined> {
+/** GET by id; undefined when gone. */
+export async function getSet(client: AepClient, id: string): Promise<StoredSet | undefined> {
   try {
     const res = await client.request('GET', `/mappingSets/${encodeURIComponent(id)}`);
     return res.data as StoredSet;
@@ -111,11 +115,13 @@ async function findByName(client: AepClient, name: string): Promise<StoredSet | 
 
 /**
  * Look up by the marked name, POST only when there is none; after a POST whose fate is unknown
- * wait one HTTP timeout and look again before POSTing anew (AEP may still apply it).
+ * wait one HTTP timeout and look again before POSTing anew (AEP may still apply it). The body is
+ * built once, on the first POST (building it may itself create Data Prep objects).
  */
-async function createOrAdopt(client: AepClient, desired: DesiredSet): Promise<StoredSet> {
+export async function createOrAdoptMappingSet(client: AepClient, name: string, makeBody: () => Promise<Record<string, unknown>>): Promise<StoredSet> {
   const { config } = client.invocation;
   const deadline = operationDeadline(client.invocation, config.deadlineMs);
+  let built: Record<string, unknown> | undefined;
   return retry({
     operation: 'POST /mappingSets',
     maxAttempts: config.retryMaxAttempts,
@@ -127,15 +133,16 @@ async function createOrAdopt(client: AepClient, desired: DesiredSet): Promise<St
       return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
     },
   }, async () => {
-    const existing = await findByName(client, desired.name);
+    const existing = await findByName(client, name);
     if (existing) {
       log('info', 'adopting existing AEP mapping set', { id: existing.id });
       return (await getSet(client, existing.id)) ?? existing;
     }
-    const res = await client.request('POST', '/mappingSets', { body: body(desired), retry: false });
+    built = built ?? await makeBody();
+    const res = await client.request('POST', '/mappingSets', { body: built, retry: false });
     const data = (res.data ?? {}) as { id?: unknown; version?: unknown };
     if (typeof data.id !== 'string') throw new AepError('POST /mappingSets', res.status, undefined, 'response lacks the new id', true);
     log('info', 'created AEP mapping set', { id: data.id });
-    return { id: data.id, version: typeof data.version === 'number' ? data.version : 0, ...body(desired) } as StoredSet;
+    return { id: data.id, version: typeof data.version === 'number' ? data.version : 0, ...built } as StoredSet;
   });
 }
