@@ -257,24 +257,33 @@ async function list(client: AepClient, collection: Collection, filters: readonly
 
 /**
  * Applies `ops` with `If-Match`. The etag is read first (unless the caller just read it); a 412 means someone (or our own PATCH
- * retried after a lost response) changed the resource in between, so the etag is re-read and the
- * patch applied once more (replace ops are idempotent).
+ * retried after a lost response) changed the resource in between, so it is re-read and the patch
+ * applied once more: with `recompute`, the ops are rebuilt from what was re-read (index-based ops,
+ * such as audience selectors, would otherwise hit the wrong entry); without, the same ops are
+ * re-sent (replace ops are idempotent).
  */
-export async function patchItem(client: AepClient, collection: Collection, id: string, ops: PatchOp[], knownEtag?: string): Promise<FlowRef> {
+export async function patchItem(
+  client: AepClient, collection: Collection, id: string, ops: PatchOp[], knownEtag?: string,
+  recompute?: (fresh: FlowItem) => Promise<PatchOp[]>,
+): Promise<FlowRef> {
   const path = `${collection}/${encodeURIComponent(id)}`;
-  const attempt = async (etag?: string): Promise<FlowRef> => {
+  const attempt = async (body: PatchOp[], etag?: string): Promise<FlowRef> => {
     const ifMatch = etag ?? (await getExistingItem(client, collection, id)).etag;
     if (!ifMatch) throw new Error(`AEP ${noun(collection)} ${id} has no etag`);
-    const res = await client.request('PATCH', path, { body: ops, ifMatch });
+    const res = await client.request('PATCH', path, { body, ifMatch });
     const newEtag = (res.data as { etag?: unknown } | undefined)?.etag;
     return { id, etag: typeof newEtag === 'string' ? newEtag : (await getItem(client, collection, id)).etag ?? '' };
   };
   try {
-    return await attempt(knownEtag);
+    return await attempt(ops, knownEtag);
   } catch (err) {
     if (!hasStatus(err, 412)) throw err;
     log('warn', 'etag changed under the PATCH; re-reading and retrying once', { collection, id });
-    return attempt();
+    if (!recompute) return await attempt(ops);
+    const fresh = await getExistingItem(client, collection, id);
+    const again = await recompute(fresh);
+    log('info', 'patch recomputed from the re-read state', { collection, id, paths: again.map((o) => o.path) });
+    return again.length ? attempt(again, fresh.etag) : { id, etag: fresh.etag ?? '' };
   }
 }
 
@@ -420,7 +429,10 @@ export async function onFlowResourceEvent(
         return respond(await type.create(event, invocation, id));
       }
       const ops = await type.driftOps(event, current, invocation);
-      const patched = await updateInPlace(client, type.collection, id, ops, current.etag);
+      // Flow ops address audience selectors by index: after a 412 they are rebuilt from the re-read
+      // flow. Connection ops are by name (and may mint credentials): re-sent as they are.
+      const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation) : undefined;
+      const patched = await updateInPlace(client, type.collection, id, ops, current.etag, recompute);
       const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
       await removeTwins(client, type.collection, { ...lookup(desired) }, id);
       return respond(ref);
@@ -454,10 +466,12 @@ export async function onFlowResourceEvent(
 }
 
 /** An in-place update: PATCH `ops` with If-Match, or, when nothing changed, just report the etag. */
-export async function updateInPlace(client: AepClient, collection: Collection, id: string, ops: PatchOp[], etag?: string): Promise<FlowRef> {
+export async function updateInPlace(
+  client: AepClient, collection: Collection, id: string, ops: PatchOp[], etag?: string, recompute?: (fresh: FlowItem) => Promise<PatchOp[]>,
+): Promise<FlowRef> {
   if (!ops.length) return { id, etag: etag ?? (await getExistingItem(client, collection, id)).etag ?? '' };
   log('info', `patching AEP ${noun(collection)} in place`, { id, paths: ops.map((o) => o.path) });
-  return patchItem(client, collection, id, ops, etag);
+  return patchItem(client, collection, id, ops, etag, recompute);
 }
 
 /** Rewrites the marker of a retained object so that no later create adopts it. */

@@ -139,7 +139,9 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   try {
     const current = await getItem(client, COLLECTION, ref.id);
     const ops = flowOps(current, d);
-    const patched = ops.length ? await patchItem(client, COLLECTION, ref.id, ops, current.etag) : { id: ref.id, etag: current.etag ?? ref.etag };
+    const patched = ops.length
+      ? await patchItem(client, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
+      : { id: ref.id, etag: current.etag ?? ref.etag };
     return await setState(client, patched, current.state, d.enabled);
   } catch (err) {
     // The flow exists but is not what the stack asked for: a failed Create is never deleted by
