@@ -67,14 +67,16 @@ async function deployExport() {
   const target = await destinationTarget();
   const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
   const profile = await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));
-  const props = flowProps(source, target, { [FlowProps.PROFILE_MAPPING]: { mappingId: profile.Data!.MappingSetId, mappingVersion: profile.Data!.MappingSetVersion } });
+  const mapping = { mappingId: profile.Data!.MappingSetId, mappingVersion: profile.Data!.MappingSetVersion };
+  const props = flowProps(source, target, { [FlowProps.PROFILE_MAPPING]: mapping });
   h.aep.resetRecording();
   const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
   return { target, source, flow, props };
 }
 
 const flowOf = (id: string) => h.aep.flows().find((f) => f.id === id)!;
-const selectorIds = (f: StoredFlow) => (f.transformations[0].params.segmentSelectors as { selectors: Array<{ value: { id: string } }> }).selectors.map((s) => s.value.id);
+type Selectors = { selectors: Array<{ value: { id: string } }> };
+const selectorIds = (f: StoredFlow) => (f.transformations[0].params.segmentSelectors as Selectors).selectors.map((s) => s.value.id);
 // A token cached by an earlier test meets a reset stand-in: its 401 and the IMS call are not this test's traffic.
 const calls = () => h.aep.requests.filter((r) => !r.path.startsWith('/ims') && r.status !== 401).map((r) => `${r.method} ${r.path.replace(/^\/data\/foundation(\/flowservice)?/, '').replace(/[0-9a-f-]{24,}/g, '{id}')}`);
 
@@ -251,8 +253,12 @@ describe('delete', () => {
       [DataflowConnectionProps.PARAMS]: { path: '/acme-aep-inbound/x', type: 'folder' },
     }, { ...SOURCE, logicalId: 'UiSource' }));
     h.aep.dataflows.flows.put({
-      ...flowOf((await deployExport()).flow), id: 'ui-flow-0001', name: 'Nightly import (UI)', description: 'made in the UI',
-      sourceConnectionIds: [s3Source.PhysicalResourceId], targetConnectionIds: ['ui-target-0001'],
+      ...flowOf((await deployExport()).flow),
+      id: 'ui-flow-0001',
+      name: 'Nightly import (UI)',
+      description: 'made in the UI',
+      sourceConnectionIds: [s3Source.PhysicalResourceId],
+      targetConnectionIds: ['ui-target-0001'],
     });
     const err = await rejectionOf(() => handler(cfnEvent('Delete', baseProps, { logicalId: 'SourceBase', physicalId: base })));
     expect(err.message).toMatch(/still used by dataflow "Nightly import \(UI\)" \(ui-flow-0001\)/);
