@@ -125,3 +125,53 @@ test('a base connection still used by a dataflow made in the UI fails the Delete
   expect(message).toMatch(/still used by dataflow \\?"Made in the UI\\?" \(ui-flow-0001\)/);
   expect(w.aep.connections().map((c) => c.id)).toContain(base.id);
 });
+
+describe('faults', () => {
+  test.each([
+    ['504, applied now', { kind: 'status', status: 504, apply: 'now' } as const],
+    ['504, applied later', { kind: 'status', status: 504, apply: 'later', applyAfterMs: 600 } as const],
+    ['connection reset, applied now', { kind: 'reset', apply: 'now' } as const],
+  ])('an ambiguous POST /flows (%s): exactly one flow per dataflow, world consistent', async (_name, fault) => {
+    w.aep.inject({ ...fault, match: { method: 'POST', path: '/flows' } });
+    expect((await w.deploy(app([A1, A2]))).status).toBe('CREATE_COMPLETE');
+    expect(await w.violations()).toEqual([]);
+    const flows = w.aep.flows();
+    expect(flows.map((f) => f.flowSpec.id).sort()).toEqual(['1a0514a6-33d4-4c7f-aff8-594799c47549', '9753525b-82c7-4dce-8a9b-5ccfce2b9876']);
+    expect(flows.map((f) => f.id).sort()).toEqual(flowIds());
+    expect(w.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows')).length).toBeGreaterThanOrEqual(2);
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aep.flows()).toEqual([]);
+    expect(await w.violations()).toEqual([]);
+  });
+
+  test('a flow Create that fails after its POST removes the flow; the stack rolls back with nothing left in AEP', async () => {
+    // Every PATCH of a flow fails (configuring the new flow is impossible): the Create must fail.
+    w.aep.inject({ kind: 'status', status: 500, times: 1000, match: { method: 'PATCH', path: /\/flows\/[^/]+$/ } });
+    const result = await w.deploy(app([A1]));
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    w.aep.clearFaults();
+    expect(w.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows')).map((r) => r.status)).toContain(201);
+    // The handler itself removed the flow it made (CloudFormation never deletes a failed Create).
+    expect(w.aep.requests.filter((r) => r.method === 'DELETE' && /\/flows\/[^/]+$/.test(r.path)).map((r) => r.status)).toContain(202);
+    expect(w.aep.flows()).toEqual([]);
+    expect(w.aep.sourceConnections()).toEqual([]);
+    expect(w.aep.targetConnections()).toEqual([]);
+    expect(w.aep.connections()).toEqual([]);
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(await w.violations()).toEqual([]);
+  });
+
+  test('a flow Create refused by AEP (400 on POST) rolls back with nothing left in AEP', async () => {
+    w.aep.inject({ kind: 'status', status: 400, times: 1000, match: { method: 'POST', path: '/flows' }, body: { errorCode: '1425-400', errorMessage: 'Error while matching schema in target dataset' } });
+    const result = await w.deploy(app([A1]));
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(JSON.stringify(result.failure ?? result.events)).toMatch(/1425-400|matching schema/);
+    w.aep.clearFaults();
+    expect(w.aep.flows()).toEqual([]);
+    expect(w.aep.sourceConnections()).toEqual([]);
+    expect(w.aep.targetConnections()).toEqual([]);
+    expect(w.aep.connections()).toEqual([]);
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(await w.violations()).toEqual([]);
+  });
+});
