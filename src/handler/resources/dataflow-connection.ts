@@ -29,9 +29,9 @@ function onDataflowConnectionEvent(
     collection,
     idAttribute,
     kindOf,
-    desiredKind: (e) => kindOfDesired(desiredState(e)),
+    desiredKind: (e) => kindOfDesired(desiredState(collection, e)),
     create: (e, inv, replacing) => create(collection, e, inv, replacing),
-    driftOps: async (e, current) => nameAndDescriptionOps(current, desiredState(e)),
+    driftOps: async (e, current) => nameAndDescriptionOps(current, desiredState(collection, e)),
   }, event, invocation);
 }
 
@@ -45,7 +45,7 @@ interface DesiredConnection {
   readonly params?: Record<string, unknown>;
 }
 
-function desiredState(event: CustomResourceEvent): DesiredConnection {
+function desiredState(collection: Collection, event: CustomResourceEvent): DesiredConnection {
   const props = event.ResourceProperties;
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   return {
@@ -53,7 +53,8 @@ function desiredState(event: CustomResourceEvent): DesiredConnection {
     description: markedDescription(optionalString(props, DataflowConnectionProps.DESCRIPTION), marker),
     marker,
     specId: requireString(props, DataflowConnectionProps.CONNECTION_SPEC_ID),
-    baseConnectionId: optionalString(props, DataflowConnectionProps.BASE_CONNECTION_ID),
+    // A Data Lake target has no base connection (contract; DATAFLOWS §3.3).
+    baseConnectionId: collection === '/sourceConnections' ? optionalString(props, DataflowConnectionProps.BASE_CONNECTION_ID) : undefined,
     data: decode(optionalObject(props, DataflowConnectionProps.DATA)),
     params: decode(optionalObject(props, DataflowConnectionProps.PARAMS)),
   };
@@ -87,7 +88,7 @@ function kindOf(item: FlowItem): FlowKind {
 
 async function create(collection: Collection, event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
-  const d = desiredState(event);
+  const d = desiredState(collection, event);
   const desired = kindOfDesired(d);
   return createOrAdopt(client, collection, {
     filters: desired.filters,
