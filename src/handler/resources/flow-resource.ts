@@ -279,7 +279,7 @@ export async function patchItem(
   } catch (err) {
     if (!hasStatus(err, 412)) throw err;
     log('warn', 'etag changed under the PATCH; re-reading and retrying once', { collection, id });
-    if (!recompute) return await attempt(ops);
+    if (!recompute) return attempt(ops);
     const fresh = await getExistingItem(client, collection, id);
     const again = await recompute(fresh);
     log('info', 'patch recomputed from the re-read state', { collection, id, paths: again.map((o) => o.path) });
