@@ -4,7 +4,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  AepEndpoints, AepS3Destination, AepS3Source, AepSandbox, Compression, ExportFileType, FileEncryption,
+  AepEndpoints, AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, Compression, DeduplicationKey, ExportFileType,
+  FileEncryption, IncrementalFrequency, IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule,
   S3DestinationAuth, S3SourceAuth,
 } from '../src';
 
@@ -16,6 +17,11 @@ export interface ExampleStackProps extends StackProps {
   readonly keySerial?: number;
   /** Description of the audience destination. */
   readonly exportDescription?: string;
+  /**
+   * Deployment number: from the second on, one exported audience runs every 6 hours instead of
+   * 12 and the ingestion runs every 2 hours instead of every hour (both patched in place).
+   */
+  readonly revision?: number;
 }
 
 /**
@@ -42,7 +48,7 @@ export class AepS3ExampleStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    new AepS3Destination(this, 'AudienceExports', {
+    const audienceExports = new AepS3Destination(this, 'AudienceExports', {
       sandbox,
       bucket: exportsBucket,
       folderPath: 'aep/audiences/%SEGMENT_NAME%',
@@ -63,13 +69,40 @@ export class AepS3ExampleStack extends Stack {
     });
 
     const inbound = s3.Bucket.fromBucketName(this, 'Inbound', 'acme-aep-inbound');
-    new AepS3Source(this, 'CrmIngest', {
+    const crmIngest = new AepS3Source(this, 'CrmIngest', {
       sandbox,
       bucket: inbound,
       folderPath: 'exports/crm',
       auth: S3SourceAuth.accessKey({
         sessionToken: { duration: Duration.hours(12), refreshEvery: Duration.hours(4) },
       }),
+    });
+
+    const changed = (props.revision ?? 1) > 1;
+
+    // Dataflows: CSV files under exports/crm/ into a dataset, every hour.
+    crmIngest.addDataflow('CrmProfiles', {
+      path: '/acme-aep-inbound/exports/crm/*.csv',
+      format: IngestionFormat.delimited({ columnDelimiter: ';' }),
+      datasetId: '5f3c3cedb2805c194ff0b69a',
+      schemaId: 'https://ns.adobe.com/acme/schemas/995dabbea86d58e346ff91bd8aa741a9f36f29b1019138d4',
+      mapping: IngestionMapping.inline([
+        { source: 'Id', destination: '_id' },
+        { source: 'FirstName', destination: 'person.name.firstName' },
+        { source: 'Email', destination: 'personalEmail.address' },
+      ]),
+      schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.HOUR, interval: changed ? 2 : 1, startTime: new Date('2025-01-01T00:00:00Z') }),
+    });
+
+    // Two audiences exported with three profile attributes and the email identity.
+    audienceExports.addDataflow('Newsletter', {
+      audiences: [
+        { audienceId: '2d79d0d8-724f-49fc-a09d-d1dec338c93c', schedule: AudienceSchedule.dailyFullAfterSegmentation({ startDate: '2025-01-05' }), fileNameTemplate: '%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%' },
+        { audienceId: '7f1c0b6e-5b0e-4c47-9f65-0f7e7c1f4a21', schedule: AudienceSchedule.incremental(changed ? IncrementalFrequency.EVERY_6_HOURS : IncrementalFrequency.EVERY_12_HOURS, { startDate: '2025-01-05' }) },
+      ],
+      attributes: ['person.name.firstName', 'person.name.lastName', 'personalEmail.address', 'identityMap.Email'],
+      mandatoryAttributes: ['personalEmail.address'],
+      deduplicationKeys: [DeduplicationKey.identity('Email')],
     });
 
     const landing = new s3.Bucket(this, 'Landing', {

@@ -34,6 +34,17 @@ async function main(): Promise<number> {
     lines.push(`connection ids kept across the update (rotation + description): ${report.connectionIdsStableAcrossUpdate ? 'yes' : 'NO'}`);
     lines.push(`requests rejected by Adobe's OpenAPI schemas: ${report.validationFailures.length}`);
     lines.push(`final state: ${report.finalConnections} AEP connections, ${report.finalTargetConnections} target connections left`);
+    const flows = report.invocations.filter((i) => i.resourceType === 'Custom::AepFlow' && !i.error);
+    const created = flows.filter((i) => i.requestType === 'Create');
+    const updated = flows.filter((i) => i.requestType === 'Update');
+    const flowIdsKept = updated.every((i) => i.physicalId === i.request?.PhysicalResourceId);
+    lines.push('');
+    for (const f of created) {
+      const p = f.request?.ResourceProperties ?? {};
+      const what = p.Audiences ? `exports ${p.Audiences.length} audiences` : `ingests on schedule ${JSON.stringify(p.Schedule)}`;
+      lines.push(`dataflow ${f.logicalId} → AEP flow ${f.physicalId} (flow spec ${p.FlowSpecId}) ${what}`);
+    }
+    lines.push(`dataflows created: ${created.length}, patched in place: ${updated.length} (flow ids kept: ${flowIdsKept ? 'yes' : 'NO'}), deleted: ${flows.filter((i) => i.requestType === 'Delete').length}; left in AEP: ${aep.flows().length}`);
     console.log(lines.join('\n'));
 
     const failures: string[] = [];
@@ -42,6 +53,9 @@ async function main(): Promise<number> {
     if (report.validationFailures.length) failures.push(`schema violations: ${report.validationFailures.join('; ')}`);
     if (!report.connectionIdsStableAcrossUpdate) failures.push('an in-place update replaced a connection');
     if (report.refreshRuns === 0) failures.push('no session-token refresh ran');
+    if (created.length !== 2) failures.push(`expected one dataflow per side, made ${created.length}`);
+    if (!flowIdsKept) failures.push('an in-place update replaced a dataflow');
+    if (aep.flows().length + aep.sourceConnections().length !== 0) failures.push('dataflows or their connections were left behind');
     if (failures.length) {
       console.error(`\ndemo FAILED: ${failures.join(', ')}`);
       return 1;

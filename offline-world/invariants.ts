@@ -114,6 +114,10 @@ export interface AepWorld {
   readonly pendingApplications?: number;
   connections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; auth?: { params?: Record<string, unknown> } }>;
   targetConnections(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; [extra: string]: unknown }>;
+  /** Source connections (dataflows), when the world models them. */
+  sourceConnections?(): ReadonlyArray<{ id: string; name: string; connectionSpec: { id: string }; [extra: string]: unknown }>;
+  /** Dataflows, when the world models them. */
+  flows?(): ReadonlyArray<{ id: string; name: string; flowSpec: { id: string }; [extra: string]: unknown }>;
 }
 
 /** The AWS side as the invariants need it (structural: `AwsStandIn` fits once it has `accessKeyWorks`). */
@@ -166,6 +170,8 @@ export function checkWorldInvariants(input: WorldInvariantInput): string[] {
   const objects = [
     ...aep.connections().map((item) => ({ kind: 'connection', item })),
     ...aep.targetConnections().map((item) => ({ kind: 'target connection', item })),
+    ...(aep.sourceConnections?.() ?? []).map((item) => ({ kind: 'source connection', item })),
+    ...(aep.flows?.() ?? []).map((item) => ({ kind: 'dataflow', item: { ...item, connectionSpec: { id: `flow spec ${item.flowSpec.id}` } } })),
   ];
   const present = new Set(objects.map((o) => o.item.id));
   for (const { kind, item } of objects) {

@@ -14,7 +14,7 @@ import { aepRecordingTexts, checkWorldInvariants } from './invariants';
 import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
-import { ResourceTypes } from '../src/private/contract';
+import { DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */
 export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
@@ -136,7 +136,9 @@ export class ScenarioWorld {
   /** AEP ids of the connections and target connections the stack owns now. */
   owned(): string[] {
     return this.sim.resources()
-      .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION)
+      .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION
+        || r.type === DataflowResourceTypes.SOURCE_CONNECTION || r.type === DataflowResourceTypes.DATASET_TARGET_CONNECTION
+        || r.type === DataflowResourceTypes.FLOW)
       .map((r) => r.physicalId);
   }
 

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { S3DestinationAuth } from './destination-auth';
+import { DestinationDataflow, DestinationDataflowOptions } from './destination-dataflow';
 import {
   Compression,
   CsvOptions,
@@ -199,9 +200,14 @@ export class AepS3Destination extends Construct {
   /** The base connection construct. */
   public readonly connection: AepConnection;
 
+  private readonly sandbox: AepSandbox;
+  private readonly exportType: ExportType;
+
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
     props.sandbox._checkReadableFrom(this);
+    this.sandbox = props.sandbox;
+    this.exportType = props.exportType ?? ExportType.AUDIENCES;
 
     const exportType = props.exportType ?? ExportType.AUDIENCES;
     const folderPath = props.folderPath ?? (exportType === ExportType.DATASETS ? DEFAULT_DATASET_FOLDER : DEFAULT_AUDIENCE_FOLDER);
@@ -273,6 +279,15 @@ export class AepS3Destination extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.targetConnectionId = target.targetConnectionId;
+  }
+
+  /**
+   * Adds an audience export dataflow into this destination (audience exports only). CloudFormation
+   * deletes it before this destination's connections.
+   */
+  public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
+    if (this.exportType !== ExportType.AUDIENCES) invalid('exportType', this.exportType, 'addDataflow exports audiences: the destination needs ExportType.AUDIENCES');
+    return new DestinationDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }
 }
 

@@ -15,6 +15,7 @@ import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refre
 import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
 import { literalBucketName, validateSourceBucketName } from './private/validation';
 import { S3SourceAuth, S3SourceAuthMode } from './source-auth';
+import { SourceDataflow, SourceDataflowOptions } from './source-dataflow';
 
 /** The per-mode wiring (credential, grants, auth params): see private/source-auth-binding. */
 const BIND: Record<S3SourceAuthMode, (source: Construct, auth: S3SourceAuth, options: SourceAuthBindOptions) => SourceAuthBinding> = {
@@ -156,6 +157,7 @@ export class AepS3Source extends Construct {
   /** The schedule invoking {@link refreshFunction} (session-token auth). */
   public readonly refreshSchedule?: events.IRule;
 
+  private readonly sandbox: AepSandbox;
   private readonly refresh?: SessionTokenRefresh;
   private readonly sessionTokenDuration?: Duration;
   private readonly refreshEvery?: Duration;
@@ -163,6 +165,7 @@ export class AepS3Source extends Construct {
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
     props.sandbox._checkReadableFrom(this);
+    this.sandbox = props.sandbox;
 
     const auth = props.auth ?? S3SourceAuth.accessKey();
     const folderPath = props.folderPath ?? '';
@@ -282,6 +285,14 @@ export class AepS3Source extends Construct {
     // The connection's deploy-time registration counts as the first success: create the alarm after it.
     if (Stack.of(scope) === Stack.of(this)) alarm.node.addDependency(this.connection.resource);
     return alarm;
+  }
+
+  /**
+   * Adds an ingestion dataflow from this source's bucket into a dataset (several per source are
+   * fine). CloudFormation deletes it before this source's connection.
+   */
+  public addDataflow(id: string, options: SourceDataflowOptions): SourceDataflow {
+    return new SourceDataflow(this, id, { ...options, sandbox: this.sandbox, connection: this.connection });
   }
 
   private requireRefresh(method: string): SessionTokenRefresh {

@@ -6,3 +6,5 @@ export * from './export-options';
 export * from './file-encryption';
 export * from './aep-s3-source';
 export * from './source-auth';
+export * from './source-dataflow';
+export * from './destination-dataflow';

@@ -65,6 +65,8 @@ export function synthExample(outdir: string, aep: AepStandIn, keySerial: number,
     endpoints: AepEndpoints.custom({ flowServiceUrl: aep.flowServiceUrl, imsUrl: aep.imsUrl }),
     keySerial,
     exportDescription,
+    // The second deployment also changes one audience's schedule and the ingestion interval.
+    revision: keySerial,
   });
   app.synth();
   return readStack(outdir, EXAMPLE_STACK);

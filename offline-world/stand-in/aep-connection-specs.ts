@@ -19,6 +19,7 @@
  *   (added January 2024, API-NOTES §5.1).
  */
 import Ajv from 'ajv';
+import { S3_PARTNER_SCHEMA } from './aep-flows';
 import { isObject } from './aep-rules';
 import { AepIds } from '../../src/private/contract';
 
@@ -144,6 +145,9 @@ export function connectionSpecDocuments(variant: ConnectionSpecVariant = {}): Re
         required: ['encryptionAlgo', 'publicKey'],
       },
     }],
+    // DATAFLOWS §1.2: the profile-mapping tutorial reads the output schema from here (its `spec`
+    // is the target connection params, checked by destinations.yaml already).
+    targetSpec: { name: 'User based target', type: 'UserNamespace', spec: {}, attributes: { partnerSchema: { jsonSchema: structuredClone(S3_PARTNER_SCHEMA) } } },
   };
   return { [source.id]: source, [destination.id]: destination };
 }

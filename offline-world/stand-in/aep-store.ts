@@ -165,7 +165,8 @@ export function maskConnection<T extends StoredResource>(item: T): T {
   return copy;
 }
 
-const FILTER = /^([A-Za-z][A-Za-z0-9_.]*)(==|!=|>=|<=|>|<)(.*)$/;
+// `field[]` reaches into an array (API-NOTES §3.5): it matches when any element does.
+const FILTER = /^([A-Za-z][A-Za-z0-9_.]*(?:\[\])?)(==|!=|>=|<=|>|<)(.*)$/;
 
 function parseFilter(raw: string, filterable: readonly string[]): Filter | Violation {
   const match = FILTER.exec(raw);
@@ -199,6 +200,13 @@ function splitValues(text: string): string[] {
 }
 
 function matchesFilter(item: StoredResource, filter: Filter): boolean {
+  if (filter.field.endsWith('[]')) {
+    const list = filter.field.slice(0, -2).split('.').reduce<unknown>((obj, key) => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined), item);
+    const elements = Array.isArray(list) ? list : [];
+    return filter.op === '!='
+      ? elements.every((e) => filter.values.every((v) => String(e) !== v))
+      : elements.some((e) => filter.values.some((v) => String(e) === v));
+  }
   const actual = filter.field.split('.').reduce<unknown>((obj, key) => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined), item);
   if (actual === undefined || actual === null) {
     return filter.op === '!=';

@@ -29,7 +29,7 @@ export const SPEC_FILES = {
  * `PatchConnectionItem` is a single item whose `value` only knows `accessId`/`secretKey`,
  * names the S3 auth spec does not have.
  */
-const PATCH_BODY_SCHEMA = {
+export const PATCH_BODY_SCHEMA = {
   type: 'array',
   minItems: 1,
   items: {
@@ -191,7 +191,7 @@ export class AepValidator {
 
 const patchValidator = newAjv().compile(PATCH_BODY_SCHEMA);
 
-function newAjv(): Ajv {
+export function newAjv(): Ajv {
   // strict:false: Adobe's schemas use OpenAPI-only keywords (example, x-*, contentEncoding).
   // Ajv understands OpenAPI 3.0 `nullable` natively.
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -229,12 +229,12 @@ async function compileSchemas(dir: string): Promise<CompiledSchemas> {
   };
 }
 
-interface OpenApiDoc {
+export interface OpenApiDoc {
   paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: object }> } }>>;
   components?: { schemas?: Record<string, object> };
 }
 
-async function loadSpec(file: string): Promise<OpenApiDoc> {
+export async function loadSpec(file: string): Promise<OpenApiDoc> {
   const raw = YAML.parse(fs.readFileSync(file, 'utf8'));
   // `example(s)` are documentation; destinations.yaml even has a dangling
   // #/components/examples/Patch_Connection_Response ref that makes dereferencing fail.
@@ -254,7 +254,7 @@ function requestBodySchema(doc: OpenApiDoc, route: string, method: string): obje
   return schema;
 }
 
-function runSchema(validate: ValidateFunction, body: unknown, schemaName: string): Violation | undefined {
+export function runSchema(validate: ValidateFunction, body: unknown, schemaName: string): Violation | undefined {
   if (validate(body)) {
     return undefined;
   }

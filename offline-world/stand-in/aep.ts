@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import {
   checkAgainstServedSpec, connectionSpecDocuments, type ConnectionSpecVariant, DEFAULT_CONNECTION_SPEC_VARIANT, readOnlyAuthParams,
 } from './aep-connection-specs';
+import { AepFlows, checkDatasetTarget, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
 import { isObject, violation, Violation } from './aep-rules';
 import {
   maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
@@ -127,7 +128,9 @@ export class AepStandIn {
         log(message);
       },
     });
-    const standIn = new AepStandIn(options, validator, log);
+    const specDir = options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
+    const flowSchemas = validator.schemaValidation ? await loadFlowSchemas(specDir) : undefined;
+    const standIn = new AepStandIn(options, validator, log, flowSchemas);
     await standIn.listen(options.port ?? 0);
     return standIn;
   }
@@ -161,7 +164,13 @@ export class AepStandIn {
   private lastTimestamp = 0;
   private issuedCount = 0;
 
-  private constructor(options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void) {
+  /** Source connections, flows, flow specs, runs and mapping sets (aep-flows.ts). */
+  public readonly dataflows: AepFlows;
+
+  private constructor(
+    options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void,
+    flowSchemas?: FlowSchemas,
+  ) {
     this.credentials = {
       clientId: options.clientId ?? DEFAULT_AEP_CREDENTIALS.clientId,
       clientSecret: options.clientSecret ?? DEFAULT_AEP_CREDENTIALS.clientSecret,
@@ -172,6 +181,17 @@ export class AepStandIn {
     this.iamRoleArn = this.initialIamRoleArn;
     this.initialSpecVariant = options.connectionSpecVariant ?? DEFAULT_CONNECTION_SPEC_VARIANT;
     this.specVariant = this.initialSpecVariant;
+    this.dataflows = new AepFlows({
+      reply: (ex, status, body, headers) => this.reply(ex as Exchange, status, body, headers),
+      reject: (ex, problem) => this.reject(ex as Exchange, problem),
+      checkGateway: (ex) => this.checkGateway(ex as Exchange),
+      newResource: (sandbox, input) => this.newResource(sandbox, input),
+      timestamp: () => this.timestamp(),
+      lagVisibility: (ex, store, id) => this.lagVisibility(ex as Exchange, store, id),
+      connections: this.connectionStore,
+      targets: this.targetStore,
+      clientId: this.credentials.clientId,
+    }, flowSchemas);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -265,6 +285,16 @@ export class AepStandIn {
     return structuredClone(this.targetStore.all());
   }
 
+  /** All source connections (every sandbox, oldest first). */
+  public sourceConnections(): StoredSourceConnection[] {
+    return structuredClone(this.dataflows.sources.all());
+  }
+
+  /** All flows (every sandbox, oldest first). */
+  public flows(): StoredFlow[] {
+    return structuredClone(this.dataflows.flows.all());
+  }
+
   /** Whether a stored connection or target connection is visible to the API yet (`eventual` fault). */
   public isVisible(id: string): boolean {
     return !this.connectionStore.isHidden(id) && !this.targetStore.isHidden(id);
@@ -345,6 +375,7 @@ export class AepStandIn {
     this.cancelPending();
     this.connectionStore.clear();
     this.targetStore.clear();
+    this.dataflows.clear();
     this.tokens.clear();
     this.sandboxIds.clear();
     this.faults.clear();
@@ -455,6 +486,8 @@ export class AepStandIn {
     try {
       if (ex.url.pathname === IMS_TOKEN_PATH) {
         this.handleIms(ex);
+      } else if (this.dataflows.handle(ex as FlowsExchange)) {
+        // Dataflow APIs and Data Prep: aep-flows.ts.
       } else if (ex.url.pathname === FLOW_SERVICE_PATH || ex.url.pathname.startsWith(`${FLOW_SERVICE_PATH}/`)) {
         this.handleFlowService(ex);
       } else {
@@ -685,7 +718,7 @@ export class AepStandIn {
   }
 
   private createTargetConnection(ex: Exchange, sandbox: string, body: unknown): void {
-    const problem = this.validator.targetConnection(body, false);
+    const problem = this.validator.targetConnection(body, false) ?? checkDatasetTarget(body as Record<string, unknown>);
     if (problem) {
       this.reject(ex, problem);
       return;
@@ -772,6 +805,11 @@ export class AepStandIn {
     const item = store.get(id, sandbox);
     if (!item) {
       this.notFound(ex, target, id);
+      return;
+    }
+    const blocker = this.dataflows.deleteBlocker(target ? 'target' : 'connection', id);
+    if (blocker) {
+      this.reject(ex, blocker);
       return;
     }
     if (!target && this.targetStore.all().some((t) => t.baseConnectionId === id)) {

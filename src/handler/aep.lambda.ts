@@ -12,10 +12,14 @@ import { type LambdaContext, startInvocation } from './plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
 import { errorMessage, log, resetSecrets } from './plumbing/log';
 import { onConnectionEvent } from './resources/connection';
+import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
+import { onFlowEvent } from './resources/flow';
 import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
+import { onMappingSetEvent } from './resources/mapping-set';
+import { onProfileMappingEvent } from './resources/profile-mapping';
 import { refreshSessionToken } from './resources/refresh';
 import { onTargetConnectionEvent } from './resources/target-connection';
-import { CONTRACT_VERSION, CommonProps, RefreshEventKeys, ResourceTypes } from '../private/contract';
+import { CONTRACT_VERSION, CommonProps, DataflowResourceTypes, RefreshEventKeys, ResourceTypes } from '../private/contract';
 
 export type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
 export type { LambdaContext } from './plumbing/config';
@@ -67,6 +71,16 @@ function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof star
       return onTargetConnectionEvent(event, invocation);
     case ResourceTypes.IAM_ROLE_LOOKUP:
       return onIamRoleLookupEvent(event, invocation);
+    case DataflowResourceTypes.SOURCE_CONNECTION:
+      return onSourceConnectionEvent(event, invocation);
+    case DataflowResourceTypes.DATASET_TARGET_CONNECTION:
+      return onDatasetTargetConnectionEvent(event, invocation);
+    case DataflowResourceTypes.MAPPING_SET:
+      return onMappingSetEvent(event, invocation);
+    case DataflowResourceTypes.FLOW:
+      return onFlowEvent(event, invocation);
+    case DataflowResourceTypes.PROFILE_MAPPING:
+      return onProfileMappingEvent(event, invocation);
     default:
       if (event.RequestType === 'Delete') {
         // Failing would wedge the stack on a resource this handler never created.

@@ -175,3 +175,98 @@ export const AepIds = {
   CONNECTION_SPEC_VERSION: '1.0',
   ADOBE_DESTINATIONS_ACCOUNT: '670664943635',
 } as const;
+
+/** Dataflow resource types (issue 11), handled by the same onEvent function. */
+export const DataflowResourceTypes = {
+  /** A source connection (`/sourceConnections`): S3 files, or the Profile Store / Data Lake of an export. */
+  SOURCE_CONNECTION: 'Custom::AepSourceConnection',
+  /** A target connection to the Data Lake (a dataset) for ingestion; no base connection. */
+  DATASET_TARGET_CONNECTION: 'Custom::AepDatasetTargetConnection',
+  /** A Data Prep mapping set (`/conversion/mappingSets`); AEP cannot delete them. */
+  MAPPING_SET: 'Custom::AepMappingSet',
+  /** A dataflow (`/flows`). */
+  FLOW: 'Custom::AepFlow',
+  /**
+   * The profile attributes an audience export writes: a Data Prep mapping set from the profile
+   * union schema to the S3 card's partner schema (DATAFLOWS §4.6); AEP cannot delete them.
+   */
+  PROFILE_MAPPING: 'Custom::AepProfileMapping',
+} as const;
+
+/** Properties of {@link DataflowResourceTypes.SOURCE_CONNECTION} and {@link DataflowResourceTypes.DATASET_TARGET_CONNECTION}. */
+export const DataflowConnectionProps = {
+  NAME: 'Name',
+  DESCRIPTION: 'Description',
+  CONNECTION_SPEC_ID: 'ConnectionSpecId',
+  /** Absent for the Profile Store / Data Lake source and the Data Lake target. */
+  BASE_CONNECTION_ID: 'BaseConnectionId',
+  /** `data` block (`{ format, properties? }` or `{ schema: { id, version } }`); fixed at creation. */
+  DATA: 'Data',
+  /** `params` block (`{ path, type, recursive }`, `{ dataSetId }`); fixed at creation. */
+  PARAMS: 'Params',
+  REMOVAL_POLICY: 'RemovalPolicy',
+} as const;
+
+/** Properties of {@link DataflowResourceTypes.MAPPING_SET}. */
+export const MappingSetProps = {
+  /** Target XDM schema `$id`. */
+  SCHEMA_ID: 'SchemaId',
+  /** `[{ source, destination, sourceType }]`. */
+  MAPPINGS: 'Mappings',
+} as const;
+
+/** Properties of {@link DataflowResourceTypes.PROFILE_MAPPING}. */
+export const ProfileMappingProps = {
+  /** XDM paths of the union schema (`person.name.firstName`) and `identityMap.<namespace>`, in column order. */
+  ATTRIBUTES: 'Attributes',
+} as const;
+
+/** Properties of {@link DataflowResourceTypes.FLOW}. */
+export const FlowProps = {
+  NAME: 'Name',
+  DESCRIPTION: 'Description',
+  /** Flow spec name resolved at deploy time (`GET /flowSpecs?property=name==…`); optional. */
+  FLOW_SPEC_NAME: 'FlowSpecName',
+  /** Documented flow spec id: the fallback when the name resolves to nothing, and the check when it does. */
+  FLOW_SPEC_ID: 'FlowSpecId',
+  SOURCE_CONNECTION_ID: 'SourceConnectionId',
+  TARGET_CONNECTION_ID: 'TargetConnectionId',
+  /** Source flows: `{ mappingId, mappingVersion }` of the `Mapping` transformation. */
+  MAPPING: 'Mapping',
+  /** Source flows: `{ startTime, frequency, interval?, backfill? }` (strings). */
+  SCHEDULE: 'Schedule',
+  /** Audience flows: `[{ id, name?, exportMode, schedule: {…}, fileNameTemplate? }]`. */
+  AUDIENCES: 'Audiences',
+  /** Audience flows: profile attribute paths exported (`mandatoryFields`). */
+  MANDATORY_FIELDS: 'MandatoryFields',
+  /** Audience flows: deduplication keys `[{ fieldType, identityNamespace | attributePath }]`. */
+  PRIMARY_FIELDS: 'PrimaryFields',
+  /** Audience flows: `{ mappingId, mappingVersion }` of the profile mapping (`profileMapping`); absent = `{}`. */
+  PROFILE_MAPPING: 'ProfileMapping',
+  /** `'true'` / `'false'`. */
+  ENABLED: 'Enabled',
+  REMOVAL_POLICY: 'RemovalPolicy',
+} as const;
+
+/** `Data` keys of dataflow resources. */
+export const DataflowAttributes = {
+  SOURCE_CONNECTION_ID: 'SourceConnectionId',
+  TARGET_CONNECTION_ID: 'TargetConnectionId',
+  MAPPING_SET_ID: 'MappingSetId',
+  MAPPING_SET_VERSION: 'MappingSetVersion',
+  FLOW_ID: 'FlowId',
+  FLOW_SPEC_ID: 'FlowSpecId',
+} as const;
+
+/** Dataflow constants (DATAFLOWS §0.1). */
+export const DataflowIds = {
+  CLOUD_STORAGE_FLOW_SPEC: '9753525b-82c7-4dce-8a9b-5ccfce2b9876',
+  CLOUD_STORAGE_FLOW_SPEC_NAME: 'CloudStorageToAEP',
+  DATA_LAKE_TARGET_CONNECTION_SPEC: 'c604ff05-7f1a-43c0-8e18-33bf874cb11c',
+  S3_AUDIENCE_FLOW_SPEC: '1a0514a6-33d4-4c7f-aff8-594799c47549',
+  S3_DATASET_FLOW_SPEC: '269ba276-16fc-47db-92b0-c1049a3c131f',
+  PROFILE_STORE_SOURCE_SPEC: '8a9c3494-9708-43d7-ae3f-cda01e5030e1',
+  DATA_LAKE_SOURCE_SPEC: '23598e46-f560-407b-88d5-ea6207e49db0',
+  /** `data.schema.version` of a Data Lake target ("returns the latest minor version"). */
+  XDM_FULL_CONTENT_TYPE: 'application/vnd.adobe.xed-full+json;version=1',
+} as const;

@@ -4,7 +4,10 @@ import { LifecycleReport, runExampleLifecycle } from '../../offline-world/cloudf
 import type { PropertyUsage } from '../../offline-world/cloudformation/simulator';
 import { AepStandIn } from '../../offline-world/stand-in/aep';
 import { AwsStandIn } from '../../offline-world/stand-in/aws';
-import { CommonProps, ConnectionProps, IamRoleLookupProps, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
+import {
+  CommonProps, ConnectionProps, DataflowConnectionProps, DataflowResourceTypes, FlowProps, IamRoleLookupProps, MappingSetProps, ProfileMappingProps,
+  RefreshEventKeys, ResourceTypes, TargetConnectionProps,
+} from '../../src/private/contract';
 
 /**
  * The examples/ app, synthesized and replayed through the BUNDLED handler (the code that ships),
@@ -38,7 +41,8 @@ describe('example app lifecycle through the bundled handler', () => {
   test('every event succeeds and nothing is left in AEP', () => {
     expect(report.invocations.filter((i) => i.error)).toEqual([]);
     expect(report.connectionsAfterCreate).toBe(4);
-    expect(report.targetConnectionsAfterCreate).toBe(2);
+    // Two S3 destinations and the Data Lake target of the example's ingestion dataflow.
+    expect(report.targetConnectionsAfterCreate).toBe(3);
     expect(report.connectionIdsStableAcrossUpdate).toBe(true);
     expect(report.refreshRuns).toBe(1);
     expect(report.finalConnections).toBe(0);
@@ -73,6 +77,11 @@ describe('construct ↔ handler contract', () => {
     [ResourceTypes.TARGET_CONNECTION]: [...Object.values(CommonProps), ...Object.values(TargetConnectionProps)],
     [ResourceTypes.IAM_ROLE_LOOKUP]: [...Object.values(CommonProps), ...Object.values(IamRoleLookupProps)],
     'AWS::Events::Rule': [...Object.values(CommonProps), ...Object.values(RefreshEventKeys)],
+    [DataflowResourceTypes.SOURCE_CONNECTION]: [...Object.values(CommonProps), ...Object.values(DataflowConnectionProps)],
+    [DataflowResourceTypes.DATASET_TARGET_CONNECTION]: [...Object.values(CommonProps), ...Object.values(DataflowConnectionProps)],
+    [DataflowResourceTypes.MAPPING_SET]: [...Object.values(CommonProps), ...Object.values(MappingSetProps)],
+    [DataflowResourceTypes.PROFILE_MAPPING]: [...Object.values(CommonProps), ...Object.values(ProfileMappingProps)],
+    [DataflowResourceTypes.FLOW]: [...Object.values(CommonProps), ...Object.values(FlowProps)],
   };
 
   test.each(Object.keys(contractNames))('%s: every emitted property is read by the handler', (type) => {

@@ -13,7 +13,14 @@ import { retry, sleep } from '../plumbing/retry';
  */
 
 /** A Flow Service collection this handler manages. */
-export type Collection = '/connections' | '/targetConnections';
+export type Collection = '/connections' | '/targetConnections' | '/sourceConnections' | '/flows';
+
+const NOUNS: Record<Collection, string> = {
+  '/connections': 'connection',
+  '/targetConnections': 'target connection',
+  '/sourceConnections': 'source connection',
+  '/flows': 'dataflow',
+};
 
 /** A Flow Service resource as returned by GET. */
 export interface FlowItem {
@@ -39,7 +46,7 @@ export interface FlowRef {
 
 /** Human name of a collection's items, for error messages. */
 export function noun(collection: Collection): string {
-  return collection === '/connections' ? 'connection' : 'target connection';
+  return NOUNS[collection];
 }
 
 /** GET by id; Flow Service wraps even a single item in `{ items: [...] }` (API-NOTES §3.1). */
@@ -250,24 +257,33 @@ async function list(client: AepClient, collection: Collection, filters: readonly
 
 /**
  * Applies `ops` with `If-Match`. The etag is read first (unless the caller just read it); a 412 means someone (or our own PATCH
- * retried after a lost response) changed the resource in between, so the etag is re-read and the
- * patch applied once more (replace ops are idempotent).
+ * retried after a lost response) changed the resource in between, so it is re-read and the patch
+ * applied once more: with `recompute`, the ops are rebuilt from what was re-read (index-based ops,
+ * such as audience selectors, would otherwise hit the wrong entry); without, the same ops are
+ * re-sent (replace ops are idempotent).
  */
-export async function patchItem(client: AepClient, collection: Collection, id: string, ops: PatchOp[], knownEtag?: string): Promise<FlowRef> {
+export async function patchItem(
+  client: AepClient, collection: Collection, id: string, ops: PatchOp[], knownEtag?: string,
+  recompute?: (fresh: FlowItem) => Promise<PatchOp[]>,
+): Promise<FlowRef> {
   const path = `${collection}/${encodeURIComponent(id)}`;
-  const attempt = async (etag?: string): Promise<FlowRef> => {
+  const attempt = async (body: PatchOp[], etag?: string): Promise<FlowRef> => {
     const ifMatch = etag ?? (await getExistingItem(client, collection, id)).etag;
     if (!ifMatch) throw new Error(`AEP ${noun(collection)} ${id} has no etag`);
-    const res = await client.request('PATCH', path, { body: ops, ifMatch });
+    const res = await client.request('PATCH', path, { body, ifMatch });
     const newEtag = (res.data as { etag?: unknown } | undefined)?.etag;
     return { id, etag: typeof newEtag === 'string' ? newEtag : (await getItem(client, collection, id)).etag ?? '' };
   };
   try {
-    return await attempt(knownEtag);
+    return await attempt(ops, knownEtag);
   } catch (err) {
     if (!hasStatus(err, 412)) throw err;
     log('warn', 'etag changed under the PATCH; re-reading and retrying once', { collection, id });
-    return attempt();
+    if (!recompute) return attempt(ops);
+    const fresh = await getExistingItem(client, collection, id);
+    const again = await recompute(fresh);
+    log('info', 'patch recomputed from the re-read state', { collection, id, paths: again.map((o) => o.path) });
+    return again.length ? attempt(again, fresh.etag) : { id, etag: fresh.etag ?? '' };
   }
 }
 
@@ -285,6 +301,14 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
       return;
     }
     if (hasStatus(err, 400) && /1418|in use|used by|being used/i.test(err.detail)) {
+      const users = collection === '/connections' ? await flowsUsing(client, id).catch(() => []) : [];
+      if (users.length) {
+        throw new Error(
+          `AEP ${noun(collection)} ${id} is still used by ${users.map((f) => `dataflow "${f.name ?? ''}" (${f.id})`).join(', ')}, ` +
+          'which this stack does not manage, so AEP refuses to delete it. Delete that dataflow in AEP first, ' +
+          'or set the removal policy to RETAIN to leave the connection in AEP.',
+        );
+      }
       throw new Error(
         `AEP ${noun(collection)} ${id} is still used by dataflows, so AEP refuses to delete it (${err.message}). ` +
         'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',
@@ -292,6 +316,21 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
     }
     throw err;
   }
+}
+
+/**
+ * The dataflows that use a base connection: through the source connections (ingestion) or target
+ * connections (exports) made on it (`[]` reaches into arrays, API-NOTES §3.5).
+ */
+export async function flowsUsing(client: AepClient, baseConnectionId: string): Promise<FlowItem[]> {
+  const [sources, targets] = await Promise.all([
+    list(client, '/sourceConnections', [`baseConnectionId==${baseConnectionId}`]),
+    list(client, '/targetConnections', [`baseConnectionId==${baseConnectionId}`]),
+  ]);
+  const flows: FlowItem[] = [];
+  if (sources.length) flows.push(...await list(client, '/flows', [`sourceConnectionIds[]==${sources.map((s) => s.id).join(',')}`]));
+  if (targets.length) flows.push(...await list(client, '/flows', [`targetConnectionIds[]==${targets.map((t) => t.id).join(',')}`]));
+  return [...new Map(flows.map((f) => [f.id, f])).values()];
 }
 
 function itemsOf(data: unknown): FlowItem[] {
@@ -338,6 +377,8 @@ export interface FlowResourceType {
   readonly collection: Collection;
   /** The `Data` key carrying the AEP id (`ConnectionId`, `TargetConnectionId`). */
   readonly idAttribute: string;
+  /** State changes that are not PATCHes (a flow's enable/disable action), after an in-place update. */
+  readonly afterUpdate?: (client: AepClient, ref: FlowRef, event: CustomResourceEvent, current: FlowItem) => Promise<FlowRef>;
   /** The kind of an object as AEP returns it. */
   kindOf(item: FlowItem): FlowKind;
   /** The desired state and the ops that move `current` to it (everything patchable: name, description, params…). */
@@ -388,7 +429,11 @@ export async function onFlowResourceEvent(
         return respond(await type.create(event, invocation, id));
       }
       const ops = await type.driftOps(event, current, invocation, client);
-      const ref = await updateInPlace(client, type.collection, id, ops, current.etag);
+      // Flow ops address audience selectors by index: after a 412 they are rebuilt from the re-read
+      // flow. Connection ops are by name (and may mint credentials): re-sent as they are.
+      const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation, client) : undefined;
+      const patched = await updateInPlace(client, type.collection, id, ops, current.etag, recompute);
+      const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
       await removeTwins(client, type.collection, { ...lookup(desired) }, id);
       return respond(ref);
     }
@@ -421,10 +466,12 @@ export async function onFlowResourceEvent(
 }
 
 /** An in-place update: PATCH `ops` with If-Match, or, when nothing changed, just report the etag. */
-export async function updateInPlace(client: AepClient, collection: Collection, id: string, ops: PatchOp[], etag?: string): Promise<FlowRef> {
+export async function updateInPlace(
+  client: AepClient, collection: Collection, id: string, ops: PatchOp[], etag?: string, recompute?: (fresh: FlowItem) => Promise<PatchOp[]>,
+): Promise<FlowRef> {
   if (!ops.length) return { id, etag: etag ?? (await getExistingItem(client, collection, id)).etag ?? '' };
   log('info', `patching AEP ${noun(collection)} in place`, { id, paths: ops.map((o) => o.path) });
-  return patchItem(client, collection, id, ops, etag);
+  return patchItem(client, collection, id, ops, etag, recompute);
 }
 
 /** Rewrites the marker of a retained object so that no later create adopts it. */
