@@ -83,7 +83,7 @@ export interface StackReport {
   readonly items: readonly MarkedItem[];
 }
 
-/** An open question of API-NOTES §9 and what the live data says. */
+/** A request detail Adobe's docs leave open (or contradict), and what the live data says. */
 export interface Finding {
   readonly question: string;
   readonly topic: string;
@@ -122,7 +122,7 @@ const MARKED_COLLECTIONS = ['/connections', '/targetConnections', '/sourceConnec
 /** `[cdk-aep-s3:<stack name>/<stack uuid>/<logical id>]` or its retired form. */
 const MARKER = /\[cdk-aep-s3(-retained)?:([^/\]]+)\/([^/\]]+)\/([^\]]+)\]/;
 
-/** Secret auth params AEP may or may not mask in reads (API-NOTES §9.11). */
+/** Secret auth params AEP may or may not mask in reads (undocumented). */
 const SECRET_AUTH_PARAMS = ['s3SecretKey', 's3SessionToken', 's3Role'];
 
 const SESSION_REFRESH_PARAMS = ['s3AccessKey', 's3SecretKey', 's3SessionToken'];
@@ -257,7 +257,7 @@ function gatewayMessage(err: AepError, sandbox: string): string {
 }
 
 /**
- * AEP permission errors (API-NOTES §3.6, DATAFLOWS §2.3): `2118-403` "The permission write is
+ * AEP permission errors (Flow Service error catalog): `2118-403` "The permission write is
  * missing", `2121-403` "The permission manage is denied on resource Enterprise Source", `2120-403`.
  */
 function permissionMeaning(err: AepError, sandbox: string): string | undefined {
@@ -430,7 +430,7 @@ async function stackReports(items: MarkedItem[], region: string | undefined, add
   return reports;
 }
 
-/** What the live data settles among API-NOTES §9's open questions. */
+/** What the live data settles among the details Adobe's docs leave open. */
 function openQuestions(
   specs: Partial<Record<'source' | 'destination', LiveConnectionSpec>>, report: DoctorReport, items: MarkedItem[] | undefined,
 ): Finding[] {
@@ -440,7 +440,7 @@ function openQuestions(
   const unread = (what: string) => `not settled: the ${what} connection spec could not be read`;
   const enc = report.connectionSpecs.destination?.encryption;
   out.push({
-    question: '§9.1',
+    question: 'encryption-payload',
     topic: 'destination encryption payload',
     settled: !!enc?.requestKey,
     answer: !dst ? unread('destination')
@@ -452,13 +452,13 @@ function openQuestions(
     const key = dst.authSpecs.find((a) => a.name === 'Access Key');
     const names = key ? Object.keys(key.params) : [];
     out.push({
-      question: '§9.3',
+      question: 'key-rotation-params',
       topic: 'destination key PATCH param names',
       settled: !!key,
       answer: key ? `'Access Key' declares ${names.join(', ')}: rotation patches /auth/params/${names.join(' and /auth/params/')}` : "the live destination spec offers no 'Access Key' auth spec",
     });
   } else {
-    out.push({ question: '§9.3', topic: 'destination key PATCH param names', settled: false, answer: unread('destination') });
+    out.push({ question: 'key-rotation-params', topic: 'destination key PATCH param names', settled: false, answer: unread('destination') });
   }
   if (src) {
     let answer: string;
@@ -472,7 +472,7 @@ function openQuestions(
       settled = false;
       answer = `not settled: ${errorMessage(err)}`;
     }
-    out.push({ question: '§9.4', topic: 'source session-token PATCH', settled, answer });
+    out.push({ question: 'session-token-patch', topic: 'source session-token PATCH', settled, answer });
     const auth = (name: string) => {
       try {
         return authSpecOf(src, name);
@@ -483,18 +483,18 @@ function openQuestions(
     const key = auth('Access Key');
     const role = auth('IAMRole Based');
     out.push({
-      question: '§9.5',
+      question: 'source-auth-specs',
       topic: 'source auth spec required lists, folderPath on IAMRole Based',
       settled: true,
       answer: `'Access Key' requires ${key ? JSON.stringify(key.required) : '(not offered)'}; 'IAMRole Based' ${role
         ? `requires ${JSON.stringify(role.required)} and ${role.params.folderPath ? 'declares' : 'does NOT declare'} folderPath` : 'is not offered'}`,
     });
   } else {
-    out.push({ question: '§9.4', topic: 'source session-token PATCH', settled: false, answer: unread('source') });
-    out.push({ question: '§9.5', topic: 'source auth spec required lists, folderPath on IAMRole Based', settled: false, answer: unread('source') });
+    out.push({ question: 'session-token-patch', topic: 'source session-token PATCH', settled: false, answer: unread('source') });
+    out.push({ question: 'source-auth-specs', topic: 'source auth spec required lists, folderPath on IAMRole Based', settled: false, answer: unread('source') });
   }
   out.push({
-    question: '§9.6',
+    question: 'iam-role-value',
     topic: 'configs IAMRole value',
     settled: !!report.iamRole,
     answer: report.iamRole ? `a full IAM role ARN (${report.iamRole}) for sandbox ${report.sandbox}` : 'not settled: no IAM role from the configs API here',
@@ -502,7 +502,7 @@ function openQuestions(
   const withSecrets = (items ?? []).filter((i) => i.secretParams);
   const states = new Set(withSecrets.flatMap((i) => Object.values(i.secretParams!)));
   out.push({
-    question: '§9.11',
+    question: 'secret-masking',
     topic: 'secret params in reads',
     settled: withSecrets.length > 0,
     answer: withSecrets.length === 0 ? 'not settled: no connection of ours with secret params to look at'

@@ -13,8 +13,8 @@ export function renderHuman(report: DoctorReport): string {
     if (spec) lines.push('', ...renderSpec(label, spec));
   }
   if (report.openQuestions.length) {
-    lines.push('', 'Open questions of API-NOTES §9 and what this AEP says:');
-    for (const q of report.openQuestions) lines.push(`  ${q.question} ${q.topic}: ${q.settled ? '' : '(open) '}${q.answer}`);
+    lines.push('', 'Details Adobe\'s docs leave open, and what this AEP says:');
+    for (const q of report.openQuestions) lines.push(`  ${q.question} (${q.topic}): ${q.settled ? '' : '(open) '}${q.answer}`);
   }
   if (report.stacks.length) {
     lines.push('', `AEP objects carrying cdk-aep-s3 markers, by stack (CloudFormation looked up in ${report.region ?? 'the default region'}):`);

@@ -120,10 +120,10 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expect(run.stdout).toContain("auth 'IAMRole Based' (IamBasedAuthentication): bucketName (required), folderPath (optional)");
     expect(run.stdout).toContain('Adobe permissions (permissionsInfo): manage: EnterpriseSource write; view: EnterpriseSource read');
     // Open questions it settles.
-    expect(run.stdout).toMatch(/§9\.1 destination encryption payload: the live spec declares 'File Encryption'.*sends `encryption`/);
-    expect(run.stdout).toContain('§9.4 source session-token PATCH: all of s3AccessKey, s3SecretKey, s3SessionToken are replaceable');
+    expect(run.stdout).toMatch(/encryption-payload \(destination encryption payload\): the live spec declares 'File Encryption'.*sends `encryption`/);
+    expect(run.stdout).toContain('session-token-patch (source session-token PATCH): all of s3AccessKey, s3SecretKey, s3SessionToken are replaceable');
     expect(run.stdout).toContain("'IAMRole Based' requires [\"bucketName\"] and declares folderPath");
-    expect(run.stdout).toContain('§9.11 secret params in reads: masked: s3SecretKey come back masked');
+    expect(run.stdout).toContain('secret-masking (secret params in reads): masked: s3SecretKey come back masked');
     expect(run.stdout).toContain('AEP reads \'IAMRole Based\' source buckets as arn:aws:iam::123456789012:role/aep-ingest-va6');
     // The marked connection, grouped under its live stack.
     expect(run.stdout).toContain(`stack AepS3Example (${stackId.split('/')[2]}): stack exists (CREATE_COMPLETE)`);
@@ -143,10 +143,10 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expect(report.connectionSpecs.destination.encryption).toEqual({ name: 'File PGP/GPG Encryption', encryptionAlgo: ['PGPGPG', 'NONE'], requestKey: 'encryptionSpecs' });
     expect(report.connectionSpecs.destination.authSpecs.map((a: { name: string }) => a.name)).toEqual(['Access Key']);
     const byQuestion = Object.fromEntries(report.openQuestions.map((q: { question: string }) => [q.question, q]));
-    expect(byQuestion['§9.1'].answer).toContain('sends `encryptionSpecs`');
-    expect(byQuestion['§9.4'].answer).toContain('the one-op (token-only) PATCH');
-    expect(byQuestion['§9.5'].answer).toContain('does NOT declare folderPath');
-    expect(byQuestion['§9.11'].settled).toBe(false);
+    expect(byQuestion['encryption-payload'].answer).toContain('sends `encryptionSpecs`');
+    expect(byQuestion['session-token-patch'].answer).toContain('the one-op (token-only) PATCH');
+    expect(byQuestion['source-auth-specs'].answer).toContain('does NOT declare folderPath');
+    expect(byQuestion['secret-masking'].settled).toBe(false);
     expect(report.iamRole).toBe('arn:aws:iam::123456789012:role/aep-ingest-va6');
     expect(report.stacks).toEqual([]);
     expectNoLeaks(run);
