@@ -62,6 +62,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   depsUpgrade: false,
   pullRequestTemplate: false,
   minNodeVersion: '20.0.0',
+  // `npx cdk-aep-s3 doctor`: the preflight command, a self-contained esbuild bundle (bundle:cli).
+  bin: { 'cdk-aep-s3': 'assets/cli/index.js' },
 
   // No inline source maps: they embedded every .ts source in its .js and roughly doubled the
   // package for a benefit (stack traces into synth-time code) few consumers need.
@@ -151,6 +153,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.addPackageIgnore('/lib/handler/*');
 project.addPackageIgnore('!/lib/handler/aep-function.js');
 project.addPackageIgnore('!/lib/handler/aep-function.d.ts');
+// The CLI runs from its bundle (assets/cli/index.js); its tsc output would require dev dependencies.
+project.addPackageIgnore('/lib/cli/');
 
 // jsii-rosetta compiles the README's examples against the package's dependency closure; the
 // cdk-nag example also needs cdk-nag, which is not a dependency of the library.
@@ -158,6 +162,7 @@ project.package.addField('jsiiRosetta', { exampleDependencies: { 'cdk-nag': '^2.
 
 // The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
 project.eslint?.allowDevDeps('src/handler/**');
+project.eslint?.allowDevDeps('src/cli/**');
 
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
@@ -205,6 +210,21 @@ if (handlerBundle) {
     '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
   ].join(' '));
 }
+
+// The `cdk-aep-s3` bin (doctor command): one self-contained file, run by `npx cdk-aep-s3` with no
+// dependency installed, so the AWS SDK clients (Secrets Manager, CloudFormation) and axios are
+// inlined, unlike in the Lambda bundle where the runtime provides the SDK. Node 20 is the
+// package's minimum. The same shims as the handler keep axios's multipart and debug code out.
+const cliBundle = project.addTask('bundle:cli', {
+  description: 'Create the self-contained bundle of the cdk-aep-s3 command (doctor)',
+  exec: [
+    'esbuild --bundle src/cli/cdk-aep-s3.ts --target=node20 --platform=node',
+    '--outfile=assets/cli/index.js --tsconfig=tsconfig.dev.json',
+    '--minify --legal-comments=none --banner:js="#!/usr/bin/env node"',
+    '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
+  ].join(' '),
+});
+project.tasks.tryFind('bundle')!.spawn(cliBundle);
 
 // Tests synthesize stacks that reference the bundled handler asset, so bundle first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

@@ -5,8 +5,8 @@ import { CloudFormationSimulator, InvocationRecord, LeftBehind, PropertyUsage, r
 import { buildExampleApp } from '../../examples/app';
 import { AepEndpoints } from '../../src';
 import { ResourceTypes, CommonProps } from '../../src/private/contract';
-import { AepStandIn } from '../stand-in/aep';
-import { AwsStandIn } from '../stand-in/aws';
+import { AepStandIn, RecordedRequest } from '../stand-in/aep';
+import { AwsCall, AwsStandIn } from '../stand-in/aws';
 
 /** Handler timing knobs for offline runs: real retries and backoff, in milliseconds. */
 export const OFFLINE_KNOBS: Record<string, string> = {
@@ -46,6 +46,12 @@ export interface LifecycleReport {
   readonly secretValues: string[];
   /** Physical resources a cleanup could not delete (CloudFormation ignores these failures). */
   readonly leftBehind: LeftBehind[];
+  /** What the stand-ins recorded during the create phase (live-spec reads, reachability checks). */
+  readonly createPhase: { readonly aepRequests: RecordedRequest[]; readonly awsCalls: AwsCall[] };
+  /** The stack id CloudFormation gave the example stack (declared in the AWS stand-in while it exists). */
+  readonly stackId: string;
+  /** Full ARN of the AEP API credential secret the stack's handler read. */
+  readonly credentialsSecretArn: string;
 }
 
 /** Options of {@link runExampleLifecycle}. */
@@ -85,7 +91,9 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
   Object.assign(process.env, aws.env(), OFFLINE_KNOBS);
   try {
     const first = synthExample(path.join(workDir, 'deploy-1'), aep, 1, 'Daily audience exports');
-    seedCredentials(first, aep, aws);
+    const credentialsSecretArn = seedCredentials(first, aep, aws);
+    const aepBefore = aep.requests.length;
+    const awsBefore = aws.calls.length;
 
     const sim = new CloudFormationSimulator(EXAMPLE_STACK, {
       aws,
@@ -98,6 +106,10 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
     });
 
     await sim.create(first, 'create');
+    const createPhase = { aepRequests: structuredClone(aep.requests.slice(aepBefore)), awsCalls: structuredClone(aws.calls.slice(awsBefore)) };
+    // CloudFormation knows the stack while it exists (the doctor command asks it by name).
+    const stackId = sim.stackId;
+    aws.putStack(EXAMPLE_STACK, { stackId });
     const secretValues = new Set<string>([aep.credentials.clientSecret]);
     collectStoredSecrets(aep, secretValues);
     const connectionsAfterCreate = aep.connections().length;
@@ -113,6 +125,7 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
     const idsAfter = connectionIds(sim);
 
     await sim.delete('delete');
+    aws.deleteStack(EXAMPLE_STACK);
 
     const templates = [first, second].map((s) => JSON.stringify(s.template));
     const count = (type: 'Create' | 'Update' | 'Delete') => sim.invocations
@@ -143,6 +156,9 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
       usage: sim.usage,
       secretValues: [...secretValues],
       leftBehind: [...sim.leftBehind],
+      createPhase,
+      stackId,
+      credentialsSecretArn,
     };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
@@ -150,8 +166,8 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
   }
 }
 
-/** Stores the AEP API credential under the ARN the template references (an imported secret). */
-function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStandIn): void {
+/** Stores the AEP API credential under the ARN the template references (an imported secret); returns its full ARN. */
+function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStandIn): string {
   const arns = new Set<string>();
   for (const def of Object.values<any>(stack.template.Resources)) {
     const value = def.Properties?.[CommonProps.CREDENTIALS_SECRET_ARN];
@@ -162,7 +178,9 @@ function seedCredentials(stack: SynthesizedStack, aep: AepStandIn, aws: AwsStand
   // The example imports the secret with `fromSecretNameV2`, so the template holds a partial ARN;
   // in the account the secret has the 6-character suffix Secrets Manager appends (IAM policies
   // are evaluated against that full ARN).
-  for (const arn of arns) aws.putSecret(`${arn}-Ab12Cd`, JSON.stringify(aep.credentials));
+  const stored = [...arns].map((arn) => aws.putSecret(`${arn}-Ab12Cd`, JSON.stringify(aep.credentials)));
+  if (stored.length !== 1) throw new Error(`expected one AEP credential secret in the example stack, found ${stored.length}`);
+  return stored[0];
 }
 
 function pseudoOnly(stackName: string) {

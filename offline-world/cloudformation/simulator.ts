@@ -236,7 +236,8 @@ export class CloudFormationSimulator {
   private template: any;
   private assemblyDir = '';
   private stackStatus?: StackStatus;
-  private readonly stackId: string;
+  /** The stack id (ARN) the custom resources see in their events. */
+  public readonly stackId: string;
   private readonly instance = ++simulatorInstances;
   private counter = 0;
   private readonly containers = new Map<string, Container>();

@@ -1,8 +1,10 @@
 /**
- * A local stand-in for the two AWS APIs the handler calls: Secrets Manager (JSON 1.1 protocol)
- * and STS (Query protocol, XML). Real AWS SDK v3 clients talk to it through an endpoint override
- * (`AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_STS` or the client `endpoint` option),
- * and every request must be SigV4-signed with a key the stand-in knows, like on AWS.
+ * A local stand-in for the AWS APIs the handler and the doctor command call: Secrets Manager
+ * (JSON 1.1 protocol), STS and CloudFormation `DescribeStacks` (Query protocol, XML), S3
+ * `ListObjectsV2`. Real AWS SDK v3 clients talk to it through an endpoint override
+ * (`AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_CLOUDFORMATION`
+ * or the client `endpoint` option), and every request must be SigV4-signed with a key the
+ * stand-in knows, like on AWS.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -65,7 +67,7 @@ export interface AwsCredentials {
 
 /** One call as recorded by the stand-in. Never contains secret values. */
 export interface AwsCall {
-  readonly service: 'secretsmanager' | 'sts' | 's3' | 'unknown';
+  readonly service: 'secretsmanager' | 'sts' | 's3' | 'cloudformation' | 'unknown';
   readonly action: string;
   /** Access key id from the SigV4 credential scope (not a secret). */
   readonly accessKeyId?: string;
@@ -99,6 +101,16 @@ interface StoredSecret {
   lastChangedDate: number;
 }
 
+/** A CloudFormation stack the stand-in knows (see {@link AwsStandIn.putStack}). */
+export interface StandInStack {
+  readonly stackName: string;
+  /** `arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>`. */
+  readonly stackId: string;
+  /** e.g. `CREATE_COMPLETE`, `UPDATE_COMPLETE`, `DELETE_COMPLETE`. */
+  stackStatus: string;
+  readonly creationTime: number;
+}
+
 /** An AWS error in the shape of the protocol it is sent with. */
 class AwsError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
@@ -107,6 +119,7 @@ class AwsError extends Error {
 }
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
 /** Secrets Manager + STS stand-in. Create with {@link AwsStandIn.start}; always {@link close}. */
 export class AwsStandIn {
@@ -136,6 +149,8 @@ export class AwsStandIn {
   private authorizer?: AwsAuthorizer;
   private readonly deletedSecrets = new Set<string>();
   private readonly deniedBuckets = new Set<string>();
+  /** Every stack ever put, deleted ones included (DescribeStacks by ARN still finds those). */
+  private readonly stacks: StandInStack[] = [];
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -178,6 +193,7 @@ export class AwsStandIn {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_ENDPOINT_URL_STS: this.url,
       AWS_ENDPOINT_URL_S3: this.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
       AWS_REGION: this.region,
       AWS_DEFAULT_REGION: this.region,
       AWS_ACCESS_KEY_ID: this.lambdaCredentials.accessKeyId,
@@ -311,6 +327,33 @@ export class AwsStandIn {
     return this.findSecret(nameOrArn)?.secretString;
   }
 
+  /**
+   * Declares a CloudFormation stack in the stand-in's account and region (`CREATE_COMPLETE`
+   * unless told otherwise). `stackId` defaults to a fresh ARN; putting a name whose live stack
+   * has another id replaces it, as deleting and re-creating a stack does. Returns the stack id.
+   */
+  public putStack(stackName: string, options: { stackId?: string; stackStatus?: string } = {}): string {
+    const stackId = options.stackId ?? `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${stackName}/${randomUUID()}`;
+    if (!/^arn:aws[a-z-]*:cloudformation:[^:]+:\d{12}:stack\/[^/]+\/[^/]+$/.test(stackId) || stackId.split('/')[1] !== stackName) {
+      throw new Error(`not a stack ARN of ${stackName}: ${stackId}`);
+    }
+    const live = this.liveStack(stackName);
+    if (live && live.stackId !== stackId) live.stackStatus = 'DELETE_COMPLETE';
+    const existing = this.stacks.find((s) => s.stackId === stackId);
+    if (existing) {
+      existing.stackStatus = options.stackStatus ?? 'CREATE_COMPLETE';
+    } else {
+      this.stacks.push({ stackName, stackId, stackStatus: options.stackStatus ?? 'CREATE_COMPLETE', creationTime: Date.now() });
+    }
+    return stackId;
+  }
+
+  /** Deletes the live stack of that name (`DELETE_COMPLETE`): DescribeStacks by name no longer finds it. */
+  public deleteStack(stackName: string): void {
+    const live = this.liveStack(stackName);
+    if (live) live.stackStatus = 'DELETE_COMPLETE';
+  }
+
   /** Forgets secrets, calls, registered keys and issued sessions (the Lambda identity stays). */
   public reset(): void {
     this.calls.length = 0;
@@ -318,6 +361,7 @@ export class AwsStandIn {
     this.identities.clear();
     this.deletedSecrets.clear();
     this.deniedBuckets.clear();
+    this.stacks.length = 0;
     this.sessionTokenCount = 0;
     this.registerLambdaIdentity();
   }
@@ -370,7 +414,9 @@ export class AwsStandIn {
     const form = new URLSearchParams(body);
     const auth = parseSigV4Authorization(header(req, 'authorization'));
     const s3 = auth?.service === 's3' && req.method === 'GET' && url.searchParams.get('list-type') === '2';
-    const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : form.get('Action') ? 'sts' : 'unknown';
+    // STS and CloudFormation share the Query protocol: the signature's credential scope names the service.
+    const query = !s3 && !target && form.get('Action') ? (auth?.service === 'cloudformation' ? 'cloudformation' : 'sts') : undefined;
+    const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : query ?? 'unknown';
     const action = s3 ? 'ListObjectsV2'
       : service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
     const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, status: 0 };
@@ -378,13 +424,15 @@ export class AwsStandIn {
 
     try {
       if (service === 'unknown') {
-        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS and S3 ListObjectsV2)`);
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks and S3 ListObjectsV2)`);
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {
         this.respond(res, call, 200, await this.listObjectsV2(identity, url), 'application/xml');
       } else if (service === 'sts') {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
+      } else if (service === 'cloudformation') {
+        this.respond(res, call, 200, await this.cloudFormation(identity, form), 'text/xml');
       } else {
         let input: Record<string, unknown>;
         try {
@@ -408,8 +456,8 @@ export class AwsStandIn {
         const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>`
           + `<RequestId>${randomUUID()}</RequestId></Error>`;
         this.respond(res, call, err.status, xml, 'application/xml');
-      } else if (service === 'sts') {
-        const xml = `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
+      } else if (service === 'sts' || service === 'cloudformation') {
+        const xml = `<ErrorResponse xmlns="${service === 'sts' ? STS_NS : CFN_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
           + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
         this.respond(res, call, err.status, xml, 'text/xml');
       } else {
@@ -421,8 +469,9 @@ export class AwsStandIn {
   }
 
   /** SigV4 authentication against the registered keys; errors mirror each service's. */
-  private async authenticate(service: 'sts' | 'secretsmanager' | 's3', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
-    const sts = service === 'sts';
+  private async authenticate(service: 'sts' | 'secretsmanager' | 's3' | 'cloudformation', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
+    // CloudFormation answers authentication failures like STS (Query protocol, 403).
+    const sts = service === 'sts' || service === 'cloudformation';
     const invalidToken = () => (service === 's3'
       ? new AwsError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
       : sts
@@ -440,7 +489,7 @@ export class AwsStandIn {
       // Session credentials of a deleted access key stop working with it.
       throw invalidToken();
     }
-    if ((sts || service === 's3') && identity.notValidFor > 0) {
+    if ((service === 'sts' || service === 's3') && identity.notValidFor > 0) {
       identity.notValidFor -= 1;
       throw invalidToken();
     }
@@ -548,6 +597,47 @@ export class AwsStandIn {
       + `<Expiration>${new Date(expiresAt).toISOString()}</Expiration>`
       + `<AccessKeyId>${credentials.accessKeyId}</AccessKeyId>`
       + '</Credentials>');
+  }
+
+  // ---------------------------------------------------------------- CloudFormation (Query protocol, XML)
+
+  private liveStack(stackName: string): StandInStack | undefined {
+    return this.stacks.find((s) => s.stackName === stackName && s.stackStatus !== 'DELETE_COMPLETE');
+  }
+
+  /**
+   * `DescribeStacks`: by name only live stacks answer; by stack id (ARN) a deleted stack still
+   * does, with `DELETE_COMPLETE` (as on AWS for 90 days). Without `StackName`, every live stack.
+   */
+  private async cloudFormation(identity: Identity, form: URLSearchParams): Promise<string> {
+    const action = form.get('Action');
+    if (form.get('Version') !== '2010-05-15' || action !== 'DescribeStacks') {
+      throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
+    }
+    const name = form.get('StackName');
+    const resourceArn = name === null ? '*'
+      : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
+    if (this.authorizer) {
+      const decision = await this.authorizer({ principalArn: identity.arn, action: 'cloudformation:DescribeStacks', resourceArn, context: { 'aws:SecureTransport': 'true' } });
+      if (decision !== 'allowed') {
+        throw new AwsError(403, 'AccessDenied', `User: ${identity.arn} is not authorized to perform: cloudformation:DescribeStacks on resource: ${resourceArn} `
+          + (decision === 'explicitly-denied' ? 'with an explicit deny in an identity-based policy' : 'because no identity-based policy allows the cloudformation:DescribeStacks action'));
+      }
+    }
+    let found: StandInStack[];
+    if (name === null) {
+      found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE');
+    } else {
+      const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+      if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
+      found = [stack];
+    }
+    const members = found.map((s) => '<member>'
+      + `<StackName>${escapeXml(s.stackName)}</StackName><StackId>${escapeXml(s.stackId)}</StackId>`
+      + `<CreationTime>${new Date(s.creationTime).toISOString()}</CreationTime><StackStatus>${s.stackStatus}</StackStatus>`
+      + '</member>').join('');
+    return `<DescribeStacksResponse xmlns="${CFN_NS}"><DescribeStacksResult><Stacks>${members}</Stacks></DescribeStacksResult>`
+      + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`;
   }
 
   // ---------------------------------------------------------------- Secrets Manager (JSON 1.1)

@@ -55,9 +55,19 @@ export function log(level: LogLevel, message: string, fields: Record<string, unk
   writeLine({ level, message, ...fields });
 }
 
+let sink: (line: string) => void = (line) => process.stdout.write(line);
+
+/**
+ * Where log lines go (default stdout, which Lambda ships to CloudWatch). The doctor command sends
+ * them to stderr or nowhere: its stdout is the report.
+ */
+export function setLogSink(write: (line: string) => void): void {
+  sink = write;
+}
+
 /** Writes an already-structured record (e.g. an Embedded Metric Format document) as one line. */
 export function writeLine(record: Record<string, unknown>): void {
-  process.stdout.write(redact(JSON.stringify(record)) + '\n');
+  sink(redact(JSON.stringify(record)) + '\n');
 }
 
 /** A message for any thrown value, redacted. Never serializes the error object (axios errors carry headers). */

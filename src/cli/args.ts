@@ -1,0 +1,102 @@
+import { DefaultEndpoints } from '../private/contract';
+
+/** What `cdk-aep-s3 doctor` was asked to do. */
+export interface DoctorOptions {
+  /** Secrets Manager secret (ARN or name) with `{ clientId, clientSecret, orgId, scopes? }`; unset = env vars. */
+  readonly credentialsSecret?: string;
+  /** Lower-case sandbox name. */
+  readonly sandbox: string;
+  /** Region of the secret and of the stacks (else the AWS SDK's default chain). */
+  readonly region?: string;
+  readonly json: boolean;
+  /** Handler log lines (retries) to stderr. */
+  readonly verbose: boolean;
+  readonly imsUrl: string;
+  readonly flowServiceUrl: string;
+}
+
+/** A command line the doctor cannot run: exit code 2 with the usage text. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** `--help` output. */
+export const DOCTOR_USAGE = `Usage: cdk-aep-s3 doctor --sandbox <name> [--credentials-secret <arn|name>] [--region <region>] [--json]
+                        [--ims-url <url>] [--flow-service-url <url>] [--verbose]
+
+Checks an AEP sandbox before the first deploy of cdk-aep-s3 constructs, or after a failure:
+the API credential, the permissions the constructs need, what the live S3 connection specs
+declare, AEP's IAM role (AEP on AWS), and AEP connections left behind by deleted stacks.
+
+  --sandbox <name>             AEP sandbox (lower case), e.g. prod
+  --credentials-secret <id>    Secrets Manager secret holding {clientId, clientSecret, orgId, scopes?};
+                               without it: env AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID [, AEP_SCOPES]
+  --region <region>            region of the secret and of the CloudFormation stacks (default: AWS SDK chain)
+  --json                       machine-readable report on stdout
+  --verbose                    retries and other handler log lines on stderr
+  --ims-url <url>              IMS base URL (default ${DefaultEndpoints.IMS_URL})
+  --flow-service-url <url>     Flow Service base URL (default ${DefaultEndpoints.FLOW_SERVICE_URL})
+
+Exit codes: 0 no problem found; 1 problems found (orphaned connections, missing permission,
+unreadable connection spec); 2 usage error; 3 cannot authenticate (secret unreadable,
+credential refused by IMS or by the AEP gateway).`;
+
+const VALUE_FLAGS = new Set(['--credentials-secret', '--sandbox', '--region', '--ims-url', '--flow-service-url']);
+
+/** Parses the arguments after `doctor`; throws {@link UsageError}. Returns undefined for `--help`. */
+export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefined {
+  const values = new Map<string, string>();
+  let json = false;
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return undefined;
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (arg === '--verbose') {
+      verbose = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.substring(0, eq) : arg;
+    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument '${arg}'`);
+    const value = eq > 0 ? arg.substring(eq + 1) : argv[++i];
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    if (values.has(flag)) throw new UsageError(`${flag} given twice`);
+    values.set(flag, value);
+  }
+  const sandbox = values.get('--sandbox');
+  if (!sandbox) throw new UsageError('--sandbox <name> is required (the AEP sandbox the constructs deploy to, e.g. prod)');
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(sandbox)) {
+    throw new UsageError(`--sandbox '${sandbox}' is not an AEP sandbox name (lower-case letters, digits and hyphens)`);
+  }
+  return {
+    credentialsSecret: values.get('--credentials-secret'),
+    sandbox,
+    region: values.get('--region'),
+    json,
+    verbose,
+    imsUrl: endpoint('--ims-url', values.get('--ims-url') ?? DefaultEndpoints.IMS_URL),
+    flowServiceUrl: endpoint('--flow-service-url', values.get('--flow-service-url') ?? DefaultEndpoints.FLOW_SERVICE_URL),
+  };
+}
+
+/** https anywhere; plain http only on loopback (a local stand-in), as `AepEndpoints.custom` allows. */
+function endpoint(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} '${value}' is not a URL`);
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(`${flag} must be https (plain http only for a loopback test server)`);
+  }
+  return value.replace(/\/+$/, '');
+}

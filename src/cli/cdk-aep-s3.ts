@@ -1,0 +1,57 @@
+/**
+ * The `cdk-aep-s3` command (package `bin`), bundled to assets/cli/index.js. Not part of the jsii
+ * API: nothing here is exported from src/index.ts, and lib/cli is left out of the package.
+ */
+import { DOCTOR_USAGE, parseDoctorArgs, UsageError } from './args';
+import { ExitCodes, runDoctor } from './doctor';
+import { renderHuman } from './render';
+import { errorMessage, redact, setLogSink } from '../handler/plumbing/log';
+
+const USAGE = `Usage: cdk-aep-s3 <command>
+
+Commands:
+  doctor    check an AEP sandbox, the API credential and leftovers of deleted stacks (--help for options)`;
+
+/** Runs the command line; resolves to the exit code. Output goes through the redactor. */
+export async function main(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const out = (text: string) => process.stdout.write(redact(text) + '\n');
+  const err = (text: string) => process.stderr.write(redact(text) + '\n');
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE);
+    return ExitCodes.OK;
+  }
+  if (command !== 'doctor') {
+    err(`${command === undefined ? 'no command given' : `unknown command '${command}'`}\n\n${USAGE}`);
+    return ExitCodes.USAGE;
+  }
+  let options;
+  try {
+    options = parseDoctorArgs(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`cdk-aep-s3 doctor: ${e.message}\n\n${DOCTOR_USAGE}`);
+    return ExitCodes.USAGE;
+  }
+  if (!options) {
+    out(DOCTOR_USAGE);
+    return ExitCodes.OK;
+  }
+  // The handler's JSON log lines (retries) would corrupt the report on stdout.
+  setLogSink(options.verbose ? (line) => process.stderr.write(line) : () => undefined);
+  // The SDK copy is bundled and pinned: its notice about future SDK releases needing Node 22 is
+  // noise on stderr for a Node 20 user of this command.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The secret is read with the SDK's default client; --region applies to it too.
+  if (options.region) env.AWS_REGION = options.region;
+  const report = await runDoctor(options, { env });
+  out(options.json ? JSON.stringify(report, null, 2) : renderHuman(report));
+  return report.exitCode;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (e: unknown) => {
+  process.stderr.write(`cdk-aep-s3: unexpected failure: ${errorMessage(e)}\n`);
+  process.exitCode = ExitCodes.PROBLEMS;
+});

@@ -1,0 +1,513 @@
+// Bundled with esbuild into assets/cli/index.js (the SDK clients and axios are inlined there).
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DoctorOptions } from './args';
+import { AepClient } from '../handler/aep/aep-client';
+import {
+  authSpecOf, encryptionBlock, LiveConnectionSpec, LiveSpecMismatchError, parseConnectionSpec, replaceableParams,
+} from '../handler/aep/connection-specs';
+import { AepError } from '../handler/aep/errors';
+import { getImsToken, type ImsClientCredentials } from '../handler/aep/ims';
+import { readAepCredentials } from '../handler/aws/secrets';
+import { loadConfig, startInvocation } from '../handler/plumbing/config';
+import { errorMessage, redact, registerSecret } from '../handler/plumbing/log';
+import { RetryExhaustedError } from '../handler/plumbing/retry';
+import { ADOPTION_MARKER_PREFIX, AepIds, DEFAULT_IMS_SCOPES, IAM_ROLE_ARN, RETIRED_MARKER_PREFIX } from '../private/contract';
+
+/**
+ * `cdk-aep-s3 doctor`: read-only checks of an AEP sandbox from the machine of the person who
+ * deploys. Every AEP call goes through the handler's own client (same headers, retries, error
+ * parsing and redaction), so what the doctor sees is what a deploy would see.
+ */
+
+/** Exit codes (documented in the usage text and the README). */
+export const ExitCodes = { OK: 0, PROBLEMS: 1, USAGE: 2, CANNOT_AUTHENTICATE: 3 } as const;
+
+/** Severity of one finding. */
+export type CheckStatus = 'ok' | 'info' | 'warning' | 'problem';
+
+/** One finding of the doctor. */
+export interface Check {
+  readonly id: string;
+  readonly status: CheckStatus;
+  readonly message: string;
+}
+
+/** One auth or encryption param as the live spec declares it. */
+export interface ParamReport {
+  readonly name: string;
+  readonly required: boolean;
+  readonly secret: boolean;
+  readonly readOnly: boolean;
+  readonly enum?: readonly unknown[];
+}
+
+/** What the live AEP declares for one S3 connection spec. */
+export interface SpecReport {
+  readonly id: string;
+  readonly name?: string;
+  readonly authSpecs: ReadonlyArray<{ readonly name: string; readonly type?: string; readonly params: readonly ParamReport[] }>;
+  readonly encryption?: {
+    readonly name: string;
+    readonly encryptionAlgo: readonly unknown[];
+    readonly requestKey?: string;
+    readonly problem?: string;
+  };
+  /** `permissionsInfo` (Adobe permissions the spec needs), as `manage: EnterpriseSource write`. */
+  readonly permissions: readonly string[];
+}
+
+/** An AEP object carrying a cdk-aep-s3 marker. */
+export interface MarkedItem {
+  readonly collection: string;
+  readonly id: string;
+  readonly name?: string;
+  readonly logicalId: string;
+  readonly stackName: string;
+  readonly stackUuid: string;
+  readonly connectionSpecId?: string;
+  /** The marker was retired: kept on purpose by `RemovalPolicy.RETAIN`. */
+  readonly retained: boolean;
+  /** Secret auth params in the listing: `masked` or `clear` (the value itself is never kept). */
+  readonly secretParams?: Readonly<Record<string, 'masked' | 'clear'>>;
+}
+
+/** The objects of one stack and what CloudFormation says about it. */
+export interface StackReport {
+  readonly stackName: string;
+  /** The stack id's last part (uuid) from the marker. */
+  readonly stackUuid: string;
+  /** `exists`; `deleted` and `recreated` mean orphaned objects; `unknown` when CloudFormation could not say. */
+  readonly state: 'exists' | 'deleted' | 'recreated' | 'unknown';
+  readonly detail: string;
+  readonly items: readonly MarkedItem[];
+}
+
+/** A request detail Adobe's docs leave open (or contradict), and what the live data says. */
+export interface Finding {
+  readonly question: string;
+  readonly topic: string;
+  readonly settled: boolean;
+  readonly answer: string;
+}
+
+/** The whole report (the `--json` output). */
+export interface DoctorReport {
+  readonly sandbox: string;
+  readonly flowServiceUrl: string;
+  readonly imsUrl: string;
+  readonly region?: string;
+  readonly credential: { readonly source: string; readonly clientId?: string; readonly orgId?: string };
+  readonly checks: Check[];
+  readonly connectionSpecs: { destination?: SpecReport; source?: SpecReport };
+  readonly iamRole?: string;
+  readonly openQuestions: Finding[];
+  readonly stacks: StackReport[];
+  exitCode: number;
+}
+
+/** Where the doctor gets its AWS clients and environment (tests and the CLI pass the real ones). */
+export interface DoctorEnvironment {
+  readonly env: Record<string, string | undefined>;
+}
+
+const SPECS = [
+  { key: 'destination', id: AepIds.S3_DESTINATION_CONNECTION_SPEC, label: 'S3 destination' },
+  { key: 'source', id: AepIds.S3_SOURCE_CONNECTION_SPEC, label: 'S3 source' },
+] as const;
+
+/** Collections whose descriptions carry markers (mapping sets carry theirs in the name, and cannot be deleted). */
+const MARKED_COLLECTIONS = ['/connections', '/targetConnections', '/sourceConnections', '/flows'] as const;
+
+/** `[cdk-aep-s3:<stack name>/<stack uuid>/<logical id>]` or its retired form. */
+const MARKER = /\[cdk-aep-s3(-retained)?:([^/\]]+)\/([^/\]]+)\/([^\]]+)\]/;
+
+/** Secret auth params AEP may or may not mask in reads (undocumented). */
+const SECRET_AUTH_PARAMS = ['s3SecretKey', 's3SessionToken', 's3Role'];
+
+const SESSION_REFRESH_PARAMS = ['s3AccessKey', 's3SecretKey', 's3SessionToken'];
+
+type AddCheck = (id: string, status: CheckStatus, message: string) => void;
+
+/** Stops the run with exit code 3 (the credential cannot be used at all). */
+class CannotAuthenticate extends Error {}
+
+/** Runs every check; never throws for AEP/AWS failures (they become findings and an exit code). */
+export async function runDoctor(options: DoctorOptions, environment: DoctorEnvironment): Promise<DoctorReport> {
+  const env = environment.env;
+  const report: DoctorReport = {
+    sandbox: options.sandbox,
+    flowServiceUrl: options.flowServiceUrl,
+    imsUrl: options.imsUrl,
+    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    credential: { source: options.credentialsSecret ? `Secrets Manager secret ${options.credentialsSecret}` : 'environment (AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID)' },
+    checks: [],
+    connectionSpecs: {},
+    openQuestions: [],
+    stacks: [],
+    exitCode: ExitCodes.OK,
+  };
+  const add = (id: string, status: CheckStatus, message: string) => report.checks.push({ id, status, message: redact(message) });
+  try {
+    const ims = await credential(options, env, report);
+    const invocation = startInvocation(undefined, loadConfig(env));
+    try {
+      await getImsToken(ims, {
+        timeoutMs: invocation.config.httpTimeoutMs,
+        baseDelayMs: invocation.config.retryBaseMs,
+        maxAttempts: invocation.config.retryMaxAttempts,
+        deadline: invocation.deadline,
+      });
+    } catch (err) {
+      throw new CannotAuthenticate(`IMS did not issue a token at ${options.imsUrl}: ${errorMessage(err)}. ${imsHint(err)}`);
+    }
+    add('ims-token', 'ok', `IMS issued an access token for client ${ims.clientId} (scopes ${ims.scopes})`);
+    const client = new AepClient({
+      flowServiceUrl: options.flowServiceUrl,
+      sandboxName: options.sandbox,
+      identity: { ims, orgId: report.credential.orgId!, reread: true },
+      invocation,
+    });
+
+    const specs: Partial<Record<'source' | 'destination', LiveConnectionSpec>> = {};
+    for (const spec of SPECS) {
+      try {
+        const res = await client.request('GET', `/connectionSpecs/${spec.id}`);
+        const live = parseConnectionSpec(res.data, spec.id);
+        specs[spec.key] = live;
+        report.connectionSpecs[spec.key] = specReport(live, res.data);
+        add(`spec-${spec.key}`, 'ok', `read the ${spec.label} connection spec ${spec.id} (GET /connectionSpecs/${spec.id})`);
+      } catch (err) {
+        flowServiceFailure(err, add, `spec-${spec.key}`, `read the ${spec.label} connection spec (GET /connectionSpecs/${spec.id})`, options.sandbox);
+      }
+    }
+
+    try {
+      const res = await client.request('GET', `/connectionSpecs/${AepIds.S3_SOURCE_CONNECTION_SPEC}/configs`, { query: [['authType', 'IamBasedAuthentication']] });
+      const role = (res.data as { configParams?: { IAMRole?: unknown } } | undefined)?.configParams?.IAMRole;
+      if (typeof role === 'string' && IAM_ROLE_ARN.test(role)) {
+        (report as { iamRole?: string }).iamRole = role;
+        add('iam-role', 'ok', `AEP on AWS: AEP reads 'IAMRole Based' source buckets as ${role} (GET …/configs?authType=IamBasedAuthentication)`);
+      } else {
+        add('iam-role', 'warning', `the configs API answered without an IAM role ARN (configParams.IAMRole = ${JSON.stringify(role)?.slice(0, 200)}); `
+          + "an 'IAMRole Based' source (AepS3Source with AEP on AWS) would fail its role lookup");
+      }
+    } catch (err) {
+      if (err instanceof AepError && isGatewayRejection(err)) throw new CannotAuthenticate(gatewayMessage(err, options.sandbox));
+      add('iam-role', 'info', `no AEP IAM role from the configs API (${errorMessage(err)}): this org is probably not AEP on AWS; `
+        + "only an 'IAMRole Based' source needs it, access-key sources and all destinations do not");
+    }
+
+    const items = await markedItems(client, add, options.sandbox);
+    if (items) {
+      report.stacks.push(...await stackReports(items, options.region, add));
+    }
+    report.openQuestions.push(...openQuestions(specs, report, items));
+  } catch (err) {
+    if (!(err instanceof CannotAuthenticate)) throw err;
+    add('authenticate', 'problem', err.message);
+    report.exitCode = ExitCodes.CANNOT_AUTHENTICATE;
+    return report;
+  }
+  report.exitCode = report.checks.some((c) => c.status === 'problem') ? ExitCodes.PROBLEMS : ExitCodes.OK;
+  return report;
+}
+
+/** The IMS client credential from the secret or the environment; registers the secret with the redactor first. */
+async function credential(options: DoctorOptions, env: Record<string, string | undefined>, report: DoctorReport): Promise<ImsClientCredentials> {
+  if (options.credentialsSecret) {
+    try {
+      const { credentials } = await readAepCredentials(options.credentialsSecret);
+      Object.assign(report.credential, { clientId: credentials.clientId, orgId: credentials.orgId });
+      return { imsUrl: options.imsUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret, scopes: credentials.scopes };
+    } catch (err) {
+      throw new CannotAuthenticate(`cannot read the AEP credential from Secrets Manager secret ${options.credentialsSecret}: ${errorMessage(err)}`
+        + ' (check the secret name or ARN, --region, and that your AWS identity may secretsmanager:GetSecretValue on it)');
+    }
+  }
+  const clientId = env.AEP_CLIENT_ID;
+  const clientSecret = env.AEP_CLIENT_SECRET;
+  const orgId = env.AEP_ORG_ID;
+  registerSecret(clientSecret);
+  if (!clientId || !clientSecret || !orgId) {
+    throw new CannotAuthenticate('no AEP credential: pass --credentials-secret <arn|name>, or set AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_ORG_ID (AEP_SCOPES optional)');
+  }
+  Object.assign(report.credential, { clientId, orgId });
+  return { imsUrl: options.imsUrl, clientId, clientSecret, scopes: env.AEP_SCOPES || DEFAULT_IMS_SCOPES };
+}
+
+function imsHint(err: unknown): string {
+  const status = aepErrorOf(err)?.status;
+  if (status === 400 || status === 401) {
+    return 'IMS refused the credential: check clientId and clientSecret against the OAuth Server-to-Server credential in the Adobe Developer Console (a rotated secret must be stored again), and the scopes.';
+  }
+  return 'IMS could not be reached or failed: check --ims-url and the network path (proxy, firewall).';
+}
+
+/** Gateway refusals that no permission change in a product profile fixes: wrong org, API key or token. */
+function isGatewayRejection(err: AepError): boolean {
+  return err.status === 401 || (err.status === 403 && (err.code === '403000' || err.code === '403025'));
+}
+
+function gatewayMessage(err: AepError, sandbox: string): string {
+  const why = err.code === '403025'
+    ? 'the org id does not match the credential, or the credential has no product profile in this org'
+    : err.code === '403000' ? 'the API key (client id) is not enabled for Experience Platform APIs' : 'the token was not accepted';
+  return `the AEP gateway refused the credential for sandbox ${sandbox}: ${err.message} (${why}; add the Experience Platform API to the project in the Adobe Developer Console and check orgId)`;
+}
+
+/**
+ * AEP permission errors (Flow Service error catalog): `2118-403` "The permission write is
+ * missing", `2121-403` "The permission manage is denied on resource Enterprise Source", `2120-403`.
+ */
+function permissionMeaning(err: AepError, sandbox: string): string | undefined {
+  const text = `${err.code ?? ''} ${err.detail}`;
+  if (err.status !== 403 || !/21(18|20|21)-403|permission/i.test(text)) return undefined;
+  const named = /permission (\w+) is (?:missing|denied)(?: on resource ([\w ]+))?/i.exec(err.detail);
+  const what = named ? `the '${named[1]}' permission${named[2] ? ` on '${named[2].trim()}'` : ''}` : 'a permission';
+  return `the credential lacks ${what} in sandbox ${sandbox} (AEP ${err.code ?? '403'}: ${err.detail}). Add it to the product profile of the API credential `
+    + 'in the Adobe Admin Console: sources need View Sources + Manage Sources (Enterprise Source read/write), destinations need '
+    + 'View Destinations + Manage Destinations, dataflows to destinations also Activate Destinations, View Profiles, View Segments.';
+}
+
+/** The AEP error behind `err`, also when retries ran out on it. */
+function aepErrorOf(err: unknown): AepError | undefined {
+  return err instanceof AepError ? err : err instanceof RetryExhaustedError && err.lastError instanceof AepError ? err.lastError : undefined;
+}
+
+function flowServiceFailure(err: unknown, add: AddCheck, id: string, what: string, sandbox: string): void {
+  const aep = aepErrorOf(err);
+  if (aep && isGatewayRejection(aep)) throw new CannotAuthenticate(gatewayMessage(aep, sandbox));
+  const meaning = aep && permissionMeaning(aep, sandbox);
+  add(id, 'problem', `could not ${what}: ${meaning ?? errorMessage(err)}`);
+}
+
+function specReport(live: LiveConnectionSpec, raw: unknown): SpecReport {
+  let encryption: SpecReport['encryption'];
+  if (live.encryption) {
+    const algos = live.encryption.params.encryptionAlgo?.enum ?? [];
+    try {
+      // A dummy key only to learn the shape; no key value is reported.
+      const block = encryptionBlock(live, 'cHVibGljLWtleQ==');
+      encryption = { name: live.encryption.name, encryptionAlgo: algos, requestKey: block.key };
+    } catch (err) {
+      if (!(err instanceof LiveSpecMismatchError)) throw err;
+      encryption = { name: live.encryption.name, encryptionAlgo: algos, problem: err.message };
+    }
+  }
+  type PermissionsInfo = Record<string, Array<{ name?: string; permissions?: string[] }>>;
+  const info = (raw as { items?: Array<{ permissionsInfo?: PermissionsInfo }> }).items?.[0]?.permissionsInfo ?? {};
+  const permissions = Object.entries(info).flatMap(([kind, list]) => (Array.isArray(list) ? list : [])
+    .map((p) => `${kind}: ${p.name ?? '?'} ${(p.permissions ?? []).join('/')}`));
+  return {
+    id: live.id,
+    name: live.name,
+    authSpecs: live.authSpecs.map((a) => ({
+      name: a.name,
+      type: a.type,
+      params: Object.entries(a.params).map(([name, p]) => ({
+        name, required: a.required.includes(name), secret: p.secret, readOnly: p.readOnly, ...(p.enum ? { enum: p.enum } : {}),
+      })),
+    })),
+    encryption,
+    permissions,
+  };
+}
+
+/** Every object of ours in the sandbox; undefined when listing failed (recorded as a problem). */
+async function markedItems(client: AepClient, add: AddCheck, sandbox: string): Promise<MarkedItem[] | undefined> {
+  const found: MarkedItem[] = [];
+  let listed = 0;
+  for (const collection of MARKED_COLLECTIONS) {
+    try {
+      const items = await listAll(client, collection);
+      listed += items.length;
+      for (const item of items) {
+        const marked = markedItem(collection, item);
+        if (marked) found.push(marked);
+      }
+    } catch (err) {
+      flowServiceFailure(err, add, `list${collection.replace('/', '-')}`, `list ${collection} (GET ${collection}) in sandbox ${sandbox}`, sandbox);
+      return undefined;
+    }
+  }
+  add('sandbox-read', 'ok', `sandbox ${sandbox}: listed ${listed} objects in ${MARKED_COLLECTIONS.join(', ')}; ${found.length} carry cdk-aep-s3 markers`);
+  return found;
+}
+
+/** Upper bound on pages per collection (100 items each). */
+const MAX_PAGES = 50;
+
+async function listAll(client: AepClient, collection: string): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await client.request('GET', collection, { query: token ? [['continuationToken', token]] : [] });
+    const data = res.data as { items?: unknown[]; _links?: { next?: { href?: string } } } | undefined;
+    items.push(...(data?.items ?? []).filter((i): i is Record<string, unknown> => !!i && typeof i === 'object'));
+    const next = data?._links?.next?.href;
+    token = next ? new URL(next, 'http://x').searchParams.get('continuationToken') ?? undefined : undefined;
+    if (!token) break;
+  }
+  return items;
+}
+
+function markedItem(collection: string, item: Record<string, unknown>): MarkedItem | undefined {
+  const description = typeof item.description === 'string' ? item.description : '';
+  if (!description.includes(ADOPTION_MARKER_PREFIX) && !description.includes(RETIRED_MARKER_PREFIX)) return undefined;
+  const m = MARKER.exec(description);
+  if (!m) return undefined;
+  const params = (item.auth as { params?: Record<string, unknown> } | undefined)?.params;
+  let secretParams: Record<string, 'masked' | 'clear'> | undefined;
+  if (params) {
+    for (const p of SECRET_AUTH_PARAMS) {
+      const value = params[p];
+      if (typeof value !== 'string') continue;
+      // A clear value must never reach the report: registered, then only its state is kept.
+      const masked = /^\*+$/.test(value) || value === '';
+      if (!masked) registerSecret(value);
+      (secretParams ??= {})[p] = masked ? 'masked' : 'clear';
+    }
+  }
+  return {
+    collection,
+    id: String(item.id),
+    name: typeof item.name === 'string' ? item.name : undefined,
+    logicalId: m[4],
+    stackName: m[2],
+    stackUuid: m[3],
+    connectionSpecId: (item.connectionSpec as { id?: string } | undefined)?.id,
+    retained: m[1] !== undefined,
+    ...(secretParams ? { secretParams } : {}),
+  };
+}
+
+/** Groups by stack and asks CloudFormation (DescribeStacks by name) whether each stack still exists. */
+async function stackReports(items: MarkedItem[], region: string | undefined, add: AddCheck): Promise<StackReport[]> {
+  const groups = new Map<string, MarkedItem[]>();
+  for (const item of items) {
+    const key = `${item.stackName}/${item.stackUuid}`;
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  const reports: StackReport[] = [];
+  let cfn: CloudFormationClient | undefined;
+  for (const [key, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const [stackName, stackUuid] = key.split('/');
+    let state: StackReport['state'];
+    let detail: string;
+    try {
+      cfn ??= new CloudFormationClient(region ? { region } : {});
+      const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+      const stack = out.Stacks?.[0];
+      const uuid = stack?.StackId?.split('/')[2];
+      if (uuid === stackUuid) {
+        state = 'exists';
+        detail = `${stack!.StackStatus}`;
+      } else {
+        state = 'recreated';
+        detail = `a stack named ${stackName} exists but it is another stack (${stack?.StackId}): the marked objects belong to a deleted one`;
+      }
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) {
+        state = 'deleted';
+        detail = `no stack named ${stackName}${region ? ` in ${region}` : ''} (${e.message})`;
+      } else {
+        state = 'unknown';
+        detail = `CloudFormation DescribeStacks failed: ${errorMessage(err)}`;
+      }
+    }
+    const live = group.filter((i) => !i.retained);
+    const orphaned = (state === 'deleted' || state === 'recreated') && live.length > 0;
+    reports.push({ stackName, stackUuid, state, detail: redact(detail), items: group });
+    if (orphaned) {
+      add(`orphans-${stackName}`, 'problem', `${live.length} AEP object(s) of stack ${stackName} (${stackUuid}) outlived their stack: ${detail}. `
+        + 'Delete them in AEP (dataflows first, then target/source connections, then base connections) or recreate the stack with the same resources to adopt them.');
+    } else if (state === 'unknown') {
+      add(`stack-${stackName}`, 'warning', `could not tell whether stack ${stackName} still exists: ${detail}`);
+    }
+  }
+  return reports;
+}
+
+/** What the live data settles among the details Adobe's docs leave open. */
+function openQuestions(
+  specs: Partial<Record<'source' | 'destination', LiveConnectionSpec>>, report: DoctorReport, items: MarkedItem[] | undefined,
+): Finding[] {
+  const out: Finding[] = [];
+  const dst = specs.destination;
+  const src = specs.source;
+  const unread = (what: string) => `not settled: the ${what} connection spec could not be read`;
+  const enc = report.connectionSpecs.destination?.encryption;
+  out.push({
+    question: 'encryption-payload',
+    topic: 'destination encryption payload',
+    settled: !!enc?.requestKey,
+    answer: !dst ? unread('destination')
+      : !enc ? 'the live destination spec declares no encryption spec: file encryption cannot be requested'
+        : enc.requestKey ? `the live spec declares '${enc.name}' with encryptionAlgo ${JSON.stringify(enc.encryptionAlgo)}: the handler sends \`${enc.requestKey}\` {specName: '${enc.name}', encryptionAlgo: '${enc.encryptionAlgo.find((a) => a !== 'NONE')}'}`
+          : `not settled: ${enc.problem}`,
+  });
+  if (dst) {
+    const key = dst.authSpecs.find((a) => a.name === 'Access Key');
+    const names = key ? Object.keys(key.params) : [];
+    out.push({
+      question: 'key-rotation-params',
+      topic: 'destination key PATCH param names',
+      settled: !!key,
+      answer: key ? `'Access Key' declares ${names.join(', ')}: rotation patches /auth/params/${names.join(' and /auth/params/')}` : "the live destination spec offers no 'Access Key' auth spec",
+    });
+  } else {
+    out.push({ question: 'key-rotation-params', topic: 'destination key PATCH param names', settled: false, answer: unread('destination') });
+  }
+  if (src) {
+    let answer: string;
+    let settled = true;
+    try {
+      const replaceable = replaceableParams(src, 'Access Key', SESSION_REFRESH_PARAMS);
+      answer = replaceable.length === SESSION_REFRESH_PARAMS.length
+        ? `all of ${SESSION_REFRESH_PARAMS.join(', ')} are replaceable (none readOnly): the refresh sends the three-op PATCH`
+        : `only ${replaceable.join(', ') || 'nothing'} replaceable (${SESSION_REFRESH_PARAMS.filter((p) => !replaceable.includes(p)).join(', ')} readOnly or undeclared): the refresh sends ${replaceable.length === 1 ? 'the one-op (token-only)' : `a ${replaceable.length}-op`} PATCH`;
+    } catch (err) {
+      settled = false;
+      answer = `not settled: ${errorMessage(err)}`;
+    }
+    out.push({ question: 'session-token-patch', topic: 'source session-token PATCH', settled, answer });
+    const auth = (name: string) => {
+      try {
+        return authSpecOf(src, name);
+      } catch {
+        return undefined;
+      }
+    };
+    const key = auth('Access Key');
+    const role = auth('IAMRole Based');
+    out.push({
+      question: 'source-auth-specs',
+      topic: 'source auth spec required lists, folderPath on IAMRole Based',
+      settled: true,
+      answer: `'Access Key' requires ${key ? JSON.stringify(key.required) : '(not offered)'}; 'IAMRole Based' ${role
+        ? `requires ${JSON.stringify(role.required)} and ${role.params.folderPath ? 'declares' : 'does NOT declare'} folderPath` : 'is not offered'}`,
+    });
+  } else {
+    out.push({ question: 'session-token-patch', topic: 'source session-token PATCH', settled: false, answer: unread('source') });
+    out.push({ question: 'source-auth-specs', topic: 'source auth spec required lists, folderPath on IAMRole Based', settled: false, answer: unread('source') });
+  }
+  out.push({
+    question: 'iam-role-value',
+    topic: 'configs IAMRole value',
+    settled: !!report.iamRole,
+    answer: report.iamRole ? `a full IAM role ARN (${report.iamRole}) for sandbox ${report.sandbox}` : 'not settled: no IAM role from the configs API here',
+  });
+  const withSecrets = (items ?? []).filter((i) => i.secretParams);
+  const states = new Set(withSecrets.flatMap((i) => Object.values(i.secretParams!)));
+  out.push({
+    question: 'secret-masking',
+    topic: 'secret params in reads',
+    settled: withSecrets.length > 0,
+    answer: withSecrets.length === 0 ? 'not settled: no connection of ours with secret params to look at'
+      : states.has('clear') ? `AEP returned secret params IN CLEAR in GET /connections for ${withSecrets.filter((i) => Object.values(i.secretParams!).includes('clear')).length} connection(s) (values not shown)`
+        : `masked: ${[...new Set(withSecrets.flatMap((i) => Object.keys(i.secretParams!)))].join(', ')} come back masked in GET /connections`,
+  });
+  return out;
+}

@@ -1,0 +1,265 @@
+/**
+ * `cdk-aep-s3 doctor`, end to end: the BUNDLED command (assets/cli/index.js, built by
+ * `npx projen bundle`) as a child process against the AEP and AWS stand-ins over real HTTP.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findSecretLeaks } from '../../offline-world/invariants';
+import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken } from '../../offline-world/stand-in';
+import { adoptionMarker, AepIds, RETIRED_MARKER_PREFIX, ADOPTION_MARKER_PREFIX } from '../../src/private/contract';
+
+const CLI = path.resolve(__dirname, '../../assets/cli/index.js');
+const SECRET_NAME = 'aep/api-credential';
+const REGION = 'us-east-1';
+
+let aep: AepStandIn;
+let aws: AwsStandIn;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx projen bundle\` first`);
+  [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start({ region: REGION })]);
+});
+afterAll(async () => {
+  await Promise.all([aep?.close(), aws?.close()]);
+});
+beforeEach(() => {
+  aep.reset();
+  aws.reset();
+  aws.putSecret(SECRET_NAME, JSON.stringify(aep.credentials));
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the bundle with the stand-ins' endpoints; no inherited AWS or AEP variables. */
+function doctor(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...aws.env(),
+    AEP_HTTP_TIMEOUT_MS: '1000',
+    AEP_RETRY_BASE_MS: '10',
+    AEP_RETRY_MAX_ATTEMPTS: '3',
+    AEP_DEADLINE_MS: '5000',
+    ...extraEnv,
+  };
+  return new Promise((resolve) => {
+    // Async on purpose: the stand-ins live in this process and must keep serving meanwhile.
+    execFile(process.execPath, [CLI, 'doctor', ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const endpoints = () => ['--ims-url', aep.imsUrl, '--flow-service-url', aep.flowServiceUrl];
+const standard = (...more: string[]) => ['--credentials-secret', SECRET_NAME, '--sandbox', 'prod', '--region', REGION, ...endpoints(), ...more];
+
+/** Creates a connection through the Flow Service API, as the handler would, with our marker in its description. */
+async function createMarkedConnection(kind: 'destination' | 'source', stackId: string, logicalId: string, options: { retired?: boolean } = {}): Promise<string> {
+  let description = `made by cdk-aep-s3 ${adoptionMarker(stackId, logicalId)}`;
+  if (options.retired) description = description.split(ADOPTION_MARKER_PREFIX).join(RETIRED_MARKER_PREFIX);
+  const body = kind === 'destination'
+    ? {
+      name: `dest ${logicalId}`,
+      description,
+      auth: { specName: 'Access Key', params: { s3AccessKey: fakeAccessKeyId('AKIA'), s3SecretKey: fakeSecretAccessKey() } },
+      connectionSpec: { id: AepIds.S3_DESTINATION_CONNECTION_SPEC, version: '1.0' },
+    }
+    : {
+      name: `src ${logicalId}`,
+      description,
+      auth: {
+        specName: 'Access Key',
+        params: { s3AccessKey: fakeAccessKeyId('ASIA'), s3SecretKey: fakeSecretAccessKey(), s3SessionToken: fakeSessionToken(), bucketName: 'acme-inbound' },
+      },
+      connectionSpec: { id: AepIds.S3_SOURCE_CONNECTION_SPEC, version: '1.0' },
+    };
+  const res = await fetch(`${aep.flowServiceUrl}/connections`, {
+    method: 'POST',
+    headers: { ...aep.flowServiceHeaders(aep.issueToken()), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json() as { id: string };
+  if (res.status !== 201) throw new Error(`stand-in refused the connection: ${res.status} ${JSON.stringify(json)}`);
+  return json.id;
+}
+
+/** Every secret the run could leak: the IMS client secret and the secret params AEP stores. */
+function secretsInPlay(): string[] {
+  const values = [aep.credentials.clientSecret];
+  for (const c of aep.connections()) {
+    for (const key of ['s3SecretKey', 's3SessionToken']) {
+      const v = (c.auth?.params as Record<string, unknown> | undefined)?.[key];
+      if (typeof v === 'string') values.push(v);
+    }
+  }
+  return values;
+}
+
+function expectNoLeaks(run: Run): void {
+  expect(findSecretLeaks({ stdout: run.stdout, stderr: run.stderr }, secretsInPlay())).toEqual([]);
+}
+
+describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
+  test('happy path, human output: specs, settled questions, IAM role, marked connections of a live stack; exit 0', async () => {
+    const stackId = aws.putStack('AepS3Example');
+    const id = await createMarkedConnection('destination', stackId, 'ExportDestinationConnection1A2B3C');
+    const run = await doctor(standard());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("cdk-aep-s3 doctor: sandbox 'prod'");
+    expect(run.stdout).toContain('[ok]      IMS issued an access token for client test-client-id');
+    // What the live specs declare, per auth mode and for encryption.
+    expect(run.stdout).toContain("auth 'Access Key' (KeyBased): s3AccessKey (required), s3SecretKey (required, secret)");
+    expect(run.stdout).toContain("auth 'Assumed Role' (S3RoleBased): s3Role (required, secret)");
+    expect(run.stdout).toContain("encryption 'File Encryption': encryptionAlgo [\"PGP/GPG\",\"NONE\"] -> request key `encryption`");
+    expect(run.stdout).toContain("auth 'IAMRole Based' (IamBasedAuthentication): bucketName (required), folderPath (optional)");
+    expect(run.stdout).toContain('Adobe permissions (permissionsInfo): manage: EnterpriseSource write; view: EnterpriseSource read');
+    // Open questions it settles.
+    expect(run.stdout).toMatch(/encryption-payload \(destination encryption payload\): the live spec declares 'File Encryption'.*sends `encryption`/);
+    expect(run.stdout).toContain('session-token-patch (source session-token PATCH): all of s3AccessKey, s3SecretKey, s3SessionToken are replaceable');
+    expect(run.stdout).toContain("'IAMRole Based' requires [\"bucketName\"] and declares folderPath");
+    expect(run.stdout).toContain('secret-masking (secret params in reads): masked: s3SecretKey come back masked');
+    expect(run.stdout).toContain('AEP reads \'IAMRole Based\' source buckets as arn:aws:iam::123456789012:role/aep-ingest-va6');
+    // The marked connection, grouped under its live stack.
+    expect(run.stdout).toContain(`stack AepS3Example (${stackId.split('/')[2]}): stack exists (CREATE_COMPLETE)`);
+    expect(run.stdout).toContain(`connections       ${id}  ExportDestinationConnection1A2B3C`);
+    expect(run.stdout).toContain('No problem found (exit code 0).');
+    expect(aws.calls.filter((c) => c.service === 'cloudformation').map((c) => [c.action, c.status])).toEqual([['DescribeStacks', 200]]);
+    expectNoLeaks(run);
+  });
+
+  test('--json reports the same for scripts, and follows the other spec variant (PGPGPG, token-only refresh, no folderPath)', async () => {
+    aep.setConnectionSpecVariant({ encryptionAlgo: 'PGPGPG', sessionTokenRefresh: 'token-only', iamRoleFolderPath: false, revision: 'older' });
+    const run = await doctor(standard('--json'));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.exitCode).toBe(0);
+    expect(report.sandbox).toBe('prod');
+    expect(report.connectionSpecs.destination.encryption).toEqual({ name: 'File PGP/GPG Encryption', encryptionAlgo: ['PGPGPG', 'NONE'], requestKey: 'encryptionSpecs' });
+    expect(report.connectionSpecs.destination.authSpecs.map((a: { name: string }) => a.name)).toEqual(['Access Key']);
+    const byQuestion = Object.fromEntries(report.openQuestions.map((q: { question: string }) => [q.question, q]));
+    expect(byQuestion['encryption-payload'].answer).toContain('sends `encryptionSpecs`');
+    expect(byQuestion['session-token-patch'].answer).toContain('the one-op (token-only) PATCH');
+    expect(byQuestion['source-auth-specs'].answer).toContain('does NOT declare folderPath');
+    expect(byQuestion['secret-masking'].settled).toBe(false);
+    expect(report.iamRole).toBe('arn:aws:iam::123456789012:role/aep-ingest-va6');
+    expect(report.stacks).toEqual([]);
+    expectNoLeaks(run);
+  });
+
+  test('an orphan whose stack is gone (and one whose stack was re-created) is flagged: exit 1; retained objects are not', async () => {
+    const gone = aws.putStack('OldStack');
+    aws.deleteStack('OldStack');
+    const before = aws.putStack('Recreated');
+    const now = aws.putStack('Recreated');
+    expect(now).not.toBe(before);
+    const orphan = await createMarkedConnection('source', gone, 'SourceConnectionAAAA');
+    await createMarkedConnection('destination', before, 'DestinationConnectionBBBB');
+    await createMarkedConnection('destination', gone, 'KeptConnectionCCCC', { retired: true });
+    const run = await doctor(standard('--json'));
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    const byStack = Object.fromEntries(report.stacks.map((s: { stackName: string }) => [s.stackName, s]));
+    expect(byStack.OldStack.state).toBe('deleted');
+    expect(byStack.OldStack.detail).toContain('Stack with id OldStack does not exist');
+    const oldItems = byStack.OldStack.items.map((i: { id: string; retained: boolean }) => [i.retained, i.id === orphan]);
+    expect(oldItems).toEqual(expect.arrayContaining([[false, true], [true, false]]));
+    expect(byStack.Recreated.state).toBe('recreated');
+    const problems = report.checks.filter((c: { status: string }) => c.status === 'problem').map((c: { id: string }) => c.id);
+    expect(problems.sort()).toEqual(['orphans-OldStack', 'orphans-Recreated']);
+    // A stack whose only objects are retained on purpose is not a problem.
+    aep.reset();
+    await createMarkedConnection('destination', gone, 'KeptConnectionCCCC', { retired: true });
+    const retainedOnly = await doctor(standard());
+    expect(retainedOnly.code).toBe(0);
+    expect(retainedOnly.stdout).toContain('(retained by RemovalPolicy.RETAIN)');
+    expectNoLeaks(run);
+  });
+
+  test('human output of an orphan says what to do', async () => {
+    const gone = aws.putStack('OldStack');
+    aws.deleteStack('OldStack');
+    await createMarkedConnection('destination', gone, 'DestinationConnectionDDDD');
+    const run = await doctor(standard());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/\[PROBLEM\] 1 AEP object\(s\) of stack OldStack .* outlived their stack: no stack named OldStack in us-east-1 .*Delete them in AEP/);
+    expect(run.stdout).toContain('ORPHANED: no stack named OldStack');
+    expect(run.stdout).toContain('1 problem found (exit code 1).');
+  });
+
+  test('a wrong client secret: exit 3, a message, no piece of either secret in the output', async () => {
+    const wrong = 'WRONG-secret-value-never-printed-42';
+    aws.putSecret(SECRET_NAME, JSON.stringify({ ...aep.credentials, clientSecret: wrong }));
+    for (const json of [false, true]) {
+      const run = await doctor(standard(...(json ? ['--json'] : [])));
+      expect(run.code).toBe(3);
+      const text = run.stdout + run.stderr;
+      expect(text).toContain('IMS did not issue a token');
+      expect(text).toContain('invalid_client');
+      expect(text).toContain('check clientId and clientSecret');
+      expect(findSecretLeaks({ stdout: run.stdout, stderr: run.stderr }, [wrong, aep.credentials.clientSecret])).toEqual([]);
+    }
+  });
+
+  test('credential from env vars for a first try; none at all is exit 3; an unreadable secret is exit 3', async () => {
+    const fromEnv = await doctor(['--sandbox', 'prod', ...endpoints()], {
+      AEP_CLIENT_ID: aep.credentials.clientId, AEP_CLIENT_SECRET: aep.credentials.clientSecret, AEP_ORG_ID: aep.credentials.orgId,
+    });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toContain('credential: environment');
+    expect(aws.calls.filter((c) => c.service === 'secretsmanager')).toEqual([]);
+    expectNoLeaks(fromEnv);
+
+    const none = await doctor(['--sandbox', 'prod', ...endpoints()]);
+    expect(none.code).toBe(3);
+    expect(none.stdout).toContain('no AEP credential: pass --credentials-secret');
+
+    const missing = await doctor(['--credentials-secret', 'no/such/secret', '--sandbox', 'prod', ...endpoints()]);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toContain("cannot read the AEP credential from Secrets Manager secret no/such/secret: Secrets Manager can't find the specified secret.");
+  });
+
+  test('a wrong org id is refused by the gateway: exit 3', async () => {
+    aws.putSecret(SECRET_NAME, JSON.stringify({ ...aep.credentials, orgId: 'OTHERORG000000000@AdobeOrg' }));
+    const run = await doctor(standard());
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('the AEP gateway refused the credential for sandbox prod');
+    expect(run.stdout).toContain('403025');
+  });
+
+  test.each([
+    [['--sandbox', 'prod', '--bogus']],
+    [['--credentials-secret', SECRET_NAME]],
+    [['--sandbox', 'Prod']],
+    [['--sandbox', 'prod', '--ims-url', 'http://ims.example.com']],
+    [['--sandbox']],
+  ])('usage error %j: exit 2 and the usage text on stderr', async (args) => {
+    const run = await doctor(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('Usage: cdk-aep-s3 doctor --sandbox <name>');
+  });
+
+  test('a sandbox where the credential lacks a permission (403 2118/2121): names the permission, exit 1', async () => {
+    aep.inject({
+      match: { method: 'GET', path: '/connections' },
+      kind: 'status',
+      status: 403,
+      times: 10,
+      body: { errorCode: '2121-403', errorMessage: 'The permission manage is denied on resource Enterprise Source' },
+    });
+    const run = await doctor(standard());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("[PROBLEM] could not list /connections (GET /connections) in sandbox prod: the credential lacks the 'manage' permission on 'Enterprise Source' in sandbox prod");
+    expect(run.stdout).toContain('View Sources + Manage Sources');
+    // The specs were still read: the rest of the report stands.
+    expect(run.stdout).toContain("auth 'Assumed Role'");
+    // A 403 is not retried (one attempt).
+    expect(aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/connections')).length).toBe(1);
+  });
+});
