@@ -6,8 +6,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
-import { S3DestinationAuth } from './destination-auth';
 import { DatasetDataflow, DatasetDataflowOptions } from './dataset-dataflow';
+import { S3DestinationAuth } from './destination-auth';
 import { DestinationDataflow, DestinationDataflowOptions } from './destination-dataflow';
 import {
   Compression,

@@ -10,7 +10,9 @@ function setup(exportType: ExportType = ExportType.DATASETS) {
   const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'us-east-1' } });
   const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'C', 'aep/creds'), sandboxName: 'prod' });
   const destination = new AepS3Destination(stack, 'Dst', {
-    sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-out'), exportType,
+    sandbox,
+    bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-out'),
+    exportType,
     ...(exportType === ExportType.DATASETS ? { datasetFileType: DatasetFileType.PARQUET } : {}),
   });
   return { stack, destination };
@@ -39,8 +41,12 @@ test('template: a Data Lake source connection naming the datasets, the flow wire
     SourceConnectionId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataLakeConnection'), 'SourceConnectionId'] },
     TargetConnectionId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DstTarget'), 'TargetConnectionId'] },
     DatasetSchedule: {
-      interval: '6', timeUnit: 'hour', startTime: '1735689600', endTime: '1743465600',
-      exportMode: 'FIRST_FULL_THEN_INCREMENTAL', folderNameTemplate: '%DATASET_NAME%_%DATETIME(YYYYMMdd_HHmmss)%',
+      interval: '6',
+      timeUnit: 'hour',
+      startTime: '1735689600',
+      endTime: '1743465600',
+      exportMode: 'FIRST_FULL_THEN_INCREMENTAL',
+      folderNameTemplate: '%DATASET_NAME%_%DATETIME(YYYYMMdd_HHmmss)%',
     },
     Enabled: 'true',
   });

@@ -63,7 +63,8 @@ test('deploy a dataset export, change its schedule and datasets in place, destro
   expect((await w.deploy(app([DS1], DatasetExportSchedule.daily({ startTime: START, endTime: END })))).status).toBe('UPDATE_COMPLETE');
   expect(flowIds()).toEqual([flow.id]);
   expect(w.aep.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([[{
-    op: 'replace', path: '/scheduleParams',
+    op: 'replace',
+    path: '/scheduleParams',
     value: { interval: 1, timeUnit: 'day', startTime: 1735689600, endTime: 1751241600, exportMode: 'FIRST_FULL_THEN_INCREMENTAL', folderNameTemplate: '%DATASET_ID%_%EXPORT_TIME%' },
   }]]);
   expect(w.aep.requests.filter((r) => (r.method === 'POST' || r.method === 'DELETE') && !r.path.startsWith('/ims'))).toEqual([]);
@@ -74,7 +75,8 @@ test('deploy a dataset export, change its schedule and datasets in place, destro
   expect(flowIds()).toEqual([flow.id]);
   const [newSource] = sourceIds();
   expect(newSource).not.toBe(source.id);
-  expect(w.aep.sourceConnections().map((s) => [s.id, s.params])).toEqual([[newSource, { datasets: [{ dataSetId: DS1, name: DS1 }, { dataSetId: DS2, name: DS2 }] }]]);
+  const datasets = [{ dataSetId: DS1, name: DS1 }, { dataSetId: DS2, name: DS2 }];
+  expect(w.aep.sourceConnections().map((s) => [s.id, s.params])).toEqual([[newSource, { datasets }]]);
   expect(w.aep.flows()[0].sourceConnectionIds).toEqual([newSource]);
   expect(w.aep.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([[{ op: 'replace', path: '/sourceConnectionIds', value: [newSource] }]]);
   expect(await w.violations()).toEqual([]);
