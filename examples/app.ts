@@ -4,8 +4,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  AepEndpoints, AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, Compression, DeduplicationKey, ExportFileType,
-  FileEncryption, IncrementalFrequency, IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule,
+  AepEndpoints, AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, Compression, DatasetExportSchedule, DatasetFileType,
+  DeduplicationKey, ExportFileType, ExportType, FileEncryption, IncrementalFrequency, IngestionFormat, IngestionFrequency,
+  IngestionMapping, IngestionSchedule,
   S3DestinationAuth, S3SourceAuth,
 } from '../src';
 
@@ -19,15 +20,16 @@ export interface ExampleStackProps extends StackProps {
   readonly exportDescription?: string;
   /**
    * Deployment number: from the second on, one exported audience runs every 6 hours instead of
-   * 12 and the ingestion runs every 2 hours instead of every hour (both patched in place).
+   * 12, the ingestion every 2 hours instead of every hour and the dataset export daily instead of
+   * every 12 hours (all patched in place).
    */
   readonly revision?: number;
 }
 
 /**
  * One stack holding every kind of AEP ⇄ S3 link the library offers:
- * an access-key destination, an assumed-role destination with PGP encryption, a session-token
- * source and an IAM-role source (AEP on AWS).
+ * an access-key destination, an assumed-role destination with PGP encryption, an assumed-role
+ * dataset export destination, a session-token source and an IAM-role source (AEP on AWS).
  */
 export class AepS3ExampleStack extends Stack {
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
@@ -103,6 +105,22 @@ export class AepS3ExampleStack extends Stack {
       attributes: ['person.name.firstName', 'person.name.lastName', 'personalEmail.address', 'identityMap.Email'],
       mandatoryAttributes: ['personalEmail.address'],
       deduplicationKeys: [DeduplicationKey.identity('Email')],
+    });
+
+    // A dataset of the data lake exported as Parquet, every 12 hours (daily from revision 2).
+    const datasetExports = new AepS3Destination(this, 'DatasetExports', {
+      sandbox,
+      bucket: exportsBucket,
+      folderPath: 'aep/datasets',
+      auth: S3DestinationAuth.assumedRole(),
+      exportType: ExportType.DATASETS,
+      datasetFileType: DatasetFileType.PARQUET,
+    });
+    const exportWindow = { startTime: new Date('2025-01-01T00:00:00Z'), endTime: new Date('2025-12-31T00:00:00Z') };
+    datasetExports.addDatasetDataflow('CrmProfiles', {
+      datasets: [{ datasetId: '5f3c3cedb2805c194ff0b69a', datasetName: 'CRM profiles' }],
+      schedule: changed ? DatasetExportSchedule.daily(exportWindow) : DatasetExportSchedule.everyHours(12, exportWindow),
+      folderNameTemplate: '%DATASET_NAME%_%DATETIME(YYYYMMdd_HHmmss)%',
     });
 
     const landing = new s3.Bucket(this, 'Landing', {

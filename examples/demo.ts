@@ -45,7 +45,9 @@ async function main(): Promise<number> {
     lines.push('');
     for (const f of created) {
       const p = f.request?.ResourceProperties ?? {};
-      const what = p.Audiences ? `exports ${p.Audiences.length} audiences` : `ingests on schedule ${JSON.stringify(p.Schedule)}`;
+      const what = p.Audiences ? `exports ${p.Audiences.length} audiences`
+        : p.DatasetSchedule ? `exports datasets on schedule ${JSON.stringify(p.DatasetSchedule)}`
+          : `ingests on schedule ${JSON.stringify(p.Schedule)}`;
       lines.push(`dataflow ${f.logicalId} → AEP flow ${f.physicalId} (flow spec ${p.FlowSpecId}) ${what}`);
     }
     lines.push(`dataflows created: ${created.length}, patched in place: ${updated.length} (flow ids kept: ${flowIdsKept ? 'yes' : 'NO'}), deleted: ${flows.filter((i) => i.requestType === 'Delete').length}; left in AEP: ${aep.flows().length}`);
@@ -63,7 +65,8 @@ async function main(): Promise<number> {
     if (report.validationFailures.length) failures.push(`schema violations: ${report.validationFailures.join('; ')}`);
     if (!report.connectionIdsStableAcrossUpdate) failures.push('an in-place update replaced a connection');
     if (report.refreshRuns === 0) failures.push('no session-token refresh ran');
-    if (created.length !== 2) failures.push(`expected one dataflow per side, made ${created.length}`);
+    // One ingestion, one audience export, one dataset export.
+    if (created.length !== 3) failures.push(`expected three dataflows (ingestion, audience export, dataset export), made ${created.length}`);
     if (!flowIdsKept) failures.push('an in-place update replaced a dataflow');
     if (aep.flows().length + aep.sourceConnections().length !== 0) failures.push('dataflows or their connections were left behind');
     if (doctor.code !== 0) failures.push(`the doctor found problems (exit code ${doctor.code})`);

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
+import { DatasetDataflow, DatasetDataflowOptions } from './dataset-dataflow';
 import { S3DestinationAuth } from './destination-auth';
 import { DestinationDataflow, DestinationDataflowOptions } from './destination-dataflow';
 import {
@@ -288,6 +289,16 @@ export class AepS3Destination extends Construct {
   public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
     if (this.exportType !== ExportType.AUDIENCES) invalid('exportType', this.exportType, 'addDataflow exports audiences: the destination needs ExportType.AUDIENCES');
     return new DestinationDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
+  }
+
+  /**
+   * Adds a dataset export dataflow into this destination (`ExportType.DATASETS` only: its target
+   * connection carries `datasetFileType`). CloudFormation deletes it before this destination's
+   * connections.
+   */
+  public addDatasetDataflow(id: string, options: DatasetDataflowOptions): DatasetDataflow {
+    if (this.exportType !== ExportType.DATASETS) invalid('exportType', this.exportType, 'addDatasetDataflow exports datasets: the destination needs ExportType.DATASETS (use addDataflow for audiences)');
+    return new DatasetDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }
 }
 

@@ -8,3 +8,4 @@ export * from './aep-s3-source';
 export * from './source-auth';
 export * from './source-dataflow';
 export * from './destination-dataflow';
+export * from './dataset-dataflow';

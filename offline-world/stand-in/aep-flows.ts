@@ -197,8 +197,11 @@ const FREQUENCIES: Record<string, readonly string[]> = {
 export interface FlowSchemas {
   readonly s3SourceConnection: ValidateFunction;
   readonly profileStoreSourceConnection: ValidateFunction;
+  readonly dataLakeSourceConnection: ValidateFunction;
   readonly sourceFlow: ValidateFunction;
   readonly audienceFlow: ValidateFunction;
+  readonly datasetFlow: ValidateFunction;
+  readonly datasetSchedule: ValidateFunction;
   readonly segmentSelector: ValidateFunction;
   readonly mandatoryFields: ValidateFunction;
   readonly primaryFields: ValidateFunction;
@@ -254,8 +257,11 @@ async function compileFlowSchemas(dir: string): Promise<FlowSchemas | undefined>
   return {
     s3SourceConnection: ajv.compile(body(sources, '/sourceConnections', 'post')),
     profileStoreSourceConnection: ajv.compile(byTitle(dstSource, 'Create Profile Store Source Connection Request')),
+    dataLakeSourceConnection: ajv.compile(byTitle(dstSource, '(Beta) Create Data Lake Source Connection Request')),
     sourceFlow: ajv.compile(body(sources, '/flows', 'post')),
     audienceFlow: ajv.compile(byTitle((byTitle(dstFlow, '(Beta) Create Batch Destination Flow Request') as { oneOf?: object[] }).oneOf ?? [], '(Beta) Create Batch Destination Flow Request for Segments')),
+    datasetFlow: ajv.compile(byTitle((byTitle(dstFlow, '(Beta) Create Batch Destination Flow Request') as { oneOf?: object[] }).oneOf ?? [], '(Beta) Create Batch Destination Flow Request for Datasets')),
+    datasetSchedule: ajv.compile(byTitle(patchValues, 'Dataset Schedule Params')),
     segmentSelector: ajv.compile(byTitle(patchValues, '(Beta) Segment Selector')),
     mandatoryFields: ajv.compile(byTitle(patchValues, '(Beta) Mandatory Fields')),
     primaryFields: ajv.compile(byTitle(patchValues, '(Beta) Primary Fields (Deduplication Keys)')),
@@ -438,7 +444,13 @@ export class AepFlows {
       const extra = ['baseConnectionId', 'data', 'params'].filter((k) => body[k] !== undefined);
       return extra.length ? violation(`a Profile Store source connection takes no ${extra.join(', ')}`) : undefined;
     }
-    return violation(`connectionSpec.id must be ${AepIds.S3_SOURCE_CONNECTION_SPEC} (S3) or ${DataflowIds.PROFILE_STORE_SOURCE_SPEC} (Profile Store)`, '1413-400');
+    if (specId === DataflowIds.DATA_LAKE_SOURCE_SPEC) {
+      const schema = this.schemas && runSchema(this.schemas.dataLakeSourceConnection, body, 'destinations.yaml (Beta) Create Data Lake Source Connection Request');
+      return schema ?? checkDataLakeSource(body);
+    }
+    return violation(
+      `connectionSpec.id must be ${AepIds.S3_SOURCE_CONNECTION_SPEC} (S3), ${DataflowIds.PROFILE_STORE_SOURCE_SPEC} (Profile Store) or ${DataflowIds.DATA_LAKE_SOURCE_SPEC} (Data Lake)`,
+      '1413-400');
   }
 
   // ------------------------------------------------------------------ flows
@@ -461,6 +473,7 @@ export class AepFlows {
       ...(input.scheduleParams !== undefined ? { scheduleParams: structuredClone(input.scheduleParams) } : {}),
       runs: `/runs?property=flowId==${base.id}`,
     } as unknown as StoredFlow;
+    defaultDatasetEndTime(item);
     this.flows.put(item);
     this.host.lagVisibility(ex, this.flows, item.id);
     this.host.reply(ex, 201, { id: item.id, etag: item.etag });
@@ -478,14 +491,17 @@ export class AepFlows {
       for (const t of Array.isArray(view.transformations) ? view.transformations : []) if (t?.name === 'GeneralTransform') t.name = 'General Transform';
       return runSchema(this.schemas.audienceFlow, view, 'destinations.yaml (Beta) Create Batch Destination Flow Request for Segments');
     }
+    if (specId === DataflowIds.S3_DATASET_FLOW_SPEC) {
+      return runSchema(this.schemas.datasetFlow, body, 'destinations.yaml (Beta) Create Batch Destination Flow Request for Datasets');
+    }
     return runSchema(this.schemas.sourceFlow, body, 'flow-service.yaml POST /flows');
   }
 
   /** The rules of the flow spec and the references (create and after every PATCH). */
   private checkFlow(flow: Record<string, unknown>, sandbox: string): Violation | undefined {
     const spec = FLOW_SPECS.find((s) => isObject(flow.flowSpec) && s.id === flow.flowSpec.id);
-    if (!spec || spec.id === DataflowIds.S3_DATASET_FLOW_SPEC) {
-      return violation('flowSpec.id must be a flow spec this stand-in serves (CloudStorageToAEP or the S3 audience spec)', '1413-400');
+    if (!spec) {
+      return violation('flowSpec.id must be a flow spec this stand-in serves (CloudStorageToAEP, the S3 audience or dataset spec)', '1413-400');
     }
     const problems: string[] = [];
     if (typeof flow.name !== 'string' || !flow.name.trim()) problems.push('name is required');
@@ -515,6 +531,16 @@ export class AepFlows {
       }
       return problems.length ? violation(problems) : undefined;
     }
+    if (spec.id === DataflowIds.S3_DATASET_FLOW_SPEC) {
+      // Inference: a dataset flow writes `datasetFileType` files, so its target connection must be
+      // a dataset one ([spec-dst] "Dataset specific target connection parameters").
+      if (!isObject(target!.params) || target!.params.datasetFileType === undefined) {
+        problems.push('targetConnectionIds[0] is an audience target connection (fileType); a dataset flow needs one with datasetFileType');
+      }
+      if (transformations.length !== 0) problems.push('transformations must be [] ([spec-dst]: "For dataset dataflows, the transformations list will always be empty")');
+      problems.push(...this.checkDatasetSchedule(flow.scheduleParams));
+      return problems.length ? violation(problems) : undefined;
+    }
     if (flow.scheduleParams !== undefined) problems.push('an audience flow has no scheduleParams (schedules are per audience selector)');
     const t = transformations[0];
     if (transformations.length !== 1 || t.name !== 'GeneralTransform' || !isObject(t.params)) {
@@ -540,6 +566,16 @@ export class AepFlows {
       if (p) problems.push(...p.messages);
     }
     return problems.length ? violation(problems) : undefined;
+  }
+
+  /** [spec-dst] "Dataset Schedule Params" and the rules its descriptions state. */
+  private checkDatasetSchedule(raw: unknown): string[] {
+    if (!isObject(raw)) return ['scheduleParams is required for a dataset flow'];
+    if (this.schemas) {
+      const schema = runSchema(this.schemas.datasetSchedule, raw, 'destinations.yaml Dataset Schedule Params');
+      if (schema) return schema.messages.map((m) => `scheduleParams: ${m}`);
+    }
+    return checkDatasetScheduleRules(raw);
   }
 
   /** `profileMapping`: `{}` as created, or [spec-dst] "(Beta) Profile Mapping" naming a profile export set of this sandbox. */
@@ -604,6 +640,7 @@ export class AepFlows {
       const problem = this.checkFlow(patched, sandbox);
       if (problem) return this.host.reject(ex, problem);
       stampSelectors(item as StoredFlow, patched as StoredFlow);
+      defaultDatasetEndTime(patched as StoredFlow);
     } else if (typeof patched.name !== 'string' || !patched.name.trim()) {
       return this.host.reject(ex, violation('name is required'));
     }
@@ -920,4 +957,67 @@ export function checkDatasetTarget(body: Record<string, unknown>): Violation | u
   const params = isObject(body.params) ? body.params : {};
   if (typeof params.dataSetId !== 'string' || !/^[0-9a-f]{24}$/.test(params.dataSetId)) problems.push('params.dataSetId must be a dataset id (24 hex characters)');
   return problems.length ? violation(problems) : undefined;
+}
+
+/** The Data Lake source connection rules (DATAFLOWS §4.2) the schema does not carry. */
+function checkDataLakeSource(body: Record<string, unknown>): Violation | undefined {
+  const problems: string[] = [];
+  const extra = ['baseConnectionId', 'data'].filter((k) => body[k] !== undefined);
+  if (extra.length) problems.push(`a Data Lake source connection takes no ${extra.join(', ')}`);
+  const datasets = isObject(body.params) && Array.isArray(body.params.datasets) ? body.params.datasets : undefined;
+  // Inference: a source connection without datasets exports nothing and cannot be changed later.
+  if (!datasets || datasets.length === 0) problems.push('params.datasets must list at least one dataset');
+  const seen = new Set<string>();
+  (datasets ?? []).forEach((d: unknown, i: number) => {
+    const id = isObject(d) ? d.dataSetId : undefined;
+    if (typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id)) problems.push(`params.datasets[${i}].dataSetId must be a dataset id (24 hex characters)`);
+    else if (seen.has(id)) problems.push(`params.datasets[${i}].dataSetId ${id} is listed twice`);
+    else seen.add(id);
+  });
+  return problems.length ? violation(problems) : undefined;
+}
+
+/**
+ * Folder-name macros ([spec-dst] "Dataset Schedule Params"); `DESTINATION_NAME` is in the same
+ * schema's example though not in its list.
+ */
+const FOLDER_NAME_MACROS = new Set([
+  'DESTINATION', 'DESTINATION_NAME', 'DATASET_NAME', 'DATASET_ID', 'DESTINATION_INSTANCE_ID', 'DESTINATION_INSTANCE_NAME',
+  'SANDBOX_NAME', 'DATETIME(YYYYMMdd_HHmmss)', 'EXPORT_TIME',
+]);
+
+/** What "Dataset Schedule Params" says in prose: the frequencies, the export modes, seconds not milliseconds. */
+export function checkDatasetScheduleRules(s: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(s.startTime)) problems.push('scheduleParams.startTime must be an integer (epoch seconds)');
+  else if ((s.startTime as number) > 1e11) problems.push('scheduleParams.startTime is in epoch seconds, not milliseconds');
+  if (s.endTime !== undefined) {
+    if (!Number.isInteger(s.endTime)) problems.push('scheduleParams.endTime must be an integer (epoch seconds)');
+    else if ((s.endTime as number) > 1e11) problems.push('scheduleParams.endTime is in epoch seconds, not milliseconds');
+    else if (Number.isInteger(s.startTime) && (s.endTime as number) <= (s.startTime as number)) problems.push('scheduleParams.endTime must be after startTime');
+  }
+  // "only 3,6,9, or 12-hour and 1-day frequencies are supported"
+  if (s.timeUnit === 'hour' && ![3, 6, 9, 12].includes(s.interval as number)) problems.push('scheduleParams.interval must be 3, 6, 9 or 12 with timeUnit hour');
+  if (s.timeUnit === 'day' && s.interval !== 1) problems.push('scheduleParams.interval must be 1 with timeUnit day');
+  // DAILY_FULL_EXPORT "can only be used in combination with timeUnit: day and interval: 0", which the
+  // interval enum excludes; "Daily full exports of datasets are not supported".
+  if (s.exportMode === 'DAILY_FULL_EXPORT') problems.push('scheduleParams.exportMode DAILY_FULL_EXPORT: daily full exports of datasets are not supported');
+  if (s.folderNameTemplate !== undefined) {
+    for (const macro of String(s.folderNameTemplate).match(/%[^%]*%/g) ?? []) {
+      if (!FOLDER_NAME_MACROS.has(macro.slice(1, -1))) problems.push(`scheduleParams.folderNameTemplate: unknown macro ${macro}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * "Dataset export dataflows created without endTime default to ending six months after creation"
+ * (API-NOTES §5.7; DATAFLOWS §6.14: not in every revision). Inference: a schedule replaced without
+ * an endTime gets the same default, counted from the flow's creation.
+ */
+function defaultDatasetEndTime(flow: StoredFlow): void {
+  if (flow.flowSpec.id !== DataflowIds.S3_DATASET_FLOW_SPEC || !isObject(flow.scheduleParams) || flow.scheduleParams.endTime !== undefined) return;
+  const end = new Date(Number(flow.createdAt));
+  end.setUTCMonth(end.getUTCMonth() + 6);
+  flow.scheduleParams.endTime = Math.floor(end.getTime() / 1000);
 }

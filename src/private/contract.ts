@@ -235,6 +235,11 @@ export const FlowProps = {
   MAPPING: 'Mapping',
   /** Source flows: `{ startTime, frequency, interval?, backfill? }` (strings). */
   SCHEDULE: 'Schedule',
+  /**
+   * Dataset export flows (their marker): `scheduleParams` `{ interval, timeUnit, startTime, endTime?,
+   * exportMode, folderNameTemplate? }` (strings; [spec-dst] "Dataset Schedule Params").
+   */
+  DATASET_SCHEDULE: 'DatasetSchedule',
   /** Audience flows: `[{ id, name?, exportMode, schedule: {…}, fileNameTemplate? }]`. */
   AUDIENCES: 'Audiences',
   /** Audience flows: profile attribute paths exported (`mandatoryFields`). */

@@ -40,9 +40,9 @@ afterAll(async () => {
 describe('example app lifecycle through the bundled handler', () => {
   test('every event succeeds and nothing is left in AEP', () => {
     expect(report.invocations.filter((i) => i.error)).toEqual([]);
-    expect(report.connectionsAfterCreate).toBe(4);
-    // Two S3 destinations and the Data Lake target of the example's ingestion dataflow.
-    expect(report.targetConnectionsAfterCreate).toBe(3);
+    expect(report.connectionsAfterCreate).toBe(5);
+    // Three S3 destinations and the Data Lake target of the example's ingestion dataflow.
+    expect(report.targetConnectionsAfterCreate).toBe(4);
     expect(report.connectionIdsStableAcrossUpdate).toBe(true);
     expect(report.refreshRuns).toBe(1);
     expect(report.finalConnections).toBe(0);

@@ -15,22 +15,21 @@ const SELECTORS = '/transformations/0/params/segmentSelectors/selectors';
 const SYSTEM_SELECTOR_FIELDS = ['createTime', 'updateTime'];
 
 /**
- * `Custom::AepFlow`: an ingestion flow (`CloudStorageToAEP`, DATAFLOWS §3.5) or an audience
- * export flow (S3 audiences spec, §4.4). What AEP cannot patch, its source and target
- * connections, is its kind (a change replaces the flow). Name, description, schedule, mapping,
- * audiences (one selector op per audience added, removed or changed, §4.5), mandatory and
- * deduplication keys are patched in place with If-Match; enabled/disabled goes through the
- * action endpoint (§3.7).
+ * `Custom::AepFlow`: an ingestion flow (`CloudStorageToAEP`, DATAFLOWS §3.5), an audience
+ * export flow (S3 audiences spec, §4.4) or a dataset export flow (S3 datasets spec, §4.4). What
+ * AEP cannot patch, its source and target connections, is its kind (a change replaces the flow);
+ * a dataset export is re-pointed to a new Data Lake source connection in place instead
+ * (`replace /sourceConnectionIds`, §4.2), so only its target is its kind. Name, description,
+ * schedule, mapping, audiences (one selector op per audience added, removed or changed, §4.5),
+ * mandatory and deduplication keys are patched in place with If-Match; enabled/disabled goes
+ * through the action endpoint (§3.7).
  */
 export function onFlowEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
   return onFlowResourceEvent({
     collection: COLLECTION,
     idAttribute: 'FlowId',
     kindOf,
-    desiredKind: (e) => {
-      const d = desiredState(e);
-      return kind(d.sourceConnectionId, d.targetConnectionId);
-    },
+    desiredKind: (e) => desiredKind(desiredState(e)),
     create,
     driftOps: async (e, current) => flowOps(current, desiredState(e)),
     afterUpdate: (client, ref, e, current) => setState(client, ref, current.state, desiredState(e).enabled),
@@ -52,6 +51,8 @@ interface DesiredFlow {
   readonly targetConnectionId: string;
   readonly mapping?: { mappingId: string; mappingVersion: string };
   readonly schedule?: Record<string, unknown>;
+  /** Dataset export flows: `scheduleParams` as [spec-dst] "Dataset Schedule Params" types it. */
+  readonly datasetSchedule?: Record<string, unknown>;
   readonly audiences?: Audience[];
   readonly mandatoryFields?: string[];
   readonly primaryFields?: unknown[];
@@ -76,6 +77,7 @@ function desiredState(event: CustomResourceEvent): DesiredFlow {
     targetConnectionId: requireString(props, FlowProps.TARGET_CONNECTION_ID),
     mapping: mapping ? { mappingId: requireString(mapping, 'mappingId'), mappingVersion: requireString(mapping, 'mappingVersion') } : undefined,
     schedule: scheduleParams(optionalObject(props, FlowProps.SCHEDULE)),
+    datasetSchedule: datasetScheduleParams(optionalObject(props, FlowProps.DATASET_SCHEDULE)),
     audiences: audiences?.map((a, i) => audience(a, i)),
     mandatoryFields: optionalList(props, FlowProps.MANDATORY_FIELDS)?.map(String),
     primaryFields: optionalList(props, FlowProps.PRIMARY_FIELDS),
@@ -108,7 +110,29 @@ function scheduleParams(raw: Record<string, unknown> | undefined): Record<string
   return out;
 }
 
-function kind(sourceConnectionId: string, targetConnectionId: string): FlowKind {
+/**
+ * [spec-dst] "Dataset Schedule Params": `interval`, `startTime`, `endTime` integers (epoch
+ * seconds), the rest strings; CloudFormation sends every scalar as a string.
+ */
+function datasetScheduleParams(raw: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!raw) return undefined;
+  const integer = (key: string) => {
+    const n = Number(raw[key]);
+    if (!Number.isInteger(n)) throw new Error(`Property '${FlowProps.DATASET_SCHEDULE}.${key}' must be an integer, got ${JSON.stringify(raw[key])}`);
+    return n;
+  };
+  const out: Record<string, unknown> = { interval: integer('interval'), timeUnit: String(raw.timeUnit), startTime: integer('startTime') };
+  if (raw.endTime !== undefined) out.endTime = integer('endTime');
+  if (raw.exportMode !== undefined) out.exportMode = String(raw.exportMode);
+  if (raw.folderNameTemplate !== undefined) out.folderNameTemplate = String(raw.folderNameTemplate);
+  return out;
+}
+
+/** A dataset export's kind leaves the source out (`sourceConnectionId` undefined): AEP re-points it in place. */
+function kind(sourceConnectionId: string | undefined, targetConnectionId: string): FlowKind {
+  if (sourceConnectionId === undefined) {
+    return { key: canonical({ datasetExport: true, targetConnectionId }), filters: [`targetConnectionIds[]==${targetConnectionId}`] };
+  }
   return {
     key: canonical({ sourceConnectionId, targetConnectionId }),
     filters: [`sourceConnectionIds[]==${sourceConnectionId}`, `targetConnectionIds[]==${targetConnectionId}`],
@@ -117,21 +141,27 @@ function kind(sourceConnectionId: string, targetConnectionId: string): FlowKind 
 
 function kindOf(item: FlowItem): FlowKind {
   const first = (v: unknown) => (Array.isArray(v) && v.length === 1 ? String(v[0]) : canonical(v));
-  return kind(first(item.sourceConnectionIds), first(item.targetConnectionIds));
+  const datasetExport = (item.flowSpec as { id?: unknown } | undefined)?.id === DataflowIds.S3_DATASET_FLOW_SPEC;
+  return kind(datasetExport ? undefined : first(item.sourceConnectionIds), first(item.targetConnectionIds));
+}
+
+function desiredKind(d: DesiredFlow): FlowKind {
+  return kind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
 }
 
 const isAudienceFlow = (d: DesiredFlow) => d.audiences !== undefined;
+const isDatasetFlow = (d: DesiredFlow) => d.datasetSchedule !== undefined;
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const d = desiredState(event);
   const flowSpecId = await resolveFlowSpec(client, d);
-  const desiredKind = kind(d.sourceConnectionId, d.targetConnectionId);
+  const desired = desiredKind(d);
   const ref = await createOrAdopt(client, COLLECTION, {
-    filters: desiredKind.filters,
+    filters: desired.filters,
     marker: d.marker,
     excludeId: replacing,
-    sameKind: (item) => kindOf(item).key === desiredKind.key,
+    sameKind: (item) => kindOf(item).key === desired.key,
     body: createBody(d, flowSpecId),
     // Whatever differs (an adopted flow, audiences added after the POST) is patched below.
     reconcile: () => [],
@@ -171,7 +201,7 @@ async function resolveFlowSpec(client: AepClient, d: DesiredFlow): Promise<strin
     if (!spec) throw new Error(`AEP flow spec ${d.flowSpecId} not found`);
   }
   const targets = spec.targetConnectionSpecIds;
-  const expected = isAudienceFlow(d) ? AepIds.S3_DESTINATION_CONNECTION_SPEC : DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC;
+  const expected = isAudienceFlow(d) || isDatasetFlow(d) ? AepIds.S3_DESTINATION_CONNECTION_SPEC : DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC;
   if (Array.isArray(targets) && !targets.includes(expected)) {
     throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept target connection spec ${expected}`);
   }
@@ -189,6 +219,10 @@ function createBody(d: DesiredFlow, flowSpecId: string): Record<string, unknown>
   if (isAudienceFlow(d)) {
     // The skeleton [spec-dst] requires (empty at creation); audiences and keys are PATCHed into it.
     body.transformations = [{ name: 'GeneralTransform', params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors: [] } } }];
+  } else if (isDatasetFlow(d)) {
+    // [spec-dst] "For dataset dataflows, the `transformations` list will always be empty."
+    body.transformations = [];
+    body.scheduleParams = d.datasetSchedule;
   } else {
     if (d.mapping) body.transformations = [{ name: 'Mapping', params: d.mapping }];
     if (d.schedule) body.scheduleParams = d.schedule;
@@ -216,6 +250,16 @@ function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
     }
     return ops;
   }
+  if (isDatasetFlow(d)) {
+    const sources = Array.isArray(current.sourceConnectionIds) ? current.sourceConnectionIds : [];
+    if (sources.length !== 1 || sources[0] !== d.sourceConnectionId) {
+      ops.push({ op: 'replace', path: '/sourceConnectionIds', value: [d.sourceConnectionId] });
+    }
+    if (canonical(currentDatasetSchedule(current.scheduleParams, d.datasetSchedule!)) !== canonical(d.datasetSchedule)) {
+      ops.push({ op: 'replace', path: '/scheduleParams', value: d.datasetSchedule });
+    }
+    return ops;
+  }
   if (d.schedule && canonical(normalizedSchedule(current.scheduleParams)) !== canonical(d.schedule)) {
     ops.push({ op: 'replace', path: '/scheduleParams', value: d.schedule });
   }
@@ -226,6 +270,17 @@ function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
     }
   }
   return ops;
+}
+
+/**
+ * The stored dataset schedule as the desired one would read. Without a desired `endTime` AEP
+ * picks one (six months after creation, API-NOTES §5.7; DATAFLOWS §6.14): not drift.
+ */
+function currentDatasetSchedule(raw: unknown, desired: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const current: Record<string, unknown> = { ...raw as Record<string, unknown> };
+  if (desired.endTime === undefined) delete current.endTime;
+  return current;
 }
 
 function normalizedSchedule(raw: unknown): Record<string, unknown> | undefined {

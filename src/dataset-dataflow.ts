@@ -1,0 +1,218 @@
+import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { AepSandbox } from './aep-sandbox';
+import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
+import { AepProvider, removalPolicyProperty } from './private/provider';
+import { invalid } from './private/validation';
+
+/** Options of every {@link DatasetExportSchedule}. */
+export interface DatasetScheduleOptions {
+  /** First export (sent in epoch seconds). */
+  readonly startTime: Date;
+  /**
+   * Last export (sent in epoch seconds). Adobe notes that a dataset export created without an end
+   * time stops six months after creation; set one to be explicit (synth warns when it is absent).
+   * @default - none sent: AEP ends the export six months after the flow's creation
+   */
+  readonly endTime?: Date;
+}
+
+/**
+ * When a dataset export runs ([spec-dst] "Dataset Schedule Params": "only 3, 6, 9, or 12-hour and
+ * 1-day frequencies are supported"). Always `FIRST_FULL_THEN_INCREMENTAL`: a full snapshot first,
+ * then what was added since the previous export. Patched in place (`replace /scheduleParams`).
+ *
+ * A one-time full export is not offered: [spec-dst] allows `DAILY_FULL_EXPORT` only with
+ * `interval: 0`, which its own `interval` enum (1, 3, 6, 9, 12) rejects.
+ */
+export class DatasetExportSchedule {
+  /** Every `hours` hours (3, 6, 9 or 12) from `startTime`. */
+  public static everyHours(hours: number, options: DatasetScheduleOptions): DatasetExportSchedule {
+    if (!Token.isUnresolved(hours) && ![3, 6, 9, 12].includes(hours)) {
+      invalid('schedule.hours', hours, 'must be 3, 6, 9 or 12 (AEP exports datasets every 3, 6, 9 or 12 hours, or daily)');
+    }
+    return new DatasetExportSchedule(hours, 'hour', options);
+  }
+
+  /** Once a day from `startTime`. */
+  public static daily(options: DatasetScheduleOptions): DatasetExportSchedule {
+    return new DatasetExportSchedule(1, 'day', options);
+  }
+
+  /** AEP's `exportMode`. */
+  public readonly exportMode: string = 'FIRST_FULL_THEN_INCREMENTAL';
+  /** @internal */
+  public readonly _hasEndTime: boolean;
+  private readonly params: { [key: string]: string };
+
+  private constructor(interval: number, timeUnit: string, options: DatasetScheduleOptions) {
+    const start = epochSeconds('schedule.startTime', options.startTime);
+    this.params = { interval: String(interval), timeUnit, startTime: String(start), exportMode: this.exportMode };
+    this._hasEndTime = options.endTime !== undefined;
+    if (options.endTime !== undefined) {
+      const end = epochSeconds('schedule.endTime', options.endTime);
+      if (end <= start) invalid('schedule.endTime', options.endTime.toISOString(), `must be after startTime ${options.startTime.toISOString()}`);
+      this.params.endTime = String(end);
+    }
+  }
+
+  /** @internal */
+  public _toParams(): { [key: string]: string } {
+    return { ...this.params };
+  }
+}
+
+function epochSeconds(property: string, date: Date): number {
+  const ms = date instanceof Date ? date.getTime() : NaN;
+  if (Number.isNaN(ms)) invalid(property, String(date), 'must be a valid date');
+  return Math.floor(ms / 1000);
+}
+
+/**
+ * Folder-name macros of dataset exports ([spec-dst] "Dataset Schedule Params" `folderNameTemplate`).
+ * `DESTINATION_NAME` is not in that list but is in the same schema's example: accepted (inference).
+ */
+const FOLDER_NAME_MACROS = [
+  'DESTINATION', 'DESTINATION_NAME', 'DATASET_NAME', 'DATASET_ID', 'DESTINATION_INSTANCE_ID', 'DESTINATION_INSTANCE_NAME',
+  'SANDBOX_NAME', 'DATETIME(YYYYMMdd_HHmmss)', 'EXPORT_TIME',
+];
+
+/** One dataset a dataset export dataflow writes to the bucket. */
+export interface DatasetExport {
+  /** The dataset id (24 hex characters). */
+  readonly datasetId: string;
+  /**
+   * Dataset name sent with the id (AEP requires one; the docs do not say it must match the
+   * catalog's name).
+   * @default - the dataset id
+   */
+  readonly datasetName?: string;
+}
+
+/** Options of `AepS3Destination.addDatasetDataflow`. */
+export interface DatasetDataflowOptions {
+  /**
+   * Datasets to export. AEP fixes a Data Lake source connection's datasets at creation: a change
+   * replaces that source connection and re-points the flow to it in place
+   * (`replace /sourceConnectionIds`, as AEP documents); the flow id is kept.
+   */
+  readonly datasets: DatasetExport[];
+  /** When exports run. Patched in place. */
+  readonly schedule: DatasetExportSchedule;
+  /**
+   * Folder name template of AEP's macros (`%DESTINATION%`, `%DATASET_NAME%`, `%DATASET_ID%`,
+   * `%DESTINATION_INSTANCE_ID%`, `%DESTINATION_INSTANCE_NAME%`, `%SANDBOX_NAME%`,
+   * `%DATETIME(YYYYMMdd_HHmmss)%` or `%EXPORT_TIME%`) and literal text. Patched in place.
+   * @default - AEP's default folder names
+   */
+  readonly folderNameTemplate?: string;
+  /**
+   * Dataflow name. Patched in place.
+   * @default - the construct path
+   */
+  readonly name?: string;
+  /**
+   * Dataflow description. Patched in place.
+   * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
+   */
+  readonly description?: string;
+  /**
+   * Whether exports run (enable/disable in place).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * RETAIN keeps the flow and its Data Lake source connection in AEP.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link DatasetDataflow}. */
+export interface DatasetDataflowProps extends DatasetDataflowOptions {
+  readonly sandbox: AepSandbox;
+  /** The S3 destination's target connection id (dataset exports, `datasetFileType`). */
+  readonly targetConnectionId: string;
+}
+
+/**
+ * A dataset export dataflow into an S3 destination: a Data Lake source connection naming the
+ * datasets and the flow (the S3 dataset flow spec, checked at deploy time) with its schedule.
+ * The flow is replaced only when its target connection changes.
+ */
+export class DatasetDataflow extends Construct {
+  /** The AEP flow id. */
+  public readonly flowId: string;
+
+  constructor(scope: Construct, id: string, props: DatasetDataflowProps) {
+    super(scope, id);
+    const datasets = validateDatasets(props.datasets);
+    const schedule = props.schedule._toParams();
+    if (props.folderNameTemplate !== undefined) schedule.folderNameTemplate = validateFolderNameTemplate(props.folderNameTemplate);
+    if (!props.schedule._hasEndTime) {
+      Annotations.of(this).addWarningV2('cdk-aep-s3:dataset-export-no-end-time',
+        'schedule has no endTime: AEP stops a dataset export six months after its creation. Set schedule endTime to choose.');
+    }
+    const provider = AepProvider.of(this);
+    const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
+    const name = props.name ?? this.node.path;
+    const removal = removalPolicyProperty(props.removalPolicy);
+    const source = provider.addResource(this, 'DataLakeConnection', {
+      resourceType: DataflowResourceTypes.SOURCE_CONNECTION,
+      sandbox: props.sandbox,
+      properties: {
+        [DataflowConnectionProps.NAME]: `${name} datasets`,
+        [DataflowConnectionProps.DESCRIPTION]: description,
+        [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.DATA_LAKE_SOURCE_SPEC,
+        [DataflowConnectionProps.PARAMS]: { datasets },
+        [DataflowConnectionProps.REMOVAL_POLICY]: removal,
+      },
+    });
+    const flow = provider.addResource(this, 'Flow', {
+      resourceType: DataflowResourceTypes.FLOW,
+      sandbox: props.sandbox,
+      properties: {
+        [FlowProps.NAME]: name,
+        [FlowProps.DESCRIPTION]: description,
+        [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_DATASET_FLOW_SPEC,
+        [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
+        [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
+        [FlowProps.DATASET_SCHEDULE]: schedule,
+        [FlowProps.ENABLED]: String(props.enabled ?? true),
+        [FlowProps.REMOVAL_POLICY]: removal,
+      },
+    });
+    this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+  }
+}
+
+const DATASET_ID = /^[0-9a-f]{24}$/;
+
+function validateDatasets(datasets: DatasetExport[]): Array<{ [key: string]: string }> {
+  if (Token.isUnresolved(datasets)) invalid('datasets', datasets, 'must be a list known at synth time (each entry becomes part of the source connection)');
+  if (datasets.length === 0) invalid('datasets', datasets, 'needs at least one dataset');
+  const seen = new Set<string>();
+  return datasets.map((d, i) => {
+    if (!Token.isUnresolved(d.datasetId)) {
+      if (!DATASET_ID.test(d.datasetId)) invalid(`datasets[${i}].datasetId`, d.datasetId, 'must be a dataset id (24 hex characters)');
+      if (seen.has(d.datasetId)) invalid(`datasets[${i}].datasetId`, d.datasetId, 'is listed twice');
+      seen.add(d.datasetId);
+    }
+    if (d.datasetName !== undefined && !Token.isUnresolved(d.datasetName) && !d.datasetName.trim()) {
+      invalid(`datasets[${i}].datasetName`, d.datasetName, 'must not be empty (omit it to send the dataset id)');
+    }
+    return { dataSetId: d.datasetId, name: d.datasetName ?? d.datasetId };
+  });
+}
+
+function validateFolderNameTemplate(t: string): string {
+  if (Token.isUnresolved(t)) return t;
+  if (!t.trim()) invalid('folderNameTemplate', t, 'must not be empty (omit it for AEP\'s default)');
+  for (const macro of t.match(/%[^%]*%/g) ?? []) {
+    if (!FOLDER_NAME_MACROS.includes(macro.slice(1, -1))) {
+      invalid('folderNameTemplate', t, `${macro} is not an AEP folder name macro (allowed: ${FOLDER_NAME_MACROS.map((m) => `%${m}%`).join(', ')})`);
+    }
+  }
+  if (!/^[\w%().-]+$/.test(t)) invalid('folderNameTemplate', t, 'may only hold macros, letters, digits, _ - . ( )');
+  return t;
+}
