@@ -14,7 +14,7 @@ import { aepRecordingTexts, checkWorldInvariants } from './invariants';
 import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
-import { DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
+import { Attributes, DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */
 export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
@@ -138,8 +138,11 @@ export class ScenarioWorld {
     return this.sim.resources()
       .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION
         || r.type === DataflowResourceTypes.SOURCE_CONNECTION || r.type === DataflowResourceTypes.DATASET_TARGET_CONNECTION
-        || r.type === DataflowResourceTypes.FLOW)
-      .map((r) => r.physicalId);
+        || r.type === DataflowResourceTypes.FLOW || r.type === ResourceTypes.DESTINATION_CONNECTION)
+      // A destination connection owns its base (the physical id) and its target connection.
+      .flatMap((r) => r.type === ResourceTypes.DESTINATION_CONNECTION
+        ? [r.physicalId, String(this.sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
+        : [r.physicalId]);
   }
 
   /** Remembers the secret values AEP and Secrets Manager hold now (they must never leak later). */

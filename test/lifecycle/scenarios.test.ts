@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
-import { ResourceTypes } from '../../src/private/contract';
+import { Attributes, ResourceTypes } from '../../src/private/contract';
 
 jest.setTimeout(60_000);
 
@@ -48,14 +48,19 @@ function destination(o: DestinationOptions = {}, id = 'Exports') {
   };
 }
 
+/** Base connection id: the physical id of a source's connection or of a destination's connection pair. */
 function connectionOf(logicalPrefix: string): string {
-  const r = w.sim.resources().find((x) => x.type === ResourceTypes.CONNECTION && x.logicalId.startsWith(logicalPrefix));
+  const r = w.sim.resources().find((x) => (x.type === ResourceTypes.CONNECTION || x.type === ResourceTypes.DESTINATION_CONNECTION)
+    && x.logicalId.startsWith(logicalPrefix));
   if (!r) throw new Error(`no connection ${logicalPrefix}`);
   return r.physicalId;
 }
 
+/** Target connection id of a destination (carried by its connection pair's attributes). */
 function targetOf(logicalPrefix: string): string {
-  return w.sim.resources().find((x) => x.type === ResourceTypes.TARGET_CONNECTION && x.logicalId.startsWith(logicalPrefix))!.physicalId;
+  const r = w.sim.resources().find((x) => x.type === ResourceTypes.DESTINATION_CONNECTION && x.logicalId.startsWith(logicalPrefix));
+  if (!r) throw new Error(`no destination connection ${logicalPrefix}`);
+  return String(w.sim.resource(r.logicalId)!.attributes[Attributes.TARGET_CONNECTION_ID]);
 }
 
 async function expectConsistent(options: { retained?: string[] } = {}) {
