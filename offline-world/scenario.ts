@@ -118,9 +118,15 @@ export class ScenarioWorld {
     return synthesized;
   }
 
-  /** Creates or updates the stack (never throws on a rollback: the result says what happened). */
-  async deploy(build: (scope: ScenarioScope) => void, phase?: string): Promise<OperationResult> {
-    const result = await this.sim.deploy(this.synth(build), phase);
+  /**
+   * Creates or updates the stack (never throws on a rollback: the result says what happened).
+   * `transform` rewrites the synthesized template first (e.g. into what an earlier library version made).
+   */
+  async deploy(build: (scope: ScenarioScope) => void, phase?: string, transform?: (template: any) => any): Promise<OperationResult> {
+    const synthesized = this.synth(build);
+    const stack = transform ? { ...synthesized, template: transform(synthesized.template) } : synthesized;
+    if (transform) this.templates.push(JSON.stringify(stack.template));
+    const result = await this.sim.deploy(stack, phase);
     this.results.push(result);
     this.collectSecrets();
     return result;
