@@ -280,15 +280,15 @@ function twoResourceDesign(template: any): any {
 describe('stacks deployed by the two-resource version', () => {
   test('their connection and target connection still update in place; the upgrade makes a new pair and removes the old one', async () => {
     expect((await w.deploy(destination(), 'create', twoResourceDesign)).status).toBe('CREATE_COMPLETE');
-    const legacy = w.sim.resources().filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION);
+    const legacyResources = () => w.sim.resources().filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION);
+    const legacy = legacyResources();
     expect(legacy.map((r) => r.type).sort()).toEqual([ResourceTypes.CONNECTION, ResourceTypes.TARGET_CONNECTION]);
     const [a, t] = [ResourceTypes.CONNECTION, ResourceTypes.TARGET_CONNECTION].map((type) => legacy.find((r) => r.type === type)!.physicalId);
     await expectConsistent();
     // An old-type Update (here a folder and a description change) still works, in place.
     const v2 = destination({ folderPath: 'aep/v2/%SEGMENT_NAME%', description: 'v2' });
     expect((await w.deploy(v2, 'update', twoResourceDesign)).status).toBe('UPDATE_COMPLETE');
-    expect(w.sim.resources().filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION).map((r) => r.physicalId).sort())
-      .toEqual([a, t].sort());
+    expect(legacyResources().map((r) => r.physicalId).sort()).toEqual([a, t].sort());
     expect(w.aep.getTargetConnection(t)!.params?.path).toBe('aep/v2/%SEGMENT_NAME%');
     expect(w.aep.getConnection(a)!.description).toMatch(/^v2 /);
     await expectConsistent();
