@@ -106,6 +106,26 @@ test('a failed replacing Update removes the new base; the rollback returns to th
   expect([h.aep.getConnection(a)!.etag, h.aep.getTargetConnection(t)!.etag]).toEqual(etags);
 });
 
+test('the rollback of a replacement that succeeded returns to the original pair (adopted), and its cleanup removes the new pair', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  const [a, t] = [created.PhysicalResourceId, created.Data![Attributes.TARGET_CONNECTION_ID]];
+  const after = props({ AepSandboxName: 'dev' });
+  const replaced = await handler(cfnEvent('Update', after, { ...PAIR, physicalId: a, oldProps: before }));
+  const [b, tb] = [replaced.PhysicalResourceId, replaced.Data![Attributes.TARGET_CONNECTION_ID]];
+  // Another resource fails: CloudFormation sends the old properties to the new physical id.
+  h.aep.requests.length = 0;
+  const rollback = await handler(cfnEvent('Update', before, { ...PAIR, physicalId: b, oldProps: after }));
+  expect(rollback.PhysicalResourceId).toBe(a);
+  expect(rollback.Data![Attributes.TARGET_CONNECTION_ID]).toBe(t);
+  expect(writes().filter((w) => w.startsWith('POST'))).toEqual([]);
+  await handler(cfnEvent('Delete', after, { ...PAIR, physicalId: b }));
+  expect(h.aep.getConnection(b)).toBeUndefined();
+  expect(h.aep.getTargetConnection(tb)).toBeUndefined();
+  expect(h.aep.connections().map((c) => c.id)).toEqual([a]);
+  expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+});
+
 test('a target deleted outside CloudFormation is made again on the next Update, same physical id', async () => {
   const before = props();
   const created = await handler(cfnEvent('Create', before, PAIR));

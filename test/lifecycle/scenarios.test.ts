@@ -111,6 +111,43 @@ describe('bug 1: the rollback of a failed replacing Update never makes a third c
   });
 });
 
+describe('the destination connection pair (one custom resource) under rollback', () => {
+  test('a replacement that succeeded, then a later resource fails: the rollback returns to the original pair and cleanup removes the new one', async () => {
+    await w.deploy(destination());
+    const a = connectionOf('Exports');
+    const t = targetOf('Exports');
+    const accessKeyId = fakeAccessKeyId('AKIA', 'swapped');
+    const secretAccessKey = fakeSecretAccessKey('swapped');
+    w.aws.registerAccessKey({ accessKeyId, secretAccessKey });
+    w.aws.putSecret(`arn:aws:secretsmanager:${SCENARIO_ENV.region}:${SCENARIO_ENV.account}:secret:aep/byo-key-Zx12Yw`, JSON.stringify({ accessKeyId, secretAccessKey }));
+    w.secrets.add(secretAccessKey);
+    const result = await w.deploy((scope) => {
+      destination({ sandboxName: 'dev' })(scope);
+      // Fails (swapped secret fields) only after the pair above was replaced in the new sandbox.
+      const late = new AepS3Destination(scope.stack, 'Late', {
+        sandbox: scope.sandbox(),
+        bucket: s3.Bucket.fromBucketName(scope.stack, 'LateBucket', 'acme-aep-exports'),
+        folderPath: 'late',
+        auth: S3DestinationAuth.accessKeyFromSecret(secretsmanager.Secret.fromSecretNameV2(scope.stack, 'ByoKey', 'aep/byo-key'),
+          { accessKeyIdField: 'secretAccessKey', secretAccessKeyField: 'accessKeyId' }),
+      });
+      late.node.addDependency(scope.stack.node.findChild('Exports'));
+    });
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // The pair was replaced (new physical id), and the rollback's Update reached that replacement.
+    const pair = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.DESTINATION_CONNECTION && i.logicalId.startsWith('Exports'));
+    const replaced = pair.find((i) => i.requestType === 'Update' && !i.error && i.response?.PhysicalResourceId !== a);
+    expect(replaced).toBeDefined();
+    expect(pair.some((i) => i.requestType === 'Update' && i.request?.PhysicalResourceId === replaced!.response.PhysicalResourceId)).toBe(true);
+    expect(connectionOf('Exports')).toBe(a);
+    expect(targetOf('Exports')).toBe(t);
+    expect(w.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(w.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+});
+
 describe('bug 2: grants outlive the events that need them', () => {
   test('credentials secret AND sandbox change: the cleanup Delete of the old connection can still read the old secret', async () => {
     w.seedCredentials('aep/oauth-new');
