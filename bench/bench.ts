@@ -65,11 +65,10 @@ function libraryStack(n: number, options: { outdir?: string; endpoints?: AepEndp
 }
 
 /**
- * The same resources written by hand with L1 constructs: per connection an IAM user, its policy,
- * its access key, a secret, the handler's read grant on that secret (a policy of its own, so the
- * grant lives and dies with the connection) and two custom resources; once per stack the handler,
- * the provider framework function, their roles, policies and log groups, and the handler's read
- * grant on the AEP credential that the target connections depend on.
+ * The same resources written by hand with L1 constructs: per connection an IAM user (its folder
+ * policy inline), its access key, a secret and one custom resource for base + target connection;
+ * once per stack the handler, the provider framework function, their roles, policies and log
+ * groups, and the handler's read grant on the AEP credential and (by name prefix) the key secrets.
  */
 function handWrittenStack(n: number): Stack {
   const app = new App({ outdir: SYNTH_OUT });
@@ -113,72 +112,61 @@ function handWrittenStack(n: number): Stack {
   });
   const aepCredentialArn = `arn:aws:secretsmanager:us-east-1:111122223333:secret:${AEP_SECRET_NAME}`;
   const read = (resource: string) => ({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: resource });
+  // The AEP credential and, by name prefix, every access-key secret of this stack: one grant for all.
+  const secretPrefix = `arn:aws:secretsmanager:us-east-1:111122223333:secret:cdk-aep-s3/L1${n}/*`;
   const credentialGrant = new iam.CfnPolicy(stack, 'CredentialRead', {
-    policyName: 'aep-credential',
+    policyName: 'aep-secrets',
     roles: [handlerRole.ref],
-    policyDocument: { Version: '2012-10-17', Statement: [read(`${aepCredentialArn}-??????`)] },
+    policyDocument: { Version: '2012-10-17', Statement: [read(`${aepCredentialArn}-??????`), read(secretPrefix)] },
   });
   for (let i = 0; i < n; i++) {
-    const user = new iam.CfnUser(stack, `User${i}`);
-    const userPolicy = new iam.CfnPolicy(stack, `UserPolicy${i}`, {
-      policyName: 'aep',
-      users: [user.ref],
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'], Resource: `${bucket.attrArn}/aep/d${i}/*` },
-          { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucket.attrArn, Condition: { StringLike: { 's3:prefix': [`aep/d${i}`, `aep/d${i}/`, `aep/d${i}/*`] } } },
-          { Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: bucket.attrArn },
-        ],
-      },
+    // Same resources per destination as the library: a user with its folder policy inline, its
+    // key, the secret holding it, and one custom resource for the base + target connection.
+    const user = new iam.CfnUser(stack, `User${i}`, {
+      policies: [{
+        policyName: 'aep',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts'], Resource: `${bucket.attrArn}/aep/d${i}/*` },
+            { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucket.attrArn, Condition: { StringLike: { 's3:prefix': [`aep/d${i}`, `aep/d${i}/`, `aep/d${i}/*`] } } },
+            { Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: bucket.attrArn },
+          ],
+        },
+      }],
     });
     const key = new iam.CfnAccessKey(stack, `Key${i}`, { userName: user.ref, status: 'Active' });
     const secret = new secretsmanager.CfnSecret(stack, `Secret${i}`, {
+      name: `cdk-aep-s3/L1${n}/Dest${i}-${key.ref}`,
       description: `Access key AEP uses to write to s3://<bucket>/aep/d${i}/ (cdk-aep-s3, L1${n}/Dest${i})`,
       secretString: `{"accessKeyId":"${key.ref}","secretAccessKey":"${key.attrSecretAccessKey}"}`,
     });
-    const secretGrant = new iam.CfnPolicy(stack, `SecretRead${i}`, {
-      policyName: `secret-read-${i}`,
-      roles: [handlerRole.ref],
-      policyDocument: { Version: '2012-10-17', Statement: [read(`${aepCredentialArn}-??????`), read(secret.ref)] },
-    });
-    // The same information the library's custom resources carry, written out by hand.
-    const common = {
-      ServiceToken: framework.attrArn,
-      ServiceTimeout: '600',
-      ContractVersion: '1',
-      AepCredentialsSecretArn: aepCredentialArn,
-      AepSandboxName: 'prod',
-      AepFlowServiceUrl: 'https://platform.adobe.io/data/foundation/flowservice',
-      AepImsUrl: 'https://ims-na1.adobelogin.com',
-      Name: `cdk-L1${n}-Dest${i}-Connection`,
-      Description: `Managed by AWS CDK (cdk-aep-s3): L1${n}/Dest${i}`,
-      ConnectionSpecId: '4fce964d-3f37-408f-9778-e597338a21ee',
-      RemovalPolicy: 'delete',
-    };
+    // The same information the library's custom resource carries, written out by hand.
     const conn = new CfnResource(stack, `Conn${i}`, {
-      type: 'Custom::AepConnection',
+      type: 'Custom::AepDestinationConnection',
       properties: {
-        ...common,
+        ServiceToken: framework.attrArn,
+        ServiceTimeout: '600',
+        ContractVersion: '1',
+        AepCredentialsSecretArn: aepCredentialArn,
+        AepSandboxName: 'prod',
+        AepFlowServiceUrl: 'https://platform.adobe.io/data/foundation/flowservice',
+        AepImsUrl: 'https://ims-na1.adobelogin.com',
+        Name: `cdk-L1${n}-Dest${i}-Connection`,
+        Description: `Managed by AWS CDK (cdk-aep-s3): L1${n}/Dest${i}`,
+        ConnectionSpecId: '4fce964d-3f37-408f-9778-e597338a21ee',
+        RemovalPolicy: 'delete',
         AuthSpecName: 'Access Key',
         AuthParams: {},
         AuthSecretArn: secret.ref,
         AuthSecretFields: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
         ChangeToken: key.ref,
         VerifyAwsKey: 'true',
+        TargetParams: { mode: 'Server-to-server', bucketName: bucket.ref, path: `aep/d${i}/%SEGMENT_NAME%`, compression: 'NONE', fileType: 'CSV' },
       },
     });
-    conn.addDependency(secretGrant);
-    conn.addDependency(userPolicy);
-    const target = new CfnResource(stack, `Target${i}`, {
-      type: 'Custom::AepTargetConnection',
-      properties: {
-        ...common,
-        BaseConnectionId: conn.getAtt('ConnectionId'),
-        Params: { mode: 'Server-to-server', bucketName: bucket.ref, path: `aep/d${i}/%SEGMENT_NAME%`, compression: 'NONE', fileType: 'CSV' },
-      },
-    });
-    target.addDependency(credentialGrant);
+    conn.addDependency(credentialGrant);
+    conn.addDependency(user);
   }
   return stack;
 }
@@ -316,9 +304,9 @@ function tagByInvocation<T>(list: T[], current: () => number): Array<{ invocatio
 interface KeyWait {
   /** Stack Create wall time, ms. */
   readonly createMs: number;
-  /** Key creation → first STS call the key passed, ms (undefined: never probed). */
+  /** Key creation → first probe (STS or S3 listing) the key passed, ms (undefined: never probed). */
   readonly waitMs?: number;
-  /** STS calls rejected before that. */
+  /** Probes rejected before that. */
   readonly failedProbes: number;
 }
 
@@ -361,7 +349,9 @@ async function measureKeyWait(aep: AepStandIn, aws: AwsStandIn, workDir: string,
     const createMs = Date.now() - t0;
     await sim.delete('delete');
     const [[keyId, at]] = [...created.entries()];
-    const sts = stamped.filter((s) => s.call.service === 'sts' && s.call.accessKeyId === keyId);
+    // The key's probes: STS GetCallerIdentity, or, for an access-key destination that proves it
+    // can reach its folder, the S3 listing that stands in for it.
+    const sts = stamped.filter((s) => (s.call.service === 'sts' || s.call.service === 's3') && s.call.accessKeyId === keyId);
     const firstOk = sts.find((s) => s.call.status < 400);
     return {
       createMs,
@@ -386,6 +376,10 @@ const FLOW_MINIMUM: Record<string, number> = {
   [`${ResourceTypes.TARGET_CONNECTION}/Create`]: 1,
   [`${ResourceTypes.TARGET_CONNECTION}/Update`]: 2,
   [`${ResourceTypes.TARGET_CONNECTION}/Delete`]: 1,
+  // A destination's base + target connection, one custom resource.
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Create`]: 2, // POST base, POST target
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Update`]: 2, // GET (etag) + PATCH of what changed (the key rotation: the base)
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Delete`]: 2, // DELETE target, DELETE base
   [`${ResourceTypes.IAM_ROLE_LOOKUP}/Create`]: 1,
   [`${ResourceTypes.IAM_ROLE_LOOKUP}/Update`]: 1,
   [`${ResourceTypes.IAM_ROLE_LOOKUP}/Delete`]: 0, // nothing exists in AEP
@@ -405,6 +399,10 @@ const FLOW_BY_DESIGN: Record<string, [number, string]> = {
   [`${ResourceTypes.TARGET_CONNECTION}/Update`]: [1, 'twin lookup'],
   [`${ResourceTypes.CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
   [`${ResourceTypes.TARGET_CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Create`]: [2, 'adopt lookup ×2'],
+  // The target is found (and its drift corrected) by its base and marker: no id in the event.
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Update`]: [2, 'twin lookup, target lookup'],
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Delete`]: [3, 'kind GET, target lookup, twin lookup'],
 };
 
 interface CallCounts { ims: number; awsCredential: number; otherSecrets: number; stsOk: number; stsFailed: number; flow: number }
@@ -543,7 +541,7 @@ async function main(): Promise<void> {
       const overshoot = waitMs - KEY_PROPAGATION_MS;
       rows.push([`wait for a fresh key, s (valid after ${KEY_PROPAGATION_MS / 1000} s)`, fmt(waitMs / 1000), fmt(KEY_PROPAGATION_MS / 1000), fmt(waitMs / KEY_PROPAGATION_MS, 2), '≤ propagation + 1 s', yes(overshoot <= 1000)]);
       rows.push(['Create wall time, 1 destination, s', fmt(propagating.createMs / 1000), fmt(immediate.createMs / 1000), fmt(propagating.createMs / immediate.createMs, 2), '—', '']);
-      notes.push(`fresh key valid after ${KEY_PROPAGATION_MS} ms: ${propagating.failedProbes} failed STS probes, first accepted after ${waitMs} ms (production timing, jitter at its mean); `
+      notes.push(`fresh key valid after ${KEY_PROPAGATION_MS} ms: ${propagating.failedProbes} failed key probes (STS or S3 listing), first accepted after ${waitMs} ms (production timing, jitter at its mean); `
         + `the same Create with a key valid at once took ${immediate.createMs} ms. Settle windows only follow an ambiguous POST (none here).`);
 
       const failures = Math.max(propagating.failedProbes, 1);

@@ -14,7 +14,7 @@ import { aepRecordingTexts, checkWorldInvariants } from './invariants';
 import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
-import { DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
+import { Attributes, DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */
 export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
@@ -118,9 +118,15 @@ export class ScenarioWorld {
     return synthesized;
   }
 
-  /** Creates or updates the stack (never throws on a rollback: the result says what happened). */
-  async deploy(build: (scope: ScenarioScope) => void, phase?: string): Promise<OperationResult> {
-    const result = await this.sim.deploy(this.synth(build), phase);
+  /**
+   * Creates or updates the stack (never throws on a rollback: the result says what happened).
+   * `transform` rewrites the synthesized template first (e.g. into what an earlier library version made).
+   */
+  async deploy(build: (scope: ScenarioScope) => void, phase?: string, transform?: (template: any) => any): Promise<OperationResult> {
+    const synthesized = this.synth(build);
+    const stack = transform ? { ...synthesized, template: transform(synthesized.template) } : synthesized;
+    if (transform) this.templates.push(JSON.stringify(stack.template));
+    const result = await this.sim.deploy(stack, phase);
     this.results.push(result);
     this.collectSecrets();
     return result;
@@ -138,8 +144,11 @@ export class ScenarioWorld {
     return this.sim.resources()
       .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION
         || r.type === DataflowResourceTypes.SOURCE_CONNECTION || r.type === DataflowResourceTypes.DATASET_TARGET_CONNECTION
-        || r.type === DataflowResourceTypes.FLOW)
-      .map((r) => r.physicalId);
+        || r.type === DataflowResourceTypes.FLOW || r.type === ResourceTypes.DESTINATION_CONNECTION)
+      // A destination connection owns its base (the physical id) and its target connection.
+      .flatMap((r) => r.type === ResourceTypes.DESTINATION_CONNECTION
+        ? [r.physicalId, String(this.sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
+        : [r.physicalId]);
   }
 
   /** Remembers the secret values AEP and Secrets Manager hold now (they must never leak later). */

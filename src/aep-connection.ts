@@ -2,10 +2,11 @@ import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
-import { Attributes, ConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
+import { Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
 import { validateInlineAuthParams } from './private/secret-params';
+import { WITH_TARGET_CONNECTION, type WithTargetConnection } from './private/target-connection';
 import { invalid, isConcrete, validateText } from './private/validation';
 
 /** An encryption block sent with the base connection (top-level `encryption` in AEP). */
@@ -162,8 +163,11 @@ export class AepConnection extends Construct {
       }
     }
 
-    this.resource = AepProvider.of(this).addResource(this, 'Resource', {
-      resourceType: ResourceTypes.CONNECTION,
+    // A destination's target connection rides on the same custom resource (one fewer resource per
+    // destination). A new construct id: CloudFormation refuses to change a resource's type in place.
+    const target = (props as AepConnectionProps & Partial<WithTargetConnection>)[WITH_TARGET_CONNECTION];
+    this.resource = AepProvider.of(this).addResource(this, target ? 'Destination' : 'Resource', {
+      resourceType: target ? ResourceTypes.DESTINATION_CONNECTION : ResourceTypes.CONNECTION,
       sandbox: props.sandbox,
       secrets: props.authSecret ? [props.authSecret] : [],
       properties: {
@@ -185,6 +189,7 @@ export class AepConnection extends Construct {
         [ConnectionProps.REMOVAL_POLICY]: removalPolicyProperty(props.removalPolicy),
         [ConnectionProps.REACHABILITY_BUCKET]: props.reachabilityBucket,
         [ConnectionProps.REACHABILITY_FOLDER]: props.reachabilityBucket === undefined ? undefined : props.reachabilityFolder ?? '',
+        ...(target ? { [DestinationConnectionProps.TARGET_PARAMS]: target.params } : {}),
       },
     });
 

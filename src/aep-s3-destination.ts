@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { AepConnection } from './aep-connection';
+import { AepConnection, AepConnectionProps } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { DatasetDataflow, DatasetDataflowOptions } from './dataset-dataflow';
 import { S3DestinationAuth } from './destination-auth';
@@ -27,7 +27,7 @@ import {
   validateDestinationFolderPath,
   validateIamScopedDestinationFolder,
 } from './private/s3-scope';
-import { AepTargetConnection, s3DestinationTargetParams } from './private/target-connection';
+import { s3DestinationTargetParams, targetConnectionIdOf, WITH_TARGET_CONNECTION, type WithTargetConnection } from './private/target-connection';
 import { invalid, literalBucketName, validateDestinationBucketName } from './private/validation';
 
 /** Default folder of audience exports: one sub-folder per audience. */
@@ -198,7 +198,10 @@ export class AepS3Destination extends Construct {
   public readonly role?: iam.IRole;
   /** The secret holding the access key, for key-based auth. */
   public readonly credentialsSecret?: secretsmanager.ISecret;
-  /** The base connection construct. */
+  /**
+   * The base connection construct. Its `resource` also registers the target connection
+   * (`Custom::AepDestinationConnection`: one custom resource for both).
+   */
   public readonly connection: AepConnection;
 
   private readonly sandbox: AepSandbox;
@@ -239,7 +242,18 @@ export class AepS3Destination extends Construct {
 
     // One description for both AEP resources, naming this construct (not its children).
     const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
-    this.connection = new AepConnection(this, 'Connection', {
+    const targetParams = s3DestinationTargetParams({
+      bucketName: props.bucket.bucketName,
+      path: folderPath,
+      exportType,
+      fileType: props.fileType,
+      datasetFileType: props.datasetFileType,
+      compression: props.compression ?? Compression.NONE,
+      csvOptions: props.csvOptions,
+      includeFileManifest: props.includeFileManifest,
+    });
+    // Base and target connection are one custom resource (AEP names both after the connection).
+    const connectionProps: AepConnectionProps & WithTargetConnection = {
       sandbox: props.sandbox,
       connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
       authSpecName: binding.authSpecName,
@@ -255,31 +269,14 @@ export class AepS3Destination extends Construct {
       connectionName: props.connectionName,
       description,
       removalPolicy: props.removalPolicy,
-    });
+      [WITH_TARGET_CONNECTION]: { params: targetParams },
+    };
+    this.connection = new AepConnection(this, 'Connection', connectionProps);
     // AEP may test the credential as soon as it is registered: permissions first.
     for (const d of binding.dependables) this.connection.resource.node.addDependency(d);
     this.connectionId = this.connection.connectionId;
     this.connectionName = this.connection.connectionName;
-
-    const target = new AepTargetConnection(this, 'Target', {
-      sandbox: props.sandbox,
-      baseConnection: this.connection,
-      connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
-      name: this.connectionName,
-      description,
-      params: s3DestinationTargetParams({
-        bucketName: props.bucket.bucketName,
-        path: folderPath,
-        exportType,
-        fileType: props.fileType,
-        datasetFileType: props.datasetFileType,
-        compression: props.compression ?? Compression.NONE,
-        csvOptions: props.csvOptions,
-        includeFileManifest: props.includeFileManifest,
-      }),
-      removalPolicy: props.removalPolicy,
-    });
-    this.targetConnectionId = target.targetConnectionId;
+    this.targetConnectionId = targetConnectionIdOf(this.connection);
   }
 
   /**

@@ -4,7 +4,7 @@ import { resolve } from './intrinsics';
 import { CloudFormationSimulator, InvocationRecord, LeftBehind, PropertyUsage, readStack, SynthesizedStack } from './simulator';
 import { buildExampleApp } from '../../examples/app';
 import { AepEndpoints } from '../../src';
-import { ResourceTypes, CommonProps } from '../../src/private/contract';
+import { Attributes, ResourceTypes, CommonProps } from '../../src/private/contract';
 import { AepStandIn, RecordedRequest } from '../stand-in/aep';
 import { AwsCall, AwsStandIn } from '../stand-in/aws';
 
@@ -130,7 +130,7 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
     const templates = [first, second].map((s) => JSON.stringify(s.template));
     const count = (type: 'Create' | 'Update' | 'Delete') => sim.invocations
       .filter((i) => i.requestType === type && !i.error)
-      .filter((i) => i.resourceType === ResourceTypes.CONNECTION || i.resourceType === ResourceTypes.TARGET_CONNECTION).length;
+      .filter((i) => CONNECTION_TYPES.includes(i.resourceType)).length;
     const customResources: Record<string, number> = {};
     for (const def of Object.values<any>(first.template.Resources)) {
       if (def.Type.startsWith('Custom::')) customResources[def.Type] = (customResources[def.Type] ?? 0) + 1;
@@ -206,10 +206,16 @@ function collectStoredSecrets(aep: AepStandIn, out: Set<string>): void {
   }
 }
 
+/** Custom resource types that hold AEP connections (the destination's one carries base and target). */
+const CONNECTION_TYPES: readonly string[] = [ResourceTypes.CONNECTION, ResourceTypes.TARGET_CONNECTION, ResourceTypes.DESTINATION_CONNECTION];
+
 function connectionIds(sim: CloudFormationSimulator): Record<string, string> {
   const out: Record<string, string> = {};
   for (const r of sim.resources()) {
-    if (r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION) out[r.logicalId] = r.physicalId;
+    if (!CONNECTION_TYPES.includes(r.type)) continue;
+    out[r.logicalId] = r.physicalId;
+    const target = sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID];
+    if (r.type === ResourceTypes.DESTINATION_CONNECTION) out[`${r.logicalId}.${Attributes.TARGET_CONNECTION_ID}`] = String(target);
   }
   return out;
 }

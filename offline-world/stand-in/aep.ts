@@ -384,6 +384,13 @@ export class AepStandIn {
     this.specVariant = this.initialSpecVariant;
   }
 
+  /** Deletes an object the way a person in the AEP UI would: through the Flow Service API. */
+  public async uiDelete(collection: '/connections' | '/targetConnections', id: string, sandbox = 'prod'): Promise<void> {
+    const headers = this.flowServiceHeaders(this.issueToken(), sandbox);
+    const res = await fetch(`${this.flowServiceUrl}${collection}/${encodeURIComponent(id)}`, { method: 'DELETE', headers });
+    if (!res.ok) throw new Error(`uiDelete: DELETE ${collection}/${id} answered ${res.status}: ${await res.text()}`);
+  }
+
   /**
    * Changes an object the way a person in the AEP UI would: through the Flow Service API (GET for
    * the etag, then PATCH with If-Match), so etags, validation and recordings behave as in AEP.

@@ -13,6 +13,7 @@ import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/eve
 import { errorMessage, log, resetSecrets } from './plumbing/log';
 import { onConnectionEvent } from './resources/connection';
 import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
+import { onDestinationConnectionEvent } from './resources/destination-connection';
 import { onFlowEvent } from './resources/flow';
 import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
 import { onMappingSetEvent } from './resources/mapping-set';
@@ -67,7 +68,10 @@ function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof star
   switch (event.ResourceType) {
     case ResourceTypes.CONNECTION:
       return onConnectionEvent(event, invocation);
+    case ResourceTypes.DESTINATION_CONNECTION:
+      return onDestinationConnectionEvent(event, invocation);
     case ResourceTypes.TARGET_CONNECTION:
+      // Destinations deployed before DESTINATION_CONNECTION (their Update, rollback and Delete).
       return onTargetConnectionEvent(event, invocation);
     case ResourceTypes.IAM_ROLE_LOOKUP:
       return onIamRoleLookupEvent(event, invocation);

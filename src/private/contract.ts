@@ -20,6 +20,12 @@ export const ResourceTypes = {
   TARGET_CONNECTION: 'Custom::AepTargetConnection',
   /** Reads AEP's IAM role from `/connectionSpecs/{id}/configs?authType=IamBasedAuthentication`. */
   IAM_ROLE_LOOKUP: 'Custom::AepIamRoleLookup',
+  /**
+   * A destination's base connection AND its target connection, as one resource (one fewer per
+   * destination). Physical id = the base connection id. Stacks deployed before it still hold
+   * {@link CONNECTION} + {@link TARGET_CONNECTION} pairs, which the handler keeps serving.
+   */
+  DESTINATION_CONNECTION: 'Custom::AepDestinationConnection',
 } as const;
 
 /** Properties every AEP custom resource carries (where and as whom to call AEP). */
@@ -80,6 +86,17 @@ export const TargetConnectionProps = {
   REMOVAL_POLICY: 'RemovalPolicy',
 } as const;
 
+/**
+ * Properties of {@link ResourceTypes.DESTINATION_CONNECTION}: every base connection property
+ * (name, description, connection spec and removal policy are shared with the target) plus the
+ * target's params.
+ */
+export const DestinationConnectionProps = {
+  ...ConnectionProps,
+  /** Target params, as {@link TargetConnectionProps.PARAMS}. */
+  TARGET_PARAMS: 'TargetParams',
+} as const;
+
 /** Properties of {@link ResourceTypes.IAM_ROLE_LOOKUP}. */
 export const IamRoleLookupProps = {
   CONNECTION_SPEC_ID: 'ConnectionSpecId',
@@ -90,6 +107,8 @@ export const Attributes = {
   CONNECTION_ID: 'ConnectionId',
   TARGET_CONNECTION_ID: 'TargetConnectionId',
   ETAG: 'Etag',
+  /** Etag of the target connection of a {@link ResourceTypes.DESTINATION_CONNECTION}. */
+  TARGET_ETAG: 'TargetEtag',
   IAM_ROLE_ARN: 'IamRoleArn',
 } as const;
 

@@ -15,10 +15,10 @@ export const RESOURCE_LIMIT_WARNING = 'cdk-aep-s3:resource-limit';
  * synthesizes one more of each.
  */
 export const RESOURCES_PER_CONNECTION = {
-  /** IAM user (folder policy inline), access key, secret, base + target connection. */
-  ACCESS_KEY_DESTINATION: 5,
-  /** IAM role (folder policy inline), role-ARN secret, base + target connection. */
-  ASSUMED_ROLE_DESTINATION: 4,
+  /** IAM user (folder policy inline), access key, secret, one custom resource for base + target connection. */
+  ACCESS_KEY_DESTINATION: 4,
+  /** IAM role (folder policy inline), role-ARN secret, one custom resource for base + target connection. */
+  ASSUMED_ROLE_DESTINATION: 3,
   /** IAM user (read policy inline), access key, secret, base connection. */
   ACCESS_KEY_SOURCE: 4,
 } as const;

@@ -1,9 +1,5 @@
-import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
-import { Attributes, ResourceTypes, TargetConnectionProps } from './contract';
-import { AepProvider, removalPolicyProperty } from './provider';
+import { Attributes } from './contract';
 import type { AepConnection } from '../aep-connection';
-import type { AepSandbox } from '../aep-sandbox';
 import {
   Compression,
   CsvDelimiter,
@@ -16,46 +12,24 @@ import {
   ExportType,
 } from '../export-options';
 
-/** Properties of an {@link AepTargetConnection}. */
-export interface AepTargetConnectionProps {
-  readonly sandbox: AepSandbox;
-  /** The base connection; its id reaches the target through `Fn::GetAtt`. */
-  readonly baseConnection: AepConnection;
-  readonly connectionSpecId: string;
-  readonly name: string;
-  readonly description?: string;
-  /** Target params, already in AEP's wire shape (strings, or objects of strings). */
-  readonly params: { [key: string]: unknown };
-  readonly removalPolicy?: RemovalPolicy;
+/**
+ * Key of the internal option that makes an `AepConnection` a destination's connection: the base
+ * connection AND its target connection as one `Custom::AepDestinationConnection` (internal: not a
+ * field of the public props, so the jsii API does not change).
+ */
+export const WITH_TARGET_CONNECTION = '_withTargetConnection';
+
+/** The internal option {@link WITH_TARGET_CONNECTION}. */
+export interface WithTargetConnection {
+  readonly [WITH_TARGET_CONNECTION]: {
+    /** Target params, already in AEP's wire shape (strings, or objects of strings). */
+    readonly params: { [key: string]: unknown };
+  };
 }
 
-/**
- * A Flow Service target connection (`/targetConnections`).
- *
- * `BaseConnectionId` is a `Fn::GetAtt` of the base connection, so CloudFormation creates the
- * target after the base connection and deletes it before (AEP refuses to delete a base
- * connection that is still referenced).
- */
-export class AepTargetConnection extends Construct {
-  public readonly targetConnectionId: string;
-  public readonly resource: CustomResource;
-
-  constructor(scope: Construct, id: string, props: AepTargetConnectionProps) {
-    super(scope, id);
-    this.resource = AepProvider.of(this).addResource(this, 'Resource', {
-      resourceType: ResourceTypes.TARGET_CONNECTION,
-      sandbox: props.sandbox,
-      properties: {
-        [TargetConnectionProps.NAME]: props.name,
-        [TargetConnectionProps.DESCRIPTION]: props.description,
-        [TargetConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
-        [TargetConnectionProps.BASE_CONNECTION_ID]: props.baseConnection.connectionId,
-        [TargetConnectionProps.PARAMS]: props.params,
-        [TargetConnectionProps.REMOVAL_POLICY]: removalPolicyProperty(props.removalPolicy),
-      },
-    });
-    this.targetConnectionId = this.resource.getAttString(Attributes.TARGET_CONNECTION_ID);
-  }
+/** The target connection id of a connection made with {@link WITH_TARGET_CONNECTION}. */
+export function targetConnectionIdOf(connection: AepConnection): string {
+  return connection.resource.getAttString(Attributes.TARGET_CONNECTION_ID);
 }
 
 /** AEP's `mode` for current S3 destination target connections (legacy ones used `S3`). */

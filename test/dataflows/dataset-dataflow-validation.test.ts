@@ -39,7 +39,7 @@ test('template: a Data Lake source connection naming the datasets, the flow wire
   t.hasResourceProperties(DataflowResourceTypes.FLOW, {
     FlowSpecId: '269ba276-16fc-47db-92b0-c1049a3c131f',
     SourceConnectionId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataLakeConnection'), 'SourceConnectionId'] },
-    TargetConnectionId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DstTarget'), 'TargetConnectionId'] },
+    TargetConnectionId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DstConnectionDestination'), 'TargetConnectionId'] },
     DatasetSchedule: {
       interval: '6',
       timeUnit: 'hour',

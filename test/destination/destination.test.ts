@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { openpgp } from './openpgp';
-import { connection, newSandbox, newStack, only, targetConnection } from './util';
+import { connection, newSandbox, newStack, only } from './util';
 import {
   AdobeDestinationPrincipal,
   AepS3Destination,
@@ -21,7 +21,7 @@ import {
   FileEncryption,
   S3DestinationAuth,
 } from '../../src';
-import { AepIds, Attributes, ConnectionProps, RemovalPolicies, TargetConnectionProps } from '../../src/private/contract';
+import { AepIds, Attributes, ConnectionProps, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
 
 type Extra = Partial<AepS3DestinationProps>;
 
@@ -126,19 +126,19 @@ describe('access key auth (default)', () => {
     expect(cr.DependsOn).toContain(policyCarrier);
   });
 
-  test('registers the target connection after the base connection (and deletes it before)', () => {
-    const [crId] = connection(template);
-    const [, target] = targetConnection(template);
-    expect(target.Properties[TargetConnectionProps.BASE_CONNECTION_ID]).toEqual({ 'Fn::GetAtt': [crId, Attributes.CONNECTION_ID] });
-    expect(target.Properties[TargetConnectionProps.CONNECTION_SPEC_ID]).toBe(AepIds.S3_DESTINATION_CONNECTION_SPEC);
-    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+  test('the target connection rides on the same custom resource (the handler orders base and target)', () => {
+    const [, cr] = connection(template);
+    template.resourceCountIs(ResourceTypes.CONNECTION, 0);
+    template.resourceCountIs(ResourceTypes.TARGET_CONNECTION, 0);
+    expect(cr.Properties[DestinationConnectionProps.CONNECTION_SPEC_ID]).toBe(AepIds.S3_DESTINATION_CONNECTION_SPEC);
+    expect(cr.Properties[DestinationConnectionProps.TARGET_PARAMS]).toEqual({
       mode: 'Server-to-server',
       bucketName: 'acme-aep-exports',
       path: 'aep/audiences/%SEGMENT_NAME%',
       fileType: 'CSV',
       compression: 'GZIP',
     });
-    expect(target.Properties[TargetConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.DELETE);
+    expect(cr.Properties[DestinationConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.DELETE);
   });
 
   test('exposes user, secret and grantee; no role', () => {
@@ -148,7 +148,8 @@ describe('access key auth (default)', () => {
     expect(dest.role).toBeUndefined();
     expect(dest.folderPrefix).toBe('aep/audiences/');
     expect(Stack.of(dest).resolve(dest.connectionId)).toEqual({ 'Fn::GetAtt': [connection(template)[0], Attributes.CONNECTION_ID] });
-    expect(Stack.of(dest).resolve(dest.targetConnectionId)).toEqual({ 'Fn::GetAtt': [targetConnection(template)[0], Attributes.TARGET_CONNECTION_ID] });
+    expect(Stack.of(dest).resolve(dest.targetConnectionId)).toEqual({ 'Fn::GetAtt': [connection(template)[0], Attributes.TARGET_CONNECTION_ID] });
+    expect(dest.connection.resource.node.path).toBe(`${dest.node.path}/Connection/Destination`);
   });
 
   test('no secret material in the template', () => {
@@ -324,8 +325,8 @@ describe('buckets and KMS keys', () => {
       Sid: 'AepBucketKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: { 'Fn::GetAtt': [kmsKeyId, 'Arn'] }, Condition: VIA_S3,
     });
     expect(statements[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/aep/*']] });
-    const [, target] = targetConnection(template);
-    expect(target.Properties[TargetConnectionProps.PARAMS].bucketName).toEqual({ Ref: bucketId });
+    const [, target] = connection(template);
+    expect(target.Properties[DestinationConnectionProps.TARGET_PARAMS].bucketName).toEqual({ Ref: bucketId });
   });
 
   test('a bucket of another region: the key is usable through S3 in that region', () => {
@@ -347,8 +348,8 @@ describe('buckets and KMS keys', () => {
 describe('export settings', () => {
   test('dataset export: datasetFileType only, default folder aep/datasets', () => {
     const { dest, template } = synth({ exportType: ExportType.DATASETS, datasetFileType: DatasetFileType.PARQUET });
-    const [, target] = targetConnection(template);
-    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+    const [, target] = connection(template);
+    expect(target.Properties[DestinationConnectionProps.TARGET_PARAMS]).toEqual({
       mode: 'Server-to-server',
       bucketName: 'acme-aep-exports',
       path: 'aep/datasets',
@@ -360,8 +361,8 @@ describe('export settings', () => {
 
   test('audience defaults: CSV, no compression, folder per audience under aep/', () => {
     const { dest, template } = synth();
-    const [, target] = targetConnection(template);
-    expect(target.Properties[TargetConnectionProps.PARAMS]).toEqual({
+    const [, target] = connection(template);
+    expect(target.Properties[DestinationConnectionProps.TARGET_PARAMS]).toEqual({
       mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE',
     });
     expect(dest.folderPath).toBe('aep/%SEGMENT_NAME%');
@@ -379,17 +380,17 @@ describe('export settings', () => {
       },
       includeFileManifest: true,
     });
-    const params = targetConnection(template)[1].Properties[TargetConnectionProps.PARAMS];
+    const params = connection(template)[1].Properties[DestinationConnectionProps.TARGET_PARAMS];
     expect(params.csvOptions).toEqual({ delimiter: '\t', quote: '', escape: "'", nullValue: '""', emptyValue: 'null' });
     expect(params.includeFileManifest).toBe('true');
     const partial = synth({ csvOptions: { delimiter: CsvDelimiter.PIPE } }).template;
-    expect(targetConnection(partial)[1].Properties[TargetConnectionProps.PARAMS].csvOptions).toEqual({ delimiter: '|' });
+    expect(connection(partial)[1].Properties[DestinationConnectionProps.TARGET_PARAMS].csvOptions).toEqual({ delimiter: '|' });
   });
 
   test('JSON and PARQUET audience exports', () => {
     for (const fileType of [ExportFileType.JSON, ExportFileType.PARQUET]) {
       const { template } = synth({ fileType });
-      expect(targetConnection(template)[1].Properties[TargetConnectionProps.PARAMS].fileType).toBe(fileType);
+      expect(connection(template)[1].Properties[DestinationConnectionProps.TARGET_PARAMS].fileType).toBe(fileType);
     }
   });
 
@@ -410,8 +411,8 @@ describe('names, sandbox, removal', () => {
     expect(a).toBe(b);
     expect(a).toMatch(/^cdk-Dest-Exports-/);
     const { template } = synth({ connectionName: 'acme-exports', description: 'Nightly audiences' });
+    // One Name and Description, which the handler gives both AEP objects.
     expect(connection(template)[1].Properties).toMatchObject({ Name: 'acme-exports', Description: 'Nightly audiences' });
-    expect(targetConnection(template)[1].Properties).toMatchObject({ Name: 'acme-exports', Description: 'Nightly audiences' });
   });
 
   test('sandbox name and endpoints reach both custom resources', () => {
@@ -420,13 +421,11 @@ describe('names, sandbox, removal', () => {
     new AepS3Destination(stack, 'Exports', { sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports') });
     const t = Template.fromStack(stack);
     expect(connection(t)[1].Properties.AepSandboxName).toBe('dev-eu');
-    expect(targetConnection(t)[1].Properties.AepSandboxName).toBe('dev-eu');
   });
 
   test('RETAIN keeps the AEP connections and the credential, but rotated keys are still deleted', () => {
     const { template } = synth({ removalPolicy: RemovalPolicy.RETAIN });
     expect(connection(template)[1].Properties[ConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.RETAIN);
-    expect(targetConnection(template)[1].Properties[TargetConnectionProps.REMOVAL_POLICY]).toBe(RemovalPolicies.RETAIN);
     for (const type of ['AWS::IAM::User', 'AWS::IAM::AccessKey', 'AWS::SecretsManager::Secret']) {
       const [, r] = only(template, type);
       expect(r.DeletionPolicy).toBe('Retain');
@@ -445,7 +444,8 @@ describe('names, sandbox, removal', () => {
     new AepS3Destination(stack, 'B2', { sandbox, bucket, folderPath: 'b', auth: S3DestinationAuth.assumedRole() });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::Lambda::Function', 2); // onEvent + the Provider framework function
-    t.resourceCountIs('Custom::AepConnection', 2);
-    t.resourceCountIs('Custom::AepTargetConnection', 2);
+    t.resourceCountIs(ResourceTypes.DESTINATION_CONNECTION, 2);
+    t.resourceCountIs(ResourceTypes.CONNECTION, 0);
+    t.resourceCountIs(ResourceTypes.TARGET_CONNECTION, 0);
   });
 });

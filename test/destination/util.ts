@@ -33,10 +33,7 @@ export function only(template: Template, type: string): [string, any] {
   return all[0];
 }
 
+/** A destination's one connection resource: base connection and target connection together. */
 export function connection(template: Template): [string, any] {
-  return only(template, ResourceTypes.CONNECTION);
-}
-
-export function targetConnection(template: Template): [string, any] {
-  return only(template, ResourceTypes.TARGET_CONNECTION);
+  return only(template, ResourceTypes.DESTINATION_CONNECTION);
 }

@@ -146,7 +146,7 @@ describe('AepSandbox credentials in another region or account', () => {
       const stack = newStack(env);
       const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'C', arnIn(REGION, ACCOUNT));
       new AepS3Destination(stack, 'D', { sandbox: new AepSandbox({ credentials }), bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports') });
-      expect(Template.fromStack(stack).findResources('Custom::AepTargetConnection')).not.toEqual({});
+      expect(Template.fromStack(stack).findResources('Custom::AepDestinationConnection')).not.toEqual({});
     }
   });
 });

@@ -6,7 +6,7 @@ import { AepStandIn } from '../../offline-world/stand-in/aep';
 import { AwsStandIn } from '../../offline-world/stand-in/aws';
 import {
   CommonProps, ConnectionProps, DataflowConnectionProps, DataflowResourceTypes, FlowProps, IamRoleLookupProps, MappingSetProps, ProfileMappingProps,
-  RefreshEventKeys, ResourceTypes, TargetConnectionProps,
+  RefreshEventKeys, ResourceTypes, DestinationConnectionProps,
 } from '../../src/private/contract';
 
 /**
@@ -55,7 +55,14 @@ describe('example app lifecycle through the bundled handler', () => {
   test('the update rotates the destination key in place (Update, not Create)', () => {
     const updates = report.invocations.filter((i) => i.phase === 'update');
     expect(updates.map((i) => i.requestType)).not.toContain('Create');
-    expect(updates.some((i) => i.resourceType === ResourceTypes.CONNECTION && i.requestType === 'Update')).toBe(true);
+    expect(updates.some((i) => i.resourceType === ResourceTypes.DESTINATION_CONNECTION && i.requestType === 'Update')).toBe(true);
+  });
+
+  test('each destination is one custom resource carrying base and target connection', () => {
+    const templates = report.templates.map((t) => JSON.parse(t));
+    const types = Object.values<any>(templates[0].Resources).map((r) => r.Type);
+    expect(types.filter((t) => t === ResourceTypes.DESTINATION_CONNECTION)).toHaveLength(3); // audience, encrypted and dataset exports
+    expect(types).not.toContain(ResourceTypes.TARGET_CONNECTION);
   });
 });
 
@@ -74,7 +81,7 @@ function unemittedReads(usage: PropertyUsage, type: string): string[] {
 describe('construct ↔ handler contract', () => {
   const contractNames: Record<string, string[]> = {
     [ResourceTypes.CONNECTION]: [...Object.values(CommonProps), ...Object.values(ConnectionProps)],
-    [ResourceTypes.TARGET_CONNECTION]: [...Object.values(CommonProps), ...Object.values(TargetConnectionProps)],
+    [ResourceTypes.DESTINATION_CONNECTION]: [...Object.values(CommonProps), ...Object.values(DestinationConnectionProps)],
     [ResourceTypes.IAM_ROLE_LOOKUP]: [...Object.values(CommonProps), ...Object.values(IamRoleLookupProps)],
     'AWS::Events::Rule': [...Object.values(CommonProps), ...Object.values(RefreshEventKeys)],
     [DataflowResourceTypes.SOURCE_CONNECTION]: [...Object.values(CommonProps), ...Object.values(DataflowConnectionProps)],
@@ -84,13 +91,26 @@ describe('construct ↔ handler contract', () => {
     [DataflowResourceTypes.FLOW]: [...Object.values(CommonProps), ...Object.values(FlowProps)],
   };
 
+  /**
+   * Sources emit `Custom::AepConnection`, destinations `Custom::AepDestinationConnection`, whose
+   * base half runs the same base-connection code. The two are checked as one family: `ChangeToken`
+   * is only read by an Update (which the example runs on a destination), `Encryption` is only
+   * emitted by a destination, `SessionTokenDurationSeconds` only by a source.
+   */
+  const FAMILY: readonly string[] = [ResourceTypes.CONNECTION, ResourceTypes.DESTINATION_CONNECTION];
+  function usageOf(type: string): PropertyUsage {
+    const types = FAMILY.includes(type) ? FAMILY : [type];
+    const union = (m: Map<string, Set<string>>) => new Set(types.flatMap((t) => [...(m.get(t) ?? [])]));
+    return { emitted: new Map([[type, union(report.usage.emitted)]]), read: new Map([[type, union(report.usage.read)]]) };
+  }
+
   test.each(Object.keys(contractNames))('%s: every emitted property is read by the handler', (type) => {
     expect([...(report.usage.emitted.get(type) ?? [])].length).toBeGreaterThan(0);
-    expect(unreadEmitted(report.usage, type)).toEqual([]);
+    expect(unreadEmitted(usageOf(type), type)).toEqual([]);
   });
 
   test.each(Object.keys(contractNames))('%s: every property the handler reads is emitted by a construct', (type) => {
-    expect(unemittedReads(report.usage, type)).toEqual([]);
+    expect(unemittedReads(usageOf(type), type)).toEqual([]);
   });
 
   test.each(Object.keys(contractNames))('%s: every emitted property is named in the contract module', (type) => {
@@ -100,19 +120,20 @@ describe('construct ↔ handler contract', () => {
 
   test('a rename on either side is caught', () => {
     const type = ResourceTypes.CONNECTION;
+    const family = usageOf(type);
     const renamed = (set: Set<string> | undefined, from: string, to: string) =>
       new Set([...(set ?? [])].map((k) => (k === from ? to : k)));
-    // The construct emits `ChangeTokn` instead of `ChangeToken`: emitted but never read...
+    // The constructs emit `ChangeTokn` instead of `ChangeToken`: emitted but never read...
     const constructSide: PropertyUsage = {
-      emitted: new Map([[type, renamed(report.usage.emitted.get(type), ConnectionProps.CHANGE_TOKEN, 'ChangeTokn')]]),
-      read: report.usage.read,
+      emitted: new Map([[type, renamed(family.emitted.get(type), ConnectionProps.CHANGE_TOKEN, 'ChangeTokn')]]),
+      read: family.read,
     };
     expect(unreadEmitted(constructSide, type)).toEqual(['ChangeTokn']);
     expect(unemittedReads(constructSide, type)).toEqual([ConnectionProps.CHANGE_TOKEN]);
     // ...and the handler reading `Descripton`: read but never emitted.
     const handlerSide: PropertyUsage = {
-      emitted: report.usage.emitted,
-      read: new Map([[type, renamed(report.usage.read.get(type), ConnectionProps.DESCRIPTION, 'Descripton')]]),
+      emitted: family.emitted,
+      read: new Map([[type, renamed(family.read.get(type), ConnectionProps.DESCRIPTION, 'Descripton')]]),
     };
     expect(unemittedReads(handlerSide, type)).toEqual(['Descripton']);
     expect(unreadEmitted(handlerSide, type)).toEqual([ConnectionProps.DESCRIPTION]);

@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
-import { ResourceTypes } from '../../src/private/contract';
+import { Attributes, CommonProps, DestinationConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 jest.setTimeout(60_000);
 
@@ -48,14 +48,19 @@ function destination(o: DestinationOptions = {}, id = 'Exports') {
   };
 }
 
+/** Base connection id: the physical id of a source's connection or of a destination's connection pair. */
 function connectionOf(logicalPrefix: string): string {
-  const r = w.sim.resources().find((x) => x.type === ResourceTypes.CONNECTION && x.logicalId.startsWith(logicalPrefix));
+  const r = w.sim.resources().find((x) => (x.type === ResourceTypes.CONNECTION || x.type === ResourceTypes.DESTINATION_CONNECTION)
+    && x.logicalId.startsWith(logicalPrefix));
   if (!r) throw new Error(`no connection ${logicalPrefix}`);
   return r.physicalId;
 }
 
+/** Target connection id of a destination (carried by its connection pair's attributes). */
 function targetOf(logicalPrefix: string): string {
-  return w.sim.resources().find((x) => x.type === ResourceTypes.TARGET_CONNECTION && x.logicalId.startsWith(logicalPrefix))!.physicalId;
+  const r = w.sim.resources().find((x) => x.type === ResourceTypes.DESTINATION_CONNECTION && x.logicalId.startsWith(logicalPrefix));
+  if (!r) throw new Error(`no destination connection ${logicalPrefix}`);
+  return String(w.sim.resource(r.logicalId)!.attributes[Attributes.TARGET_CONNECTION_ID]);
 }
 
 async function expectConsistent(options: { retained?: string[] } = {}) {
@@ -101,6 +106,43 @@ describe('bug 1: the rollback of a failed replacing Update never makes a third c
     expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(connectionOf('Exports')).toBe(a);
     expect(w.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+});
+
+describe('the destination connection pair (one custom resource) under rollback', () => {
+  test('a replacement that succeeded, then a later resource fails: the rollback returns to the original pair and cleanup removes the new one', async () => {
+    await w.deploy(destination());
+    const a = connectionOf('Exports');
+    const t = targetOf('Exports');
+    const accessKeyId = fakeAccessKeyId('AKIA', 'swapped');
+    const secretAccessKey = fakeSecretAccessKey('swapped');
+    w.aws.registerAccessKey({ accessKeyId, secretAccessKey });
+    w.aws.putSecret(`arn:aws:secretsmanager:${SCENARIO_ENV.region}:${SCENARIO_ENV.account}:secret:aep/byo-key-Zx12Yw`, JSON.stringify({ accessKeyId, secretAccessKey }));
+    w.secrets.add(secretAccessKey);
+    const result = await w.deploy((scope) => {
+      destination({ sandboxName: 'dev' })(scope);
+      // Fails (swapped secret fields) only after the pair above was replaced in the new sandbox.
+      const late = new AepS3Destination(scope.stack, 'Late', {
+        sandbox: scope.sandbox(),
+        bucket: s3.Bucket.fromBucketName(scope.stack, 'LateBucket', 'acme-aep-exports'),
+        folderPath: 'late',
+        auth: S3DestinationAuth.accessKeyFromSecret(secretsmanager.Secret.fromSecretNameV2(scope.stack, 'ByoKey', 'aep/byo-key'),
+          { accessKeyIdField: 'secretAccessKey', secretAccessKeyField: 'accessKeyId' }),
+      });
+      late.node.addDependency(scope.stack.node.findChild('Exports'));
+    });
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // The pair was replaced (new physical id), and the rollback's Update reached that replacement.
+    const pair = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.DESTINATION_CONNECTION && i.logicalId.startsWith('Exports'));
+    const replaced = pair.find((i) => i.requestType === 'Update' && !i.error && i.response?.PhysicalResourceId !== a);
+    expect(replaced).toBeDefined();
+    expect(pair.some((i) => i.requestType === 'Update' && i.request?.PhysicalResourceId === replaced!.response.PhysicalResourceId)).toBe(true);
+    expect(connectionOf('Exports')).toBe(a);
+    expect(targetOf('Exports')).toBe(t);
+    expect(w.aep.connections().map((c) => c.id)).toEqual([a]);
+    expect(w.aep.targetConnections().map((c) => c.id)).toEqual([t]);
     expect(w.sim.leftBehind).toEqual([]);
     await expectConsistent();
   });
@@ -239,6 +281,62 @@ describe('session-token source', () => {
     expect(w.aep.getConnection(id)!.auth.params.s3AccessKey).not.toBe(firstKey);
     await expectConsistent();
     expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    await expectConsistent();
+  });
+});
+
+/**
+ * The template an earlier library version made: each destination connection split into a
+ * `Custom::AepConnection` and a `Custom::AepTargetConnection` on it (same properties, old logical ids).
+ */
+function twoResourceDesign(template: any): any {
+  const out = JSON.parse(JSON.stringify(template));
+  for (const [id, r] of Object.entries<any>(template.Resources)) {
+    if (r.Type !== ResourceTypes.DESTINATION_CONNECTION) continue;
+    const base = id.replace(/ConnectionDestination([0-9A-F]{8})$/, 'Connection$1');
+    const target = id.replace(/ConnectionDestination([0-9A-F]{8})$/, 'Target$1');
+    const { [DestinationConnectionProps.TARGET_PARAMS]: params, ...baseProps } = r.Properties;
+    const shared = ['ServiceToken', 'ServiceTimeout', ...Object.values(CommonProps), TargetConnectionProps.NAME, TargetConnectionProps.DESCRIPTION,
+      TargetConnectionProps.CONNECTION_SPEC_ID, TargetConnectionProps.REMOVAL_POLICY];
+    delete out.Resources[id];
+    out.Resources[base] = { ...r, Type: ResourceTypes.CONNECTION, Properties: baseProps };
+    out.Resources[target] = {
+      Type: ResourceTypes.TARGET_CONNECTION,
+      Properties: {
+        ...Object.fromEntries(shared.filter((k) => k in r.Properties).map((k) => [k, r.Properties[k]])),
+        [TargetConnectionProps.BASE_CONNECTION_ID]: { 'Fn::GetAtt': [base, Attributes.CONNECTION_ID] },
+        [TargetConnectionProps.PARAMS]: params,
+      },
+      UpdateReplacePolicy: r.UpdateReplacePolicy,
+      DeletionPolicy: r.DeletionPolicy,
+    };
+  }
+  return out;
+}
+
+describe('stacks deployed by the two-resource version', () => {
+  test('their connection and target connection still update in place; the upgrade makes a new pair and removes the old one', async () => {
+    expect((await w.deploy(destination(), 'create', twoResourceDesign)).status).toBe('CREATE_COMPLETE');
+    const legacyResources = () => w.sim.resources().filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION);
+    const legacy = legacyResources();
+    expect(legacy.map((r) => r.type).sort()).toEqual([ResourceTypes.CONNECTION, ResourceTypes.TARGET_CONNECTION]);
+    const [a, t] = [ResourceTypes.CONNECTION, ResourceTypes.TARGET_CONNECTION].map((type) => legacy.find((r) => r.type === type)!.physicalId);
+    await expectConsistent();
+    // An old-type Update (here a folder and a description change) still works, in place.
+    const v2 = destination({ folderPath: 'aep/v2/%SEGMENT_NAME%', description: 'v2' });
+    expect((await w.deploy(v2, 'update', twoResourceDesign)).status).toBe('UPDATE_COMPLETE');
+    expect(legacyResources().map((r) => r.physicalId).sort()).toEqual([a, t].sort());
+    expect(w.aep.getTargetConnection(t)!.params?.path).toBe('aep/v2/%SEGMENT_NAME%');
+    expect(w.aep.getConnection(a)!.description).toMatch(/^v2 /);
+    await expectConsistent();
+    // The upgrade: CloudFormation cannot change a resource's type, so the one-resource pair is a
+    // new resource; the cleanup Deletes of the old types remove the old target, then the old base.
+    expect((await w.deploy(v2)).status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(w.aep.getConnection(a)).toBeUndefined();
+    expect(w.aep.getTargetConnection(t)).toBeUndefined();
+    expect(w.aep.connections().map((c) => c.id)).toEqual([connectionOf('Exports')]);
+    expect(w.aep.targetConnections().map((c) => c.id)).toEqual([targetOf('Exports')]);
     await expectConsistent();
   });
 });

@@ -1,5 +1,5 @@
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
-import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
 import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../../private/contract';
@@ -29,28 +29,36 @@ const AUTH_PROPS = [
  * connections from under them.
  */
 export async function onConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  const response = await onFlowResourceEvent({
-    collection: COLLECTION,
-    idAttribute: Attributes.CONNECTION_ID,
-    kindOf,
-    desiredKind: (e) => kind(
-      requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID),
-      requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME),
-    ),
-    create,
-    driftOps,
-  }, event, invocation);
+  const response = await onFlowResourceEvent(CONNECTION_TYPE, event, invocation);
+  await afterConnectionEvent(event, invocation, response.PhysicalResourceId);
+  return response;
+}
+
+/** The base connection as a Flow Service resource type (also driven by the destination connection). */
+export const CONNECTION_TYPE: FlowResourceType = {
+  collection: COLLECTION,
+  idAttribute: Attributes.CONNECTION_ID,
+  kindOf,
+  desiredKind: (e) => kind(
+    requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID),
+    requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME),
+  ),
+  create,
+  driftOps,
+};
+
+/** What follows a base connection's Create or Update: the source reachability check and the refresh metric. */
+export async function afterConnectionEvent(event: CustomResourceEvent, invocation: Invocation, connectionId: string): Promise<void> {
   const props = event.ResourceProperties;
   // On Create only: any Update may be a rollback (even one that replaces, returning to the old
   // object), which CloudFormation runs before it reverts the bucket policy the check depends on;
   // failing it would leave the stack in UPDATE_ROLLBACK_FAILED.
   if (event.RequestType === 'Create' && reachabilityFolder(props) && props[ConnectionProps.CONNECTION_SPEC_ID] === AepIds.S3_SOURCE_CONNECTION_SPEC) {
-    await proveSourceReachable(await AepClient.fromProps(props, invocation), event, response.PhysicalResourceId);
+    await proveSourceReachable(await AepClient.fromProps(props, invocation), event, connectionId);
   }
   if (event.RequestType !== 'Delete' && sessionCredentialsPushed(event)) {
     emitMetric(requireString(event.ResourceProperties, ConnectionProps.NAME), 1);
   }
-  return response;
 }
 
 /** Whether this event registered fresh STS session credentials (every Create; an Update that re-sent the auth params). */

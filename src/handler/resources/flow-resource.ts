@@ -42,6 +42,11 @@ export interface PatchOp {
 export interface FlowRef {
   readonly id: string;
   readonly etag: string;
+  /**
+   * Set by {@link createOrAdopt} when it adopted an object that existed before this call rather
+   * than POSTing one: whoever undoes a failed step must not delete what it did not make.
+   */
+  readonly adopted?: boolean;
 }
 
 /** Human name of a collection's items, for error messages. */
@@ -144,8 +149,10 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
         // A match after our own POST is that POST: it already has the desired state.
         const ops = postedBody ? [] : options.reconcile(existing);
         log('info', 'adopting existing AEP resource', { collection, id: existing.id, patchOps: ops.map((o) => o.path) });
-        if (ops.length) return patchItem(scoped, collection, existing.id, ops, existing.etag);
-        return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '' };
+        // Adopting what our own POST of this call made is still making it.
+        const adopted = !postedBody;
+        if (ops.length) return { ...await patchItem(scoped, collection, existing.id, ops, existing.etag), adopted };
+        return { id: existing.id, etag: existing.etag ?? (await getItem(scoped, collection, existing.id)).etag ?? '', adopted };
       }
       const afterAmbiguous = settleUntil > 0;
       postedBody = true;
@@ -202,7 +209,7 @@ async function cleanUpFailedCreate(client: AepClient, collection: Collection, op
 export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'excludeId' | 'sameKind'>;
 
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
-async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
+export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
   for (const twin of (await owned(client, collection, options)).filter((item) => item.id !== keepId)) {
     log('warn', 'removing a duplicate created by a POST applied after its response was lost', { collection, id: twin.id, kept: keepId });
     await deleteItem(client, collection, twin.id);
@@ -475,7 +482,7 @@ export async function updateInPlace(
 }
 
 /** Rewrites the marker of a retained object so that no later create adopts it. */
-async function retireMarker(client: AepClient, collection: Collection, item: FlowItem): Promise<void> {
+export async function retireMarker(client: AepClient, collection: Collection, item: FlowItem): Promise<void> {
   if (typeof item.description !== 'string' || !item.description.includes(ADOPTION_MARKER_PREFIX)) return;
   const description = item.description.split(ADOPTION_MARKER_PREFIX).join(RETIRED_MARKER_PREFIX);
   try {

@@ -1,4 +1,4 @@
-import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
 import type { Invocation } from '../plumbing/config';
@@ -15,20 +15,24 @@ const BOOLEAN_PARAMS = ['includeFileManifest'];
  * (what AEP cannot patch) is the base connection and the connection spec.
  */
 export function onTargetConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  return onFlowResourceEvent({
-    collection: COLLECTION,
-    idAttribute: Attributes.TARGET_CONNECTION_ID,
-    kindOf,
-    desiredKind: (e) => {
-      const d = desiredState(e);
-      return kind(d.baseConnectionId, d.specId);
-    },
-    create,
-    driftOps: async (e, current) => fieldOps(current, desiredState(e)),
-  }, event, invocation);
+  return onFlowResourceEvent(TARGET_CONNECTION_TYPE, event, invocation);
 }
 
-function kind(baseConnectionId: string, specId: string): FlowKind {
+/** The target connection as a Flow Service resource type (also driven by the destination connection). */
+export const TARGET_CONNECTION_TYPE: FlowResourceType = {
+  collection: COLLECTION,
+  idAttribute: Attributes.TARGET_CONNECTION_ID,
+  kindOf,
+  desiredKind: (e) => {
+    const d = desiredState(e);
+    return targetKind(d.baseConnectionId, d.specId);
+  },
+  create,
+  driftOps: async (e, current) => fieldOps(current, desiredState(e)),
+};
+
+/** The kind of a target connection: its base connection and connection spec (AEP cannot patch either). */
+export function targetKind(baseConnectionId: string, specId: string): FlowKind {
   return {
     key: canonical({ baseConnectionId, specId }),
     filters: [`baseConnectionId==${baseConnectionId}`, `connectionSpec.id==${specId}`],
@@ -36,13 +40,13 @@ function kind(baseConnectionId: string, specId: string): FlowKind {
 }
 
 function kindOf(item: FlowItem): FlowKind {
-  return kind(String(item.baseConnectionId), String((item.connectionSpec as { id?: unknown } | undefined)?.id));
+  return targetKind(String(item.baseConnectionId), String((item.connectionSpec as { id?: unknown } | undefined)?.id));
 }
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const desired = desiredState(event);
-  const desiredKind = kind(desired.baseConnectionId, desired.specId);
+  const desiredKind = targetKind(desired.baseConnectionId, desired.specId);
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,

@@ -1,0 +1,162 @@
+import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { handler } from '../../src/handler/aep.lambda';
+import { Attributes, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
+
+/**
+ * `Custom::AepDestinationConnection`: a destination's base and target connection as one custom
+ * resource. Physical id = the base connection id; the target is found through it and the marker.
+ */
+const h = useHarness();
+const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'ExportsConnectionDestination' };
+
+const PARAMS = { mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE' };
+
+let key: ReturnType<typeof h.seedKey>;
+beforeEach(() => {
+  key = h.seedKey('aep/pair-key');
+});
+
+function props(extra: Record<string, unknown> = {}, params: Record<string, unknown> = {}): Record<string, unknown> {
+  return h.destinationAccessKeyProps(key, { [DestinationConnectionProps.TARGET_PARAMS]: { ...PARAMS, ...params }, ...extra });
+}
+
+/** AEP writes (POST, PATCH, DELETE) as `METHOD collection`, in order. */
+function writes(): string[] {
+  return h.aep.requests.filter((r) => r.method !== 'GET' && /\/(connections|targetConnections)(\/|$)/.test(r.path))
+    .map((r) => `${r.method} ${r.path.replace(/^.*?(\/(?:connections|targetConnections))(\/.*)?$/, '$1')}`);
+}
+
+test('create: base, then target on it; physical id = base id; Data carries both ids and etags', async () => {
+  const res = await handler(cfnEvent('Create', props(), PAIR));
+  const [base] = h.aep.connections();
+  const [target] = h.aep.targetConnections();
+  expect(res.PhysicalResourceId).toBe(base.id);
+  expect(res.Data).toEqual({
+    [Attributes.CONNECTION_ID]: base.id,
+    [Attributes.ETAG]: base.etag,
+    [Attributes.TARGET_CONNECTION_ID]: target.id,
+    [Attributes.TARGET_ETAG]: target.etag,
+  });
+  expect(target.baseConnectionId).toBe(base.id);
+  expect(target.params).toEqual(PARAMS);
+  // Both carry the resource's marker (each collection is looked up on its own).
+  for (const item of [base, target]) expect(item.description).toMatch(/\[cdk-aep-s3:.+\/ExportsConnectionDestination\]$/);
+  expect(writes()).toEqual(['POST /connections', 'POST /targetConnections']);
+});
+
+test('a change to export settings only patches the target in place: same physical id, base untouched', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  const targetId = created.Data![Attributes.TARGET_CONNECTION_ID];
+  const baseEtag = h.aep.connections()[0].etag;
+  h.aep.requests.length = 0;
+  const after = props({}, { path: 'aep/v2/%SEGMENT_ID%', compression: 'GZIP' });
+  const updated = await handler(cfnEvent('Update', after, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: before }));
+  expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+  expect(updated.Data![Attributes.TARGET_CONNECTION_ID]).toBe(targetId);
+  expect(h.aep.getTargetConnection(targetId)!.params).toMatchObject({ path: 'aep/v2/%SEGMENT_ID%', compression: 'GZIP' });
+  expect(h.aep.connections()[0].etag).toBe(baseEtag);
+  expect(writes()).toEqual(['PATCH /targetConnections']);
+});
+
+test('a replacing change makes a new pair; the cleanup Delete removes the old target, then the old base', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  const oldTarget = created.Data![Attributes.TARGET_CONNECTION_ID];
+  const after = props({ AepSandboxName: 'dev' });
+  const replaced = await handler(cfnEvent('Update', after, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: before }));
+  expect(replaced.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
+  const newTarget = replaced.Data![Attributes.TARGET_CONNECTION_ID];
+  expect(h.aep.getTargetConnection(newTarget)!.baseConnectionId).toBe(replaced.PhysicalResourceId);
+  // The old pair stays until cleanup (rollback may still return to it).
+  expect(h.aep.getConnection(created.PhysicalResourceId)).toBeDefined();
+  expect(h.aep.getTargetConnection(oldTarget)).toBeDefined();
+  h.aep.requests.length = 0;
+  await handler(cfnEvent('Delete', before, { ...PAIR, physicalId: created.PhysicalResourceId }));
+  expect(writes()).toEqual(['DELETE /targetConnections', 'DELETE /connections']);
+  expect(h.aep.getConnection(created.PhysicalResourceId)).toBeUndefined();
+  expect(h.aep.getTargetConnection(oldTarget)).toBeUndefined();
+  expect(h.aep.getTargetConnection(newTarget)).toBeDefined();
+});
+
+test('a failed Create removes the base connection it made (no Delete follows a failed Create)', async () => {
+  h.aep.inject({ match: { method: 'POST', path: '/targetConnections' }, kind: 'status', status: 403 });
+  const err = await rejectionOf(() => handler(cfnEvent('Create', props(), PAIR)));
+  expect(err.message).toMatch(/403/);
+  expect(h.aep.connections()).toEqual([]);
+  expect(h.aep.targetConnections()).toEqual([]);
+});
+
+test('a failed replacing Update removes the new base; the rollback returns to the original pair untouched', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  const a = created.PhysicalResourceId;
+  const t = created.Data![Attributes.TARGET_CONNECTION_ID];
+  const etags = [h.aep.getConnection(a)!.etag, h.aep.getTargetConnection(t)!.etag];
+  const after = props({ AepSandboxName: 'dev' });
+  h.aep.inject({ match: { method: 'POST', path: '/targetConnections' }, kind: 'status', status: 403 });
+  await rejectionOf(() => handler(cfnEvent('Update', after, { ...PAIR, physicalId: a, oldProps: before })));
+  expect(h.aep.connections().map((c) => c.id)).toEqual([a]);
+  expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+  h.aep.requests.length = 0;
+  const rollback = await handler(cfnEvent('Update', before, { ...PAIR, physicalId: a, oldProps: after }));
+  expect(rollback.PhysicalResourceId).toBe(a);
+  expect(rollback.Data![Attributes.TARGET_CONNECTION_ID]).toBe(t);
+  expect(writes()).toEqual([]);
+  expect([h.aep.getConnection(a)!.etag, h.aep.getTargetConnection(t)!.etag]).toEqual(etags);
+});
+
+test('the rollback of a replacement that succeeded returns to the original pair (adopted), and its cleanup removes the new pair', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  const [a, t] = [created.PhysicalResourceId, created.Data![Attributes.TARGET_CONNECTION_ID]];
+  const after = props({ AepSandboxName: 'dev' });
+  const replaced = await handler(cfnEvent('Update', after, { ...PAIR, physicalId: a, oldProps: before }));
+  const [b, tb] = [replaced.PhysicalResourceId, replaced.Data![Attributes.TARGET_CONNECTION_ID]];
+  // Another resource fails: CloudFormation sends the old properties to the new physical id.
+  h.aep.requests.length = 0;
+  const rollback = await handler(cfnEvent('Update', before, { ...PAIR, physicalId: b, oldProps: after }));
+  expect(rollback.PhysicalResourceId).toBe(a);
+  expect(rollback.Data![Attributes.TARGET_CONNECTION_ID]).toBe(t);
+  expect(writes().filter((w) => w.startsWith('POST'))).toEqual([]);
+  await handler(cfnEvent('Delete', after, { ...PAIR, physicalId: b }));
+  expect(h.aep.getConnection(b)).toBeUndefined();
+  expect(h.aep.getTargetConnection(tb)).toBeUndefined();
+  expect(h.aep.connections().map((c) => c.id)).toEqual([a]);
+  expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+});
+
+test('a target deleted outside CloudFormation is made again on the next Update, same physical id', async () => {
+  const before = props();
+  const created = await handler(cfnEvent('Create', before, PAIR));
+  await h.aep.uiDelete('/targetConnections', created.Data![Attributes.TARGET_CONNECTION_ID]);
+  const after = props({ [DestinationConnectionProps.DESCRIPTION]: 'changed' });
+  const updated = await handler(cfnEvent('Update', after, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: before }));
+  expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+  const [target] = h.aep.targetConnections();
+  expect(updated.Data![Attributes.TARGET_CONNECTION_ID]).toBe(target.id);
+  expect(target.baseConnectionId).toBe(created.PhysicalResourceId);
+});
+
+test('delete removes target then base and tolerates 404; RETAIN keeps both with retired markers', async () => {
+  const p = props();
+  const created = await handler(cfnEvent('Create', p, PAIR));
+  h.aep.requests.length = 0;
+  await handler(cfnEvent('Delete', p, { ...PAIR, physicalId: created.PhysicalResourceId }));
+  expect(writes()).toEqual(['DELETE /targetConnections', 'DELETE /connections']);
+  expect(h.aep.connections()).toEqual([]);
+  expect(h.aep.targetConnections()).toEqual([]);
+  await expect(handler(cfnEvent('Delete', p, { ...PAIR, physicalId: created.PhysicalResourceId })))
+    .resolves.toEqual({ PhysicalResourceId: created.PhysicalResourceId });
+
+  const kept = props({ [DestinationConnectionProps.REMOVAL_POLICY]: RemovalPolicies.RETAIN });
+  const again = await handler(cfnEvent('Create', kept, PAIR));
+  await handler(cfnEvent('Delete', kept, { ...PAIR, physicalId: again.PhysicalResourceId }));
+  const [base] = h.aep.connections();
+  const [target] = h.aep.targetConnections();
+  for (const item of [base, target]) expect(item.description).toContain('[cdk-aep-s3-retained:');
+  // A later Create of the same logical resource adopts neither.
+  const fresh = await handler(cfnEvent('Create', p, PAIR));
+  expect(fresh.PhysicalResourceId).not.toBe(base.id);
+  expect(fresh.Data![Attributes.TARGET_CONNECTION_ID]).not.toBe(target.id);
+});
