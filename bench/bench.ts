@@ -393,16 +393,19 @@ const FLOW_MINIMUM: Record<string, number> = {
  * marker, to remove twins a late-applied POST left.
  */
 const FLOW_BY_DESIGN: Record<string, [number, string]> = {
-  [`${ResourceTypes.CONNECTION}/Create`]: [1, 'adopt lookup'],
+  // Issue 10: the live connection spec is read once per container, a source's folder explored once.
+  [`${ResourceTypes.CONNECTION}/Create`]: [3, 'adopt lookup, spec read per container, source folder explore'],
   [`${ResourceTypes.TARGET_CONNECTION}/Create`]: [1, 'adopt lookup'],
-  [`${ResourceTypes.CONNECTION}/Update`]: [1, 'twin lookup'],
+  [`${ResourceTypes.CONNECTION}/Update`]: [2, 'twin lookup, spec read per container'],
   [`${ResourceTypes.TARGET_CONNECTION}/Update`]: [1, 'twin lookup'],
   [`${ResourceTypes.CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
   [`${ResourceTypes.TARGET_CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
-  [`${ResourceTypes.DESTINATION_CONNECTION}/Create`]: [2, 'adopt lookup ×2'],
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Create`]: [3, 'adopt lookup ×2, spec read per container'],
   // The target is found (and its drift corrected) by its base and marker: no id in the event.
-  [`${ResourceTypes.DESTINATION_CONNECTION}/Update`]: [2, 'twin lookup, target lookup'],
+  [`${ResourceTypes.DESTINATION_CONNECTION}/Update`]: [3, 'twin lookup, target lookup, spec read per container'],
   [`${ResourceTypes.DESTINATION_CONNECTION}/Delete`]: [3, 'kind GET, target lookup, twin lookup'],
+  // The refresh function is its own container: one spec read (which params the PATCH may replace).
+  ['AWS::Events::Rule/Refresh']: [1, 'spec read per container'],
 };
 
 interface CallCounts { ims: number; awsCredential: number; otherSecrets: number; stsOk: number; stsFailed: number; flow: number }

@@ -16,6 +16,13 @@ const POST_CONNECTIONS = { method: 'POST', path: '/connections' };
 const LIST_CONNECTIONS = { method: 'GET', path: '/connections' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `condition` every 5 ms (a request the stand-in recorded on arrival, say), for at most 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (const stop = Date.now() + 5_000; !condition(); await sleep(5)) {
+    if (Date.now() > stop) throw new Error('condition not met within 5 s');
+  }
+}
+
 function posts() {
   return h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'));
 }
@@ -156,14 +163,13 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
   });
 
   test('a failed Create removes what its own ambiguous POST made (applied late), before reporting the failure', async () => {
-    // POST applied after the client's timeout; the next lookup is refused (non-retryable) so the
-    // Create fails; the Provider framework will answer the rollback Delete itself.
+    // POST applied after the client's timeout; the first lookup after it is refused (non-retryable),
+    // so the Create fails; the Provider framework will answer the rollback Delete itself.
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: TIMEOUT_MS + 150 });
-    // Two harmless faults first: the first lookup (and its repeat after a fresh IMS token, when
-    // the container's cached token has expired) must pass.
-    h.aep.inject({ match: LIST_CONNECTIONS, kind: 'delay', delayMs: 1, times: 2 });
+    const pending = rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
+    await until(() => posts().length > 0);
     h.aep.inject({ match: LIST_CONNECTIONS, kind: 'status', status: 403, body: { error_code: '403', message: 'denied' } });
-    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
+    const err = await pending;
     expect(err.message).toMatch(/HTTP 403/);
     expect(h.aep.connections()).toEqual([]);
     await sleep(TIMEOUT_MS);

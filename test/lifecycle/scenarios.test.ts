@@ -211,12 +211,16 @@ describe('bug 3 and 4: no piece of a secret in any text', () => {
 
 describe('bug 5: ambiguous POSTs leave neither an orphan nor a duplicate', () => {
   test('a failed Create removes what its own ambiguous POST made; the rollback leaves AEP empty', async () => {
-    // The POST is answered 504 and applied 300 ms later; every later lookup is refused, so the
-    // Create fails and the Provider framework answers the rollback Delete itself.
+    // The POST is answered 504 and applied 300 ms later; the first lookup after it is refused, so
+    // the Create fails and the Provider framework answers the rollback Delete itself.
     w.aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'status', status: 504, apply: 'later', applyAfterMs: 300 });
-    w.aep.inject({ match: { method: 'GET', path: '/connections' }, kind: 'delay', delayMs: 1, times: 2 });
+    const deploying = w.deploy(destination());
+    for (const stop = Date.now() + 10_000; !w.aep.requests.some((r) => r.method === 'POST' && r.path.endsWith('/connections'));) {
+      if (Date.now() > stop) throw new Error('no POST /connections within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     w.aep.inject({ match: { method: 'GET', path: '/connections' }, kind: 'status', status: 403 });
-    const result = await w.deploy(destination());
+    const result = await deploying;
     expect(result.status).toBe('ROLLBACK_COMPLETE');
     expect(w.sim.invocations.some((i) => i.answeredByFramework)).toBe(true);
     await expectConsistent();

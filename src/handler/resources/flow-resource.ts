@@ -210,7 +210,11 @@ export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'exclu
 
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
 export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
-  for (const twin of (await owned(client, collection, options)).filter((item) => item.id !== keepId)) {
+  await deleteTwins(client, collection, (await owned(client, collection, options)).filter((item) => item.id !== keepId), keepId);
+}
+
+async function deleteTwins(client: AepClient, collection: Collection, twins: readonly FlowItem[], keepId: string): Promise<void> {
+  for (const twin of twins) {
     log('warn', 'removing a duplicate created by a POST applied after its response was lost', { collection, id: twin.id, kept: keepId });
     await deleteItem(client, collection, twin.id);
   }
@@ -223,8 +227,9 @@ export async function removeTwins(client: AepClient, collection: Collection, opt
 async function adoptable(client: AepClient, collection: Collection, options: CreateOrAdoptOptions): Promise<FlowItem | undefined> {
   const matches = await owned(client, collection, options);
   if (matches.length === 0) return undefined;
-  const [keep] = [...matches].sort(byAge);
-  await removeTwins(client, collection, options, keep.id);
+  const [keep, ...twins] = [...matches].sort(byAge);
+  // The list just read holds the twins: no second lookup.
+  await deleteTwins(client, collection, twins, keep.id);
   return keep;
 }
 
