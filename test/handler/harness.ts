@@ -7,7 +7,7 @@ import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
-import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes } from '../../src/private/contract';
+import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
 export const TEST_KNOBS: Record<string, string> = {
@@ -114,6 +114,27 @@ export class Harness {
       [ConnectionProps.CHANGE_TOKEN]: key.accessKeyId,
       [ConnectionProps.VERIFY_AWS_KEY]: 'true',
       ...extra,
+    };
+  }
+
+  /** Properties of an S3 destination target connection on `baseId` (CloudFormation turns booleans into strings). */
+  targetConnectionProps(baseId: string, params: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ...this.common(),
+      [TargetConnectionProps.NAME]: 'acme-aep-s3-audiences',
+      [TargetConnectionProps.DESCRIPTION]: 'Audience exports',
+      [TargetConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      [TargetConnectionProps.BASE_CONNECTION_ID]: baseId,
+      [TargetConnectionProps.PARAMS]: {
+        mode: 'Server-to-server',
+        bucketName: 'acme-aep-exports',
+        path: 'aep/audiences/%SEGMENT_NAME%',
+        fileType: 'CSV',
+        compression: 'GZIP',
+        includeFileManifest: 'true',
+        csvOptions: { delimiter: ',', quote: '"', escape: '\\', nullValue: 'null', emptyValue: '' },
+        ...params,
+      },
     };
   }
 

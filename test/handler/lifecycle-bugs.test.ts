@@ -27,25 +27,7 @@ function posts() {
   return h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'));
 }
 
-function targetProps(baseConnectionId: string, extra: Record<string, unknown> = {}) {
-  return {
-    ...h.common(),
-    [TargetConnectionProps.NAME]: 'exports',
-    [TargetConnectionProps.DESCRIPTION]: 'Managed by CloudFormation',
-    [TargetConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
-    [TargetConnectionProps.BASE_CONNECTION_ID]: baseConnectionId,
-    [TargetConnectionProps.PARAMS]: {
-      mode: 'Server-to-server',
-      bucketName: 'acme-aep-exports',
-      path: 'aep/audiences/%SEGMENT_NAME%',
-      fileType: 'CSV',
-      compression: 'GZIP',
-      includeFileManifest: true,
-      csvOptions: { delimiter: ',', quote: '"', escape: '\\', nullValue: 'null', emptyValue: '' },
-    },
-    ...extra,
-  };
-}
+const targetProps = (baseConnectionId: string) => h.targetConnectionProps(baseConnectionId);
 
 describe('bug 1: the rollback of a failed replacing Update returns the original untouched', () => {
   test.each([
@@ -282,7 +264,8 @@ describe('bug 9: drift made in AEP is corrected on Update', () => {
     const next = { ...tProps, [TargetConnectionProps.NAME]: 'exports-2' };
     const res = await handler(cfnEvent('Update', next, { ...tOpts, physicalId: t, oldProps: tProps }));
     expect(res.Data![Attributes.TARGET_CONNECTION_ID]).toBe(t);
-    expect(h.aep.getTargetConnection(t)!.params).toEqual(tProps[TargetConnectionProps.PARAMS]);
+    // As sent: booleans as JSON booleans (CloudFormation stringified them).
+    expect(h.aep.getTargetConnection(t)!.params).toEqual({ ...tProps[TargetConnectionProps.PARAMS] as object, includeFileManifest: true });
   });
 
   test('an adopted object is reconciled to the desired state', async () => {

@@ -12,25 +12,7 @@ describe('Custom::AepTargetConnection', () => {
     return res.PhysicalResourceId;
   }
 
-  function targetProps(baseId: string, params: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      ...h.common(),
-      [TargetConnectionProps.NAME]: 'acme-aep-s3-audiences',
-      [TargetConnectionProps.DESCRIPTION]: 'Audience exports',
-      [TargetConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
-      [TargetConnectionProps.BASE_CONNECTION_ID]: baseId,
-      [TargetConnectionProps.PARAMS]: {
-        mode: 'Server-to-server',
-        bucketName: 'acme-aep-exports',
-        path: 'aep/audiences/%SEGMENT_NAME%',
-        fileType: 'CSV',
-        compression: 'GZIP',
-        includeFileManifest: 'true',
-        csvOptions: { delimiter: ',', quote: '"', escape: '\\', nullValue: 'null', emptyValue: '' },
-        ...params,
-      },
-    };
-  }
+  const targetProps = (baseId: string, params: Record<string, unknown> = {}) => h.targetConnectionProps(baseId, params);
 
   test('create sends booleans as JSON booleans; update patches in place; delete removes it', async () => {
     const baseId = await baseConnection();
