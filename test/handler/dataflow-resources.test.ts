@@ -207,6 +207,19 @@ describe('update', () => {
     expect(h.aep.flows().map((f) => f.id)).toEqual([res.PhysicalResourceId]);
   });
 
+  test('a rollback that adopts the original flow and then fails to patch it leaves the original in place', async () => {
+    const { flow, props } = await deployExport();
+    const otherTarget = await destinationTarget('2');
+    const next = { ...props, [FlowProps.TARGET_CONNECTION_ID]: otherTarget };
+    const { PhysicalResourceId: replacement } = await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
+    // A later resource failed: the rollback sends the old properties to the replacement's id; it
+    // adopts the original flow by marker, and its reconfiguring PATCH is refused.
+    await h.aep.uiPatch('/flows', flow, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
+    h.aep.inject({ match: { method: 'PATCH', path: `/flows/${flow}` }, kind: 'status', status: 400, body: { errorCode: '1400-400', errorMessage: 'refused' } });
+    await rejectionOf(() => handler(cfnEvent('Update', props, { ...FLOW, physicalId: replacement, oldProps: next })));
+    expect(h.aep.flows().map((f) => f.id).sort()).toEqual([flow, replacement].sort());
+  });
+
   test('a new source connection (spec change of the source) replaces the flow too', async () => {
     const { flow, props, target } = await deployExport();
     const { PhysicalResourceId: source2 } = await handler(cfnEvent('Create', profileStoreProps('profiles 2'), { ...SOURCE, logicalId: 'ProfileStore2' }));

@@ -174,8 +174,13 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
       : { id: ref.id, etag: current.etag ?? ref.etag };
     return await setState(client, patched, current.state, d.enabled);
   } catch (err) {
-    // The flow exists but is not what the stack asked for: a failed Create is never deleted by
-    // the Provider framework, so remove it here before failing.
+    // On an Update, a flow an earlier POST of this resource made stays: it may be the original a
+    // rollback is returning to (a replacement rolled back adopts it by marker), and deleting it
+    // would break the very dataflow the rollback restores. (A failed Create owns what it adopted:
+    // nothing else will ever delete it.)
+    if (ref.adopted && event.RequestType !== 'Create') throw err;
+    // The flow this call POSTed is not what the stack asked for: a failed Create is never deleted
+    // by the Provider framework, so remove it here before failing.
     log('warn', 'configuring the new dataflow failed; removing it', { id: ref.id, error: errorMessage(err) });
     await deleteItem(client, COLLECTION, ref.id).catch((e: unknown) => log('error', 'could not remove the half-made dataflow; delete it by hand', { id: ref.id, error: errorMessage(e) }));
     throw err;
