@@ -395,7 +395,7 @@ export class AepStandIn {
    * Changes an object the way a person in the AEP UI would: through the Flow Service API (GET for
    * the etag, then PATCH with If-Match), so etags, validation and recordings behave as in AEP.
    */
-  public async uiPatch(collection: '/connections' | '/targetConnections', id: string, ops: unknown[], sandbox = 'prod'): Promise<void> {
+  public async uiPatch(collection: '/connections' | '/targetConnections' | '/flows' | '/sourceConnections', id: string, ops: unknown[], sandbox = 'prod'): Promise<void> {
     const headers = this.flowServiceHeaders(this.issueToken(), sandbox);
     const url = `${this.flowServiceUrl}${collection}/${encodeURIComponent(id)}`;
     const current = await fetch(url, { headers });

@@ -104,6 +104,21 @@ describe('redactor', () => {
     expect(redact('about')).toBe('about');
   });
 
+  test('hides every 8+ character piece of a secret (a server echoing a shortened or partial value)', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    registerSecret(secret);
+    expect(redact(`the key starts with ${secret.slice(0, 12)}…`)).toBe('the key starts with ***…');
+    expect(redact(`tail ${secret.slice(-9)} end`)).toBe('tail *** end');
+    // 7 characters are not a piece: ordinary text survives.
+    expect(redact(`short ${secret.slice(3, 10)}`)).toBe(`short ${secret.slice(3, 10)}`);
+  });
+
+  test('an ARN-shaped secret hides its resource name, not the public ARN prefix every ARN shares', () => {
+    registerSecret('arn:aws:iam::111122223333:role/aep-export-7Qk2x9');
+    expect(redact('Secret arn:aws:secretsmanager:us-east-1:111122223333:secret:x')).toBe('Secret arn:aws:secretsmanager:us-east-1:111122223333:secret:x');
+    expect(redact('assumed aep-export-7Qk2 now')).toBe('assumed *** now');
+  });
+
   test('AepError messages are redacted at construction', () => {
     registerSecret('SuperSecretValue123');
     expect(new AepError('POST /connections', 400, '400', 'rejected SuperSecretValue123', false).message)

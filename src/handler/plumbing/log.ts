@@ -15,6 +15,16 @@ const MIN_SECRET_LENGTH = 4;
 
 const secrets = new Set<string>();
 
+/**
+ * Length of the shortest piece of a secret that is hidden on its own: a server may echo a
+ * shortened or partial secret (a validation message quoting its first characters), and such a
+ * piece must not leak either.
+ */
+export const SECRET_PIECE_LENGTH = 8;
+
+/** Every {@link SECRET_PIECE_LENGTH}-character window of every registered secret. */
+const pieces = new Set<string>();
+
 /** Remembers a secret value so that {@link redact} hides it for the rest of the invocation. */
 export function registerSecret(value: unknown): void {
   if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) {
@@ -24,12 +34,17 @@ export function registerSecret(value: unknown): void {
     secrets.add(encodeURIComponent(value));
     // application/x-www-form-urlencoded (the IMS token request) encodes differently.
     secrets.add(new URLSearchParams({ v: value }).toString().substring(2));
+    // An ARN-shaped secret (s3Role) shares its pieces with every public ARN (`arn:aws:`, the
+    // account id): its resource name is what identifies it.
+    const identifying = value.startsWith('arn:') ? value.split(/[:/]/).pop() ?? '' : value;
+    for (let i = 0; i + SECRET_PIECE_LENGTH <= identifying.length; i++) pieces.add(identifying.substring(i, i + SECRET_PIECE_LENGTH));
   }
 }
 
 /** Forgets the secrets of the previous invocation (a warm container serves many). */
 export function resetSecrets(): void {
   secrets.clear();
+  pieces.clear();
 }
 
 /** Replaces every registered secret value in `text` with {@link REDACTED}. */
@@ -38,6 +53,25 @@ export function redact(text: string): string {
   // Longest first, so a secret that contains another one is replaced whole.
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     out = out.split(secret).join(REDACTED);
+  }
+  return pieces.size ? redactPieces(out) : out;
+}
+
+/** Masks every run of text covered by windows that are pieces of a registered secret. */
+function redactPieces(text: string): string {
+  const covered = new Uint8Array(text.length);
+  let any = false;
+  for (let i = 0; i + SECRET_PIECE_LENGTH <= text.length; i++) {
+    if (pieces.has(text.substring(i, i + SECRET_PIECE_LENGTH))) {
+      covered.fill(1, i, i + SECRET_PIECE_LENGTH);
+      any = true;
+    }
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (!covered[i]) out += text[i];
+    else if (i === 0 || !covered[i - 1]) out += REDACTED;
   }
   return out;
 }
