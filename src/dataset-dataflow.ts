@@ -130,6 +130,7 @@ export interface DatasetDataflowOptions {
 
 /** Properties of a {@link DatasetDataflow}. */
 export interface DatasetDataflowProps extends DatasetDataflowOptions {
+  /** Where and as whom the dataflow is registered (the connection's sandbox). */
   readonly sandbox: AepSandbox;
   /** The S3 destination's target connection id (dataset exports, `datasetFileType`). */
   readonly targetConnectionId: string;

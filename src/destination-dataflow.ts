@@ -10,10 +10,15 @@ import { invalid } from './private/validation';
 
 /** How often incremental audience exports run. */
 export enum IncrementalFrequency {
+  /** Once a day. */
   DAILY = 'DAILY',
+  /** Every 3 hours. */
   EVERY_3_HOURS = 'EVERY_3_HOURS',
+  /** Every 6 hours. */
   EVERY_6_HOURS = 'EVERY_6_HOURS',
+  /** Every 8 hours. */
   EVERY_8_HOURS = 'EVERY_8_HOURS',
+  /** Every 12 hours. */
   EVERY_12_HOURS = 'EVERY_12_HOURS',
 }
 
@@ -193,6 +198,7 @@ export interface DestinationDataflowOptions {
 
 /** Properties of a {@link DestinationDataflow}. */
 export interface DestinationDataflowProps extends DestinationDataflowOptions {
+  /** Where and as whom the dataflow is registered (the connection's sandbox). */
   readonly sandbox: AepSandbox;
   /** The S3 destination's target connection id (audience exports). */
   readonly targetConnectionId: string;

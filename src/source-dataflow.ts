@@ -10,17 +10,25 @@ import { invalid } from './private/validation';
 
 /** Compression of ingested delimited or JSON files. */
 export enum IngestionCompression {
+  /** bzip2. */
   BZIP2 = 'bzip2',
+  /** gzip. */
   GZIP = 'gzip',
+  /** deflate. */
   DEFLATE = 'deflate',
+  /** zip (deflate). */
   ZIP_DEFLATE = 'zipDeflate',
+  /** gzipped tar. */
   TAR_GZIP = 'tarGzip',
+  /** tar. */
   TAR = 'tar',
 }
 
 /** Encoding of ingested delimited files. */
 export enum IngestionEncoding {
+  /** UTF-8. */
   UTF_8 = 'UTF-8',
+  /** ISO-8859-1 (Latin-1). */
   ISO_8859_1 = 'ISO-8859-1',
 }
 
@@ -32,10 +40,12 @@ export interface DelimitedFormatOptions {
    */
   readonly columnDelimiter?: string;
   /**
+   * Character encoding of the files.
    * @default - AEP's default (UTF-8)
    */
   readonly encoding?: IngestionEncoding;
   /**
+   * Compression of the files.
    * @default - uncompressed
    */
   readonly compression?: IngestionCompression;
@@ -44,6 +54,7 @@ export interface DelimitedFormatOptions {
 /** Options of {@link IngestionFormat.json}. */
 export interface JsonFormatOptions {
   /**
+   * Compression of the files.
    * @default - uncompressed
    */
   readonly compression?: IngestionCompression;
@@ -88,14 +99,19 @@ export class IngestionFormat {
 
 /** Units of a recurring ingestion schedule. */
 export enum IngestionFrequency {
+  /** Every `interval` minutes (at least 15). */
   MINUTE = 'minute',
+  /** Every `interval` hours. */
   HOUR = 'hour',
+  /** Every `interval` days. */
   DAY = 'day',
+  /** Every `interval` weeks. */
   WEEK = 'week',
 }
 
 /** Properties of {@link IngestionSchedule.recurring}. */
 export interface RecurringScheduleProps {
+  /** The unit of the interval between runs. */
   readonly frequency: IngestionFrequency;
   /** Whole number of units between runs: at least 15 for minutes, at least 1 otherwise. */
   readonly interval: number;
@@ -251,6 +267,7 @@ export interface SourceDataflowOptions {
 
 /** Properties of a {@link SourceDataflow}. */
 export interface SourceDataflowProps extends SourceDataflowOptions {
+  /** Where and as whom the dataflow is registered (the connection's sandbox). */
   readonly sandbox: AepSandbox;
   /** The S3 source base connection. */
   readonly connection: AepConnection;

@@ -221,6 +221,7 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
     const seq = h.aep.requests.filter((r) => r.path.endsWith('/connections')).map((r) => r.method);
     const firstPost = seq.indexOf('POST');
     const secondPost = seq.indexOf('POST', firstPost + 1);
+    expect(secondPost).toBeGreaterThan(firstPost);
     // At least the settle window's polling (3 timeouts at a quarter timeout each) lies between.
     expect(seq.slice(firstPost + 1, secondPost).filter((m) => m === 'GET').length).toBeGreaterThanOrEqual(4);
     expect(h.aep.connections()).toHaveLength(1);
