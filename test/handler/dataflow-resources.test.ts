@@ -6,6 +6,8 @@
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import type { StoredFlow } from '../../offline-world/stand-in/aep-flows';
 import { handler } from '../../src/handler/aep.lambda';
+import { canonical } from '../../src/handler/plumbing/props';
+import { projectLike } from '../../src/handler/resources/dataflow-connection';
 import {
   AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
   ResourceTypes, TargetConnectionProps,
@@ -294,4 +296,20 @@ test('no Data Prep object is deleted (none can be): a profile mapping Delete mak
 test('ConnectionProps and FlowProps share the removal policy name the shared Delete reads', () => {
   expect(FlowProps.REMOVAL_POLICY).toBe(ConnectionProps.REMOVAL_POLICY);
   expect(DataflowConnectionProps.REMOVAL_POLICY).toBe(ConnectionProps.REMOVAL_POLICY);
+});
+
+describe('a source/target connection kind compares only what the stack sets', () => {
+  test('fields AEP adds, numbers echoed for numeric strings, and key order do not count', () => {
+    const desired = { format: 'delimited', properties: { columnDelimiter: ',' }, datasets: [{ dataSetId: 'a', name: 'a' }] };
+    const fromAep = { format: 'delimited', properties: { columnDelimiter: ',', encoding: 'UTF-8' }, datasets: [{ name: 'a', dataSetId: 'a', added: 1 }], extra: true };
+    expect(canonical(projectLike(fromAep, desired))).toBe(canonical(desired));
+    expect(projectLike({ interval: 15 }, { interval: '15' })).toEqual({ interval: '15' });
+  });
+
+  test('a value the stack sets that differs, a missing key, or another number of array items still count', () => {
+    const desired = { format: 'delimited', datasets: [{ dataSetId: 'a' }] };
+    expect(canonical(projectLike({ format: 'json', datasets: [{ dataSetId: 'a' }] }, desired))).not.toBe(canonical(desired));
+    expect(canonical(projectLike({ datasets: [{ dataSetId: 'a' }] }, desired))).not.toBe(canonical(desired));
+    expect(canonical(projectLike({ format: 'delimited', datasets: [{ dataSetId: 'a' }, { dataSetId: 'b' }] }, desired))).not.toBe(canonical(desired));
+  });
 });

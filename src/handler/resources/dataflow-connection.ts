@@ -29,6 +29,7 @@ function onDataflowConnectionEvent(
     collection,
     idAttribute,
     kindOf,
+    kindOfAsDesired: (item, e) => kindOfAs(item, desiredState(collection, e)),
     desiredKind: (e) => kindOfDesired(desiredState(collection, e)),
     create: (e, inv, replacing) => create(collection, e, inv, replacing),
     driftOps: async (e, current) => nameAndDescriptionOps(current, desiredState(collection, e)),
@@ -86,6 +87,33 @@ function kindOf(item: FlowItem): FlowKind {
   return kind(String((item.connectionSpec as { id?: unknown } | undefined)?.id), base, item.data, item.params);
 }
 
+/**
+ * The kind of an AEP object seen through the desired state: only the `data`/`params` keys the
+ * stack sets are compared (AEP may add defaults or fields of its own, or echo `5` for `"5"`), so
+ * a rename is never mistaken for a change of what the connection reads.
+ */
+function kindOfAs(item: FlowItem, d: DesiredConnection): FlowKind {
+  const base = typeof item.baseConnectionId === 'string' ? item.baseConnectionId : undefined;
+  const specId = String((item.connectionSpec as { id?: unknown } | undefined)?.id);
+  return kind(specId, base, projectLike(item.data, d.data), projectLike(item.params, d.params));
+}
+
+/** `actual` reduced to the shape of `desired`: the keys it sets, array items index by index, scalars compared as text. */
+export function projectLike(actual: unknown, desired: unknown): unknown {
+  if (desired === undefined || desired === null) return desired;
+  if (Array.isArray(desired)) {
+    return Array.isArray(actual) && actual.length === desired.length ? actual.map((a, i) => projectLike(a, desired[i])) : actual;
+  }
+  if (typeof desired === 'object') {
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return actual;
+    const out: Record<string, unknown> = {};
+    const [a, d] = [actual as Record<string, unknown>, desired as Record<string, unknown>];
+    for (const key of Object.keys(d)) out[key] = projectLike(a[key], d[key]);
+    return out;
+  }
+  return actual !== undefined && actual !== null && String(actual) === String(desired) ? desired : actual;
+}
+
 async function create(collection: Collection, event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const d = desiredState(collection, event);
@@ -94,7 +122,7 @@ async function create(collection: Collection, event: CustomResourceEvent, invoca
     filters: desired.filters,
     marker: d.marker,
     excludeId: replacing,
-    sameKind: (item) => kindOf(item).key === desired.key,
+    sameKind: (item) => kindOfAs(item, d).key === desired.key,
     body: {
       name: d.name,
       description: d.description,

@@ -391,6 +391,12 @@ export interface FlowResourceType {
   readonly idAttribute: string;
   /** State changes that are not PATCHes (a flow's enable/disable action), after an in-place update. */
   readonly afterUpdate?: (client: AepClient, ref: FlowRef, event: CustomResourceEvent, current: FlowItem) => Promise<FlowRef>;
+  /**
+   * The kind of an object as seen against the event's desired state, when AEP may add or
+   * normalise fields the stack never set (only what the stack sets then counts).
+   * @default kindOf
+   */
+  readonly kindOfAsDesired?: (item: FlowItem, event: CustomResourceEvent) => FlowKind;
   /** The kind of an object as AEP returns it. */
   kindOf(item: FlowItem): FlowKind;
   /** The desired state and the ops that move `current` to it (everything patchable: name, description, params…). */
@@ -424,6 +430,8 @@ export async function onFlowResourceEvent(
   const lookup = (kind: FlowKind, excludeId?: string) => ({
     filters: kind.filters, marker, excludeId, sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
+  // Compared with the desired state: only what the stack sets counts.
+  const asDesired = (item: FlowItem) => (type.kindOfAsDesired ? type.kindOfAsDesired(item, event) : type.kindOf(item));
   switch (event.RequestType) {
     case 'Create':
       return respond(await type.create(event, invocation));
@@ -435,7 +443,7 @@ export async function onFlowResourceEvent(
         if (hasStatus(err, 404)) return undefined;
         throw err;
       });
-      if (!current || type.kindOf(current).key !== desired.key) {
+      if (!current || asDesired(current).key !== desired.key) {
         log('info', `the AEP ${noun(type.collection)} cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement`,
           { replacing: id, found: current !== undefined });
         return respond(await type.create(event, invocation, id));
@@ -446,7 +454,7 @@ export async function onFlowResourceEvent(
       const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation, client) : undefined;
       const patched = await updateInPlace(client, type.collection, id, ops, current.etag, recompute);
       const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
-      await removeTwins(client, type.collection, { ...lookup(desired) }, id);
+      await removeTwins(client, type.collection, { ...lookup(desired), sameKind: (item: FlowItem) => asDesired(item).key === desired.key }, id);
       return respond(ref);
     }
     case 'Delete': {
