@@ -3,6 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
+import { managedDescription } from './private/dataflow-parts';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
 import { validateInlineAuthParams } from './private/secret-params';
@@ -172,7 +173,7 @@ export class AepConnection extends Construct {
       secrets: props.authSecret ? [props.authSecret] : [],
       properties: {
         [ConnectionProps.NAME]: this.connectionName,
-        [ConnectionProps.DESCRIPTION]: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
+        [ConnectionProps.DESCRIPTION]: props.description ?? managedDescription(this),
         [ConnectionProps.CONNECTION_SPEC_ID]: props.connectionSpecId,
         [ConnectionProps.AUTH_SPEC_NAME]: props.authSpecName,
         [ConnectionProps.AUTH_PARAMS]: props.authParams ?? {},

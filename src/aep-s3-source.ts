@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { AepIds } from './private/contract';
+import { managedDescription } from './private/dataflow-parts';
 import { folderScope, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
@@ -195,7 +196,7 @@ export class AepS3Source extends Construct {
       sandbox: props.sandbox,
       connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
       connectionName: props.connectionName,
-      description: props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`,
+      description: props.description ?? managedDescription(this),
       removalPolicy: props.removalPolicy,
       authSpecName: binding.authSpecName,
       authParams: binding.authParams,

@@ -2,7 +2,7 @@ import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
-import { AepProvider, removalPolicyProperty } from './private/provider';
+import { DataflowParts } from './private/dataflow-parts';
 import { invalid } from './private/validation';
 
 /** Options of every {@link DatasetExportSchedule}. */
@@ -154,35 +154,16 @@ export class DatasetDataflow extends Construct {
       Annotations.of(this).addWarningV2('cdk-aep-s3:dataset-export-no-end-time',
         'schedule has no endTime: AEP stops a dataset export six months after its creation. Set schedule endTime to choose.');
     }
-    const provider = AepProvider.of(this);
-    const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
-    const name = props.name ?? this.node.path;
-    const removal = removalPolicyProperty(props.removalPolicy);
-    const source = provider.addResource(this, 'DataLakeConnection', {
-      resourceType: DataflowResourceTypes.SOURCE_CONNECTION,
-      sandbox: props.sandbox,
-      properties: {
-        [DataflowConnectionProps.NAME]: `${name} datasets`,
-        [DataflowConnectionProps.DESCRIPTION]: description,
-        [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.DATA_LAKE_SOURCE_SPEC,
-        [DataflowConnectionProps.PARAMS]: { datasets },
-        [DataflowConnectionProps.REMOVAL_POLICY]: removal,
-      },
+    const parts = new DataflowParts(this, props);
+    const source = parts.connection('DataLakeConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'datasets', DataflowIds.DATA_LAKE_SOURCE_SPEC, {
+      [DataflowConnectionProps.PARAMS]: { datasets },
     });
-    const flow = provider.addResource(this, 'Flow', {
-      resourceType: DataflowResourceTypes.FLOW,
-      sandbox: props.sandbox,
-      properties: {
-        [FlowProps.NAME]: name,
-        [FlowProps.DESCRIPTION]: description,
-        [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_DATASET_FLOW_SPEC,
-        [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
-        [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
-        [FlowProps.DATASET_SCHEDULE]: schedule,
-        [FlowProps.ENABLED]: String(props.enabled ?? true),
-        [FlowProps.REMOVAL_POLICY]: removal,
-      },
-    });
+    const flow = parts.flow({
+      [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_DATASET_FLOW_SPEC,
+      [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
+      [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
+      [FlowProps.DATASET_SCHEDULE]: schedule,
+    }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
   }
 }

@@ -2,10 +2,10 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import {
-  DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
+  DataflowAttributes, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
+import { DataflowParts } from './private/dataflow-parts';
 import { attributeListProblems, attributeMapping } from './private/profile-attributes';
-import { AepProvider, removalPolicyProperty } from './private/provider';
 import { invalid } from './private/validation';
 
 /** How often incremental audience exports run. */
@@ -217,47 +217,23 @@ export class DestinationDataflow extends Construct {
     super(scope, id);
     const audiences = validateAudiences(props.audiences);
     const attributes = validateAttributes(props.attributes);
-    const provider = AepProvider.of(this);
-    const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
-    const name = props.name ?? this.node.path;
-    const removal = removalPolicyProperty(props.removalPolicy);
-    const source = provider.addResource(this, 'ProfileStoreConnection', {
-      resourceType: DataflowResourceTypes.SOURCE_CONNECTION,
-      sandbox: props.sandbox,
-      properties: {
-        [DataflowConnectionProps.NAME]: `${name} profiles`,
-        [DataflowConnectionProps.DESCRIPTION]: description,
-        [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.PROFILE_STORE_SOURCE_SPEC,
-        [DataflowConnectionProps.REMOVAL_POLICY]: removal,
-      },
-    });
-    const profileMapping = attributes && provider.addResource(this, 'ProfileMapping', {
-      resourceType: DataflowResourceTypes.PROFILE_MAPPING,
-      sandbox: props.sandbox,
-      properties: { [ProfileMappingProps.ATTRIBUTES]: attributes },
-    });
-    const flow = provider.addResource(this, 'Flow', {
-      resourceType: DataflowResourceTypes.FLOW,
-      sandbox: props.sandbox,
-      properties: {
-        [FlowProps.NAME]: name,
-        [FlowProps.DESCRIPTION]: description,
-        [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_AUDIENCE_FLOW_SPEC,
-        [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
-        [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
-        [FlowProps.AUDIENCES]: audiences,
-        [FlowProps.MANDATORY_FIELDS]: (props.mandatoryAttributes ?? []).map((m) => (attributes?.includes(m) ? attributeMapping(m).destination : m)),
-        [FlowProps.PRIMARY_FIELDS]: (props.deduplicationKeys ?? []).map((k) => k._toField()),
-        ...(profileMapping ? {
-          [FlowProps.PROFILE_MAPPING]: {
-            mappingId: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_ID),
-            mappingVersion: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_VERSION),
-          },
-        } : {}),
-        [FlowProps.ENABLED]: String(props.enabled ?? true),
-        [FlowProps.REMOVAL_POLICY]: removal,
-      },
-    });
+    const parts = new DataflowParts(this, props);
+    const source = parts.connection('ProfileStoreConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'profiles', DataflowIds.PROFILE_STORE_SOURCE_SPEC);
+    const profileMapping = attributes && parts.resource('ProfileMapping', DataflowResourceTypes.PROFILE_MAPPING, { [ProfileMappingProps.ATTRIBUTES]: attributes });
+    const flow = parts.flow({
+      [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_AUDIENCE_FLOW_SPEC,
+      [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
+      [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
+      [FlowProps.AUDIENCES]: audiences,
+      [FlowProps.MANDATORY_FIELDS]: (props.mandatoryAttributes ?? []).map((m) => (attributes?.includes(m) ? attributeMapping(m).destination : m)),
+      [FlowProps.PRIMARY_FIELDS]: (props.deduplicationKeys ?? []).map((k) => k._toField()),
+      ...(profileMapping ? {
+        [FlowProps.PROFILE_MAPPING]: {
+          mappingId: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_ID),
+          mappingVersion: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_VERSION),
+        },
+      } : {}),
+    }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
   }
 }

@@ -5,7 +5,7 @@ import { AepSandbox } from './aep-sandbox';
 import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
-import { AepProvider, removalPolicyProperty } from './private/provider';
+import { DataflowParts } from './private/dataflow-parts';
 import { invalid } from './private/validation';
 
 /** Compression of ingested delimited or JSON files. */
@@ -204,15 +204,11 @@ export class IngestionMapping {
   ) {}
 
   /** @internal */
-  public _bind(scope: Construct, sandbox: AepSandbox, schemaId: string): { mappingId: string; mappingVersion: string } {
+  public _bind(parts: DataflowParts, schemaId: string): { mappingId: string; mappingVersion: string } {
     if (this.mappingSetId !== undefined) return { mappingId: this.mappingSetId, mappingVersion: String(this.version ?? 0) };
-    const resource = AepProvider.of(scope).addResource(scope, 'MappingSet', {
-      resourceType: DataflowResourceTypes.MAPPING_SET,
-      sandbox,
-      properties: {
-        [MappingSetProps.SCHEMA_ID]: schemaId,
-        [MappingSetProps.MAPPINGS]: this.mappings!.map((m) => ({ source: m.source, destination: m.destination, sourceType: m.calculated ? 'EXPRESSION' : 'ATTRIBUTE' })),
-      },
+    const resource = parts.resource('MappingSet', DataflowResourceTypes.MAPPING_SET, {
+      [MappingSetProps.SCHEMA_ID]: schemaId,
+      [MappingSetProps.MAPPINGS]: this.mappings!.map((m) => ({ source: m.source, destination: m.destination, sourceType: m.calculated ? 'EXPRESSION' : 'ATTRIBUTE' })),
     });
     return {
       mappingId: resource.getAttString(DataflowAttributes.MAPPING_SET_ID),
@@ -293,54 +289,27 @@ export class SourceDataflow extends Construct {
   constructor(scope: Construct, id: string, props: SourceDataflowProps) {
     super(scope, id);
     validate(props);
-    const provider = AepProvider.of(this);
-    const description = props.description ?? `Managed by AWS CDK (cdk-aep-s3): ${this.node.path}`;
-    const name = props.name ?? this.node.path;
-    const removal = removalPolicyProperty(props.removalPolicy);
+    const parts = new DataflowParts(this, props);
     const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /[*/]$/.test(props.path) ? 'folder' : 'file' };
     if (props.recursive !== undefined) params.recursive = String(props.recursive);
-    const source = provider.addResource(this, 'SourceConnection', {
-      resourceType: DataflowResourceTypes.SOURCE_CONNECTION,
-      sandbox: props.sandbox,
-      properties: {
-        [DataflowConnectionProps.NAME]: `${name} source`,
-        [DataflowConnectionProps.DESCRIPTION]: description,
-        [DataflowConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
-        [DataflowConnectionProps.BASE_CONNECTION_ID]: props.connection.connectionId,
-        [DataflowConnectionProps.DATA]: props.format._toData(),
-        [DataflowConnectionProps.PARAMS]: params,
-        [DataflowConnectionProps.REMOVAL_POLICY]: removal,
-      },
+    const source = parts.connection('SourceConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'source', AepIds.S3_SOURCE_CONNECTION_SPEC, {
+      [DataflowConnectionProps.BASE_CONNECTION_ID]: props.connection.connectionId,
+      [DataflowConnectionProps.DATA]: props.format._toData(),
+      [DataflowConnectionProps.PARAMS]: params,
     });
-    const target = provider.addResource(this, 'TargetConnection', {
-      resourceType: DataflowResourceTypes.DATASET_TARGET_CONNECTION,
-      sandbox: props.sandbox,
-      properties: {
-        [DataflowConnectionProps.NAME]: `${name} target`,
-        [DataflowConnectionProps.DESCRIPTION]: description,
-        [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC,
-        [DataflowConnectionProps.DATA]: { schema: { id: props.schemaId, version: DataflowIds.XDM_FULL_CONTENT_TYPE } },
-        [DataflowConnectionProps.PARAMS]: { dataSetId: props.datasetId },
-        [DataflowConnectionProps.REMOVAL_POLICY]: removal,
-      },
+    const target = parts.connection('TargetConnection', DataflowResourceTypes.DATASET_TARGET_CONNECTION, 'target', DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC, {
+      [DataflowConnectionProps.DATA]: { schema: { id: props.schemaId, version: DataflowIds.XDM_FULL_CONTENT_TYPE } },
+      [DataflowConnectionProps.PARAMS]: { dataSetId: props.datasetId },
     });
-    const mapping = props.mapping?._bind(this, props.sandbox, props.schemaId);
-    const flow = provider.addResource(this, 'Flow', {
-      resourceType: DataflowResourceTypes.FLOW,
-      sandbox: props.sandbox,
-      properties: {
-        [FlowProps.NAME]: name,
-        [FlowProps.DESCRIPTION]: description,
-        [FlowProps.FLOW_SPEC_NAME]: DataflowIds.CLOUD_STORAGE_FLOW_SPEC_NAME,
-        [FlowProps.FLOW_SPEC_ID]: DataflowIds.CLOUD_STORAGE_FLOW_SPEC,
-        [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
-        [FlowProps.TARGET_CONNECTION_ID]: target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID),
-        [FlowProps.MAPPING]: mapping,
-        [FlowProps.SCHEDULE]: props.schedule._toParams(),
-        [FlowProps.ENABLED]: String(props.enabled ?? true),
-        [FlowProps.REMOVAL_POLICY]: removal,
-      },
-    });
+    const mapping = props.mapping?._bind(parts, props.schemaId);
+    const flow = parts.flow({
+      [FlowProps.FLOW_SPEC_NAME]: DataflowIds.CLOUD_STORAGE_FLOW_SPEC_NAME,
+      [FlowProps.FLOW_SPEC_ID]: DataflowIds.CLOUD_STORAGE_FLOW_SPEC,
+      [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
+      [FlowProps.TARGET_CONNECTION_ID]: target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID),
+      [FlowProps.MAPPING]: mapping,
+      [FlowProps.SCHEDULE]: props.schedule._toParams(),
+    }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
     this.sourceConnectionId = source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID);
     this.targetConnectionId = target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID);
