@@ -233,6 +233,20 @@ describe('update', () => {
   });
 });
 
+test('a new flow whose configuring PATCH never gets an answer is removed before the Create fails', async () => {
+  const target = await destinationTarget();
+  const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+  // Every PATCH of the new flow goes unanswered (client timeouts, retried) until the deadline;
+  // the invocation has 3 s left after its safety margin.
+  h.aep.inject({ match: { method: 'PATCH', path: /\/flows\/[^/]+$/ }, kind: 'timeout', times: 1000 });
+  const context = { getRemainingTimeInMillis: () => 5_000 + 3_000 };
+  const err = await rejectionOf(() => handler(cfnEvent('Create', flowProps(source, target), FLOW), context));
+  h.aep.clearFaults();
+  expect(err.message).toMatch(/PATCH \/flows/);
+  expect(h.aep.flows()).toEqual([]);
+  expect(h.aep.requests.filter((r) => r.method === 'DELETE' && /\/flows\//.test(r.path)).map((r) => r.status)).toEqual([202]);
+});
+
 describe('delete', () => {
   test('flow then source connection; a second Delete of either tolerates the 404', async () => {
     const { flow, source, props } = await deployExport();

@@ -149,6 +149,9 @@ function desiredKind(d: DesiredFlow): FlowKind {
   return kind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
 }
 
+/** Time kept back from configuring a new flow, in HTTP timeouts, for deleting it if that fails. */
+const CLEANUP_RESERVE_TIMEOUTS = 2;
+
 const isAudienceFlow = (d: DesiredFlow) => d.audiences !== undefined;
 const isDatasetFlow = (d: DesiredFlow) => d.datasetSchedule !== undefined;
 
@@ -166,13 +169,15 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     // Whatever differs (an adopted flow, audiences added after the POST) is patched below.
     reconcile: () => [],
   });
+  // Configuring stops early enough that removing a half-made flow still fits in the invocation.
+  const configuring = client.within(invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs);
   try {
-    const current = await getItem(client, COLLECTION, ref.id);
+    const current = await getItem(configuring, COLLECTION, ref.id);
     const ops = flowOps(current, d);
     const patched = ops.length
-      ? await patchItem(client, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
+      ? await patchItem(configuring, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
       : { id: ref.id, etag: current.etag ?? ref.etag };
-    return await setState(client, patched, current.state, d.enabled);
+    return await setState(configuring, patched, current.state, d.enabled);
   } catch (err) {
     // On an Update, a flow an earlier POST of this resource made stays: it may be the original a
     // rollback is returning to (a replacement rolled back adopts it by marker), and deleting it
