@@ -22,8 +22,11 @@ export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
 /** What a scenario's app builder gets: the stack and a sandbox on the stand-in. */
 export interface ScenarioScope {
   readonly stack: Stack;
-  /** A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in). */
-  sandbox(options?: { sandboxName?: string; credentialsSecretName?: string }): AepSandbox;
+  /**
+   * A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in), of the
+   * stand-in credential's IMS org unless `imsOrgId` names another (`null`: none).
+   */
+  sandbox(options?: { sandboxName?: string; credentialsSecretName?: string; imsOrgId?: string | null }): AepSandbox;
 }
 
 /** Options of {@link ScenarioWorld.start}. */
@@ -110,6 +113,7 @@ export class ScenarioWorld {
         credentials: secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
         sandboxName: options.sandboxName ?? 'prod',
         endpoints,
+        imsOrgId: options.imsOrgId === null ? undefined : options.imsOrgId ?? this.aep.credentials.orgId,
       }),
     });
     app.synth();

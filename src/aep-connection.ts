@@ -191,6 +191,7 @@ export class AepConnection extends Construct {
         [ConnectionProps.REACHABILITY_BUCKET]: props.reachabilityBucket,
         [ConnectionProps.REACHABILITY_FOLDER]: props.reachabilityBucket === undefined ? undefined : props.reachabilityFolder ?? '',
         ...(target ? { [DestinationConnectionProps.TARGET_PARAMS]: target.params } : {}),
+        [ConnectionProps.TRUSTED_IMS_ORG_ID]: target?.trustedImsOrgId,
       },
     });
 

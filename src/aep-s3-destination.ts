@@ -231,6 +231,7 @@ export class AepS3Destination extends Construct {
         key: props.encryptionKey ?? props.bucket.encryptionKey,
         keyActions: KEY_ACTIONS,
       },
+      sandboxImsOrgId: props.sandbox.imsOrgId,
       secretDescription: `Access key AEP uses to write to s3://${literalBucketName(props.bucket) ?? '<bucket>'}/${this.folderPrefix} (cdk-aep-s3, ${this.node.path})`,
     });
     if (isRetain(props.removalPolicy)) retainOnDelete(authScope);
@@ -269,7 +270,7 @@ export class AepS3Destination extends Construct {
       connectionName: props.connectionName,
       description,
       removalPolicy: props.removalPolicy,
-      [WITH_TARGET_CONNECTION]: { params: targetParams },
+      [WITH_TARGET_CONNECTION]: { params: targetParams, trustedImsOrgId: binding.trustedImsOrgId },
     };
     this.connection = new AepConnection(this, 'Connection', connectionProps);
     // AEP may test the credential as soon as it is registered: permissions first.

@@ -2,7 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { DefaultEndpoints } from './private/contract';
-import { invalid, validateEndpointUrl, validateSandboxName } from './private/validation';
+import { invalid, validateEndpointUrl, validateImsOrgId, validateSandboxName } from './private/validation';
 
 /** Options for {@link AepEndpoints.custom}. */
 export interface CustomAepEndpointsOptions {
@@ -77,6 +77,17 @@ export interface AepSandboxProps {
    * @default AepEndpoints.production()
    */
   readonly endpoints?: AepEndpoints;
+
+  /**
+   * The Adobe IMS organization id of the `credentials` (its `orgId`, e.g.
+   * `ABC123DEF456@AdobeOrg`; not a secret). AEP sends it as `sts:ExternalId` whenever it assumes
+   * an S3 destination role, so `S3DestinationAuth.assumedRole()` destinations of this sandbox
+   * lock their role's trust to it, and the deploy checks that the credential belongs to it.
+   * A token is accepted (not checked at synth time).
+   *
+   * @default - none: assumed-role destinations must set `AssumedRoleAuthOptions.imsOrgId`
+   */
+  readonly imsOrgId?: string;
 }
 
 /**
@@ -91,12 +102,16 @@ export class AepSandbox {
   public readonly sandboxName: string;
   /** The Adobe hosts the handler calls. */
   public readonly endpoints: AepEndpoints;
+  /** The IMS organization id of the credential, when given. */
+  public readonly imsOrgId?: string;
 
   constructor(props: AepSandboxProps) {
     validateSandboxName('sandboxName', props.sandboxName);
+    validateImsOrgId('imsOrgId', props.imsOrgId);
     this.credentials = props.credentials;
     this.sandboxName = props.sandboxName ?? 'prod';
     this.endpoints = props.endpoints ?? AepEndpoints.production();
+    this.imsOrgId = props.imsOrgId;
   }
 
   /**

@@ -9,8 +9,8 @@
  * helpers below. Renaming a key here renames it on both sides at once.
  */
 
-/** Bumped whenever a property is added, removed or changes meaning. */
-export const CONTRACT_VERSION = '1';
+/** Bumped whenever a property is added, removed or changes meaning (2: `TrustedImsOrgId`). */
+export const CONTRACT_VERSION = '2';
 
 /** CloudFormation resource types handled by the single onEvent function. */
 export const ResourceTypes = {
@@ -73,6 +73,13 @@ export const ConnectionProps = {
   REACHABILITY_BUCKET: 'ReachabilityBucket',
   /** Key prefix of the reachability check (`''` = the whole bucket). */
   REACHABILITY_FOLDER: 'ReachabilityFolder',
+  /**
+   * The IMS org id (`…@AdobeOrg`) an assumed-role destination's trust policy requires as
+   * `sts:ExternalId` (not a secret). When set, the handler refuses to register the connection
+   * (before any POST or PATCH) unless the AEP credential's `orgId` is this org: AEP assumes the
+   * role with the org id of the credential that made the connection. Added in contract version 2.
+   */
+  TRUSTED_IMS_ORG_ID: 'TrustedImsOrgId',
 } as const;
 
 /** Properties of {@link ResourceTypes.TARGET_CONNECTION}. */
@@ -180,6 +187,9 @@ export const DefaultEndpoints = {
 
 /** Default IMS scopes for Experience Platform (Adobe's documented set); the secret may override. */
 export const DEFAULT_IMS_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session';
+
+/** An Adobe IMS organization id, `…@AdobeOrg` (AEP's `sts:ExternalId` for destination roles, API-NOTES §5.3). */
+export const IMS_ORG_ID = /^[A-Za-z0-9]+@AdobeOrg$/;
 
 /** An AWS IAM role ARN in any partition (AEP's `configParams.IAMRole`, `adobeRoleArn`). */
 export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;

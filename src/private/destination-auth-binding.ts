@@ -12,6 +12,8 @@ export interface DestinationAuthBindOptions {
   readonly grant: S3GrantSpec;
   /** Description of any secret the auth creates. */
   readonly secretDescription: string;
+  /** The sandbox's IMS org id, when known (the default org an assumed role trusts). */
+  readonly sandboxImsOrgId?: string;
 }
 
 /** What the destination needs back to register the base connection. */
@@ -34,6 +36,8 @@ export interface DestinationAuthBinding {
   readonly user?: iam.IUser;
   /** The IAM role, for the assumed-role auth. */
   readonly role?: iam.IRole;
+  /** The IMS org id the role's trust requires as `sts:ExternalId` (the deploy checks the credential's org against it). */
+  readonly trustedImsOrgId?: string;
   /** Where the key lives, when there is a key. */
   readonly credentialsSecret?: secretsmanager.ISecret;
   /** Must exist before AEP is told about the credential (AEP may test it right away). */

@@ -24,6 +24,8 @@ export interface WithTargetConnection {
   readonly [WITH_TARGET_CONNECTION]: {
     /** Target params, already in AEP's wire shape (strings, or objects of strings). */
     readonly params: { [key: string]: unknown };
+    /** The IMS org id an assumed role's trust requires: the deploy refuses a credential of another org. */
+    readonly trustedImsOrgId?: string;
   };
 }
 

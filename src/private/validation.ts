@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IMS_ORG_ID } from './contract';
 
 /**
  * Synth-time input checks shared by every construct.
@@ -83,6 +84,18 @@ export function validateSandboxName(property: string, value: string | undefined)
   if (!isConcrete(value)) return;
   if (!/^[a-z0-9][a-z0-9-]{0,255}$/.test(value)) {
     invalid(property, value, 'must be a lowercase AEP sandbox name: lowercase letters, digits and hyphens, starting with a letter or digit');
+  }
+}
+
+/**
+ * An Adobe IMS organization id as the Developer Console shows it (`ABC123DEF456@AdobeOrg`): what
+ * AEP sends as `sts:ExternalId` when it assumes a destination role (API-NOTES §5.3).
+ */
+export function validateImsOrgId(property: string, value: string | undefined): void {
+  if (!isConcrete(value)) return;
+  if (!IMS_ORG_ID.test(value)) {
+    invalid(property, value, "must be an Adobe IMS organization id: letters and digits followed by '@AdobeOrg' (e.g. 'ABC123DEF456@AdobeOrg', "
+      + "the orgId of the credential in the Adobe Developer Console)");
   }
 }
 

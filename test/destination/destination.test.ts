@@ -1,15 +1,16 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { openpgp } from './openpgp';
-import { connection, newSandbox, newStack, only } from './util';
+import { connection, newSandbox, newStack, only, ORG_ID } from './util';
 import {
   AdobeDestinationPrincipal,
   AepS3Destination,
   AepS3DestinationProps,
+  AepSandbox,
   Compression,
   CsvDelimiter,
   CsvEscape,
@@ -199,13 +200,18 @@ describe('rotation', () => {
 describe('assumed role auth', () => {
   const { dest, template } = synth({ auth: S3DestinationAuth.assumedRole() });
 
-  test('trusts the Adobe account root, with no ExternalId or any condition', () => {
+  test("trusts the Adobe account root only for the sandbox's org (sts:ExternalId), and the deploy checks that org", () => {
     const [, role] = aepRole(template);
     expect(role.Properties.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:root' } }],
+      Statement: [{
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: 'arn:aws:iam::670664943635:root' },
+        Condition: { StringEquals: { 'sts:ExternalId': ORG_ID } },
+      }],
     });
-    expect(JSON.stringify(template.toJSON())).not.toMatch(/ExternalId/i);
+    expect(connection(template)[1].Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBe(ORG_ID);
   });
 
   test('lets CloudFormation generate the role name (no fixed RoleName)', () => {
@@ -253,9 +259,96 @@ describe('assumed role auth', () => {
     const t = synth({ auth: S3DestinationAuth.assumedRole({ trustedPrincipal: AdobeDestinationPrincipal.DESTINATIONS_USER }) }).template;
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:user/destinations-adobe-user' } }],
+        Statement: [{
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { AWS: 'arn:aws:iam::670664943635:user/destinations-adobe-user' },
+          Condition: { StringEquals: { 'sts:ExternalId': ORG_ID } },
+        }],
       },
     });
+  });
+});
+
+describe('assumed role: which IMS org the trust admits', () => {
+  /** The trust policy and the connection of one assumed-role destination on a sandbox of `sandboxOrg`. */
+  function trustOf(auth: () => S3DestinationAuth, sandboxOrg: string | null = ORG_ID): { trust: any; cr: any; stack: Stack } {
+    const stack = newStack();
+    new AepS3Destination(stack, 'Exports', {
+      sandbox: newSandbox(stack, 'prod', sandboxOrg),
+      bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'acme-aep-exports'),
+      auth: auth(),
+    });
+    const template = Template.fromStack(stack);
+    return { trust: aepRole(template)[1].Properties.AssumeRolePolicyDocument, cr: connection(template)[1], stack };
+  }
+
+  test('an org id on the auth overrides the sandbox one (trust and deploy-time check)', () => {
+    const { trust, cr } = trustOf(() => S3DestinationAuth.assumedRole({ imsOrgId: 'OTHER42@AdobeOrg' }));
+    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'OTHER42@AdobeOrg' } });
+    expect(cr.Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBe('OTHER42@AdobeOrg');
+  });
+
+  test('an org id on the auth is enough when the sandbox has none', () => {
+    const { trust } = trustOf(() => S3DestinationAuth.assumedRole({ imsOrgId: 'OTHER42@AdobeOrg' }), null);
+    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'OTHER42@AdobeOrg' } });
+  });
+
+  test('a token org id (a CfnParameter) is not checked at synth and lands in both places', () => {
+    const stack = newStack();
+    const org = new CfnParameter(stack, 'AepOrg', { type: 'String' });
+    new AepS3Destination(stack, 'Exports', {
+      sandbox: new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Cred', 'aep/credentials'), imsOrgId: org.valueAsString }),
+      bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'acme-aep-exports'),
+      auth: S3DestinationAuth.assumedRole(),
+    });
+    const template = Template.fromStack(stack);
+    expect(aepRole(template)[1].Properties.AssumeRolePolicyDocument.Statement[0].Condition)
+      .toEqual({ StringEquals: { 'sts:ExternalId': { Ref: 'AepOrg' } } });
+    expect(connection(template)[1].Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toEqual({ Ref: 'AepOrg' });
+  });
+
+  test('no org id anywhere: a synth error naming the property, the rule and both fixes', () => {
+    expect(() => trustOf(() => S3DestinationAuth.assumedRole(), null)).toThrow(
+      /Invalid auth\.imsOrgId undefined: S3DestinationAuth\.assumedRole\(\) needs the Adobe IMS organization id .*sts:ExternalId.*confused deputy.*Set imsOrgId on the AepSandbox .* or S3DestinationAuth\.assumedRole\(\{ imsOrgId \}\), or accept the exposure with allowAnyAdobeOrg: true/,
+    );
+  });
+
+  test('allowAnyAdobeOrg: the old trust (no condition, no deploy-time org check) and a warning naming the exposure', () => {
+    for (const sandboxOrg of [null, ORG_ID]) {
+      const { trust, cr, stack } = trustOf(() => S3DestinationAuth.assumedRole({ allowAnyAdobeOrg: true }), sandboxOrg);
+      expect(trust).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:root' } }],
+      });
+      expect(cr.Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBeUndefined();
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('confused deputy'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].id).toBe('/Dest/Exports/Auth');
+      expect(String(warnings[0].entry.data)).toMatch(/allowAnyAdobeOrg: true leaves the role without an sts:ExternalId condition: any AEP organization that learns the role ARN/);
+    }
+  });
+
+  test('without allowAnyAdobeOrg there is no such warning', () => {
+    expect(Annotations.fromStack(trustOf(() => S3DestinationAuth.assumedRole()).stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('a malformed org id is refused at synth, on the auth and on the sandbox', () => {
+    expect(() => S3DestinationAuth.assumedRole({ imsOrgId: 'ACME0123' }))
+      .toThrow(/Invalid auth\.imsOrgId "ACME0123": must be an Adobe IMS organization id: letters and digits followed by '@AdobeOrg'/);
+    expect(() => S3DestinationAuth.assumedRole({ imsOrgId: 'acme-org@AdobeOrg' })).toThrow(/auth\.imsOrgId/);
+    const stack = newStack();
+    expect(() => newSandbox(stack, 'prod', 'ACME0123@adobeorg')).toThrow(/Invalid imsOrgId "ACME0123@adobeorg": must be an Adobe IMS organization id/);
+  });
+
+  test('an org id together with allowAnyAdobeOrg is a contradiction', () => {
+    expect(() => S3DestinationAuth.assumedRole({ imsOrgId: ORG_ID, allowAnyAdobeOrg: true }))
+      .toThrow(/Invalid auth\.imsOrgId .*contradicts allowAnyAdobeOrg: true/);
+  });
+
+  test('access-key destinations carry no org check (nothing assumes a role)', () => {
+    const { template } = synth();
+    expect(connection(template)[1].Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBeUndefined();
   });
 });
 

@@ -43,6 +43,7 @@ function userStack(app: App): Stack {
   const sandbox = new AepSandbox({
     credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'AepCredentials', 'aep/credentials'),
     sandboxName: 'prod',
+    imsOrgId: 'ACME0123456789ABCDEF@AdobeOrg',
   });
   new AepS3Destination(stack, 'KeyExports', { sandbox, bucket: exports, folderPath: 'aep/keys/%SEGMENT_NAME%' });
   new AepS3Destination(stack, 'RoleExports', {

@@ -20,10 +20,16 @@ export function newStack(app: App = new App(), id = 'Dest'): Stack {
   return new Stack(app, id, { env: { account: ACCOUNT, region: REGION } });
 }
 
-/** The sandbox every test uses: credential secret imported by name (only its ARN is referenced). */
-export function newSandbox(stack: Stack, sandboxName = 'prod'): AepSandbox {
+/** The IMS org of the test sandbox's credential (what assumed roles are locked to). */
+export const ORG_ID = 'ACME0123456789ABCDEF@AdobeOrg';
+
+/**
+ * The sandbox every test uses: credential secret imported by name (only its ARN is referenced),
+ * of org {@link ORG_ID} unless `imsOrgId` says otherwise (`null`: no org id).
+ */
+export function newSandbox(stack: Stack, sandboxName = 'prod', imsOrgId: string | null = ORG_ID): AepSandbox {
   const credentials = secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${stack.node.children.length}`, 'aep/credentials');
-  return new AepSandbox({ credentials, sandboxName });
+  return new AepSandbox({ credentials, sandboxName, imsOrgId: imsOrgId ?? undefined });
 }
 
 /** The one resource of a type, with its logical id. */

@@ -28,7 +28,7 @@ const ADD: Record<Kind, (stack: Stack, i: number, sandbox: AepSandbox, bucket: s
 function build(kind: Kind, n: number): { stack: Stack; template: any } {
   const app = new App();
   const stack = new Stack(app, 'Many', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth') });
+  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth'), imsOrgId: 'ACME01@AdobeOrg' });
   const bucket = s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exchange');
   for (let i = 0; i < n; i++) ADD[kind](stack, i, sandbox, bucket);
   return { stack, template: app.synth().getStackByName('Many').template };
@@ -82,7 +82,7 @@ describe('access-key destinations in one stack', () => {
     const n = Math.floor((RESOURCE_WARNING_THRESHOLD - shared) / per);
     const app = new App();
     const stack = new Stack(app, 'Many', { env: { account: '111122223333', region: 'eu-west-1' } });
-    const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth') });
+    const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth'), imsOrgId: 'ACME01@AdobeOrg' });
     const bucket = s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exchange');
     for (let i = 0; i < n; i++) ADD.ACCESS_KEY_DESTINATION(stack, i, sandbox, bucket);
     for (let i = 0; i < 10; i++) new secretsmanager.Secret(stack, `Other${i}`);

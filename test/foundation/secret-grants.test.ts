@@ -18,7 +18,7 @@ interface Options { readonly creds?: string; readonly keyed?: boolean; readonly 
 function synth(options: Options = {}): { template: any; stack: Stack } {
   const app = new App();
   const stack = new Stack(app, 'Grants', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', options.creds ?? 'aep/oauth') });
+  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', options.creds ?? 'aep/oauth'), imsOrgId: 'ACME01@AdobeOrg' });
   const key = options.cmk ? new kms.Key(stack, 'Cmk', { enableKeyRotation: true }) : undefined;
   const keys = new secretsmanager.Secret(stack, 'Keys', { encryptionKey: key });
   new AepConnection(stack, 'Keyed', {
@@ -127,7 +127,7 @@ describe('secret-read policies', () => {
 describe('secrets the library creates: one constant prefix grant per stack', () => {
   function stackWith(app: App, id: string, build: (stack: Stack, sandbox: AepSandbox) => void): Stack {
     const stack = new Stack(app, id, { env: { account: '111122223333', region: 'eu-west-1' } });
-    build(stack, new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth') }));
+    build(stack, new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth'), imsOrgId: 'ACME01@AdobeOrg' }));
     return stack;
   }
   const bucketOf = (stack: Stack) => (stack.node.tryFindChild('Bucket') as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exports');

@@ -1,6 +1,6 @@
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { Attributes, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
+import { AepIds, Attributes, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
 
 /**
  * `Custom::AepDestinationConnection`: a destination's base and target connection as one custom
@@ -159,4 +159,61 @@ test('delete removes target then base and tolerates 404; RETAIN keeps both with 
   const fresh = await handler(cfnEvent('Create', p, PAIR));
   expect(fresh.PhysicalResourceId).not.toBe(base.id);
   expect(fresh.Data![Attributes.TARGET_CONNECTION_ID]).not.toBe(target.id);
+});
+
+describe('assumed role locked to an IMS org (TrustedImsOrgId)', () => {
+  const ROLE = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'RoleDestConnectionDestination' };
+
+  /** An `Assumed Role` destination as AepS3Destination emits it: the role ARN in a library-made secret. */
+  function roleProps(trustedOrg: string | undefined): Record<string, unknown> {
+    const roleSecret = h.aws.putSecret('aep/role-arn', JSON.stringify({ roleArn: 'arn:aws:iam::123456789012:role/aep-export-7Qk2x9Zt' }));
+    return {
+      ...h.common(),
+      [DestinationConnectionProps.NAME]: 'acme-aep-s3-dest-role',
+      [DestinationConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      [DestinationConnectionProps.AUTH_SPEC_NAME]: 'Assumed Role',
+      [DestinationConnectionProps.AUTH_SECRET_ARN]: roleSecret,
+      [DestinationConnectionProps.AUTH_SECRET_FIELDS]: { s3Role: 'roleArn' },
+      [DestinationConnectionProps.TARGET_PARAMS]: PARAMS,
+      ...(trustedOrg === undefined ? {} : { [DestinationConnectionProps.TRUSTED_IMS_ORG_ID]: trustedOrg }),
+    };
+  }
+
+  test('a credential of another org fails the Create before any POST, naming both org ids and the fix', async () => {
+    const err = await rejectionOf(() => handler(cfnEvent('Create', roleProps('OTHERORG42@AdobeOrg'), ROLE)));
+    expect(err.message).toContain(`belongs to IMS org ${h.aep.credentials.orgId}`);
+    expect(err.message).toContain('admits AEP only for IMS org OTHERORG42@AdobeOrg (sts:ExternalId)');
+    expect(err.message).toMatch(/set imsOrgId \(on the AepSandbox or S3DestinationAuth\.assumedRole\) to .*or store a credential of org OTHERORG42@AdobeOrg/);
+    expect(h.aep.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('an Update to an org the credential is not in patches nothing', async () => {
+    const before = roleProps(h.aep.credentials.orgId);
+    const created = await handler(cfnEvent('Create', before, ROLE));
+    h.aep.requests.length = 0;
+    const after = { ...roleProps('OTHERORG42@AdobeOrg'), [DestinationConnectionProps.DESCRIPTION]: 'changed' };
+    const err = await rejectionOf(() => handler(cfnEvent('Update', after, { ...ROLE, physicalId: created.PhysicalResourceId, oldProps: before })));
+    expect(err.message).toContain('OTHERORG42@AdobeOrg');
+    expect(writes()).toEqual([]);
+  });
+
+  test('the credential of the trusted org creates the pair as before', async () => {
+    const res = await handler(cfnEvent('Create', roleProps(h.aep.credentials.orgId), ROLE));
+    const [base] = h.aep.connections();
+    expect(res.PhysicalResourceId).toBe(base.id);
+    expect(base.auth?.specName).toBe('Assumed Role');
+    expect(writes()).toEqual(['POST /connections', 'POST /targetConnections']);
+  });
+
+  test('a secret corrected after a refusal is read again (the warm container does not keep refusing its cached org)', async () => {
+    h.aws.putSecret(h.credentialsArn, JSON.stringify({ ...h.aep.credentials, orgId: 'WRONGORG77@AdobeOrg' }));
+    const refused = await rejectionOf(() => handler(cfnEvent('Create', roleProps(h.aep.credentials.orgId), ROLE)));
+    expect(refused.message).toContain('belongs to IMS org WRONGORG77@AdobeOrg');
+    expect(h.aep.requests).toEqual([]);
+    // The operator stores the right org's credential; the retry runs in the same (warm) container.
+    h.aws.putSecret(h.credentialsArn, JSON.stringify(h.aep.credentials));
+    const res = await handler(cfnEvent('Create', roleProps(h.aep.credentials.orgId), ROLE));
+    expect(res.PhysicalResourceId).toBe(h.aep.connections()[0].id);
+  });
 });

@@ -32,13 +32,15 @@ interface DestinationOptions {
   readonly description?: string;
   readonly removalPolicy?: RemovalPolicy;
   readonly folderPath?: string;
+  /** The sandbox's IMS org id (default: the stand-in credential's org). */
+  readonly imsOrgId?: string;
 }
 
 /** One access-key (by default) destination on an imported bucket. */
 function destination(o: DestinationOptions = {}, id = 'Exports') {
   return ({ stack, sandbox }: ScenarioScope) => {
     new AepS3Destination(stack, id, {
-      sandbox: sandbox({ sandboxName: o.sandboxName, credentialsSecretName: o.credentialsSecretName }),
+      sandbox: sandbox({ sandboxName: o.sandboxName, credentialsSecretName: o.credentialsSecretName, imsOrgId: o.imsOrgId }),
       bucket: s3.Bucket.fromBucketName(stack, `${id}Bucket`, 'acme-aep-exports'),
       auth: o.auth,
       description: o.description,
@@ -79,6 +81,27 @@ test('baseline: create → rotate the key → destroy leaves nothing, and nothin
   await expectConsistent();
   expect(w.aep.connections()).toEqual([]);
   expect(w.sim.leftBehind).toEqual([]);
+});
+
+describe('assumed role locked to the IMS org (sts:ExternalId, August 2026)', () => {
+  test('a sandbox declared for another org than its credential: the Create fails before AEP holds anything, and rolls back clean', async () => {
+    const result = await w.deploy(destination({ auth: S3DestinationAuth.assumedRole(), imsOrgId: 'OTHERORG42@AdobeOrg' }));
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failure).toContain(`belongs to IMS org ${w.aep.credentials.orgId}, but the destination role's trust admits AEP only for IMS org OTHERORG42@AdobeOrg`);
+    expect(w.aep.requests.filter((r) => r.method === 'POST' && /\/(connections|targetConnections)$/.test(r.path))).toEqual([]);
+    expect(w.aep.connections()).toEqual([]);
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+
+  test("the credential's own org: the role trusts only it, and the pair is created", async () => {
+    expect((await w.deploy(destination({ auth: S3DestinationAuth.assumedRole() }))).status).toBe('CREATE_COMPLETE');
+    const role = w.sim.resources().find((r) => r.type === 'AWS::IAM::Role' && r.logicalId.startsWith('ExportsAuthRole'))!;
+    expect(JSON.stringify(w.sim.resource(role.logicalId)!.properties.AssumeRolePolicyDocument))
+      .toContain(`"Condition":{"StringEquals":{"sts:ExternalId":"${w.aep.credentials.orgId}"}}`);
+    expect(w.aep.connections().map((c) => c.auth?.specName)).toEqual(['Assumed Role']);
+    await expectConsistent();
+  });
 });
 
 describe('bug 1: the rollback of a failed replacing Update never makes a third connection', () => {

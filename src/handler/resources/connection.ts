@@ -2,8 +2,9 @@ import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
-import { adoptionMarker, AepIds, Attributes, ConnectionProps } from '../../private/contract';
+import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
+import { readAepCredentials } from '../aws/secrets';
 import { checkAuthParams, encryptionBlock, type EncryptionBlock, type LiveConnectionSpec, readConnectionSpec } from '../aep/connection-specs';
 import type { Invocation } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
@@ -77,6 +78,7 @@ function kind(specId: string, authSpecName: string): FlowKind {
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const props = event.ResourceProperties;
+  await checkTrustedOrg(props);
   const client = await AepClient.fromProps(props, invocation);
   const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
   const desired = desiredState(event, live);
@@ -119,6 +121,7 @@ function kindOf(item: FlowItem): FlowKind {
  */
 async function driftOps(event: CustomResourceEvent, current: FlowItem, invocation: Invocation, client: AepClient): Promise<PatchOp[]> {
   const props = event.ResourceProperties;
+  await checkTrustedOrg(props);
   const old = event.OldResourceProperties ?? {};
   const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
   const desired = desiredState(event, live);
@@ -136,6 +139,26 @@ async function driftOps(event: CustomResourceEvent, current: FlowItem, invocatio
     pushedAuthParams.add(event);
   }
   return ops;
+}
+
+/**
+ * An assumed-role destination's trust admits AEP only with `sts:ExternalId` = its org id, and AEP
+ * assumes the role with the org id of the credential that registers the connection (API-NOTES
+ * §5.3). A credential of another org would register a connection whose every export is refused,
+ * so it is stopped here, before anything is written to AEP. Org ids are not secrets.
+ */
+async function checkTrustedOrg(props: RawProps): Promise<void> {
+  const trusted = optionalString(props, ConnectionProps.TRUSTED_IMS_ORG_ID);
+  if (trusted === undefined) return;
+  const arn = requireString(props, CommonProps.CREDENTIALS_SECRET_ARN);
+  let { credentials, fromCache } = await readAepCredentials(arn);
+  // A cached value may predate a credential swapped into the same secret.
+  if (credentials.orgId !== trusted && fromCache) ({ credentials, fromCache } = await readAepCredentials(arn, { fresh: true }));
+  if (credentials.orgId === trusted) return;
+  throw new Error(`The AEP credential in secret ${arn} belongs to IMS org ${credentials.orgId}, but the destination role's trust admits AEP only `
+    + `for IMS org ${trusted} (sts:ExternalId): AEP assumes the role as the org that registers the connection, so every export would be refused. `
+    + `Nothing was written to AEP. Either set imsOrgId (on the AepSandbox or S3DestinationAuth.assumedRole) to ${credentials.orgId} if that org `
+    + `should export to this bucket, or store a credential of org ${trusted} in the secret (its orgId field).`);
 }
 
 interface DesiredConnection {
