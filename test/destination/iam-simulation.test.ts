@@ -3,8 +3,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ACCOUNT, REGION, newSandbox, newStack } from './util';
+import { ACCOUNT, ORG_ID, REGION, newSandbox, newStack } from './util';
 import { AepS3Destination, S3DestinationAuth } from '../../src';
+import { AepIds } from '../../src/private/contract';
 
 /**
  * Evaluates the SYNTHESIZED policy of AEP's principal with an IAM policy simulator: the six
@@ -214,5 +215,66 @@ describe.each(scenarios)('$name', (scenario) => {
 
   test.each(DENIED.map((p) => [label(p), p] as const))('denies %s', async (_label, probe) => {
     expect(await simulate(scenario.principal, policy, probe)).not.toBe('Allowed');
+  });
+});
+
+/**
+ * The role's TRUST policy, evaluated the same way: Adobe's destinations user calls sts:AssumeRole
+ * (allowed by its own account's policies), and the trust decides by the external id AEP sends,
+ * which since August 2026 is the IMS org id of the org the destination belongs to.
+ */
+describe('assumed role trust: only AEP acting for the sandbox\'s IMS org may assume the role', () => {
+  const ADOBE_USER = `arn:aws:iam::${AepIds.ADOBE_DESTINATIONS_ACCOUNT}:user/destinations-adobe-user`;
+  const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/Dest-ExportsAuthRole-XyZ987`;
+  /** What Adobe's own account lets its user do: assume roles anywhere (the trust is what limits it). */
+  const ADOBE_SIDE = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] };
+
+  function trustOf(auth: S3DestinationAuth): unknown {
+    const stack = newStack();
+    new AepS3Destination(stack, 'Exports', { sandbox: newSandbox(stack), bucket: s3.Bucket.fromBucketName(stack, 'Bucket', BUCKET), auth });
+    const roles = Object.entries<any>(Template.fromStack(stack).findResources('AWS::IAM::Role')).filter(([id]) => !id.startsWith('CdkAepS3Provider'));
+    expect(roles).toHaveLength(1);
+    return roles[0][1].Properties.AssumeRolePolicyDocument;
+  }
+
+  async function assume(trust: unknown, externalId: string | undefined): Promise<string> {
+    const result = await runSimulation({
+      request: {
+        principal: ADOBE_USER,
+        action: 'sts:AssumeRole',
+        resource: { resource: ROLE_ARN, accountId: ACCOUNT },
+        contextVariables: externalId === undefined ? {} : { 'sts:ExternalId': externalId },
+      },
+      identityPolicies: [{ name: 'adobe', policy: ADOBE_SIDE }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trust,
+    }, { simulationMode: 'Strict' });
+    if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+    return result.overallResult;
+  }
+
+  test('AEP for the sandbox\'s org is allowed; another org, or no external id, is denied', async () => {
+    const trust = trustOf(S3DestinationAuth.assumedRole());
+    expect(await assume(trust, ORG_ID)).toBe('Allowed');
+    expect(await assume(trust, 'SOMEONEELSE99@AdobeOrg')).not.toBe('Allowed');
+    expect(await assume(trust, undefined)).not.toBe('Allowed');
+  });
+
+  test('allowAnyAdobeOrg: every org is allowed (the exposure its warning names)', async () => {
+    const trust = trustOf(S3DestinationAuth.assumedRole({ allowAnyAdobeOrg: true }));
+    expect(await assume(trust, 'SOMEONEELSE99@AdobeOrg')).toBe('Allowed');
+  });
+
+  test('an account outside Adobe is denied whatever external id it sends', async () => {
+    const trust = trustOf(S3DestinationAuth.assumedRole());
+    const result = await runSimulation({
+      request: { principal: 'arn:aws:iam::444455556666:user/mallory', action: 'sts:AssumeRole', resource: { resource: ROLE_ARN, accountId: ACCOUNT }, contextVariables: { 'sts:ExternalId': ORG_ID } },
+      identityPolicies: [{ name: 'mallory', policy: ADOBE_SIDE }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trust,
+    }, { simulationMode: 'Strict' });
+    expect(result.resultType === 'error' ? 'error' : result.overallResult).not.toBe('Allowed');
   });
 });
