@@ -14,6 +14,11 @@ import {
 export interface ExampleStackProps extends StackProps {
   /** Endpoints override (the demo points at the local stand-in); production by default. */
   readonly endpoints?: AepEndpoints;
+  /**
+   * IMS org id of the credential (its `orgId`): the assumed-role destinations trust AEP only for
+   * it. The demo passes the stand-in credential's org.
+   */
+  readonly imsOrgId?: string;
   /** Serial of the access-key destination's IAM key: bump it to rotate. */
   readonly keySerial?: number;
   /** Description of the audience destination. */
@@ -36,11 +41,13 @@ export class AepS3ExampleStack extends Stack {
     super(scope, id, props);
 
     // The Adobe Developer Console OAuth Server-to-Server credential, stored beforehand as
-    // {"clientId": "...", "clientSecret": "...", "orgId": "...@AdobeOrg"}.
+    // {"clientId": "...", "clientSecret": "...", "orgId": "...@AdobeOrg"}. Its org id (not a
+    // secret) locks the assumed-role destinations to this org: AEP sends it as sts:ExternalId.
     const sandbox = new AepSandbox({
       credentials: secretsmanager.Secret.fromSecretNameV2(this, 'AepCredentials', 'aep/oauth-server-to-server'),
       sandboxName: 'prod',
       endpoints: props.endpoints,
+      imsOrgId: props.imsOrgId ?? 'ACME0123456789ABCDEF@AdobeOrg',
     });
 
     const exportsBucket = new s3.Bucket(this, 'Exports', {

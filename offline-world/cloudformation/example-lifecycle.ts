@@ -69,6 +69,7 @@ export function synthExample(outdir: string, aep: AepStandIn, keySerial: number,
   fs.rmSync(outdir, { recursive: true, force: true });
   const app = buildExampleApp(outdir, {
     endpoints: AepEndpoints.custom({ flowServiceUrl: aep.flowServiceUrl, imsUrl: aep.imsUrl }),
+    imsOrgId: aep.credentials.orgId,
     keySerial,
     exportDescription,
     // The second deployment also changes one audience's schedule and the ingestion interval.

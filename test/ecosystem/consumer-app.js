@@ -33,12 +33,16 @@ function userBucket(stack) {
   return bucket;
 }
 
+/** The IMS org of the credential: the assumed-role destination's trust requires it as sts:ExternalId. */
+const IMS_ORG_ID = 'ACME0123456789ABCDEF@AdobeOrg';
+
 /** Every destination and source auth mode, with a token folder path in some of each. */
 function libraryStack(app) {
   const stack = new cdk.Stack(app, 'Library', { env });
   const sandbox = new AepSandbox({
     credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'AepCredentials', 'aep/oauth-server-to-server'),
     sandboxName: 'prod',
+    imsOrgId: IMS_ORG_ID,
   });
   const owned = userBucket(stack);
   const imported = s3.Bucket.fromBucketName(stack, 'Imported', 'acme-data-lake');
@@ -115,7 +119,12 @@ const canary = check(canaryStack);
 // Token folder paths: the template (no checks registered) references each parameter.
 const plain = newApp();
 libraryStack(plain);
-const resources = JSON.stringify(plain.synth().getStackByName('Library').template.Resources);
+const libraryResources = plain.synth().getStackByName('Library').template.Resources;
+const resources = JSON.stringify(libraryResources);
+/** The trust conditions of every role Adobe's destinations account may assume (the assumed-role destination's). */
+const adobeTrusts = Object.values(libraryResources)
+  .filter((r) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(':670664943635:'))
+  .map((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((st) => st.Condition ?? null));
 const tokenRefs = {
   DestinationFolder: (resources.match(/\{"Ref":"DestinationFolder"\}/g) || []).length,
   SourceFolder: (resources.match(/\{"Ref":"SourceFolder"\}/g) || []).length,
@@ -139,4 +148,6 @@ console.log(JSON.stringify({
   librarySynthError: library.synthError,
   canaryFindings: canary.findings.length,
   tokenRefs,
+  imsOrgId: IMS_ORG_ID,
+  adobeTrusts,
 }));

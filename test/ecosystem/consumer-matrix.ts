@@ -50,6 +50,10 @@ interface AppReport {
   readonly librarySynthError?: string;
   readonly canaryFindings: number;
   readonly tokenRefs: Record<string, number>;
+  /** The org id the consumer app gives its sandbox. */
+  readonly imsOrgId: string;
+  /** Per role trusting Adobe's destinations account: each trust statement's Condition (null when none). */
+  readonly adobeTrusts: Array<Array<unknown>>;
 }
 
 const failures: string[] = [];
@@ -232,6 +236,10 @@ async function main(): Promise<void> {
       check(!r.librarySynthError, `${label}: synth with the checks registered failed: ${r.librarySynthError}`);
       check(r.canaryFindings > 0, `${label}: the canary bucket produced no findings (the checks are not running)`);
       for (const [param, refs] of Object.entries(r.tokenRefs)) check(refs > 0, `${label}: the ${param} parameter is not referenced by the template`);
+      // The assumed-role destination admits AEP only for the app's IMS org (API-NOTES §5.3).
+      const lockedToOrg = JSON.stringify([[{ StringEquals: { 'sts:ExternalId': r.imsOrgId } }]]);
+      check(JSON.stringify(r.adobeTrusts) === lockedToOrg,
+        `${label}: the assumed-role destination's trust must carry exactly StringEquals sts:ExternalId = ${r.imsOrgId}, found ${JSON.stringify(r.adobeTrusts)}`);
     });
   } finally {
     // Two aws-cdk-lib trees take long to delete on a busy disk (40 s measured): not the matrix's
