@@ -219,7 +219,7 @@ class AssumedRoleAuth extends S3DestinationAuth {
     // No roleName: CloudFormation generates `<stack>-<logicalId>-<random suffix>`, so the name is
     // not guessable either (Adobe asks to keep it confidential). What locks the role to this
     // customer is the sts:ExternalId condition: since August 2026 AEP passes the IMS org id of
-    // the connection's org on every AssumeRole (API-NOTES §5.3).
+    // the connection's org on every AssumeRole (Adobe's August 2026 destinations release notes).
     const role = new iam.Role(scope, 'Role', {
       assumedBy: new iam.ArnPrincipal(principalArn),
       externalIds: orgId === undefined ? undefined : [orgId],

@@ -188,7 +188,7 @@ export const DefaultEndpoints = {
 /** Default IMS scopes for Experience Platform (Adobe's documented set); the secret may override. */
 export const DEFAULT_IMS_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session';
 
-/** An Adobe IMS organization id, `…@AdobeOrg` (AEP's `sts:ExternalId` for destination roles, API-NOTES §5.3). */
+/** An Adobe IMS organization id, `…@AdobeOrg` (what AEP sends as `sts:ExternalId` when it assumes a destination role). */
 export const IMS_ORG_ID = /^[A-Za-z0-9]+@AdobeOrg$/;
 
 /** An AWS IAM role ARN in any partition (AEP's `configParams.IAMRole`, `adobeRoleArn`). */

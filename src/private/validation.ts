@@ -89,7 +89,7 @@ export function validateSandboxName(property: string, value: string | undefined)
 
 /**
  * An Adobe IMS organization id as the Developer Console shows it (`ABC123DEF456@AdobeOrg`): what
- * AEP sends as `sts:ExternalId` when it assumes a destination role (API-NOTES §5.3).
+ * AEP sends as `sts:ExternalId` when it assumes a destination role (since August 2026).
  */
 export function validateImsOrgId(property: string, value: string | undefined): void {
   if (!isConcrete(value)) return;
