@@ -261,7 +261,7 @@ class AssumedRoleAuth extends S3DestinationAuth {
   private trustedOrg(scope: Construct, options: DestinationAuthBindOptions): string | undefined {
     if (this.options.allowAnyAdobeOrg) {
       Annotations.of(scope).addWarningV2(ANY_ADOBE_ORG_WARNING,
-        `allowAnyAdobeOrg: true leaves the role without an sts:ExternalId condition: any AEP organization that learns the role ARN `
+        'allowAnyAdobeOrg: true leaves the role without an sts:ExternalId condition: any AEP organization that learns the role ARN '
         + 'can point its own S3 destination at it and write, read or delete objects in the export folder (confused deputy). '
         + 'Set imsOrgId on the AepSandbox (or on S3DestinationAuth.assumedRole) and remove allowAnyAdobeOrg to allow only your org.');
       return undefined;

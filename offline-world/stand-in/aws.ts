@@ -1,10 +1,10 @@
 /**
  * A local stand-in for the AWS APIs the handler and the doctor command call: Secrets Manager
- * (JSON 1.1 protocol), STS and CloudFormation `DescribeStacks` (Query protocol, XML), S3
- * `ListObjectsV2`. Real AWS SDK v3 clients talk to it through an endpoint override
- * (`AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_CLOUDFORMATION`
- * or the client `endpoint` option), and every request must be SigV4-signed with a key the
- * stand-in knows, like on AWS.
+ * (JSON 1.1 protocol), STS, CloudFormation `DescribeStacks` / `ListStackResources` and IAM
+ * `GetRole` (Query protocol, XML), S3 `ListObjectsV2`. Real AWS SDK v3 clients talk to it through
+ * an endpoint override (`AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_STS` /
+ * `AWS_ENDPOINT_URL_CLOUDFORMATION` / `AWS_ENDPOINT_URL_IAM` or the client `endpoint` option), and
+ * every request must be SigV4-signed with a key the stand-in knows, like on AWS.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -67,7 +67,7 @@ export interface AwsCredentials {
 
 /** One call as recorded by the stand-in. Never contains secret values. */
 export interface AwsCall {
-  readonly service: 'secretsmanager' | 'sts' | 's3' | 'cloudformation' | 'unknown';
+  readonly service: 'secretsmanager' | 'sts' | 's3' | 'cloudformation' | 'iam' | 'unknown';
   readonly action: string;
   /** Access key id from the SigV4 credential scope (not a secret). */
   readonly accessKeyId?: string;
@@ -109,6 +109,27 @@ export interface StandInStack {
   /** e.g. `CREATE_COMPLETE`, `UPDATE_COMPLETE`, `DELETE_COMPLETE`. */
   stackStatus: string;
   readonly creationTime: number;
+  /** What `ListStackResources` answers (see {@link AwsStandIn.putStack}). */
+  readonly resources: readonly StandInStackResource[];
+}
+
+/** One resource of a {@link StandInStack}. */
+export interface StandInStackResource {
+  readonly logicalId: string;
+  /** e.g. `AWS::IAM::Role`. */
+  readonly type: string;
+  /** For a role: its name (what `iam:GetRole` takes). */
+  readonly physicalId: string;
+}
+
+/** An IAM role the stand-in knows (see {@link AwsStandIn.putRole}). */
+interface StandInRole {
+  readonly roleName: string;
+  readonly arn: string;
+  readonly roleId: string;
+  /** The trust policy as a JSON object. */
+  readonly trust: unknown;
+  readonly createDate: number;
 }
 
 /** An AWS error in the shape of the protocol it is sent with. */
@@ -120,6 +141,7 @@ class AwsError extends Error {
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
 /** Secrets Manager + STS stand-in. Create with {@link AwsStandIn.start}; always {@link close}. */
 export class AwsStandIn {
@@ -151,6 +173,7 @@ export class AwsStandIn {
   private readonly deniedBuckets = new Set<string>();
   /** Every stack ever put, deleted ones included (DescribeStacks by ARN still finds those). */
   private readonly stacks: StandInStack[] = [];
+  private readonly roles = new Map<string, StandInRole>();
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -194,6 +217,7 @@ export class AwsStandIn {
       AWS_ENDPOINT_URL_STS: this.url,
       AWS_ENDPOINT_URL_S3: this.url,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
+      AWS_ENDPOINT_URL_IAM: this.url,
       AWS_REGION: this.region,
       AWS_DEFAULT_REGION: this.region,
       AWS_ACCESS_KEY_ID: this.lambdaCredentials.accessKeyId,
@@ -332,7 +356,7 @@ export class AwsStandIn {
    * unless told otherwise). `stackId` defaults to a fresh ARN; putting a name whose live stack
    * has another id replaces it, as deleting and re-creating a stack does. Returns the stack id.
    */
-  public putStack(stackName: string, options: { stackId?: string; stackStatus?: string } = {}): string {
+  public putStack(stackName: string, options: { stackId?: string; stackStatus?: string; resources?: readonly StandInStackResource[] } = {}): string {
     const stackId = options.stackId ?? `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${stackName}/${randomUUID()}`;
     if (!/^arn:aws[a-z-]*:cloudformation:[^:]+:\d{12}:stack\/[^/]+\/[^/]+$/.test(stackId) || stackId.split('/')[1] !== stackName) {
       throw new Error(`not a stack ARN of ${stackName}: ${stackId}`);
@@ -342,10 +366,21 @@ export class AwsStandIn {
     const existing = this.stacks.find((s) => s.stackId === stackId);
     if (existing) {
       existing.stackStatus = options.stackStatus ?? 'CREATE_COMPLETE';
+      if (options.resources) Object.assign(existing, { resources: options.resources });
     } else {
-      this.stacks.push({ stackName, stackId, stackStatus: options.stackStatus ?? 'CREATE_COMPLETE', creationTime: Date.now() });
+      this.stacks.push({ stackName, stackId, stackStatus: options.stackStatus ?? 'CREATE_COMPLETE', creationTime: Date.now(), resources: options.resources ?? [] });
     }
     return stackId;
+  }
+
+  /**
+   * Creates or replaces an IAM role with this trust policy (what `iam:GetRole` returns as
+   * `AssumeRolePolicyDocument`, URL-encoded as AWS does). Returns the role ARN.
+   */
+  public putRole(roleName: string, trust: unknown): string {
+    const arn = `arn:aws:iam::${AWS_TEST_ACCOUNT}:role/${roleName}`;
+    this.roles.set(roleName, { roleName, arn, roleId: fakeAccessKeyId('AROA', arn), trust: JSON.parse(JSON.stringify(trust)), createDate: Date.now() });
+    return arn;
   }
 
   /** Deletes the live stack of that name (`DELETE_COMPLETE`): DescribeStacks by name no longer finds it. */
@@ -362,6 +397,7 @@ export class AwsStandIn {
     this.deletedSecrets.clear();
     this.deniedBuckets.clear();
     this.stacks.length = 0;
+    this.roles.clear();
     this.sessionTokenCount = 0;
     this.registerLambdaIdentity();
   }
@@ -415,7 +451,8 @@ export class AwsStandIn {
     const auth = parseSigV4Authorization(header(req, 'authorization'));
     const s3 = auth?.service === 's3' && req.method === 'GET' && url.searchParams.get('list-type') === '2';
     // STS and CloudFormation share the Query protocol: the signature's credential scope names the service.
-    const query = !s3 && !target && form.get('Action') ? (auth?.service === 'cloudformation' ? 'cloudformation' : 'sts') : undefined;
+    const query = !s3 && !target && form.get('Action')
+      ? (auth?.service === 'cloudformation' || auth?.service === 'iam' ? auth.service : 'sts') : undefined;
     const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : query ?? 'unknown';
     const action = s3 ? 'ListObjectsV2'
       : service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
@@ -424,7 +461,7 @@ export class AwsStandIn {
 
     try {
       if (service === 'unknown') {
-        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks and S3 ListObjectsV2)`);
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks/ListStackResources, IAM GetRole and S3 ListObjectsV2)`);
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {
@@ -433,6 +470,8 @@ export class AwsStandIn {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
       } else if (service === 'cloudformation') {
         this.respond(res, call, 200, await this.cloudFormation(identity, form), 'text/xml');
+      } else if (service === 'iam') {
+        this.respond(res, call, 200, await this.iam(identity, form), 'text/xml');
       } else {
         let input: Record<string, unknown>;
         try {
@@ -456,8 +495,8 @@ export class AwsStandIn {
         const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>`
           + `<RequestId>${randomUUID()}</RequestId></Error>`;
         this.respond(res, call, err.status, xml, 'application/xml');
-      } else if (service === 'sts' || service === 'cloudformation') {
-        const xml = `<ErrorResponse xmlns="${service === 'sts' ? STS_NS : CFN_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
+      } else if (service === 'sts' || service === 'cloudformation' || service === 'iam') {
+        const xml = `<ErrorResponse xmlns="${service === 'sts' ? STS_NS : service === 'iam' ? IAM_NS : CFN_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
           + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
         this.respond(res, call, err.status, xml, 'text/xml');
       } else {
@@ -469,9 +508,9 @@ export class AwsStandIn {
   }
 
   /** SigV4 authentication against the registered keys; errors mirror each service's. */
-  private async authenticate(service: 'sts' | 'secretsmanager' | 's3' | 'cloudformation', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
-    // CloudFormation answers authentication failures like STS (Query protocol, 403).
-    const sts = service === 'sts' || service === 'cloudformation';
+  private async authenticate(service: 'sts' | 'secretsmanager' | 's3' | 'cloudformation' | 'iam', req: http.IncomingMessage, url: URL, body: string): Promise<Identity> {
+    // CloudFormation and IAM answer authentication failures like STS (Query protocol, 403).
+    const sts = service === 'sts' || service === 'cloudformation' || service === 'iam';
     const invalidToken = () => (service === 's3'
       ? new AwsError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
       : sts
@@ -611,19 +650,14 @@ export class AwsStandIn {
    */
   private async cloudFormation(identity: Identity, form: URLSearchParams): Promise<string> {
     const action = form.get('Action');
-    if (form.get('Version') !== '2010-05-15' || action !== 'DescribeStacks') {
+    if (form.get('Version') !== '2010-05-15' || (action !== 'DescribeStacks' && action !== 'ListStackResources')) {
       throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
     }
     const name = form.get('StackName');
     const resourceArn = name === null ? '*'
       : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
-    if (this.authorizer) {
-      const decision = await this.authorizer({ principalArn: identity.arn, action: 'cloudformation:DescribeStacks', resourceArn, context: { 'aws:SecureTransport': 'true' } });
-      if (decision !== 'allowed') {
-        throw new AwsError(403, 'AccessDenied', `User: ${identity.arn} is not authorized to perform: cloudformation:DescribeStacks on resource: ${resourceArn} `
-          + (decision === 'explicitly-denied' ? 'with an explicit deny in an identity-based policy' : 'because no identity-based policy allows the cloudformation:DescribeStacks action'));
-      }
-    }
+    await this.authorizeQuery(identity, `cloudformation:${action}`, resourceArn);
+    if (action === 'ListStackResources') return this.listStackResources(name);
     let found: StandInStack[];
     if (name === null) {
       found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE');
@@ -638,6 +672,48 @@ export class AwsStandIn {
       + '</member>').join('');
     return `<DescribeStacksResponse xmlns="${CFN_NS}"><DescribeStacksResult><Stacks>${members}</Stacks></DescribeStacksResult>`
       + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`;
+  }
+
+  /** IAM evaluation of a Query-protocol call (CloudFormation, IAM): refused with 403 AccessDenied in AWS's words. */
+  private async authorizeQuery(identity: Identity, action: string, resourceArn: string): Promise<void> {
+    if (!this.authorizer) return;
+    const decision = await this.authorizer({ principalArn: identity.arn, action, resourceArn, context: { 'aws:SecureTransport': 'true' } });
+    if (decision === 'allowed') return;
+    throw new AwsError(403, 'AccessDenied', `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resourceArn} `
+      + (decision === 'explicitly-denied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`));
+  }
+
+  /** `ListStackResources` of a live stack (by name) or any stack (by id); one page. */
+  private listStackResources(name: string | null): string {
+    if (name === null) throw new AwsError(400, 'ValidationError', '1 validation error detected: Value null at \'stackName\' failed to satisfy constraint: Member must not be null');
+    const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+    if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
+    const members = stack.resources.map((r) => '<member>'
+      + `<LogicalResourceId>${escapeXml(r.logicalId)}</LogicalResourceId><PhysicalResourceId>${escapeXml(r.physicalId)}</PhysicalResourceId>`
+      + `<ResourceType>${escapeXml(r.type)}</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus>`
+      + `<LastUpdatedTimestamp>${new Date(stack.creationTime).toISOString()}</LastUpdatedTimestamp>`
+      + '</member>').join('');
+    return `<ListStackResourcesResponse xmlns="${CFN_NS}"><ListStackResourcesResult><StackResourceSummaries>${members}</StackResourceSummaries>`
+      + `</ListStackResourcesResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></ListStackResourcesResponse>`;
+  }
+
+  // ---------------------------------------------------------------- IAM (Query protocol, XML)
+
+  /** `GetRole`: the role with its trust policy URL-encoded, as IAM returns it. */
+  private async iam(identity: Identity, form: URLSearchParams): Promise<string> {
+    const action = form.get('Action');
+    if (form.get('Version') !== '2010-05-08' || action !== 'GetRole') {
+      throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
+    }
+    const roleName = requireString(form.get('RoleName') ?? undefined, 'roleName');
+    await this.authorizeQuery(identity, 'iam:GetRole', `arn:aws:iam::${AWS_TEST_ACCOUNT}:role/${roleName}`);
+    const role = this.roles.get(roleName);
+    if (!role) throw new AwsError(404, 'NoSuchEntity', `The role with name ${roleName} cannot be found.`);
+    return `<GetRoleResponse xmlns="${IAM_NS}"><GetRoleResult><Role><Path>/</Path>`
+      + `<AssumeRolePolicyDocument>${encodeURIComponent(JSON.stringify(role.trust))}</AssumeRolePolicyDocument>`
+      + `<RoleId>${role.roleId}</RoleId><RoleName>${escapeXml(role.roleName)}</RoleName><Arn>${escapeXml(role.arn)}</Arn>`
+      + `<CreateDate>${new Date(role.createDate).toISOString()}</CreateDate><MaxSessionDuration>3600</MaxSessionDuration>`
+      + `</Role></GetRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetRoleResponse>`;
   }
 
   // ---------------------------------------------------------------- Secrets Manager (JSON 1.1)

@@ -1,7 +1,8 @@
 // Bundled with esbuild into assets/cli/index.js (the SDK clients and axios are inlined there).
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { DoctorOptions } from './args';
+import { getRoleTrust, IamError } from './iam';
 import { AepClient } from '../handler/aep/aep-client';
 import {
   authSpecOf, encryptionBlock, LiveConnectionSpec, LiveSpecMismatchError, parseConnectionSpec, replaceableParams,
@@ -70,6 +71,21 @@ export interface MarkedItem {
   readonly retained: boolean;
   /** Secret auth params in the listing: `masked` or `clear` (the value itself is never kept). */
   readonly secretParams?: Readonly<Record<string, 'masked' | 'clear'>>;
+  /** Base connections: the auth spec (`Access Key`, `Assumed Role`, …). */
+  readonly authSpecName?: string;
+}
+
+/** The trust of one role of a stack that Adobe's destinations account may assume. */
+export interface DestinationRoleReport {
+  readonly stackName: string;
+  /** The role's logical id (its name is not reported: Adobe asks to keep it confidential). */
+  readonly logicalId: string;
+  /** The assumed-role destination connection(s) of the stack the role belongs to, when the logical ids tell. */
+  readonly connectionIds: readonly string[];
+  /** `sts:ExternalId` values the trust requires (empty: no condition). */
+  readonly externalIds: readonly string[];
+  /** `locked` to the credential's org, `any-org` (no condition), `other-org`, or `unreadable`. */
+  readonly verdict: 'locked' | 'any-org' | 'other-org' | 'unreadable';
 }
 
 /** The objects of one stack and what CloudFormation says about it. */
@@ -103,6 +119,8 @@ export interface DoctorReport {
   readonly iamRole?: string;
   readonly openQuestions: Finding[];
   readonly stacks: StackReport[];
+  /** Roles of the listed live stacks that trust Adobe's destinations account, with their external-id verdict. */
+  readonly destinationRoles: DestinationRoleReport[];
   exitCode: number;
 }
 
@@ -145,6 +163,7 @@ export async function runDoctor(options: DoctorOptions, environment: DoctorEnvir
     connectionSpecs: {},
     openQuestions: [],
     stacks: [],
+    destinationRoles: [],
     exitCode: ExitCodes.OK,
   };
   const add = (id: string, status: CheckStatus, message: string) => report.checks.push({ id, status, message: redact(message) });
@@ -201,6 +220,7 @@ export async function runDoctor(options: DoctorOptions, environment: DoctorEnvir
     const items = await markedItems(client, add, options.sandbox);
     if (items) {
       report.stacks.push(...await stackReports(items, options.region, add));
+      report.destinationRoles.push(...await destinationRoles(report, options.region, env, add));
     }
     report.openQuestions.push(...openQuestions(specs, report, items));
   } catch (err) {
@@ -377,6 +397,8 @@ function markedItem(collection: string, item: Record<string, unknown>): MarkedIt
     stackName: m[2],
     stackUuid: m[3],
     connectionSpecId: (item.connectionSpec as { id?: string } | undefined)?.id,
+    ...(collection === '/connections' && typeof (item.auth as { specName?: unknown } | undefined)?.specName === 'string'
+      ? { authSpecName: (item.auth as { specName: string }).specName } : {}),
     retained: m[1] !== undefined,
     ...(secretParams ? { secretParams } : {}),
   };
@@ -428,6 +450,120 @@ async function stackReports(items: MarkedItem[], region: string | undefined, add
     }
   }
   return reports;
+}
+
+/** Trailing 8-hex-digit hash CDK appends to logical ids. */
+const LOGICAL_ID_HASH = /[0-9A-F]{8}$/;
+
+/**
+ * Whether a role and a destination connection belong to one `AepS3Destination`: CDK names them
+ * `<destination path>AuthRole<hash>` and `<destination path>ConnectionDestination<hash>`.
+ */
+function sameDestination(roleLogicalId: string, connectionLogicalId: string): boolean {
+  const role = roleLogicalId.replace(LOGICAL_ID_HASH, '');
+  const conn = connectionLogicalId.replace(LOGICAL_ID_HASH, '');
+  return role.endsWith('AuthRole') && conn.endsWith('ConnectionDestination')
+    && role.slice(0, -'AuthRole'.length) === conn.slice(0, -'ConnectionDestination'.length);
+}
+
+/** `sts:ExternalId` values a trust statement requires (`StringEquals`, one value or a list). */
+function externalIdsOf(statement: Record<string, unknown>): string[] {
+  const equals = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals ?? {};
+  const key = Object.keys(equals).find((k) => k.toLowerCase() === 'sts:externalid');
+  const value = key === undefined ? undefined : equals[key];
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+}
+
+/** Whether a trust statement lets Adobe's destinations account assume the role. */
+function trustsAdobe(statement: Record<string, unknown>): boolean {
+  const actions = [statement.Action].flat().map(String);
+  return statement.Effect === 'Allow' && actions.some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*')
+    && JSON.stringify(statement.Principal ?? '').includes(`:${AepIds.ADOBE_DESTINATIONS_ACCOUNT}:`);
+}
+
+/**
+ * For every live stack with an assumed-role destination connection: the stack's roles
+ * (CloudFormation ListStackResources), their trust (IAM GetRole), and whether those trusting
+ * Adobe's destinations account admit AEP only for the credential's org (`sts:ExternalId`). Only
+ * metadata is read: no secret (the role ARN's secret is never opened).
+ */
+async function destinationRoles(
+  report: DoctorReport, region: string | undefined, env: Record<string, string | undefined>, add: AddCheck,
+): Promise<DestinationRoleReport[]> {
+  const orgId = report.credential.orgId!;
+  const out: DestinationRoleReport[] = [];
+  const cfn = new CloudFormationClient(region ? { region } : {});
+  const timeoutMs = loadConfig(env).httpTimeoutMs;
+  for (const stack of report.stacks.filter((s) => s.state === 'exists')) {
+    const connections = stack.items.filter((i) => i.collection === '/connections' && !i.retained
+      && i.connectionSpecId === AepIds.S3_DESTINATION_CONNECTION_SPEC && i.authSpecName === 'Assumed Role');
+    if (connections.length === 0) continue;
+    let roles: StackResourceSummary[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const page = await cfn.send(new ListStackResourcesCommand({ StackName: stack.stackName, NextToken: token }));
+        roles.push(...(page.StackResourceSummaries ?? []).filter((r) => r.ResourceType === 'AWS::IAM::Role' && r.PhysicalResourceId));
+        token = page.NextToken;
+      } while (token);
+    } catch (err) {
+      const code = (err as { name?: string }).name ?? 'Error';
+      add(`destination-roles-${stack.stackName}`, 'warning', `stack ${stack.stackName} has ${connections.length} assumed-role destination(s), but its roles could not be listed `
+        + `(CloudFormation ListStackResources: ${code}): grant your identity cloudformation:ListStackResources on the stack to check their sts:ExternalId`);
+      continue;
+    }
+    roles = roles.sort((a, b) => a.LogicalResourceId!.localeCompare(b.LogicalResourceId!));
+    let found = 0;
+    for (const role of roles) {
+      const logicalId = role.LogicalResourceId!;
+      const where = `stack ${stack.stackName}: role ${logicalId}`;
+      let trust: unknown;
+      try {
+        trust = await getRoleTrust(role.PhysicalResourceId!, { credentials: cfn.config.credentials, region, env, timeoutMs });
+      } catch (err) {
+        const code = err instanceof IamError ? err.code : 'Error';
+        // Only roles whose name says they are a destination's are worth a finding when unreadable.
+        if (!/AuthRole[0-9A-F]{8}$/.test(logicalId)) continue;
+        found += 1;
+        const connectionIds = connections.filter((c) => sameDestination(logicalId, c.logicalId)).map((c) => c.id);
+        out.push({ stackName: stack.stackName, logicalId, connectionIds, externalIds: [], verdict: 'unreadable' });
+        add(`destination-role-${stack.stackName}-${logicalId}`, 'warning', `${where}: could not read its trust policy (IAM GetRole: ${code}); `
+          + `grant your identity iam:GetRole on the stack's roles (arn:aws:iam::<account>:role/${stack.stackName}-*) to check its sts:ExternalId`);
+        continue;
+      }
+      const statements = [(trust as { Statement?: unknown }).Statement ?? []].flat() as Array<Record<string, unknown>>;
+      const adobe = statements.filter(trustsAdobe);
+      if (adobe.length === 0) continue;
+      found += 1;
+      const connectionIds = connections.filter((c) => sameDestination(logicalId, c.logicalId)).map((c) => c.id);
+      const of = connectionIds.length ? ` (destination connection ${connectionIds.join(', ')})` : '';
+      // Every statement admitting Adobe must carry the condition: one without it admits any org.
+      const perStatement = adobe.map(externalIdsOf);
+      const externalIds = [...new Set(perStatement.flat())].sort();
+      let verdict: DestinationRoleReport['verdict'];
+      if (perStatement.some((ids) => ids.length === 0)) {
+        verdict = 'any-org';
+        add(`destination-role-${stack.stackName}-${logicalId}`, 'warning', `${where}${of} trusts Adobe's destinations account ${AepIds.ADOBE_DESTINATIONS_ACCOUNT} `
+          + 'without an sts:ExternalId condition: any AEP organization that learns the role ARN can point its own destination at your folder (confused deputy). '
+          + `AEP sends your org id as the external id: set imsOrgId: '${orgId}' on the AepSandbox (or S3DestinationAuth.assumedRole) and redeploy, `
+          + `or add "Condition": {"StringEquals": {"sts:ExternalId": "${orgId}"}} to the trust`);
+      } else if (perStatement.some((ids) => !ids.includes(orgId))) {
+        verdict = 'other-org';
+        add(`destination-role-${stack.stackName}-${logicalId}`, 'problem', `${where}${of} admits AEP only with sts:ExternalId ${externalIds.join(', ')}, `
+          + `but the credential belongs to IMS org ${orgId}: AEP assumes the role as ${orgId} and is refused, so exports to it fail. `
+          + `Set imsOrgId to '${orgId}' (on the AepSandbox or S3DestinationAuth.assumedRole) and redeploy, or check this credential is the one the stack uses`);
+      } else {
+        verdict = 'locked';
+        add(`destination-role-${stack.stackName}-${logicalId}`, 'ok', `${where}${of} admits AEP only for IMS org ${orgId} (sts:ExternalId), the credential's org`);
+      }
+      out.push({ stackName: stack.stackName, logicalId, connectionIds, externalIds, verdict });
+    }
+    if (found === 0) {
+      add(`destination-roles-${stack.stackName}`, 'warning', `stack ${stack.stackName} has ${connections.length} assumed-role destination(s), but none of its ${roles.length} role(s) `
+        + `trusts Adobe's destinations account ${AepIds.ADOBE_DESTINATIONS_ACCOUNT}: AEP cannot assume them; check the role the connection names`);
+    }
+  }
+  return out;
 }
 
 /** What the live data settles among the details Adobe's docs leave open. */

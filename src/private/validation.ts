@@ -95,7 +95,7 @@ export function validateImsOrgId(property: string, value: string | undefined): v
   if (!isConcrete(value)) return;
   if (!IMS_ORG_ID.test(value)) {
     invalid(property, value, "must be an Adobe IMS organization id: letters and digits followed by '@AdobeOrg' (e.g. 'ABC123DEF456@AdobeOrg', "
-      + "the orgId of the credential in the Adobe Developer Console)");
+      + 'the orgId of the credential in the Adobe Developer Console)');
   }
 }
 

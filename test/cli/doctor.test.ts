@@ -263,3 +263,93 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expect(aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/connections')).length).toBe(1);
   });
 });
+
+describe('doctor: the trust of assumed-role destination roles (sts:ExternalId)', () => {
+  const STACK = 'RoleExports';
+  const ROLE_LOGICAL_ID = 'AudiencesAuthRole1A2B3C4D';
+  const CONNECTION_LOGICAL_ID = 'AudiencesConnectionDestination5E6F7A8B';
+  /** CloudFormation's generated name: stack, logical id, random suffix (the suffix is what Adobe wants kept confidential). */
+  const ROLE_NAME = `${STACK}-${ROLE_LOGICAL_ID}-Q7x2Kp9ZtLm3`;
+  const ADOBE_ROOT = { AWS: `arn:aws:iam::${AepIds.ADOBE_DESTINATIONS_ACCOUNT}:root` };
+
+  /** A live stack with one assumed-role destination: its marked AEP connection and its role with `condition` in the trust. */
+  async function deployedRoleDestination(condition?: Record<string, unknown>): Promise<string> {
+    const stackId = aws.putStack(STACK, {
+      resources: [
+        { logicalId: ROLE_LOGICAL_ID, type: 'AWS::IAM::Role', physicalId: ROLE_NAME },
+        { logicalId: 'CdkAepS3ProviderOnEventServiceRole0A1B2C3D', type: 'AWS::IAM::Role', physicalId: `${STACK}-CdkAepS3ProviderOnEvent-AbCdEf` },
+        { logicalId: CONNECTION_LOGICAL_ID, type: 'Custom::AepDestinationConnection', physicalId: 'set-below' },
+      ],
+    });
+    const roleArn = aws.putRole(ROLE_NAME, {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: ADOBE_ROOT, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }],
+    });
+    // The provider's Lambda role trusts Lambda, not Adobe: not a destination role.
+    aws.putRole(`${STACK}-CdkAepS3ProviderOnEvent-AbCdEf`, {
+      Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    const res = await fetch(`${aep.flowServiceUrl}/connections`, {
+      method: 'POST',
+      headers: { ...aep.flowServiceHeaders(aep.issueToken()), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'dest role',
+        description: `made by cdk-aep-s3 ${adoptionMarker(stackId, CONNECTION_LOGICAL_ID)}`,
+        auth: { specName: 'Assumed Role', params: { s3Role: roleArn } },
+        connectionSpec: { id: AepIds.S3_DESTINATION_CONNECTION_SPEC, version: '1.0' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  /** The role's name must not reach the output (Adobe asks to keep it confidential): none of its suffix. */
+  function expectRoleNameHidden(run: Run): void {
+    expect(run.stdout + run.stderr).not.toContain('Q7x2Kp9ZtLm3');
+  }
+
+  test('trust locked to the credential\'s org: [ok], from ListStackResources + GetRole only', async () => {
+    const id = await deployedRoleDestination({ StringEquals: { 'sts:ExternalId': aep.credentials.orgId } });
+    const run = await doctor(standard());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`[ok]      stack ${STACK}: role ${ROLE_LOGICAL_ID} (destination connection ${id}) admits AEP only for IMS org ${aep.credentials.orgId} (sts:ExternalId), the credential's org`);
+    expect(aws.calls.filter((c) => c.service !== 'secretsmanager').map((c) => `${c.service}:${c.action} ${c.status}`))
+      .toEqual(['cloudformation:DescribeStacks 200', 'cloudformation:ListStackResources 200', 'iam:GetRole 200', 'iam:GetRole 200']);
+    const json = JSON.parse((await doctor(standard('--json'))).stdout);
+    expect(json.destinationRoles).toEqual([{ stackName: STACK, logicalId: ROLE_LOGICAL_ID, connectionIds: [id], externalIds: [aep.credentials.orgId], verdict: 'locked' }]);
+    expectRoleNameHidden(run);
+  });
+
+  test('no sts:ExternalId condition: a warning naming the exposure and the org id to set', async () => {
+    await deployedRoleDestination();
+    const run = await doctor(standard());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`\\[warn\\] +stack ${STACK}: role ${ROLE_LOGICAL_ID} \\(destination connection [0-9a-f-]+\\) trusts Adobe's destinations account 670664943635 without an sts:ExternalId condition: any AEP organization that learns the role ARN can point its own destination at your folder \\(confused deputy\\)`));
+    expect(run.stdout).toContain(`set imsOrgId: '${aep.credentials.orgId}' on the AepSandbox`);
+    expectRoleNameHidden(run);
+  });
+
+  test('an external id of another org: a problem (AEP is refused), exit 1, both org ids and the fix', async () => {
+    await deployedRoleDestination({ StringEquals: { 'sts:ExternalId': 'OTHERORG42@AdobeOrg' } });
+    const run = await doctor(standard());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`[PROBLEM] stack ${STACK}: role ${ROLE_LOGICAL_ID}`);
+    expect(run.stdout).toContain(`admits AEP only with sts:ExternalId OTHERORG42@AdobeOrg, but the credential belongs to IMS org ${aep.credentials.orgId}: AEP assumes the role as ${aep.credentials.orgId} and is refused`);
+    expect(run.stdout).toContain(`Set imsOrgId to '${aep.credentials.orgId}'`);
+    expectRoleNameHidden(run);
+  });
+
+  test('an identity without iam:GetRole: a warning naming the permission, never the role name', async () => {
+    await deployedRoleDestination({ StringEquals: { 'sts:ExternalId': aep.credentials.orgId } });
+    aws.setAuthorizer(({ action }) => (action === 'iam:GetRole' ? 'denied' : 'allowed'));
+    try {
+      const run = await doctor(standard());
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`[warn]    stack ${STACK}: role ${ROLE_LOGICAL_ID}: could not read its trust policy (IAM GetRole: AccessDenied); grant your identity iam:GetRole`);
+      expect(aws.calls.filter((c) => c.service === 'iam').map((c) => [c.status, c.errorCode])).toEqual([[403, 'AccessDenied'], [403, 'AccessDenied']]);
+      expectRoleNameHidden(run);
+    } finally {
+      aws.setAuthorizer(undefined);
+    }
+  });
+});
