@@ -278,3 +278,23 @@ describe('Delete', () => {
     expect(h.aep.getConnection(id)).toBeDefined();
   });
 });
+
+describe('TrustedImsOrgId on the older Custom::AepConnection type', () => {
+  test('a credential of another org is refused before the POST; the trusted org registers as before', async () => {
+    const roleSecret = h.aws.putSecret('aep/role-arn', JSON.stringify({ roleArn: 'arn:aws:iam::123456789012:role/aep-export-3Jq8Lw2Rv' }));
+    const props = (trusted: string) => ({
+      ...h.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-dest-role',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'Assumed Role',
+      [ConnectionProps.AUTH_SECRET_ARN]: roleSecret,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3Role: 'roleArn' },
+      [ConnectionProps.TRUSTED_IMS_ORG_ID]: trusted,
+    });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', props('OTHERORG42@AdobeOrg'))));
+    expect(err.message).toContain(`belongs to IMS org ${h.aep.credentials.orgId}, but the destination role's trust admits AEP only for IMS org OTHERORG42@AdobeOrg`);
+    expect(h.aep.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    const res = await handler(cfnEvent('Create', props(h.aep.credentials.orgId)));
+    expect(h.aep.getConnection(res.PhysicalResourceId)!.auth?.specName).toBe('Assumed Role');
+  });
+});
