@@ -4,8 +4,8 @@
  * when the function's environment, written at synth from the stack's sandboxes, lists that pair.
  * Otherwise the client secret would go to whichever server the event names.
  */
-import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment } from '../../private/contract';
 import { optionalString, type RawProps } from './props';
+import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment } from '../../private/contract';
 
 /** Why an event was refused: its endpoints are not among those the stack was synthesized with. */
 export class EndpointNotAllowedError extends Error {
