@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { encodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, RemovalPolicies } from './contract';
+import { DefaultEndpoints, encodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { isOwnedSecretOf, OWNED_SECRET_OWNER_TAG, ownedSecretPrefix } from './owned-secret';
@@ -39,6 +39,17 @@ export function isRetain(policy?: RemovalPolicy): boolean {
 
 /** Name of the handler role's inline policy on the secrets the library creates in its stack. */
 export const OWNED_SECRETS_POLICY_NAME = 'ReadOwnedSecrets';
+
+/**
+ * Adobe's own hosts, always allowed: the credential belongs there, and a stack moving a sandbox
+ * between production and stage must still be able to roll back or clean up with the old ones
+ * (CloudFormation runs those events before it restores or after it replaced the function's
+ * environment).
+ */
+const ADOBE_ENDPOINTS: EndpointPair[] = [
+  [DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL],
+  [DefaultEndpoints.FLOW_SERVICE_STAGE_URL, DefaultEndpoints.IMS_STAGE_URL],
+];
 
 /** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
 const SINGLETON_ID = 'CdkAepS3Provider';
@@ -116,7 +127,7 @@ export class AepProvider extends Construct {
       environment: {
         // Every sandbox of the stack registers its endpoints through addResource; the list is
         // complete only at synth, hence lazy.
-        [HandlerEnvironment.ALLOWED_ENDPOINTS]: Lazy.string({ produce: () => encodeAllowedEndpoints(this.endpoints) }),
+        [HandlerEnvironment.ALLOWED_ENDPOINTS]: Lazy.string({ produce: () => encodeAllowedEndpoints([...ADOBE_ENDPOINTS, ...this.endpoints]) }),
       },
     });
 
