@@ -3,7 +3,8 @@
  * (axios for AEP, AWS SDK v3 for Secrets Manager / STS).
  */
 import {
-  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, TagResourceCommand, UntagResourceCommand,
+  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient,
+  TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import axios, { AxiosRequestConfig, AxiosResponse } from 'axios';
