@@ -124,3 +124,57 @@ test('DescribeSecret is denied, even on the handler\'s own secrets (it never cal
     expect(await outcome(a, new DescribeSecretCommand({ SecretId: arn }))).toBe('AccessDeniedException');
   }
 });
+
+describe('a stack deployed before the owner tag (literal prefix, no tag, unconditioned grant) upgrades in place', () => {
+  let old: ScenarioWorld;
+  afterAll(async () => {
+    await old?.close();
+  });
+
+  /** What the previous library version synthesized: the stack name written into names and grant, no tag, DescribeSecret too. */
+  const previousVersion = (stackName: string) => (synthesized: any): any => {
+    const literal = (v: any): any => JSON.parse(JSON.stringify(v).replace(/"cdk-aep-s3\/",\{"Ref":"AWS::StackName"\},"\//g, `"cdk-aep-s3/${stackName}/","`)
+      .replace(/:secret:cdk-aep-s3\/",\{"Ref":"AWS::StackName"\},"\//g, `:secret:cdk-aep-s3/${stackName}/","`));
+    const t = literal(synthesized);
+    for (const r of Object.values<any>(t.Resources)) {
+      if (r.Type === 'AWS::SecretsManager::Secret') delete r.Properties.Tags;
+      for (const p of r.Properties?.Policies ?? []) {
+        if (p.PolicyName !== 'ReadOwnedSecrets') continue;
+        for (const s of p.PolicyDocument.Statement) {
+          delete s.Condition;
+          s.Action = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+        }
+      }
+    }
+    return t;
+  };
+
+  test('the secrets are kept (same ARNs), get the tag, and stay readable by the handler; a key rotation after it works', async () => {
+    old = await ScenarioWorld.start('Upgraded');
+    const build = (serial: number) => ({ stack, sandbox }: Parameters<Parameters<ScenarioWorld['synth']>[0]>[0]) => {
+      new AepS3Destination(stack, 'Keyed', { sandbox: sandbox(), bucket: new s3.Bucket(stack, 'Bucket'), folderPath: 'keyed', auth: S3DestinationAuth.accessKey({ serial }) });
+    };
+    const first = await old.deploy(build(1), 'create', previousVersion('Upgraded'));
+    expect(first.status).toBe('CREATE_COMPLETE');
+    // The transform did write the name in: no deploy-time stack name, no tag, no condition.
+    expect(old.templates[old.templates.length - 1]).not.toMatch(/AWS::StackName|cdk-aep-s3:owner/);
+    expect(old.templates[old.templates.length - 1]).toContain('cdk-aep-s3/Upgraded/');
+    const before = ownedSecrets(old.sim);
+    expect(before).toHaveLength(1);
+    expect(old.aws.secretTags(before[0])).toEqual({});
+
+    const upgrade = await old.deploy(build(1), 'upgrade');
+    expect(upgrade.status).toBe('UPDATE_COMPLETE');
+    expect(ownedSecrets(old.sim)).toEqual(before);
+    expect(old.aws.secretTags(before[0])).toEqual({ [OWNED_SECRET_OWNER_TAG]: old.sim.stackId });
+    const role = old.sim.resources().find((r) => r.type === 'AWS::IAM::Role' && r.logicalId.startsWith('CdkAepS3ProviderHandlerRole'))!;
+    const credentials = old.aws.registerRoleSession({ roleArn: `arn:aws:iam::${account}:role/${role.physicalId}`, sessionName: 'probe' });
+    const handlerClient = new SecretsManagerClient({ region, credentials, maxAttempts: 1 });
+    expect(await read(handlerClient, before[0])).toBe('allowed');
+
+    const rotated = await old.deploy(build(2), 'rotate');
+    expect(rotated.status).toBe('UPDATE_COMPLETE');
+    expect(ownedSecrets(old.sim)).not.toEqual(before);
+    expect(await old.violations()).toEqual([]);
+  }, 120_000);
+});
