@@ -2,7 +2,10 @@
  * Proves the local stand-ins enforce what they claim, over real HTTP with real clients
  * (axios for AEP, AWS SDK v3 for Secrets Manager / STS).
  */
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient,
+  TagResourceCommand, UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import axios, { AxiosRequestConfig, AxiosResponse } from 'axios';
 import {
@@ -599,6 +602,33 @@ describe('AwsStandIn with the real AWS SDK', () => {
       ['secretsmanager', 'GetSecretValue', aws.lambdaCredentials.accessKeyId, 400],
     ]);
     expect(JSON.stringify(aws.calls)).not.toContain('sm-secret-value-123');
+  });
+
+  test('secret tags: CreateSecret Tags, TagResource, UntagResource, DescribeSecret; IAM sees them as aws:ResourceTag', async () => {
+    const client = secretsManager();
+    const { ARN: arn } = await client.send(new CreateSecretCommand({ Name: 'tagged', SecretString: 'v', Tags: [{ Key: 'team', Value: 'a' }] }));
+    await client.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: 'cdk-aep-s3:owner', Value: 'stack-1' }] }));
+    expect((await client.send(new DescribeSecretCommand({ SecretId: arn }))).Tags).toEqual([
+      { Key: 'team', Value: 'a' }, { Key: 'cdk-aep-s3:owner', Value: 'stack-1' },
+    ]);
+    await client.send(new UntagResourceCommand({ SecretId: arn, TagKeys: ['team'] }));
+    expect(aws.secretTags(arn!)).toEqual({ 'cdk-aep-s3:owner': 'stack-1' });
+    const seen: Array<Record<string, string>> = [];
+    aws.setAuthorizer((r) => {
+      seen.push(r.context);
+      return r.context['aws:ResourceTag/cdk-aep-s3:owner'] === 'stack-1' ? 'allowed' : 'denied';
+    });
+    try {
+      expect((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe('v');
+      aws.tagSecret(arn!, { 'cdk-aep-s3:owner': 'stack-2' });
+      await expect(client.send(new GetSecretValueCommand({ SecretId: arn }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    } finally {
+      aws.setAuthorizer(undefined);
+    }
+    expect(seen).toEqual([
+      { 'aws:SecureTransport': 'true', 'aws:ResourceTag/cdk-aep-s3:owner': 'stack-1' },
+      { 'aws:SecureTransport': 'true', 'aws:ResourceTag/cdk-aep-s3:owner': 'stack-2' },
+    ]);
   });
 
   test('a client configured only through env() reaches the stand-in', async () => {

@@ -82,6 +82,10 @@ function policyOf(template: any, id: string, attribute: 'DeletionPolicy' | 'Upda
 
 /** One synthesized stack: its template and the directory holding its assets. */
 export interface SynthesizedStack {
+  /**
+   * The stack's artifact name in the cloud assembly (its template and asset manifest files). The
+   * simulator may deploy it under another stack name, as `--stack-name` or a per-tenant copy does.
+   */
   readonly stackName: string;
   readonly template: any;
   readonly assemblyDir: string;
@@ -213,6 +217,14 @@ export const CREATE_FAILED_PHYSICAL_ID_MARKER = 'AWSCDK::CustomResourceProviderF
 
 /** Distinguishes simulators sharing one AWS stand-in (generated names and keys must not collide). */
 let simulatorInstances = 0;
+/** Serial of generated physical names, across simulators: two stacks never get the same role name. */
+let generatedNames = 0;
+
+/**
+ * The simulators deploying into one AWS stand-in, i.e. one account: IAM decides a call with the
+ * policies of every stack there (a role is found by name wherever it was created).
+ */
+const accounts = new WeakMap<AwsStandIn, Set<CloudFormationSimulator>>();
 
 const CUSTOM = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
@@ -235,6 +247,8 @@ export class CloudFormationSimulator {
   private live = new Map<string, LiveResource>();
   private template: any;
   private assemblyDir = '';
+  /** Artifact name of the deployed template in its cloud assembly (not necessarily the stack's name). */
+  private artifactName = '';
   private stackStatus?: StackStatus;
   /** The stack id (ARN) the custom resources see in their events. */
   public readonly stackId: string;
@@ -246,8 +260,12 @@ export class CloudFormationSimulator {
   private readonly registered = new Set<string>();
 
   constructor(private readonly stackName: string, private readonly options: SimulatorOptions) {
-    this.stackId = `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/00000000-0000-4000-8000-000000000001`;
-    options.aws.setAuthorizer((request) => this.authorize(request));
+    // A stack id is unique per deployment, even for a name used before (AWS::StackId).
+    this.stackId = `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/00000000-0000-4000-8000-${String(this.instance).padStart(12, '0')}`;
+    const simulators = accounts.get(options.aws) ?? new Set<CloudFormationSimulator>();
+    accounts.set(options.aws, simulators);
+    simulators.add(this);
+    options.aws.setAuthorizer((request) => this.authorize(request, [...simulators]));
   }
 
   private get account() { return this.options.account ?? '111122223333'; }
@@ -505,6 +523,7 @@ export class CloudFormationSimulator {
   private begin(stack: SynthesizedStack): void {
     this.template = stack.template;
     this.assemblyDir = stack.assemblyDir;
+    this.artifactName = stack.stackName;
     this.opEvents = [];
   }
 
@@ -619,6 +638,7 @@ export class CloudFormationSimulator {
 
   private simulate(id: string, type: string, props: any): { physicalId: string; attributes: Record<string, string> } {
     const n = ++this.counter;
+    const serial = ++generatedNames;
     const arnOf = (service: string, resource: string) => `arn:aws:${service}:${this.region}:${this.account}:${resource}`;
     switch (type) {
       case 'AWS::IAM::AccessKey': {
@@ -634,13 +654,13 @@ export class CloudFormationSimulator {
         return { physicalId: arnOf('secretsmanager', `secret:${props.Name ?? id}-${suffix}`), attributes: {} };
       }
       case 'AWS::IAM::Role':
-        return { physicalId: props.RoleName ?? `${this.stackName}-${id}-SIM${n}`.slice(0, 64), attributes: {} };
+        return { physicalId: props.RoleName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
       case 'AWS::IAM::User':
-        return { physicalId: props.UserName ?? `${this.stackName}-${id}-SIM${n}`.slice(0, 64), attributes: {} };
+        return { physicalId: props.UserName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
       case 'AWS::S3::Bucket':
-        return { physicalId: props.BucketName ?? `${this.stackName}-${id}-sim${n}`.toLowerCase().slice(0, 63), attributes: {} };
+        return { physicalId: props.BucketName ?? `${this.stackName}-${id}-sim${serial}`.toLowerCase().slice(0, 63), attributes: {} };
       case 'AWS::Lambda::Function':
-        return { physicalId: props.FunctionName ?? `${this.stackName}-${id}-SIM${n}`.slice(0, 64), attributes: {} };
+        return { physicalId: props.FunctionName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
       default:
         return { physicalId: `${id}-sim${n}`, attributes: {} };
     }
@@ -666,6 +686,9 @@ export class CloudFormationSimulator {
     } else if (type === 'AWS::SecretsManager::Secret') {
       const value = props.SecretString ?? JSON.stringify({ generated: `sim-${id}` });
       aws.putSecret(physicalId, value);
+      // CloudFormation makes the secret's tags exactly the template's (TagResource/UntagResource).
+      const tags: Array<{ Key: string; Value: string }> = props.Tags ?? [];
+      aws.tagSecret(physicalId, Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
     }
   }
 
@@ -911,7 +934,7 @@ export class CloudFormationSimulator {
   private loadFunction(logicalId: string, props: any): (event: any, ctx: any) => any {
     const key: string = props.Code?.S3Key ?? '';
     const hash = key.replace(/\.zip$/, '');
-    const manifest = JSON.parse(fs.readFileSync(path.join(this.assemblyDir, `${this.stackName}.assets.json`), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(this.assemblyDir, `${this.artifactName}.assets.json`), 'utf8'));
     const source = manifest.files?.[hash]?.source;
     if (!source) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
     const dir = path.join(this.assemblyDir, source.path);
@@ -948,16 +971,18 @@ export class CloudFormationSimulator {
   // ------------------------------------------------------------------ IAM
 
   /**
-   * Evaluates one AWS call against the policies live NOW: for a role session, the role's inline
+   * Evaluates one AWS call against the policies live NOW in the account (every simulator sharing
+   * this AWS stand-in: IAM names are account-wide), with the request's context keys (a secret's
+   * tags as `aws:ResourceTag/<key>`, from the stand-in): for a role session, the role's inline
    * `Policies`, the AWS::IAM::Policy / ManagedPolicy resources attached to it; for an IAM user
    * (or its session), the same for the user and its groups; the resource policy of a Secrets
    * Manager secret when the stack has one. AWS-managed policy ARNs are not modelled (the stack's
    * functions use AWSLambdaBasicExecutionRole, which grants CloudWatch Logs only).
    */
-  private async authorize(request: AuthorizationRequest): Promise<AuthorizationDecision> {
+  private async authorize(request: AuthorizationRequest, account: CloudFormationSimulator[]): Promise<AuthorizationDecision> {
     const role = /:assumed-role\/([^/]+)\//.exec(request.principalArn)?.[1];
     const user = /:user\/(?:.*\/)?([^/]+)$/.exec(request.principalArn)?.[1];
-    const live = [...this.live.values()];
+    const live = account.filter((sim) => sim.account === this.account).flatMap((sim) => [...sim.live.values()]);
     const attached = (r: LiveResource, key: 'Roles' | 'Users' | 'Groups', name: string) => (r.properties[key] ?? []).includes(name);
     const policies: any[] = [];
     let principal: string;

@@ -99,6 +99,8 @@ interface StoredSecret {
   secretString: string;
   versionId: string;
   lastChangedDate: number;
+  /** Tags (CreateSecret `Tags`, TagResource, UntagResource); IAM sees them as `aws:ResourceTag/<key>`. */
+  tags: Record<string, string>;
 }
 
 /** A CloudFormation stack the stand-in knows (see {@link AwsStandIn.putStack}). */
@@ -342,8 +344,24 @@ export class AwsStandIn {
     // The 6-character suffix AWS appends; derived from the name so ARNs are stable across runs.
     const arn = isArn ? nameOrArn : `arn:aws:secretsmanager:${this.region}:${AWS_TEST_ACCOUNT}:secret:${name}-${fakeSecretAccessKey(name).replace(/[/+]/g, 'x').substring(0, 6)}`;
     const now = Date.now() / 1000;
-    this.secrets.set(arn, { arn, name, createdDate: now, lastChangedDate: now, secretString, versionId: randomUUID() });
+    this.secrets.set(arn, { arn, name, createdDate: now, lastChangedDate: now, secretString, versionId: randomUUID(), tags: {} });
     return arn;
+  }
+
+  /**
+   * Sets a secret's tags: `merge` adds to them (TagResource), otherwise they become exactly `tags`
+   * (what CloudFormation makes of an `AWS::SecretsManager::Secret`'s `Tags` on create and update).
+   */
+  public tagSecret(nameOrArn: string, tags: Record<string, string>, merge = false): void {
+    const secret = this.findSecret(nameOrArn);
+    if (!secret) throw new Error(`no secret ${nameOrArn}`);
+    secret.tags = merge ? { ...secret.tags, ...tags } : { ...tags };
+  }
+
+  /** A secret's tags (test accessor), or undefined when there is no such secret. */
+  public secretTags(nameOrArn: string): Record<string, string> | undefined {
+    const secret = this.findSecret(nameOrArn);
+    return secret && { ...secret.tags };
   }
 
   /** The current value of a secret (test accessor), or undefined. */
@@ -419,9 +437,11 @@ export class AwsStandIn {
   }
 
   /** IAM evaluation through the authorizer; a refusal in AWS's own words (JSON 1.1 services). */
-  private async authorize(identity: Identity, action: string, resourceArn: string): Promise<void> {
+  private async authorize(identity: Identity, action: string, resourceArn: string, resourceTags: Record<string, string> = {}): Promise<void> {
     if (!this.authorizer) return;
-    const decision = await this.authorizer({ principalArn: identity.arn, action, resourceArn, context: { 'aws:SecureTransport': 'true' } });
+    // A call on an existing resource carries its tags as aws:ResourceTag/<key> (IAM's ABAC keys).
+    const tagKeys = Object.fromEntries(Object.entries(resourceTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+    const decision = await this.authorizer({ principalArn: identity.arn, action, resourceArn, context: { 'aws:SecureTransport': 'true', ...tagKeys } });
     if (decision === 'allowed') return;
     const why = decision === 'explicitly-denied'
       ? 'with an explicit deny in an identity-based policy'
@@ -483,7 +503,8 @@ export class AwsStandIn {
         if (typeof secretId === 'string') {
           Object.assign(call, { secretId });
         }
-        await this.authorize(identity, `secretsmanager:${action}`, this.secretResourceArn(secretId));
+        const existing = action !== 'CreateSecret' && typeof secretId === 'string' ? this.findSecret(secretId) : undefined;
+        await this.authorize(identity, `secretsmanager:${action}`, this.secretResourceArn(secretId), existing?.tags);
         this.respond(res, call, 200, JSON.stringify(this.secretsManager(action, input)), 'application/x-amz-json-1.1');
       }
     } catch (err) {
@@ -740,7 +761,19 @@ export class AwsStandIn {
           CreatedDate: secret.createdDate,
           LastChangedDate: secret.lastChangedDate,
           VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
+          ...(Object.keys(secret.tags).length ? { Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
         };
+      }
+      case 'TagResource': {
+        const secret = this.requireSecret(input.SecretId);
+        this.tagSecret(secret.arn, parseTags(input.Tags), true);
+        return {};
+      }
+      case 'UntagResource': {
+        const secret = this.requireSecret(input.SecretId);
+        const keys = Array.isArray(input.TagKeys) ? input.TagKeys.filter((k): k is string => typeof k === 'string') : [];
+        secret.tags = Object.fromEntries(Object.entries(secret.tags).filter(([k]) => !keys.includes(k)));
+        return {};
       }
       case 'PutSecretValue': {
         const secret = this.requireSecret(input.SecretId);
@@ -757,6 +790,7 @@ export class AwsStandIn {
         if (typeof input.Description === 'string') {
           secret.description = input.Description;
         }
+        if (input.Tags !== undefined) secret.tags = parseTags(input.Tags);
         return { ARN: arn, Name: name, VersionId: secret.versionId };
       }
       default:
@@ -784,6 +818,21 @@ export class AwsStandIn {
     this.log(`[aws] ${call.service} ${call.action}${secret} key=${call.accessKeyId ?? '-'} -> ${status}${error}`);
     send(res, status, text, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), ...headers });
   }
+}
+
+/** Secrets Manager's `Tags: [{ Key, Value }]`. */
+function parseTags(value: unknown): Record<string, string> {
+  if (!Array.isArray(value)) {
+    throw new AwsError(400, 'ValidationException', "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must not be null");
+  }
+  const tags: Record<string, string> = {};
+  for (const t of value) {
+    if (typeof t?.Key !== 'string' || typeof t?.Value !== 'string') {
+      throw new AwsError(400, 'ValidationException', "1 validation error detected: Value at 'tags' failed to satisfy constraint: each tag needs a Key and a Value");
+    }
+    tags[t.Key] = t.Value;
+  }
+  return tags;
 }
 
 function requireString(value: unknown, member: string): string {

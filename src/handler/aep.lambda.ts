@@ -9,6 +9,7 @@
  * - `plumbing/`: logging with redaction, property parsing, events, config and the retry loop.
  */
 import { type LambdaContext, startInvocation } from './plumbing/config';
+import { assertAllowedEndpoints } from './plumbing/endpoints';
 import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
 import { errorMessage, log, resetSecrets } from './plumbing/log';
 import { onConnectionEvent } from './resources/connection';
@@ -40,6 +41,8 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
   });
   checkContractVersion(event.ResourceProperties);
   try {
+    // Before any secret is read: the event's endpoints are where the credential would go.
+    assertAllowedEndpoints(event.ResourceProperties);
     const response = await dispatch(event, invocation);
     log('info', 'custom resource done', { requestType: event.RequestType, physicalResourceId: response.PhysicalResourceId });
     return response;
@@ -57,6 +60,7 @@ export async function refreshHandler(event: Record<string, unknown>, context?: L
   const invocation = startInvocation(context);
   checkContractVersion(event);
   try {
+    assertAllowedEndpoints(event);
     const ref = await refreshSessionToken(event, invocation);
     return { ConnectionId: ref.id, Etag: ref.etag };
   } catch (err) {

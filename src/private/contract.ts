@@ -185,6 +185,44 @@ export const DefaultEndpoints = {
   IMS_STAGE_URL: 'https://ims-na1-stg1.adobelogin.com',
 } as const;
 
+/**
+ * Environment of the handler functions, set at synth and never taken from an event.
+ * `ALLOWED_ENDPOINTS`: the `[flowServiceUrl, imsUrl]` pairs of the stack's sandboxes as a JSON
+ * array (see {@link encodeAllowedEndpoints}). The handler refuses, before reading any secret,
+ * an event whose endpoints are not one of these pairs: whoever may invoke the function must not
+ * be able to send the AEP credential to a server of their choosing.
+ */
+export const HandlerEnvironment = {
+  ALLOWED_ENDPOINTS: 'CDK_AEP_S3_ALLOWED_ENDPOINTS',
+} as const;
+
+/** One allowed `[flowServiceUrl, imsUrl]` pair. */
+export type EndpointPair = readonly [flowServiceUrl: string, imsUrl: string];
+
+/** The value of `ALLOWED_ENDPOINTS`: distinct pairs in a fixed order (same stack, same template). */
+export function encodeAllowedEndpoints(pairs: readonly EndpointPair[]): string {
+  const distinct = new Map(pairs.map((p) => [JSON.stringify(p), [p[0], p[1]]]));
+  return JSON.stringify([...distinct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p));
+}
+
+/** Reads `ALLOWED_ENDPOINTS`; undefined when absent or not a list of string pairs. */
+export function decodeAllowedEndpoints(value: string | undefined): EndpointPair[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const pairs: EndpointPair[] = [];
+  for (const p of parsed) {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
+    pairs.push([p[0], p[1]]);
+  }
+  return pairs;
+}
+
 /** Default IMS scopes for Experience Platform (Adobe's documented set); the secret may override. */
 export const DEFAULT_IMS_SCOPES = 'openid,AdobeID,read_organizations,additional_info.projectedProductContext,session';
 

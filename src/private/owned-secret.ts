@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -9,13 +9,22 @@ export const OWNED_SECRET_ROOT = 'cdk-aep-s3';
 const owned = new WeakSet<secretsmanager.ISecret>();
 
 /**
- * `cdk-aep-s3/<stack name>/`: the name prefix of the secrets the library creates in `stack`.
- * Stack names are unique per account and region, so no other stack's secrets share it; a token
- * (nested stack) renders as `Ref AWS::StackName`, which CloudFormation resolves the same way in
- * the secret's name and in the handler's grant.
+ * Tag every library-made secret carries, valued with the id of the stack deployment that made it
+ * (`AWS::StackId`): the handler's prefix grant requires it, so a secret under the prefix that this
+ * deployment did not make (created by hand, or left by a RETAIN of an earlier stack of the same
+ * name, whose id differs) is not readable.
  */
-export function ownedSecretPrefix(stack: Stack): string {
-  return `${OWNED_SECRET_ROOT}/${stack.stackName}/`;
+export const OWNED_SECRET_OWNER_TAG = 'cdk-aep-s3:owner';
+
+/**
+ * `cdk-aep-s3/<deployed stack name>/`: the name prefix of the secrets the library creates in a
+ * stack. The name is `Ref AWS::StackName`, resolved by CloudFormation the same way in the secret's
+ * name and in the handler's grant: one template deployed under several names (`--stack-name`,
+ * per-tenant copies, Service Catalog) gives each copy its own prefix, where a name written at
+ * synth would give them all the same one. Stack names are unique per account and region.
+ */
+export function ownedSecretPrefix(): string {
+  return `${OWNED_SECRET_ROOT}/${Aws.STACK_NAME}/`;
 }
 
 /** Properties of {@link ownedSecret}: a secret of the library, encrypted with Secrets Manager's own key. */
@@ -32,7 +41,8 @@ export interface OwnedSecretProps {
 }
 
 /**
- * A secret the library creates, named `cdk-aep-s3/<stack name>/<logical id>-<unique suffix>`.
+ * A secret the library creates, named `cdk-aep-s3/<deployed stack name>/<logical id>-<unique suffix>`
+ * and tagged {@link OWNED_SECRET_OWNER_TAG} with the deployment's stack id.
  *
  * Why a name: the handler role reads every such secret through ONE constant statement on the
  * prefix (see `AepProvider`), instead of a policy resource per connection. The statement never
@@ -50,7 +60,9 @@ export function ownedSecret(scope: Construct, id: string, props: OwnedSecretProp
   // The logical id: unique in the stack, stable, and the name a reader finds in the template.
   const cfn = secret.node.defaultChild as secretsmanager.CfnSecret;
   const stack = Stack.of(secret);
-  cfn.name = `${ownedSecretPrefix(stack)}${stack.getLogicalId(cfn)}-${props.uniqueSuffix}`;
+  cfn.name = `${ownedSecretPrefix()}${stack.getLogicalId(cfn)}-${props.uniqueSuffix}`;
+  // Above any `Tags.of(...)` an app applies (priority 100 by default): the grant depends on it.
+  cfn.tags.setTag(OWNED_SECRET_OWNER_TAG, Aws.STACK_ID, 1000);
   owned.add(secret);
   return secret;
 }

@@ -1,14 +1,14 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { RemovalPolicies } from './contract';
+import { DefaultEndpoints, encodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, RemovalPolicies } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
-import { isOwnedSecretOf, ownedSecretPrefix } from './owned-secret';
+import { isOwnedSecretOf, OWNED_SECRET_OWNER_TAG, ownedSecretPrefix } from './owned-secret';
 import { watchResourceLimit } from './resource-limit';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
@@ -39,6 +39,17 @@ export function isRetain(policy?: RemovalPolicy): boolean {
 
 /** Name of the handler role's inline policy on the secrets the library creates in its stack. */
 export const OWNED_SECRETS_POLICY_NAME = 'ReadOwnedSecrets';
+
+/**
+ * Adobe's own hosts, always allowed: the credential belongs there, and a stack moving a sandbox
+ * between production and stage must still be able to roll back or clean up with the old ones
+ * (CloudFormation runs those events before it restores or after it replaced the function's
+ * environment).
+ */
+const ADOBE_ENDPOINTS: EndpointPair[] = [
+  [DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL],
+  [DefaultEndpoints.FLOW_SERVICE_STAGE_URL, DefaultEndpoints.IMS_STAGE_URL],
+];
 
 /** Construct id of the per-stack singleton (one handler for every AEP resource in a stack). */
 const SINGLETON_ID = 'CdkAepS3Provider';
@@ -71,6 +82,8 @@ export class AepProvider extends Construct {
   public readonly role: iam.Role;
   /** The handler's log group. */
   public readonly logGroup: logs.LogGroup;
+  /** Endpoint pairs of the sandboxes whose resources this provider serves. */
+  private readonly endpoints: EndpointPair[] = [];
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -78,19 +91,25 @@ export class AepProvider extends Construct {
     // Secrets the library creates in this stack: one constant inline statement on their name
     // prefix (see ownedSecret). Constant, so CloudFormation never changes it while the stack
     // exists: it is there before the first custom resource runs and until the last one is deleted.
+    // The prefix is the DEPLOYED stack's name and the tag its id, both resolved by CloudFormation:
+    // one template deployed under several names gives each copy its own secrets, and a secret
+    // under the prefix that this deployment did not create (made by hand, or kept by a RETAIN of
+    // an earlier stack of the same name) is not readable. GetSecretValue only: the handler never
+    // describes a secret.
     // Other secrets: the per-secret-set policies of addResource; never the default policy.
     const stack = Stack.of(this);
     watchResourceLimit(stack);
     const ownedSecrets = new iam.PolicyDocument({
       statements: [new iam.PolicyStatement({
         sid: 'ReadOwnedSecrets',
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        actions: ['secretsmanager:GetSecretValue'],
         resources: [stack.formatArn({
           service: 'secretsmanager',
           resource: 'secret',
-          resourceName: `${ownedSecretPrefix(stack)}*`,
+          resourceName: `${ownedSecretPrefix()}*`,
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         })],
+        conditions: { StringEquals: { [`aws:ResourceTag/${OWNED_SECRET_OWNER_TAG}`]: Aws.STACK_ID } },
       })],
     });
     const identity = lambdaIdentity(this, { role: 'HandlerRole', logGroup: 'HandlerLogs' }, 'cdk-aep-s3 custom-resource handler', {
@@ -105,6 +124,11 @@ export class AepProvider extends Construct {
       timeout: HANDLER_TIMEOUT,
       memorySize: 256,
       logGroup: this.logGroup,
+      environment: {
+        // Every sandbox of the stack registers its endpoints through addResource; the list is
+        // complete only at synth, hence lazy.
+        [HandlerEnvironment.ALLOWED_ENDPOINTS]: Lazy.string({ produce: () => encodeAllowedEndpoints([...ADOBE_ENDPOINTS, ...this.endpoints]) }),
+      },
     });
 
     const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', {
@@ -120,9 +144,10 @@ export class AepProvider extends Construct {
     suppressNag(this.role, [
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams); the secret read ends in /* '
-          + 'because it is the name prefix cdk-aep-s3/<this stack>/ under which the library creates the access-key and role-ARN '
-          + 'secrets of this stack\'s connections, and only those.',
+        reason: 'logs:* is scoped to the handler\'s own log group (the :* suffix covers its log streams); the secret read '
+          + '(GetSecretValue only) ends in /* because it is the name prefix cdk-aep-s3/<deployed stack name>/ under which the '
+          + 'library creates the access-key and role-ARN secrets of this stack\'s connections, and a condition limits it to '
+          + 'secrets tagged with this deployment\'s stack id, which only those secrets carry.',
       },
     ]);
     suppressNag(provider, [
@@ -139,6 +164,7 @@ export class AepProvider extends Construct {
    * created in this stack, which the role's constant prefix statement already covers.
    */
   public addResource(scope: Construct, id: string, options: AepResourceOptions): CustomResource {
+    this.allowEndpoints(options.sandbox);
     // Secrets this stack's library constructs created are read through the role's constant
     // prefix statement; the CR reaches the role through its ServiceToken (Provider framework
     // function -> onEvent function -> role), so CloudFormation orders them the same way.
@@ -154,6 +180,11 @@ export class AepProvider extends Construct {
     // Created before the resource's Create/Update, deleted only after its (cleanup) Delete.
     resource.node.addDependency(grant);
     return resource;
+  }
+
+  /** Lets the handler call `sandbox`'s endpoints (and only the endpoints of sandboxes added so). */
+  public allowEndpoints(sandbox: AepSandbox): void {
+    this.endpoints.push([sandbox.endpoints.flowServiceUrl, sandbox.endpoints.imsUrl]);
   }
 
   /**

@@ -8,10 +8,14 @@ import { suppressNag } from './nag';
 /** Construct id prefix of the secret-read policies (the hash of their secrets follows). */
 export const SECRET_READ_POLICY_PREFIX = 'SecretRead';
 
+/** What `grantRead` adds besides GetSecretValue; the handler never calls it. */
+const UNUSED_SECRET_ACTIONS = ['secretsmanager:DescribeSecret'];
+
 /**
  * A principal that is `role` for IAM but puts every statement granted to it into `policy`, so
  * `secret.grantRead` (partial ARNs for secrets imported by name, resource policies across
- * accounts) lands in one dedicated policy instead of the role's default policy.
+ * accounts) lands in one dedicated policy instead of the role's default policy, narrowed to the
+ * one action the handlers use (GetSecretValue).
  */
 class PolicyRoutedPrincipal implements iam.IPrincipal {
   public readonly grantPrincipal: iam.IPrincipal = this;
@@ -32,7 +36,8 @@ class PolicyRoutedPrincipal implements iam.IPrincipal {
   }
 
   public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    this.policy.addStatements(statement);
+    const actions = statement.actions.filter((a) => !UNUSED_SECRET_ACTIONS.includes(a));
+    this.policy.addStatements(actions.length === statement.actions.length ? statement : statement.copy({ actions }));
     return { statementAdded: true, policyDependable: this.policy };
   }
 }

@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { RefreshEventKeys, RefreshMetric } from './contract';
+import { encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, RefreshMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
@@ -84,6 +84,11 @@ export class SessionTokenRefresh extends Construct {
       timeout: HANDLER_TIMEOUT,
       memorySize: 256,
       logGroup,
+      // The schedule's input names the endpoints, but whoever can put an event to this function
+      // could name others: the function calls only its sandbox's, fixed here.
+      environment: {
+        [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[props.sandbox.endpoints.flowServiceUrl, props.sandbox.endpoints.imsUrl]]),
+      },
       // No blind async retries: the schedule is the retry (refreshEvery <= duration / 2 leaves
       // at least one more run before the current token expires), the handler already retries
       // transient HTTP errors, and one run = one metric datapoint keeps the alarm exact.

@@ -1,3 +1,4 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { deploymentOrder, resolve } from '../../offline-world/cloudformation/intrinsics';
 import { CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } from '../../src/private/contract';
 
@@ -11,15 +12,29 @@ import { CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } 
  * is replaced); then, in the cleanup phase, it deletes the replaced physical resources (Delete
  * with their OLD properties) and the removed resources, in reverse dependency order of the OLD
  * template. Each AEP custom-resource event reads the sandbox credential (and, for Create/Update,
- * the auth secret); the model checks that an IAM policy live at that moment, inline on the handler
- * role or a policy resource attached to it, allows `secretsmanager:GetSecretValue` on it.
+ * the auth secret); the model checks that the IAM policies live at that moment, inline on the handler
+ * role or policy resources attached to it, allow `secretsmanager:GetSecretValue` on it, evaluated
+ * by @cloud-copilot/iam-simulate with the secret's tags (from the template) as
+ * `aws:ResourceTag/<key>`. A template can be deployed under any stack name ({@link Deployment}).
  */
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
 const SUFFIX = 'AbCdEf';
-/** The stack every scenario synthesizes. */
-const STACK_NAME = 'Grants';
+
+/** Where a template is deployed: CloudFormation resolves `AWS::StackName` / `AWS::StackId` to these. */
+export interface Deployment {
+  readonly stackName: string;
+  readonly stackId: string;
+}
+
+/** The name the scenarios synthesize their stack with, deployed under that same name. */
+export const DEFAULT_DEPLOYMENT: Deployment = deployment('Grants');
+
+/** A deployment of a template under `stackName` (each call a new stack id, as each create is). */
+export function deployment(stackName: string, uuid = '00000000-0000-4000-8000-000000000001'): Deployment {
+  return { stackName, stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/${uuid}` };
+}
 
 /** Both handlers replace on these (src/handler/connection.ts, target-connection.ts REPLACING_PROPS). */
 const REPLACING = [
@@ -33,6 +48,8 @@ export interface GrantCheck {
   readonly phase: 'update' | 'cleanup' | 'delete';
   readonly logicalId: string;
   readonly requestType: 'Create' | 'Update' | 'Delete';
+  /** Secret ARNs the event reads. */
+  readonly read: string[];
   /** Secret ARNs the event reads that no live policy of the handler role lets it read. */
   readonly denied: string[];
 }
@@ -40,13 +57,14 @@ export interface GrantCheck {
 type Resources = Record<string, any>;
 
 /** Runs an update from `oldT` to `newT` (then optionally deletes the stack) and checks every AEP event. */
-export function checkUpdate(oldT: any, newT: any): GrantCheck[] {
+export async function checkUpdate(oldT: any, newT: any, where: Deployment = DEFAULT_DEPLOYMENT): Promise<GrantCheck[]> {
   const all: Resources = { ...oldT.Resources, ...newT.Resources };
   const live = new Map<string, any>(Object.entries(oldT.Resources));
-  const checks: GrantCheck[] = [];
+  const pending: Array<Promise<GrantCheck>> = [];
   const event = (phase: GrantCheck['phase'], logicalId: string, requestType: GrantCheck['requestType'], def: any) => {
     if (!String(def.Type).startsWith('Custom::Aep')) return;
-    checks.push({ phase, logicalId, requestType, denied: denied(live, all, requestType, resolveProps(def, all)) });
+    // The policies live NOW (a copy: the walk goes on changing `live`).
+    pending.push(check(new Map(live), all, where, { phase, logicalId, requestType }, resolveProps(def, all, where)));
   };
 
   const replaced: string[] = [];
@@ -58,8 +76,8 @@ export function checkUpdate(oldT: any, newT: any): GrantCheck[] {
       event('update', id, 'Create', next);
     } else if (JSON.stringify(current) !== JSON.stringify(next)) {
       live.set(id, next);
-      const oldProps = resolveProps(current, all);
-      const newProps = resolveProps(next, all);
+      const oldProps = resolveProps(current, all, where);
+      const newProps = resolveProps(next, all, where);
       if (String(next.Type).startsWith('Custom::')) {
         event('update', id, 'Update', next);
         if (REPLACING.some((p) => JSON.stringify(oldProps[p]) !== JSON.stringify(newProps[p]))) replaced.push(id);
@@ -74,47 +92,75 @@ export function checkUpdate(oldT: any, newT: any): GrantCheck[] {
       live.delete(id);
     }
   }
-  return checks;
+  return Promise.all(pending);
 }
 
 /** Deletes the whole stack (reverse dependency order) and checks every AEP event. */
-export function checkStackDelete(t: any): GrantCheck[] {
+export async function checkStackDelete(t: any, where: Deployment = DEFAULT_DEPLOYMENT): Promise<GrantCheck[]> {
   const live = new Map<string, any>(Object.entries(t.Resources));
-  const checks: GrantCheck[] = [];
+  const pending: Array<Promise<GrantCheck>> = [];
   for (const id of deploymentOrder(t.Resources).reverse()) {
     const def = t.Resources[id];
     if (String(def.Type).startsWith('Custom::Aep')) {
-      checks.push({ phase: 'delete', logicalId: id, requestType: 'Delete', denied: denied(live, t.Resources, 'Delete', resolveProps(def, t.Resources)) });
+      pending.push(check(new Map(live), t.Resources, where, { phase: 'delete', logicalId: id, requestType: 'Delete' }, resolveProps(def, t.Resources, where)));
     }
     live.delete(id);
   }
-  return checks;
+  return Promise.all(pending);
 }
 
-function denied(live: Map<string, any>, all: Resources, requestType: string, props: any): string[] {
+async function check(
+  live: Map<string, any>, all: Resources, where: Deployment, event: Omit<GrantCheck, 'read' | 'denied'>, props: any,
+): Promise<GrantCheck> {
   // A retained connection's Delete never calls AEP (src/handler/flow-resource.ts), so it needs no secret.
-  if (requestType === 'Delete' && props[ConnectionProps.REMOVAL_POLICY] === RemovalPolicies.RETAIN) return [];
+  if (event.requestType === 'Delete' && props[ConnectionProps.REMOVAL_POLICY] === RemovalPolicies.RETAIN) return { ...event, read: [], denied: [] };
   const needed = [props[CommonProps.CREDENTIALS_SECRET_ARN]];
-  if (requestType !== 'Delete' && props[ConnectionProps.AUTH_SECRET_ARN]) needed.push(props[ConnectionProps.AUTH_SECRET_ARN]);
+  if (event.requestType !== 'Delete' && props[ConnectionProps.AUTH_SECRET_ARN]) needed.push(props[ConnectionProps.AUTH_SECRET_ARN]);
   const roleId = handlerRoleId(all);
   const documents: any[] = [];
   for (const [id, def] of live.entries()) {
     // The role's own inline policies, as live as the role itself.
     if (id === roleId) documents.push(...(def.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
     if (def.Type !== 'AWS::IAM::Policy') continue;
-    const roles = resolve(def.Properties.Roles ?? [], context(all)) as string[];
+    const roles = resolve(def.Properties.Roles ?? [], context(all, where)) as string[];
     if (roles.includes(roleId)) documents.push(def.Properties.PolicyDocument);
   }
-  const allowed: string[] = [];
-  for (const document of documents) {
-    const doc = resolve(document, context(all)) as any;
-    for (const s of doc.Statement) {
-      if (s.Effect !== 'Allow' || s.Condition) continue;
-      if (![s.Action].flat().includes('secretsmanager:GetSecretValue')) continue;
-      allowed.push(...[s.Resource].flat());
-    }
+  const policies = documents.map((d, i) => ({ name: `p${i}`, policy: resolve(d, context(all, where)) }));
+  const read = needed.map(fullArn);
+  const denied: string[] = [];
+  for (const arn of read) {
+    if (!(await allowed(policies, arn, tagsOf(all, where, arn)))) denied.push(arn);
   }
-  return needed.map(fullArn).filter((arn) => !allowed.some((pattern) => iamMatch(pattern, arn)));
+  return { ...event, read, denied };
+}
+
+/** IAM's decision on GetSecretValue of `arn` (tagged `tags`) by the handler role with `policies`. */
+async function allowed(policies: Array<{ name: string; policy: any }>, arn: string, tags: Record<string, string>): Promise<boolean> {
+  const contextVariables: Record<string, string> = { 'aws:SecureTransport': 'true' };
+  for (const [k, v] of Object.entries(tags)) contextVariables[`aws:ResourceTag/${k}`] = v;
+  const result = await runSimulation({
+    request: {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/handler-role/handler`,
+      action: 'secretsmanager:GetSecretValue',
+      resource: { resource: arn, accountId: arn.split(':')[4] },
+      contextVariables,
+    },
+    identityPolicies: policies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  }, { simulationMode: 'Strict' });
+  if (result.resultType === 'error') throw new Error(`model: IAM simulation error: ${JSON.stringify(result.errors)}`);
+  return result.overallResult === 'Allowed';
+}
+
+/** The tags of the template's secret whose ARN is `arn` (none for a secret made outside the stack). */
+function tagsOf(all: Resources, where: Deployment, arn: string): Record<string, string> {
+  for (const [id, def] of Object.entries(all)) {
+    if (def.Type !== 'AWS::SecretsManager::Secret' || context(all, where).ref(id) !== arn) continue;
+    const tags = resolve(def.Properties?.Tags ?? [], context(all, where)) as Array<{ Key: string; Value: string }>;
+    return Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
+  }
+  return {};
 }
 
 function handlerRoleId(all: Resources): string {
@@ -123,12 +169,12 @@ function handlerRoleId(all: Resources): string {
   return ids[0];
 }
 
-function resolveProps(def: any, all: Resources): any {
-  return resolve(def.Properties ?? {}, context(all));
+function resolveProps(def: any, all: Resources, where: Deployment): any {
+  return resolve(def.Properties ?? {}, context(all, where));
 }
 
 /** Secrets get full ARNs (with Secrets Manager's 6-character suffix); other Refs resolve to the logical id. */
-function context(all: Resources) {
+function context(all: Resources, where: Deployment) {
   return {
     ref(id: string): string {
       switch (id) {
@@ -136,12 +182,13 @@ function context(all: Resources) {
         case 'AWS::Region': return REGION;
         case 'AWS::AccountId': return ACCOUNT;
         case 'AWS::URLSuffix': return 'amazonaws.com';
-        case 'AWS::StackName': return STACK_NAME;
+        case 'AWS::StackName': return where.stackName;
+        case 'AWS::StackId': return where.stackId;
       }
       // Secrets Manager names the ARN after the secret's Name; without one, CloudFormation
       // generates a name from the logical id.
       if (all[id]?.Type === 'AWS::SecretsManager::Secret') {
-        const name = resolve(all[id].Properties?.Name ?? id, context(all)) as string;
+        const name = resolve(all[id].Properties?.Name ?? id, context(all, where)) as string;
         return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${SUFFIX}`;
       }
       return id;
@@ -155,10 +202,4 @@ function context(all: Resources) {
 /** A secret imported by name is referenced by its partial ARN; IAM sees the full one. */
 function fullArn(arn: string): string {
   return /-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-${SUFFIX}`;
-}
-
-/** IAM resource matching: `*` any run of characters, `?` exactly one. */
-export function iamMatch(pattern: string, arn: string): boolean {
-  const re = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${re}$`).test(arn);
 }

@@ -2,7 +2,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AepConnection, AepEndpoints, AepSandbox } from '../../src';
-import { AepIds, ConnectionProps, CommonProps, ResourceTypes } from '../../src/private/contract';
+import { AepIds, ConnectionProps, CommonProps, DefaultEndpoints, HandlerEnvironment, ResourceTypes } from '../../src/private/contract';
 
 function build(app = new App()): { stack: Stack; creds: secretsmanager.ISecret; keys: secretsmanager.ISecret } {
   const stack = new Stack(app, 'Foundation', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -40,6 +40,38 @@ describe('AepConnection + per-stack provider', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  test('the handler\'s environment lists every endpoint pair of the stack\'s sandboxes, once each, in a fixed order', () => {
+    const envOf = (order: string[]) => {
+      const stack = new Stack(new App(), 'Endpoints', { env: { account: '111122223333', region: 'eu-west-1' } });
+      const creds = secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth');
+      const sandboxes: Record<string, AepSandbox> = {
+        prod: new AepSandbox({ credentials: creds }),
+        prodAgain: new AepSandbox({ credentials: creds, sandboxName: 'dev' }),
+        stage: new AepSandbox({ credentials: creds, endpoints: AepEndpoints.stage() }),
+        proxy: new AepSandbox({
+          credentials: creds,
+          endpoints: AepEndpoints.custom({ flowServiceUrl: 'https://aep-proxy.example.com/flowservice/', imsUrl: 'https://aep-proxy.example.com/ims' }),
+        }),
+      };
+      order.forEach((name, i) => new AepConnection(stack, `C${i}`, {
+        sandbox: sandboxes[name], connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC, authSpecName: 'IAMRole Based', authParams: { bucketName: 'b' },
+      }));
+      const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
+      return Object.values<any>(fns)[0].Properties.Environment.Variables[HandlerEnvironment.ALLOWED_ENDPOINTS];
+    };
+    // Adobe's production and stage pairs are always there (a move between them must roll back).
+    const adobe = [
+      [DefaultEndpoints.FLOW_SERVICE_STAGE_URL, DefaultEndpoints.IMS_STAGE_URL],
+      [DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL],
+    ];
+    const env = envOf(['prod', 'proxy', 'prodAgain', 'stage']);
+    expect(JSON.parse(env)).toEqual([['https://aep-proxy.example.com/flowservice', 'https://aep-proxy.example.com/ims'], ...adobe]);
+    // Independent of construct order: same stack, same template.
+    expect(envOf(['stage', 'prodAgain', 'proxy', 'prod'])).toEqual(env);
+    // A custom endpoint the stack never uses is not allowed.
+    expect(JSON.parse(envOf(['prod']))).toEqual(adobe);
+  });
+
   test('custom resource properties follow the contract and carry a service timeout', () => {
     const { stack } = build();
     const template = Template.fromStack(stack);
@@ -73,7 +105,8 @@ describe('AepConnection + per-stack provider', () => {
     expect(asText.some((r) => r.includes('secret:aep/oauth-??????'))).toBe(true);
     expect(asText.some((r) => r.includes('"Ref":"Keys'))).toBe(true);
     for (const s of secretStatements) {
-      expect([s.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      // GetSecretValue only: the handler never describes a secret.
+      expect([s.Action].flat().sort()).toEqual(['secretsmanager:GetSecretValue']);
     }
     // Each CR waits for the secret-read policy of its own set of secrets (not the default policy).
     const crs = template.findResources(ResourceTypes.CONNECTION);

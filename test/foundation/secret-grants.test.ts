@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -73,7 +73,8 @@ describe('secret-read policies', () => {
     expect(secretResources(before.Resources[grantOf(before, 'Plain')])).toEqual([credsArn('aep/oauth')]);
     for (const p of Object.values<any>(secretReadPolicies(before))) {
       for (const s of p.Properties.PolicyDocument.Statement) {
-        expect([s.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+        // GetSecretValue only: the handler never describes a secret.
+        expect([s.Action].flat()).toEqual(['secretsmanager:GetSecretValue']);
       }
     }
   });
@@ -131,9 +132,10 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
     return stack;
   }
   const bucketOf = (stack: Stack) => (stack.node.tryFindChild('Bucket') as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exports');
-  const prefixArn = (stackName: string) => ({
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:111122223333:secret:cdk-aep-s3/${stackName}/*`]],
-  });
+  // The DEPLOYED stack's name, resolved by CloudFormation: never the name written at synth.
+  const prefixArn = {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:eu-west-1:111122223333:secret:cdk-aep-s3/', { Ref: 'AWS::StackName' }, '/*']],
+  };
   const handlerRole = (t: any) => resources(t, 'AWS::IAM::Role').find(([id]) => /^CdkAepS3ProviderHandlerRole[0-9A-F]{8}$/.test(id))!;
 
   const app = new App();
@@ -143,14 +145,18 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
   });
   const template = Template.fromStack(stack).toJSON();
 
-  test('each library secret is named under cdk-aep-s3/<stack name>/, deterministically and uniquely', () => {
-    const names = resources(template, 'AWS::SecretsManager::Secret').map(([, r]) => r.Properties.Name);
+  test('each library secret is named under cdk-aep-s3/<deployed stack name>/, deterministically and uniquely, and tagged with the stack id', () => {
+    const secrets = resources(template, 'AWS::SecretsManager::Secret');
+    const names = secrets.map(([, r]) => r.Properties.Name);
     expect(names).toHaveLength(2);
-    // `cdk-aep-s3/<stack>/<logical id>-` + a deploy-time id of what the secret holds (the access
-    // key id, the role's unique id: never the confidential role name).
-    for (const name of names) {
-      expect(name['Fn::Join'][1][0]).toMatch(/^cdk-aep-s3\/Exports\/[A-Za-z0-9]+-$/);
-      expect([{ Ref: expect.stringMatching(/AccessKey/) }, { 'Fn::GetAtt': [expect.stringMatching(/Role/), 'RoleId'] }]).toContainEqual(name['Fn::Join'][1][1]);
+    // `cdk-aep-s3/<Ref AWS::StackName>/<logical id>-` + a deploy-time id of what the secret holds
+    // (the access key id, the role's unique id: never the confidential role name).
+    for (const [id, secret] of secrets) {
+      const parts = secret.Properties.Name['Fn::Join'][1];
+      expect(parts.slice(0, 3)).toEqual(['cdk-aep-s3/', { Ref: 'AWS::StackName' }, `/${id}-`]);
+      expect([{ Ref: expect.stringMatching(/AccessKey/) }, { 'Fn::GetAtt': [expect.stringMatching(/Role/), 'RoleId'] }]).toContainEqual(parts[3]);
+      expect(JSON.stringify(secret.Properties.Name)).not.toContain('Exports');
+      expect(secret.Properties.Tags).toEqual([{ Key: 'cdk-aep-s3:owner', Value: { Ref: 'AWS::StackId' } }]);
     }
     expect(new Set(names).size).toBe(2);
     expect(names).toEqual(resources(Template.fromStack(stackWith(new App(), 'Exports', (s, sandbox) => {
@@ -168,8 +174,10 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
         Statement: [{
           Sid: 'ReadOwnedSecrets',
           Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: prefixArn('Exports'),
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: prefixArn,
+          // Only secrets this deployment made (see test/lifecycle/deployed-copies.test.ts).
+          Condition: { StringEquals: { 'aws:ResourceTag/cdk-aep-s3:owner': { Ref: 'AWS::StackId' } } },
         }],
       },
     }]);
@@ -183,11 +191,15 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
     }
   });
 
-  test('another stack gets its own prefix: it cannot read this stack\'s secrets', () => {
-    const other = Template.fromStack(stackWith(new App(), 'Imports', (s, sandbox) => {
+  test('a user Tags.of() cannot replace or remove the owner tag the grant depends on', () => {
+    const app2 = new App();
+    const tagged = stackWith(app2, 'Tagged', (s, sandbox) => {
       new AepS3Destination(s, 'Keyed', { sandbox, bucket: bucketOf(s), folderPath: 'a' });
-    })).toJSON();
-    expect(handlerRole(other)[1].Properties.Policies[0].PolicyDocument.Statement[0].Resource).toEqual(prefixArn('Imports'));
+    });
+    Tags.of(tagged).add('cdk-aep-s3:owner', 'someone-else');
+    Tags.of(tagged).remove('cdk-aep-s3:owner');
+    const [[, secret]] = resources(Template.fromStack(tagged).toJSON(), 'AWS::SecretsManager::Secret');
+    expect(secret.Properties.Tags).toEqual([{ Key: 'cdk-aep-s3:owner', Value: { Ref: 'AWS::StackId' } }]);
   });
 
   test('a library secret used by a connection of ANOTHER stack is granted there by a per-set policy', () => {

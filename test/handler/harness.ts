@@ -7,7 +7,7 @@ import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
-import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
+import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
 export const TEST_KNOBS: Record<string, string> = {
@@ -49,7 +49,9 @@ export class Harness {
   private readonly spies: jest.SpyInstance[] = [];
 
   private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn) {
-    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS })) {
+    // What the provider writes into the function's environment at synth: the stand-in's endpoints.
+    const allowed = { [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[aep.flowServiceUrl, aep.imsUrl]]) };
+    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS, ...allowed })) {
       this.savedEnv[key] = process.env[key];
       process.env[key] = value;
     }

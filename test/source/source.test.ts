@@ -9,6 +9,8 @@ import {
   Attributes,
   CommonProps,
   ConnectionProps,
+  DefaultEndpoints,
+  HandlerEnvironment,
   IamRoleLookupProps,
   RefreshEventKeys,
   RefreshMetric,
@@ -163,6 +165,12 @@ describe('AepS3Source with session tokens', () => {
     });
   });
 
+  test('the refresh function may call only its sandbox\'s endpoints, fixed in its environment (not taken from the schedule\'s input)', () => {
+    expect(refreshFn.Properties.Environment.Variables).toEqual({
+      [HandlerEnvironment.ALLOWED_ENDPOINTS]: JSON.stringify([[DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL]]),
+    });
+  });
+
   test('the refresh function has its own log group with a retention', () => {
     const logGroupId = refreshFn.Properties.LoggingConfig.LogGroup.Ref;
     const logGroup = template.toJSON().Resources[logGroupId];
@@ -181,10 +189,8 @@ describe('AepS3Source with session tokens', () => {
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement) as any[];
     const secretReads = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager'));
     expect(read.Properties.PolicyDocument.Statement).toEqual(secretReads);
-    expect(secretReads.map((s) => s.Action)).toEqual([
-      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-    ]);
+    // GetSecretValue only: the refresh never describes a secret.
+    expect(secretReads.map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue']);
     expect(secretReads.map((s) => joined(s.Resource))).toEqual([
       `arn:{"Ref":"AWS::Partition"}:secretsmanager:${REGION}:${ACCOUNT}:secret:aep/credentials-??????`,
       { Ref: secretId },

@@ -1,0 +1,47 @@
+/**
+ * The endpoints an event may name. Anyone allowed to invoke the function can send it any event,
+ * so the IMS and Flow Service URLs in an event are only requests: the handler calls them only
+ * when the function's environment, written at synth from the stack's sandboxes, lists that pair.
+ * Otherwise the client secret would go to whichever server the event names.
+ */
+import { optionalString, type RawProps } from './props';
+import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment } from '../../private/contract';
+
+/** Why an event was refused: its endpoints are not among those the stack was synthesized with. */
+export class EndpointNotAllowedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EndpointNotAllowedError';
+  }
+}
+
+/**
+ * Throws {@link EndpointNotAllowedError} unless the event's `[flowServiceUrl, imsUrl]` is one of
+ * the pairs in the function's environment. Call before reading any secret. An event naming no
+ * endpoint at all (a Delete of a type this handler never made) calls nobody and passes.
+ */
+export function assertAllowedEndpoints(props: RawProps | undefined, env: Record<string, string | undefined> = process.env): void {
+  const flowServiceUrl = optionalString(props ?? {}, CommonProps.FLOW_SERVICE_URL);
+  const imsUrl = optionalString(props ?? {}, CommonProps.IMS_URL);
+  if (flowServiceUrl === undefined && imsUrl === undefined) return;
+  const raw = env[HandlerEnvironment.ALLOWED_ENDPOINTS];
+  const allowed = decodeAllowedEndpoints(raw);
+  const rule = 'the handler calls only the endpoints of the AepSandbox objects its stack was synthesized with '
+    + `(environment variable ${HandlerEnvironment.ALLOWED_ENDPOINTS}); an event cannot add others`;
+  if (allowed === undefined) {
+    throw new EndpointNotAllowedError(`Refusing the event: ${HandlerEnvironment.ALLOWED_ENDPOINTS} is ${raw === undefined ? 'not set' : 'not a JSON list of [flowServiceUrl, imsUrl] pairs'} in the function's environment, so no endpoint is allowed; ${rule}. Redeploy the stack with this library version.`);
+  }
+  if (allowed.some(([flow, ims]) => flow === flowServiceUrl && ims === imsUrl)) return;
+  throw new EndpointNotAllowedError(`Refusing the event: ${describeRefusal(allowed, flowServiceUrl, imsUrl)}; ${rule}. `
+    + `Allowed: ${allowed.map(([flow, ims]) => `${flow} with ${ims}`).join('; ') || 'none'}.`);
+}
+
+function describeRefusal(allowed: EndpointPair[], flowServiceUrl?: string, imsUrl?: string): string {
+  const show = (v?: string) => (v === undefined ? 'none' : `'${v}'`);
+  const imsKnown = allowed.some(([, ims]) => ims === imsUrl);
+  const flowKnown = allowed.some(([flow]) => flow === flowServiceUrl);
+  if (!imsKnown && !flowKnown) return `IMS URL ${show(imsUrl)} and Flow Service URL ${show(flowServiceUrl)} are not allowed`;
+  if (!imsKnown) return `IMS URL ${show(imsUrl)} is not allowed`;
+  if (!flowKnown) return `Flow Service URL ${show(flowServiceUrl)} is not allowed`;
+  return `Flow Service URL ${show(flowServiceUrl)} with IMS URL ${show(imsUrl)} is not an allowed pair`;
+}
