@@ -10,7 +10,13 @@ import { AepIds } from '../../src/private/contract';
 const DEST = AepIds.S3_DESTINATION_CONNECTION_SPEC;
 const SOURCE = AepIds.S3_SOURCE_CONNECTION_SPEC;
 const KEY = { s3AccessKey: fakeAccessKeyId('AKIA', 'faults'), s3SecretKey: fakeSecretAccessKey('faults') };
+/** The client timeout of the calls that expect to time out (a fault that never answers). */
 const TIMEOUT_MS = 150;
+/**
+ * Every other call: long enough that a loaded CI machine never turns an expected answer (or an
+ * expected reset) into a client timeout.
+ */
+const ANSWER_TIMEOUT_MS = 10_000;
 
 function destination(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -38,13 +44,13 @@ describe('AEP stand-in: applied-but-lost and delayed-application faults', () => 
     token = aep.issueToken();
   });
 
-  function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> {
+  function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeout = ANSWER_TIMEOUT_MS): Promise<AxiosResponse> {
     return axios.request({
       method,
       url: `${aep.flowServiceUrl}${path}`,
       data: body === undefined ? undefined : JSON.stringify(body),
       headers: { ...aep.flowServiceHeaders(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      timeout: TIMEOUT_MS,
+      timeout,
       validateStatus: () => true,
     });
   }
@@ -76,7 +82,7 @@ describe('AEP stand-in: applied-but-lost and delayed-application faults', () => 
     test('timeout after applying: no response until the client gives up; the connection exists', async () => {
       aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'timeout', apply: 'now' });
       const started = Date.now();
-      await expect(call('POST', '/connections', destination())).rejects.toThrow(/timeout/);
+      await expect(call('POST', '/connections', destination(), {}, TIMEOUT_MS)).rejects.toThrow(/timeout/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
       expect(await listIds()).toHaveLength(1);
       expect(aep.requests[0]).toMatchObject({ status: 0, fault: 'timeout', applied: { status: 201 } });
@@ -84,7 +90,7 @@ describe('AEP stand-in: applied-but-lost and delayed-application faults', () => 
 
     test("timeout without apply: nothing is written (a lost request), the same fault with apply 'never'", async () => {
       aep.inject({ match: { method: 'POST' }, kind: 'timeout' });
-      await expect(call('POST', '/connections', destination())).rejects.toThrow(/timeout/);
+      await expect(call('POST', '/connections', destination(), {}, TIMEOUT_MS)).rejects.toThrow(/timeout/);
       aep.inject({ match: { method: 'POST' }, kind: 'status', status: 504, apply: 'never' });
       expect((await call('POST', '/connections', destination())).status).toBe(504);
       expect(aep.connections()).toEqual([]);
@@ -151,7 +157,7 @@ describe('AEP stand-in: applied-but-lost and delayed-application faults', () => 
 
     test('timeout now, connection later', async () => {
       aep.inject({ match: { method: 'POST' }, kind: 'timeout', apply: 'later', applyAfterMs: TIMEOUT_MS * 2 });
-      await expect(call('POST', '/connections', destination())).rejects.toThrow(/timeout/);
+      await expect(call('POST', '/connections', destination(), {}, TIMEOUT_MS)).rejects.toThrow(/timeout/);
       expect(aep.connections()).toEqual([]);
       await aep.settle();
       expect(await listIds()).toHaveLength(1);
