@@ -7,6 +7,7 @@ import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
 import { ownedSecret } from './private/owned-secret';
+import { checkSecretReadableFrom } from './private/secret-location';
 import { FOLDER_POLICY_NAME, folderPolicy, folderPolicyDocument, folderWildcardSuppression, inlineFolderPolicy } from './private/s3-scope';
 import { validateSerial, validateText } from './private/validation';
 
@@ -121,7 +122,9 @@ export abstract class S3DestinationAuth {
 
   /**
    * An access key you manage, read from a Secrets Manager secret holding JSON
-   * (`{"accessKeyId": "…", "secretAccessKey": "…"}` by default).
+   * (`{"accessKeyId": "…", "secretAccessKey": "…"}` by default). The secret must live in the
+   * stack's account and region (the handler reads it there); both are checked at synth time when
+   * known.
    *
    * @param secret the secret holding the key
    */
@@ -230,6 +233,7 @@ class SecretKeyAuth extends S3DestinationAuth {
   }
 
   public _bind(scope: Construct, options: DestinationAuthBindOptions): DestinationAuthBinding {
+    checkSecretReadableFrom(scope, this.secret, 'auth (S3DestinationAuth.accessKeyFromSecret secret)', 'the access key');
     const user = this.options.user;
     // An imported user: its folder grant is a policy resource of its own.
     const policy = user ? folderPolicy(scope, 'Policy', options.grant, { users: [user] }, FOLDER_KIND) : undefined;
