@@ -7,8 +7,8 @@ import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
 import { suppressNag } from './private/nag';
 import { ownedSecret } from './private/owned-secret';
-import { checkSecretReadableFrom } from './private/secret-location';
 import { FOLDER_POLICY_NAME, folderPolicy, folderPolicyDocument, folderWildcardSuppression, inlineFolderPolicy } from './private/s3-scope';
+import { checkSecretReadableFrom } from './private/secret-location';
 import { validateSerial, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (`4fce964d…`). */
