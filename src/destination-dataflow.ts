@@ -6,7 +6,7 @@ import {
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
 import { attributeListProblems, attributeMapping } from './private/profile-attributes';
-import { invalid } from './private/validation';
+import { invalid, validateEnum } from './private/validation';
 
 /** How often incremental audience exports run. */
 export enum IncrementalFrequency {
@@ -63,6 +63,7 @@ export class AudienceSchedule {
 
   /** A first full file, then incremental files every `frequency`. */
   public static incremental(frequency: IncrementalFrequency, options: TimedAudienceScheduleOptions): AudienceSchedule {
+    validateEnum('schedule.frequency', frequency, IncrementalFrequency, 'IncrementalFrequency');
     const schedule: { [key: string]: string } = { frequency, ...dates(options) };
     if (options.hourUtc !== undefined) schedule.startTime = hour(options.hourUtc);
     return new AudienceSchedule('FIRST_FULL_THEN_INCREMENTAL', schedule);

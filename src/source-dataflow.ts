@@ -6,7 +6,7 @@ import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
-import { invalid } from './private/validation';
+import { invalid, validateEnum } from './private/validation';
 
 /** Compression of ingested delimited or JSON files. */
 export enum IngestionCompression {
@@ -64,6 +64,8 @@ export interface JsonFormatOptions {
 export class IngestionFormat {
   /** Delimited text (CSV); needs a mapping. */
   public static delimited(options: DelimitedFormatOptions = {}): IngestionFormat {
+    validateEnum('format.encoding', options.encoding, IngestionEncoding, 'IngestionEncoding');
+    validateEnum('format.compression', options.compression, IngestionCompression, 'IngestionCompression');
     const d = options.columnDelimiter;
     if (d !== undefined && !Token.isUnresolved(d) && [...d].length !== 1) invalid('format.columnDelimiter', d, 'must be exactly one character');
     const properties: { [key: string]: string } = {};
@@ -75,6 +77,7 @@ export class IngestionFormat {
 
   /** JSON; needs a mapping unless the files are XDM-shaped (AEP does not say: a mapping is required here). */
   public static json(options: JsonFormatOptions = {}): IngestionFormat {
+    validateEnum('format.compression', options.compression, IngestionCompression, 'IngestionCompression');
     return new IngestionFormat('json', options.compression !== undefined ? { compressionType: options.compression } : {}, true);
   }
 
@@ -133,6 +136,7 @@ export class IngestionSchedule {
 
   /** Every `interval` units from `startTime`. */
   public static recurring(props: RecurringScheduleProps): IngestionSchedule {
+    validateEnum('schedule.frequency', props.frequency, IngestionFrequency, 'IngestionFrequency');
     const i = props.interval;
     if (!Token.isUnresolved(i)) {
       const min = props.frequency === IngestionFrequency.MINUTE ? 15 : 1;
