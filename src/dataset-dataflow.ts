@@ -3,18 +3,25 @@ import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { instantSeconds } from './private/schedule-time';
 import { invalid } from './private/validation';
 
 /** Options of every {@link DatasetExportSchedule}. */
 export interface DatasetScheduleOptions {
-  /** First export (sent in epoch seconds). */
-  readonly startTime: Date;
   /**
-   * Last export (sent in epoch seconds). Adobe notes that a dataset export created without an end
-   * time stops six months after creation; set one to be explicit (synth warns when it is absent).
+   * First export: an ISO-8601 date and time with its zone, `Z` or an offset
+   * (`2025-01-01T00:00:00Z`, `2025-01-01T02:00:00+02:00`), sent in epoch seconds. A time
+   * without a zone is refused: it would mean another instant on every machine that synthesizes
+   * the app.
+   */
+  readonly startTime: string;
+  /**
+   * Last export, written like `startTime` (with its zone) and after it. Adobe notes that a dataset
+   * export created without an end time stops six months after creation; set one to be explicit
+   * (synth warns when it is absent).
    * @default - none sent: AEP ends the export six months after the flow's creation
    */
-  readonly endTime?: Date;
+  readonly endTime?: string;
 }
 
 /**
@@ -46,12 +53,12 @@ export class DatasetExportSchedule {
   private readonly params: { [key: string]: string };
 
   private constructor(interval: number, timeUnit: string, options: DatasetScheduleOptions) {
-    const start = epochSeconds('schedule.startTime', options.startTime);
+    const start = instantSeconds('schedule.startTime', options.startTime);
     this.params = { interval: String(interval), timeUnit, startTime: String(start), exportMode: this.exportMode };
     this._hasEndTime = options.endTime !== undefined;
     if (options.endTime !== undefined) {
-      const end = epochSeconds('schedule.endTime', options.endTime);
-      if (end <= start) invalid('schedule.endTime', options.endTime.toISOString(), `must be after startTime ${options.startTime.toISOString()}`);
+      const end = instantSeconds('schedule.endTime', options.endTime);
+      if (end <= start) invalid('schedule.endTime', options.endTime, `must be after startTime ${options.startTime}`);
       this.params.endTime = String(end);
     }
   }
@@ -60,12 +67,6 @@ export class DatasetExportSchedule {
   public _toParams(): { [key: string]: string } {
     return { ...this.params };
   }
-}
-
-function epochSeconds(property: string, date: Date): number {
-  const ms = date instanceof Date ? date.getTime() : NaN;
-  if (Number.isNaN(ms)) invalid(property, String(date), 'must be a valid date');
-  return Math.floor(ms / 1000);
 }
 
 /**

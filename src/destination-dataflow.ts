@@ -6,6 +6,7 @@ import {
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
 import { attributeListProblems, attributeMapping } from './private/profile-attributes';
+import { validateCalendarDate } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
 /** How often incremental audience exports run. */
@@ -24,10 +25,13 @@ export enum IncrementalFrequency {
 
 /** Options shared by audience schedules. */
 export interface AudienceScheduleOptions {
-  /** First day, `YYYY-MM-DD`. */
+  /**
+   * First day, `YYYY-MM-DD`: a calendar day as AEP takes it (UTC, like `hourUtc`), so no zone
+   * is involved, unlike the instants of dataset and ingestion schedules.
+   */
   readonly startDate: string;
   /**
-   * Last day, `YYYY-MM-DD` (not with {@link AudienceSchedule.onceFull}).
+   * Last day, `YYYY-MM-DD` (a UTC calendar day; not with {@link AudienceSchedule.onceFull}).
    * @default - no end
    */
   readonly endDate?: string;
@@ -81,13 +85,9 @@ export class AudienceSchedule {
   }
 }
 
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
 function dates(options: AudienceScheduleOptions): { [key: string]: string } {
-  for (const key of ['startDate', 'endDate'] as const) {
-    const v = options[key];
-    if (v !== undefined && !Token.isUnresolved(v) && !DATE.test(v)) invalid(`schedule.${key}`, v, 'must be a date YYYY-MM-DD');
-  }
+  validateCalendarDate('schedule.startDate', options.startDate);
+  validateCalendarDate('schedule.endDate', options.endDate);
   const comparable = options.endDate !== undefined && !Token.isUnresolved(options.endDate) && !Token.isUnresolved(options.startDate);
   if (comparable && options.endDate! < options.startDate) {
     invalid('schedule.endDate', options.endDate, `must not be before startDate ${options.startDate}`);

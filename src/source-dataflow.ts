@@ -6,6 +6,7 @@ import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { instantSeconds } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
 /** Compression of ingested delimited or JSON files. */
@@ -118,8 +119,12 @@ export interface RecurringScheduleProps {
   readonly frequency: IngestionFrequency;
   /** Whole number of units between runs: at least 15 for minutes, at least 1 otherwise. */
   readonly interval: number;
-  /** First run. */
-  readonly startTime: Date;
+  /**
+   * First run: an ISO-8601 date and time with its zone, `Z` or an offset
+   * (`2025-01-01T00:00:00Z`, `2025-01-01T02:00:00+02:00`). A time without a zone is refused: it
+   * would mean another instant on every machine that synthesizes the app.
+   */
+  readonly startTime: string;
   /**
    * Ingest the files already in the path on the first run.
    * @default true
@@ -129,9 +134,13 @@ export interface RecurringScheduleProps {
 
 /** When a source dataflow runs. Patched in place. */
 export class IngestionSchedule {
-  /** One run at `startTime`. */
-  public static once(startTime: Date): IngestionSchedule {
-    return new IngestionSchedule({ startTime: epochSeconds('schedule.startTime', startTime), frequency: 'once' });
+  /**
+   * One run at `startTime`.
+   *
+   * @param startTime an ISO-8601 date and time with its zone, `Z` or an offset (`2025-01-01T00:00:00Z`)
+   */
+  public static once(startTime: string): IngestionSchedule {
+    return new IngestionSchedule({ startTime: String(instantSeconds('schedule.startTime', startTime)), frequency: 'once' });
   }
 
   /** Every `interval` units from `startTime`. */
@@ -143,7 +152,7 @@ export class IngestionSchedule {
       if (!Number.isInteger(i) || i < min) invalid('schedule.interval', i, `must be a whole number of at least ${min} for frequency ${props.frequency} (AEP's scheduleSpec)`);
     }
     const params: { [key: string]: string } = {
-      startTime: epochSeconds('schedule.startTime', props.startTime),
+      startTime: String(instantSeconds('schedule.startTime', props.startTime)),
       frequency: props.frequency,
       interval: String(i),
     };
@@ -157,12 +166,6 @@ export class IngestionSchedule {
   public _toParams(): { [key: string]: string } {
     return this.params;
   }
-}
-
-function epochSeconds(property: string, date: Date): string {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) invalid(property, String(date), 'must be a valid date');
-  return String(Math.floor(ms / 1000));
 }
 
 /** One source field mapped to an XDM path. */

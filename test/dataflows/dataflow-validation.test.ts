@@ -17,7 +17,7 @@ function setup() {
   return { stack, source, destination };
 }
 
-const START = new Date('2025-01-01T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
 const ok: SourceDataflowOptions = {
   path: '/acme-in/crm/*.csv',
   format: IngestionFormat.delimited(),
@@ -70,7 +70,8 @@ test('destination: audiences, macros, schedule combinations', () => {
     .toThrow(/Invalid audiences\[0\].fileNameTemplate "%SEGMENT_ID%_%NOPE%": %NOPE% is not an AEP file name macro/);
   expect(() => AudienceSchedule.onceFull({ startDate: '2025-01-01', endDate: '2025-02-01' })).toThrow(/schedule.endDate "2025-02-01": does not apply to a one-time full export/);
   expect(() => AudienceSchedule.dailyFullAt({ startDate: '2025-01-01', hourUtc: 25 })).toThrow(/schedule.hourUtc 25: must be a whole hour/);
-  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-13-01' })).toThrow(/schedule.startDate "2025-13-01": must be a date YYYY-MM-DD/);
+  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-13-01' })).toThrow(/schedule.startDate "2025-13-01": must be a calendar date YYYY-MM-DD/);
+  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-01-05', endDate: '2025-02-30' })).toThrow(/schedule.endDate "2025-02-30": must be a calendar date YYYY-MM-DD \(a UTC day, e.g. 2025-01-05\)/);
   expect(() => destination.addDataflow('Dup', { audiences: [{ audienceId: 'a', schedule }, { audienceId: 'a', schedule }] })).toThrow(/audiences\[1\].audienceId "a": is listed twice/);
   destination.addDataflow('Good', { audiences: [{ audienceId: 'a', schedule, fileNameTemplate: '%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%' }] });
   Template.fromStack(stack).hasResourceProperties(DataflowResourceTypes.FLOW, {

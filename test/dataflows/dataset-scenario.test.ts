@@ -22,8 +22,8 @@ afterEach(async () => {
 
 const DS1 = '5f3c3cedb2805c194ff0b69a';
 const DS2 = '6a1b2c3d4e5f60718293a4b5';
-const START = new Date('2025-01-01T00:00:00Z');
-const END = new Date('2025-06-30T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
+const END = '2025-06-30T00:00:00Z';
 
 function app(datasets: string[], schedule: DatasetExportSchedule) {
   return ({ stack, sandbox }: ScenarioScope) => {

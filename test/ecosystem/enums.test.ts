@@ -12,7 +12,7 @@ import {
 } from '../../src';
 import { newSandbox, newStack } from '../destination/util';
 
-const START = new Date('2025-01-01T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
 
 function destination(props: Record<string, unknown>): AepS3Destination {
   const stack = newStack();
