@@ -6,6 +6,9 @@ import { DataflowParts } from './private/dataflow-parts';
 import { instantSeconds } from './private/schedule-time';
 import { invalid } from './private/validation';
 
+/** Hour intervals AEP runs incremental dataset exports at (1 hour since July 2026). */
+const DATASET_EXPORT_HOURS = [1, 3, 6, 9, 12];
+
 /** Options of every {@link DatasetExportSchedule}. */
 export interface DatasetScheduleOptions {
   /**
@@ -25,18 +28,20 @@ export interface DatasetScheduleOptions {
 }
 
 /**
- * When a dataset export runs ([spec-dst] "Dataset Schedule Params": "only 3, 6, 9, or 12-hour and
- * 1-day frequencies are supported"). Always `FIRST_FULL_THEN_INCREMENTAL`: a full snapshot first,
- * then what was added since the previous export. Patched in place (`replace /scheduleParams`).
+ * When a dataset export runs: every 1, 3, 6, 9 or 12 hours, or daily. [spec-dst] "Dataset Schedule
+ * Params" names 3/6/9/12 hours and 1 day in prose; hourly exports came in July 2026 (Adobe's
+ * release notes), and the spec's `interval` enum (1, 3, 6, 9, 12) already allows them. Always
+ * `FIRST_FULL_THEN_INCREMENTAL`: a full snapshot first, then what was added since the previous
+ * export. Patched in place (`replace /scheduleParams`).
  *
  * A one-time full export is not offered: [spec-dst] allows `DAILY_FULL_EXPORT` only with
  * `interval: 0`, which its own `interval` enum (1, 3, 6, 9, 12) rejects.
  */
 export class DatasetExportSchedule {
-  /** Every `hours` hours (3, 6, 9 or 12) from `startTime`. */
+  /** Every `hours` hours (1, 3, 6, 9 or 12) from `startTime`. */
   public static everyHours(hours: number, options: DatasetScheduleOptions): DatasetExportSchedule {
-    if (!Token.isUnresolved(hours) && ![3, 6, 9, 12].includes(hours)) {
-      invalid('schedule.hours', hours, 'must be 3, 6, 9 or 12 (AEP exports datasets every 3, 6, 9 or 12 hours, or daily)');
+    if (!Token.isUnresolved(hours) && !DATASET_EXPORT_HOURS.includes(hours)) {
+      invalid('schedule.hours', hours, 'must be 1, 3, 6, 9 or 12 (AEP exports datasets every 1, 3, 6, 9 or 12 hours, or daily: use DatasetExportSchedule.daily for 24)');
     }
     return new DatasetExportSchedule(hours, 'hour', options);
   }
