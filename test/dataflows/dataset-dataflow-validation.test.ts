@@ -94,7 +94,9 @@ test.each([
 });
 
 test('every allowed hour interval is accepted', () => {
-  for (const hours of [1, 3, 6, 9, 12]) expect(DatasetExportSchedule.everyHours(hours, { startTime: START })._toParams().interval).toBe(String(hours));
+  for (const hours of [1, 3, 6, 9, 12]) {
+    expect(DatasetExportSchedule.everyHours(hours, { startTime: START })._toParams().interval).toBe(String(hours));
+  }
 });
 
 test('tokens are tolerated', () => {
