@@ -226,7 +226,11 @@ export class IngestionMapping {
 
 /** Options of `AepS3Source.addDataflow`. */
 export interface SourceDataflowOptions {
-  /** File or folder to read as AEP's `params.path` (wildcards allowed, e.g. `/my-bucket/crm/*.csv`). Replaces the source connection and flow when changed. */
+  /**
+   * File or folder to read as AEP's `params.path`, `/<bucket>/<key path>` (wildcards allowed, e.g.
+   * `/my-bucket/crm/*.csv`). Must lie in the source's bucket and folder (`AepS3Source.addDataflow`
+   * checks it at synth when both are known). Replaces the source connection and flow when changed.
+   */
   readonly path: string;
   /**
    * Read sub-folders too. Replaces the source connection and flow when changed.
