@@ -22,6 +22,7 @@ import {
 } from './export-options';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
+import { registerDestination } from './private/destination-registry';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import {
@@ -225,6 +226,12 @@ export class AepS3Destination extends Construct {
     const scopeOfFolder: FolderScope = folderScope(folderPath);
     this.folderPath = folderPath;
     this.folderPrefix = scopeOfFolder.prefix;
+    registerDestination(this, {
+      bucket: props.bucket,
+      prefix: scopeOfFolder.prefix,
+      sandboxName: props.sandbox.sandboxName,
+      endpoints: `${props.sandbox.endpoints.flowServiceUrl} ${props.sandbox.endpoints.imsUrl}`,
+    });
 
     const authScope = new Construct(this, 'Auth');
     const binding = (props.auth ?? S3DestinationAuth.accessKey())._bind(authScope, {

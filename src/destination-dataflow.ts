@@ -1,11 +1,11 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import {
   DataflowAttributes, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
-import { attributeListProblems, attributeMapping } from './private/profile-attributes';
+import { attributeListProblems, attributeMapping, MAX_MAPPED_ATTRIBUTES } from './private/profile-attributes';
 import { validateCalendarDate } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
@@ -218,6 +218,7 @@ export class DestinationDataflow extends Construct {
     super(scope, id);
     const audiences = validateAudiences(props.audiences);
     const attributes = validateAttributes(props.attributes);
+    warnAboveGuardrails(this, audiences.length, attributes);
     const parts = new DataflowParts(this, props);
     const source = parts.connection('ProfileStoreConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'profiles', DataflowIds.PROFILE_STORE_SOURCE_SPEC);
     const profileMapping = attributes && parts.resource('ProfileMapping', DataflowResourceTypes.PROFILE_MAPPING, { [ProfileMappingProps.ATTRIBUTES]: attributes });
@@ -236,6 +237,23 @@ export class DestinationDataflow extends Construct {
       } : {}),
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+  }
+}
+
+/** AEP's guardrail on audiences per destination dataflow (soft; API-NOTES §10). */
+const MAX_AUDIENCES_PER_DATAFLOW = 250;
+
+/** AEP's soft guardrails: exceeding them works, but Adobe advises against it, so warn, not fail. */
+function warnAboveGuardrails(flow: Construct, audienceCount: number, attributes: string[] | undefined): void {
+  if (audienceCount > MAX_AUDIENCES_PER_DATAFLOW) {
+    Annotations.of(flow).addWarningV2('cdk-aep-s3:audiences-per-dataflow',
+      `audiences: ${audienceCount} audiences in one dataflow, above AEP's guardrail of ${MAX_AUDIENCES_PER_DATAFLOW} per dataflow (a soft limit: `
+      + 'activations may slow down or be refused). Split them over several dataflows (addDataflow again on this destination).');
+  }
+  if (attributes !== undefined && !Token.isUnresolved(attributes) && attributes.length > MAX_MAPPED_ATTRIBUTES) {
+    Annotations.of(flow).addWarningV2('cdk-aep-s3:attributes-per-dataflow',
+      `attributes: ${attributes.length} mapped attributes, above AEP's guardrail of ${MAX_MAPPED_ATTRIBUTES} per destination dataflow (a soft `
+      + 'limit: exports may slow down). Export fewer attributes, or split the audiences over dataflows with fewer attributes each.');
   }
 }
 
