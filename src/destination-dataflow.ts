@@ -240,7 +240,7 @@ export class DestinationDataflow extends Construct {
   }
 }
 
-/** AEP's guardrail on audiences per destination dataflow (soft; API-NOTES §10). */
+/** AEP's guardrail on audiences per destination dataflow (soft; Adobe's guardrails page). */
 const MAX_AUDIENCES_PER_DATAFLOW = 250;
 
 /** AEP's soft guardrails: exceeding them works, but Adobe advises against it, so warn, not fail. */

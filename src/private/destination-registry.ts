@@ -9,7 +9,7 @@ import { invalid, isConcrete, literalBucketName } from './validation';
  * Kept on the app's root and the stack (a symbol-keyed field), so a check costs one map look-up.
  */
 
-/** AEP's hard limit on destinations per sandbox (API-NOTES §10 guardrails). */
+/** AEP's hard limit on destinations per sandbox (Adobe's guardrails page). */
 export const MAX_DESTINATIONS_PER_SANDBOX = 100;
 
 /** Warning id of two destinations whose folders overlap. */
