@@ -100,7 +100,7 @@ export class AepS3ExampleStack extends Stack {
         { source: 'FirstName', destination: 'person.name.firstName' },
         { source: 'Email', destination: 'personalEmail.address' },
       ]),
-      schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.HOUR, interval: changed ? 2 : 1, startTime: new Date('2025-01-01T00:00:00Z') }),
+      schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.HOUR, interval: changed ? 2 : 1, startTime: '2025-01-01T00:00:00Z' }),
     });
 
     // Two audiences exported with three profile attributes and the email identity.
@@ -123,7 +123,7 @@ export class AepS3ExampleStack extends Stack {
       exportType: ExportType.DATASETS,
       datasetFileType: DatasetFileType.PARQUET,
     });
-    const exportWindow = { startTime: new Date('2025-01-01T00:00:00Z'), endTime: new Date('2025-12-31T00:00:00Z') };
+    const exportWindow = { startTime: '2025-01-01T00:00:00Z', endTime: '2025-12-31T00:00:00Z' };
     datasetExports.addDatasetDataflow('CrmProfiles', {
       datasets: [{ datasetId: '5f3c3cedb2805c194ff0b69a', datasetName: 'CRM profiles' }],
       schedule: changed ? DatasetExportSchedule.daily(exportWindow) : DatasetExportSchedule.everyHours(12, exportWindow),

@@ -11,13 +11,18 @@ import { S3DestinationAuth } from './destination-auth';
 import { DestinationDataflow, DestinationDataflowOptions } from './destination-dataflow';
 import {
   Compression,
+  CsvDelimiter,
+  CsvEscape,
   CsvOptions,
+  CsvQuote,
+  CsvValueRepresentation,
   DatasetFileType,
   ExportFileType,
   ExportType,
 } from './export-options';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
+import { registerDestination } from './private/destination-registry';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import {
@@ -28,7 +33,7 @@ import {
   validateIamScopedDestinationFolder,
 } from './private/s3-scope';
 import { s3DestinationTargetParams, targetConnectionIdOf, WITH_TARGET_CONNECTION, type WithTargetConnection } from './private/target-connection';
-import { invalid, literalBucketName, validateDestinationBucketName } from './private/validation';
+import { invalid, literalBucketName, validateDestinationBucketName, validateEnum } from './private/validation';
 
 /** Default folder of audience exports: one sub-folder per audience. */
 const DEFAULT_AUDIENCE_FOLDER = 'aep/%SEGMENT_NAME%';
@@ -210,6 +215,7 @@ export class AepS3Destination extends Construct {
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
     props.sandbox._checkReadableFrom(this);
+    validateDestinationEnums(props);
     this.sandbox = props.sandbox;
     this.exportType = props.exportType ?? ExportType.AUDIENCES;
 
@@ -220,6 +226,12 @@ export class AepS3Destination extends Construct {
     const scopeOfFolder: FolderScope = folderScope(folderPath);
     this.folderPath = folderPath;
     this.folderPrefix = scopeOfFolder.prefix;
+    registerDestination(this, {
+      bucket: props.bucket,
+      prefix: scopeOfFolder.prefix,
+      sandboxName: props.sandbox.sandboxName,
+      endpoints: `${props.sandbox.endpoints.flowServiceUrl} ${props.sandbox.endpoints.imsUrl}`,
+    });
 
     const authScope = new Construct(this, 'Auth');
     const binding = (props.auth ?? S3DestinationAuth.accessKey())._bind(authScope, {
@@ -297,6 +309,22 @@ export class AepS3Destination extends Construct {
   public addDatasetDataflow(id: string, options: DatasetDataflowOptions): DatasetDataflow {
     if (this.exportType !== ExportType.DATASETS) invalid('exportType', this.exportType, 'addDatasetDataflow exports datasets: the destination needs ExportType.DATASETS (use addDataflow for audiences)');
     return new DatasetDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
+  }
+}
+
+/** Enum props given as plain strings from JavaScript must still be members. */
+function validateDestinationEnums(props: AepS3DestinationProps): void {
+  validateEnum('exportType', props.exportType, ExportType, 'ExportType');
+  validateEnum('fileType', props.fileType, ExportFileType, 'ExportFileType');
+  validateEnum('datasetFileType', props.datasetFileType, DatasetFileType, 'DatasetFileType');
+  validateEnum('compression', props.compression, Compression, 'Compression');
+  const csv = props.csvOptions;
+  if (csv !== undefined) {
+    validateEnum('csvOptions.delimiter', csv.delimiter, CsvDelimiter, 'CsvDelimiter');
+    validateEnum('csvOptions.quote', csv.quote, CsvQuote, 'CsvQuote');
+    validateEnum('csvOptions.escape', csv.escape, CsvEscape, 'CsvEscape');
+    validateEnum('csvOptions.nullValue', csv.nullValue, CsvValueRepresentation, 'CsvValueRepresentation');
+    validateEnum('csvOptions.emptyValue', csv.emptyValue, CsvValueRepresentation, 'CsvValueRepresentation');
   }
 }
 

@@ -11,7 +11,7 @@ import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { AepIds } from './private/contract';
 import { managedDescription } from './private/dataflow-parts';
-import { folderScope, validateSourceFolderPath } from './private/s3-scope';
+import { folderScope, validateSourceDataflowPath, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
 import { literalBucketName, validateSourceBucketName } from './private/validation';
@@ -159,6 +159,9 @@ export class AepS3Source extends Construct {
   public readonly refreshSchedule?: events.IRule;
 
   private readonly sandbox: AepSandbox;
+  /** The bucket name when known at synth time, and the folder path: what dataflow paths must stay in. */
+  private readonly grantedBucketName?: string;
+  private readonly grantedFolderPath: string;
   private readonly refresh?: SessionTokenRefresh;
   private readonly sessionTokenDuration?: Duration;
   private readonly refreshEvery?: Duration;
@@ -174,6 +177,8 @@ export class AepS3Source extends Construct {
     validateSourceFolderPath('folderPath', folderPath);
 
     const scopeOfFolder = folderScope(folderPath);
+    this.grantedBucketName = literalBucketName(props.bucket);
+    this.grantedFolderPath = folderPath;
     this.authMode = auth.mode;
     this.folderPrefix = scopeOfFolder.prefix;
 
@@ -290,9 +295,11 @@ export class AepS3Source extends Construct {
 
   /**
    * Adds an ingestion dataflow from this source's bucket into a dataset (several per source are
-   * fine). CloudFormation deletes it before this source's connection.
+   * fine). Its `path` must lie in this source's bucket and folder (checked at synth when known).
+   * CloudFormation deletes it before this source's connection.
    */
   public addDataflow(id: string, options: SourceDataflowOptions): SourceDataflow {
+    validateSourceDataflowPath('path', options.path, this.grantedBucketName, this.grantedFolderPath);
     return new SourceDataflow(this, id, { ...options, sandbox: this.sandbox, connection: this.connection });
   }
 

@@ -1,8 +1,8 @@
-import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { DefaultEndpoints } from './private/contract';
-import { invalid, validateEndpointUrl, validateImsOrgId, validateSandboxName } from './private/validation';
+import { checkSecretReadableFrom } from './private/secret-location';
+import { validateEndpointUrl, validateImsOrgId, validateSandboxName } from './private/validation';
 
 /** Options for {@link AepEndpoints.custom}. */
 export interface CustomAepEndpointsOptions {
@@ -122,25 +122,7 @@ export class AepSandbox {
    * @internal
    */
   public _checkReadableFrom(scope: IConstruct): void {
-    const stack = Stack.of(scope);
-    const secret = this.credentials;
-    const known = (v: string) => !Token.isUnresolved(v);
-    const where = secret.env;
-    if (known(where.region) && known(stack.region) && where.region !== stack.region) {
-      invalid('credentials', secret.secretArn,
-        `is a secret in region ${where.region}, but stack ${stack.stackName} deploys to ${stack.region} and its handler reads `
-        + `secrets in its own region: replicate the secret to ${stack.region} (Secrets Manager replica regions) and pass the `
-        + 'replica\'s ARN, or deploy the stack to the secret\'s region');
-    }
-    if (known(where.account) && known(stack.account) && where.account !== stack.account) {
-      // CDK's grant of kms:Decrypt for a secret's key goes to the key policy, which an imported key
-      // (the only kind another account's secret can have here) ignores: the handler could not
-      // decrypt. Say so now rather than fail the first deployment.
-      invalid('credentials', secret.secretArn,
-        `is a secret in account ${where.account}, but stack ${stack.stackName} deploys to account ${stack.account} and its `
-        + `handler reads secrets of its own account: store the AEP credential in a secret of account ${stack.account} `
-        + `(region ${stack.region}) and pass that`);
-    }
+    checkSecretReadableFrom(scope, this.credentials, 'credentials', 'the AEP credential');
   }
 }
 

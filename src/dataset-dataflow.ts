@@ -3,33 +3,45 @@ import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { instantSeconds } from './private/schedule-time';
 import { invalid } from './private/validation';
+
+/** Hour intervals AEP runs incremental dataset exports at (1 hour since July 2026). */
+const DATASET_EXPORT_HOURS = [1, 3, 6, 9, 12];
 
 /** Options of every {@link DatasetExportSchedule}. */
 export interface DatasetScheduleOptions {
-  /** First export (sent in epoch seconds). */
-  readonly startTime: Date;
   /**
-   * Last export (sent in epoch seconds). Adobe notes that a dataset export created without an end
-   * time stops six months after creation; set one to be explicit (synth warns when it is absent).
+   * First export: an ISO-8601 date and time with its zone, `Z` or an offset
+   * (`2025-01-01T00:00:00Z`, `2025-01-01T02:00:00+02:00`), sent in epoch seconds. A time
+   * without a zone is refused: it would mean another instant on every machine that synthesizes
+   * the app.
+   */
+  readonly startTime: string;
+  /**
+   * Last export, written like `startTime` (with its zone) and after it. Adobe notes that a dataset
+   * export created without an end time stops six months after creation; set one to be explicit
+   * (synth warns when it is absent).
    * @default - none sent: AEP ends the export six months after the flow's creation
    */
-  readonly endTime?: Date;
+  readonly endTime?: string;
 }
 
 /**
- * When a dataset export runs ([spec-dst] "Dataset Schedule Params": "only 3, 6, 9, or 12-hour and
- * 1-day frequencies are supported"). Always `FIRST_FULL_THEN_INCREMENTAL`: a full snapshot first,
- * then what was added since the previous export. Patched in place (`replace /scheduleParams`).
+ * When a dataset export runs: every 1, 3, 6, 9 or 12 hours, or daily. [spec-dst] "Dataset Schedule
+ * Params" names 3/6/9/12 hours and 1 day in prose; hourly exports came in July 2026 (Adobe's
+ * release notes), and the spec's `interval` enum (1, 3, 6, 9, 12) already allows them. Always
+ * `FIRST_FULL_THEN_INCREMENTAL`: a full snapshot first, then what was added since the previous
+ * export. Patched in place (`replace /scheduleParams`).
  *
  * A one-time full export is not offered: [spec-dst] allows `DAILY_FULL_EXPORT` only with
  * `interval: 0`, which its own `interval` enum (1, 3, 6, 9, 12) rejects.
  */
 export class DatasetExportSchedule {
-  /** Every `hours` hours (3, 6, 9 or 12) from `startTime`. */
+  /** Every `hours` hours (1, 3, 6, 9 or 12) from `startTime`. */
   public static everyHours(hours: number, options: DatasetScheduleOptions): DatasetExportSchedule {
-    if (!Token.isUnresolved(hours) && ![3, 6, 9, 12].includes(hours)) {
-      invalid('schedule.hours', hours, 'must be 3, 6, 9 or 12 (AEP exports datasets every 3, 6, 9 or 12 hours, or daily)');
+    if (!Token.isUnresolved(hours) && !DATASET_EXPORT_HOURS.includes(hours)) {
+      invalid('schedule.hours', hours, 'must be 1, 3, 6, 9 or 12 (AEP exports datasets every 1, 3, 6, 9 or 12 hours, or daily: use DatasetExportSchedule.daily for 24)');
     }
     return new DatasetExportSchedule(hours, 'hour', options);
   }
@@ -46,12 +58,12 @@ export class DatasetExportSchedule {
   private readonly params: { [key: string]: string };
 
   private constructor(interval: number, timeUnit: string, options: DatasetScheduleOptions) {
-    const start = epochSeconds('schedule.startTime', options.startTime);
+    const start = instantSeconds('schedule.startTime', options.startTime);
     this.params = { interval: String(interval), timeUnit, startTime: String(start), exportMode: this.exportMode };
     this._hasEndTime = options.endTime !== undefined;
     if (options.endTime !== undefined) {
-      const end = epochSeconds('schedule.endTime', options.endTime);
-      if (end <= start) invalid('schedule.endTime', options.endTime.toISOString(), `must be after startTime ${options.startTime.toISOString()}`);
+      const end = instantSeconds('schedule.endTime', options.endTime);
+      if (end <= start) invalid('schedule.endTime', options.endTime, `must be after startTime ${options.startTime}`);
       this.params.endTime = String(end);
     }
   }
@@ -60,12 +72,6 @@ export class DatasetExportSchedule {
   public _toParams(): { [key: string]: string } {
     return { ...this.params };
   }
-}
-
-function epochSeconds(property: string, date: Date): number {
-  const ms = date instanceof Date ? date.getTime() : NaN;
-  if (Number.isNaN(ms)) invalid(property, String(date), 'must be a valid date');
-  return Math.floor(ms / 1000);
 }
 
 /**

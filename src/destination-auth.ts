@@ -8,7 +8,8 @@ import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/de
 import { suppressNag } from './private/nag';
 import { ownedSecret } from './private/owned-secret';
 import { FOLDER_POLICY_NAME, folderPolicy, folderPolicyDocument, folderWildcardSuppression, inlineFolderPolicy } from './private/s3-scope';
-import { invalid, validateImsOrgId, validateSerial, validateText } from './private/validation';
+import { checkSecretReadableFrom } from './private/secret-location';
+import { invalid, validateEnum, validateImsOrgId, validateSerial, validateText } from './private/validation';
 
 /** AEP auth spec names of the S3 destination connection spec (`4fce964d…`). */
 const AUTH_SPEC = {
@@ -144,12 +145,15 @@ export abstract class S3DestinationAuth {
       invalid('auth.imsOrgId', options.imsOrgId, 'contradicts allowAnyAdobeOrg: true (which drops the sts:ExternalId condition): '
         + 'remove allowAnyAdobeOrg to lock the role to this org');
     }
+    validateEnum('auth.trustedPrincipal', options.trustedPrincipal, AdobeDestinationPrincipal, 'AdobeDestinationPrincipal');
     return new AssumedRoleAuth(options);
   }
 
   /**
    * An access key you manage, read from a Secrets Manager secret holding JSON
-   * (`{"accessKeyId": "…", "secretAccessKey": "…"}` by default).
+   * (`{"accessKeyId": "…", "secretAccessKey": "…"}` by default). The secret must live in the
+   * stack's account and region (the handler reads it there); both are checked at synth time when
+   * known.
    *
    * @param secret the secret holding the key
    */
@@ -283,6 +287,7 @@ class SecretKeyAuth extends S3DestinationAuth {
   }
 
   public _bind(scope: Construct, options: DestinationAuthBindOptions): DestinationAuthBinding {
+    checkSecretReadableFrom(scope, this.secret, 'auth (S3DestinationAuth.accessKeyFromSecret secret)', 'the access key');
     const user = this.options.user;
     // An imported user: its folder grant is a policy resource of its own.
     const policy = user ? folderPolicy(scope, 'Policy', options.grant, { users: [user] }, FOLDER_KIND) : undefined;

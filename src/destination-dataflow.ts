@@ -1,12 +1,13 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import {
   DataflowAttributes, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
-import { attributeListProblems, attributeMapping } from './private/profile-attributes';
-import { invalid } from './private/validation';
+import { attributeListProblems, attributeMapping, MAX_MAPPED_ATTRIBUTES } from './private/profile-attributes';
+import { validateCalendarDate } from './private/schedule-time';
+import { invalid, validateEnum } from './private/validation';
 
 /** How often incremental audience exports run. */
 export enum IncrementalFrequency {
@@ -24,10 +25,13 @@ export enum IncrementalFrequency {
 
 /** Options shared by audience schedules. */
 export interface AudienceScheduleOptions {
-  /** First day, `YYYY-MM-DD`. */
+  /**
+   * First day, `YYYY-MM-DD`: a calendar day as AEP takes it (UTC, like `hourUtc`), so no zone
+   * is involved, unlike the instants of dataset and ingestion schedules.
+   */
   readonly startDate: string;
   /**
-   * Last day, `YYYY-MM-DD` (not with {@link AudienceSchedule.onceFull}).
+   * Last day, `YYYY-MM-DD` (a UTC calendar day; not with {@link AudienceSchedule.onceFull}).
    * @default - no end
    */
   readonly endDate?: string;
@@ -63,6 +67,7 @@ export class AudienceSchedule {
 
   /** A first full file, then incremental files every `frequency`. */
   public static incremental(frequency: IncrementalFrequency, options: TimedAudienceScheduleOptions): AudienceSchedule {
+    validateEnum('schedule.frequency', frequency, IncrementalFrequency, 'IncrementalFrequency');
     const schedule: { [key: string]: string } = { frequency, ...dates(options) };
     if (options.hourUtc !== undefined) schedule.startTime = hour(options.hourUtc);
     return new AudienceSchedule('FIRST_FULL_THEN_INCREMENTAL', schedule);
@@ -80,13 +85,9 @@ export class AudienceSchedule {
   }
 }
 
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
 function dates(options: AudienceScheduleOptions): { [key: string]: string } {
-  for (const key of ['startDate', 'endDate'] as const) {
-    const v = options[key];
-    if (v !== undefined && !Token.isUnresolved(v) && !DATE.test(v)) invalid(`schedule.${key}`, v, 'must be a date YYYY-MM-DD');
-  }
+  validateCalendarDate('schedule.startDate', options.startDate);
+  validateCalendarDate('schedule.endDate', options.endDate);
   const comparable = options.endDate !== undefined && !Token.isUnresolved(options.endDate) && !Token.isUnresolved(options.startDate);
   if (comparable && options.endDate! < options.startDate) {
     invalid('schedule.endDate', options.endDate, `must not be before startDate ${options.startDate}`);
@@ -217,6 +218,7 @@ export class DestinationDataflow extends Construct {
     super(scope, id);
     const audiences = validateAudiences(props.audiences);
     const attributes = validateAttributes(props.attributes);
+    warnAboveGuardrails(this, audiences.length, attributes);
     const parts = new DataflowParts(this, props);
     const source = parts.connection('ProfileStoreConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'profiles', DataflowIds.PROFILE_STORE_SOURCE_SPEC);
     const profileMapping = attributes && parts.resource('ProfileMapping', DataflowResourceTypes.PROFILE_MAPPING, { [ProfileMappingProps.ATTRIBUTES]: attributes });
@@ -235,6 +237,23 @@ export class DestinationDataflow extends Construct {
       } : {}),
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+  }
+}
+
+/** AEP's guardrail on audiences per destination dataflow (soft; Adobe's guardrails page). */
+const MAX_AUDIENCES_PER_DATAFLOW = 250;
+
+/** AEP's soft guardrails: exceeding them works, but Adobe advises against it, so warn, not fail. */
+function warnAboveGuardrails(flow: Construct, audienceCount: number, attributes: string[] | undefined): void {
+  if (audienceCount > MAX_AUDIENCES_PER_DATAFLOW) {
+    Annotations.of(flow).addWarningV2('cdk-aep-s3:audiences-per-dataflow',
+      `audiences: ${audienceCount} audiences in one dataflow, above AEP's guardrail of ${MAX_AUDIENCES_PER_DATAFLOW} per dataflow (a soft limit: `
+      + 'activations may slow down or be refused). Split them over several dataflows (addDataflow again on this destination).');
+  }
+  if (attributes !== undefined && !Token.isUnresolved(attributes) && attributes.length > MAX_MAPPED_ATTRIBUTES) {
+    Annotations.of(flow).addWarningV2('cdk-aep-s3:attributes-per-dataflow',
+      `attributes: ${attributes.length} mapped attributes, above AEP's guardrail of ${MAX_MAPPED_ATTRIBUTES} per destination dataflow (a soft `
+      + 'limit: exports may slow down). Export fewer attributes, or split the audiences over dataflows with fewer attributes each.');
   }
 }
 

@@ -6,7 +6,8 @@ import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
-import { invalid } from './private/validation';
+import { instantSeconds } from './private/schedule-time';
+import { invalid, validateEnum } from './private/validation';
 
 /** Compression of ingested delimited or JSON files. */
 export enum IngestionCompression {
@@ -64,6 +65,8 @@ export interface JsonFormatOptions {
 export class IngestionFormat {
   /** Delimited text (CSV); needs a mapping. */
   public static delimited(options: DelimitedFormatOptions = {}): IngestionFormat {
+    validateEnum('format.encoding', options.encoding, IngestionEncoding, 'IngestionEncoding');
+    validateEnum('format.compression', options.compression, IngestionCompression, 'IngestionCompression');
     const d = options.columnDelimiter;
     if (d !== undefined && !Token.isUnresolved(d) && [...d].length !== 1) invalid('format.columnDelimiter', d, 'must be exactly one character');
     const properties: { [key: string]: string } = {};
@@ -75,6 +78,7 @@ export class IngestionFormat {
 
   /** JSON; needs a mapping unless the files are XDM-shaped (AEP does not say: a mapping is required here). */
   public static json(options: JsonFormatOptions = {}): IngestionFormat {
+    validateEnum('format.compression', options.compression, IngestionCompression, 'IngestionCompression');
     return new IngestionFormat('json', options.compression !== undefined ? { compressionType: options.compression } : {}, true);
   }
 
@@ -115,8 +119,12 @@ export interface RecurringScheduleProps {
   readonly frequency: IngestionFrequency;
   /** Whole number of units between runs: at least 15 for minutes, at least 1 otherwise. */
   readonly interval: number;
-  /** First run. */
-  readonly startTime: Date;
+  /**
+   * First run: an ISO-8601 date and time with its zone, `Z` or an offset
+   * (`2025-01-01T00:00:00Z`, `2025-01-01T02:00:00+02:00`). A time without a zone is refused: it
+   * would mean another instant on every machine that synthesizes the app.
+   */
+  readonly startTime: string;
   /**
    * Ingest the files already in the path on the first run.
    * @default true
@@ -126,20 +134,25 @@ export interface RecurringScheduleProps {
 
 /** When a source dataflow runs. Patched in place. */
 export class IngestionSchedule {
-  /** One run at `startTime`. */
-  public static once(startTime: Date): IngestionSchedule {
-    return new IngestionSchedule({ startTime: epochSeconds('schedule.startTime', startTime), frequency: 'once' });
+  /**
+   * One run at `startTime`.
+   *
+   * @param startTime an ISO-8601 date and time with its zone, `Z` or an offset (`2025-01-01T00:00:00Z`)
+   */
+  public static once(startTime: string): IngestionSchedule {
+    return new IngestionSchedule({ startTime: String(instantSeconds('schedule.startTime', startTime)), frequency: 'once' });
   }
 
   /** Every `interval` units from `startTime`. */
   public static recurring(props: RecurringScheduleProps): IngestionSchedule {
+    validateEnum('schedule.frequency', props.frequency, IngestionFrequency, 'IngestionFrequency');
     const i = props.interval;
     if (!Token.isUnresolved(i)) {
       const min = props.frequency === IngestionFrequency.MINUTE ? 15 : 1;
       if (!Number.isInteger(i) || i < min) invalid('schedule.interval', i, `must be a whole number of at least ${min} for frequency ${props.frequency} (AEP's scheduleSpec)`);
     }
     const params: { [key: string]: string } = {
-      startTime: epochSeconds('schedule.startTime', props.startTime),
+      startTime: String(instantSeconds('schedule.startTime', props.startTime)),
       frequency: props.frequency,
       interval: String(i),
     };
@@ -153,12 +166,6 @@ export class IngestionSchedule {
   public _toParams(): { [key: string]: string } {
     return this.params;
   }
-}
-
-function epochSeconds(property: string, date: Date): string {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) invalid(property, String(date), 'must be a valid date');
-  return String(Math.floor(ms / 1000));
 }
 
 /** One source field mapped to an XDM path. */
@@ -219,7 +226,11 @@ export class IngestionMapping {
 
 /** Options of `AepS3Source.addDataflow`. */
 export interface SourceDataflowOptions {
-  /** File or folder to read as AEP's `params.path` (wildcards allowed, e.g. `/my-bucket/crm/*.csv`). Replaces the source connection and flow when changed. */
+  /**
+   * File or folder to read as AEP's `params.path`, `/<bucket>/<key path>` (wildcards allowed, e.g.
+   * `/my-bucket/crm/*.csv`). Must lie in the source's bucket and folder (`AepS3Source.addDataflow`
+   * checks it at synth when both are known). Replaces the source connection and flow when changed.
+   */
   readonly path: string;
   /**
    * Read sub-folders too. Replaces the source connection and flow when changed.

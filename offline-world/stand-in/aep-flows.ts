@@ -996,8 +996,10 @@ export function checkDatasetScheduleRules(s: Record<string, unknown>): string[] 
     else if ((s.endTime as number) > 1e11) problems.push('scheduleParams.endTime is in epoch seconds, not milliseconds');
     else if (Number.isInteger(s.startTime) && (s.endTime as number) <= (s.startTime as number)) problems.push('scheduleParams.endTime must be after startTime');
   }
-  // "only 3,6,9, or 12-hour and 1-day frequencies are supported"
-  if (s.timeUnit === 'hour' && ![3, 6, 9, 12].includes(s.interval as number)) problems.push('scheduleParams.interval must be 3, 6, 9 or 12 with timeUnit hour');
+  // The prose says "only 3,6,9, or 12-hour and 1-day frequencies are supported"; since July 2026
+  // incremental dataset exports may also run every hour (API-NOTES §10), which the interval enum
+  // (1, 3, 6, 9, 12) already allows.
+  if (s.timeUnit === 'hour' && ![1, 3, 6, 9, 12].includes(s.interval as number)) problems.push('scheduleParams.interval must be 1, 3, 6, 9 or 12 with timeUnit hour');
   if (s.timeUnit === 'day' && s.interval !== 1) problems.push('scheduleParams.interval must be 1 with timeUnit day');
   // DAILY_FULL_EXPORT "can only be used in combination with timeUnit: day and interval: 0", which the
   // interval enum excludes; "Daily full exports of datasets are not supported".

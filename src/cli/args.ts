@@ -32,7 +32,8 @@ the API credential, the permissions the constructs need, what the live S3 connec
 declare, AEP's IAM role (AEP on AWS), and AEP connections left behind by deleted stacks.
 
   --sandbox <name>             AEP sandbox (lower case), e.g. prod
-  --credentials-secret <id>    Secrets Manager secret holding {clientId, clientSecret, orgId, scopes?};
+  --credentials-secret <id>    name or ARN (never the value) of the Secrets Manager secret holding
+                               {clientId, clientSecret, orgId, scopes?};
                                without it: env AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID [, AEP_SCOPES]
   --region <region>            region of the secret and of the CloudFormation stacks (default: AWS SDK chain)
   --json                       machine-readable report on stdout
@@ -43,6 +44,23 @@ declare, AEP's IAM role (AEP on AWS), and AEP connections left behind by deleted
 Exit codes: 0 no problem found; 1 problems found (orphaned connections, missing permission,
 unreadable connection spec); 2 usage error; 3 cannot authenticate (secret unreadable,
 credential refused by IMS or by the AEP gateway).`;
+
+/**
+ * Why `value` looks like a secret's VALUE rather than a secret's name or ARN, or undefined.
+ * Secret names are `[A-Za-z0-9/_+=.@-]` words; an ARN starts with `arn:`. What a user pastes by
+ * mistake is the credential JSON, something naming `clientSecret`, or a bare random token (an
+ * Adobe client secret `p8e-…`, a client id): a long run of mixed letters and digits.
+ */
+export function secretValueShape(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (/^arn:/.test(trimmed)) return undefined;
+  if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.includes('"')) return 'JSON';
+  if (/client_?secret/i.test(trimmed)) return 'text naming clientSecret';
+  if (/[^A-Za-z0-9/_+=.@-]/.test(trimmed)) return 'text with characters no secret name has';
+  const runs = trimmed.split(/[/_+=.@-]/);
+  if (runs.some((r) => r.length >= 20 && /\d/.test(r) && /[A-Za-z]/.test(r))) return 'a random-looking token';
+  return undefined;
+}
 
 const VALUE_FLAGS = new Set(['--credentials-secret', '--sandbox', '--region', '--ims-url', '--flow-service-url']);
 
@@ -64,7 +82,10 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefi
     }
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.substring(0, eq) : arg;
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument '${arg}'`);
+    if (!VALUE_FLAGS.has(flag)) {
+      // A pasted secret that slipped out of its flag (an unquoted JSON split by the shell) must not be echoed either.
+      throw new UsageError(secretValueShape(arg) ? 'unknown argument (not shown: it looks like a secret value)' : `unknown argument '${arg}'`);
+    }
     const value = eq > 0 ? arg.substring(eq + 1) : argv[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
     if (values.has(flag)) throw new UsageError(`${flag} given twice`);
@@ -75,8 +96,17 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefi
   if (!/^[a-z0-9][a-z0-9-]*$/.test(sandbox)) {
     throw new UsageError(`--sandbox '${sandbox}' is not an AEP sandbox name (lower-case letters, digits and hyphens)`);
   }
+  const secretId = values.get('--credentials-secret');
+  const shape = secretId === undefined ? undefined : secretValueShape(secretId);
+  if (shape) {
+    // Never echo it, nor any piece of it: it may be the client secret itself.
+    throw new UsageError('--credentials-secret takes the NAME or ARN of a Secrets Manager secret (e.g. aep/api-credential), not the secret\'s value; '
+      + `the value given looks like ${shape} and is not shown. Store the credential JSON {clientId, clientSecret, orgId} in Secrets Manager `
+      + 'and pass its name, or set AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_ORG_ID. If it held a real client secret, it is now in your '
+      + 'shell history: rotate it in the Adobe Developer Console.');
+  }
   return {
-    credentialsSecret: values.get('--credentials-secret'),
+    credentialsSecret: secretId,
     sandbox,
     region: values.get('--region'),
     json,

@@ -12,6 +12,12 @@ const XDM_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$/;
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const IDENTITY_PREFIX = 'identityMap.';
 
+/**
+ * AEP's guardrail on mapped attributes per audience export dataflow (soft: more work, but Adobe
+ * advises against it). Each attribute, the identity included, is one Data Prep mapping.
+ */
+export const MAX_MAPPED_ATTRIBUTES = 50;
+
 /** One Data Prep mapping of a profile export. */
 export interface ProfileAttributeMapping {
   /** Path in the union schema; a dot inside an identity namespace is protected with `//` (DATAFLOWS §4.6). */

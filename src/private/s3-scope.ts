@@ -83,6 +83,30 @@ export function validateSourceFolderPath(property: string, value: string | undef
 }
 
 /**
+ * Checks that a source dataflow's `path` (AEP's `params.path`: `/<bucket>/<key path>`, a file, a
+ * folder or a wildcard pattern) lies inside the bucket and folder the source grants AEP: anything
+ * else deploys, then fails at every run with access denied. Skipped when the path, the bucket name
+ * or the folder is known only at deploy time (each part separately).
+ */
+export function validateSourceDataflowPath(property: string, path: string, bucketName: string | undefined, folderPath: string): void {
+  if (!isConcrete(path)) return;
+  const [bucket, ...keyParts] = path.replace(/^\/+/, '').split('/');
+  const keyPath = keyParts.join('/');
+  const granted = isConcrete(folderPath) ? folderScope(folderPath) : undefined;
+  const where = `s3://${bucketName ?? '<bucket>'}/${granted ? granted.prefix : '<folder>'}`;
+  const fix = (bucketName && granted)
+    ? `write /${bucketName}/${granted.prefix}… (a file, folder or wildcard under the folder) or widen the source's folderPath`
+    : 'point it into the source\'s bucket and folder';
+  if (isConcrete(bucketName) && bucket !== bucketName) {
+    invalid(property, path, `names bucket ${JSON.stringify(bucket)}, but the source grants AEP read access to ${where} only (AEP's path is /<bucket>/<key path>): ${fix}`);
+  }
+  if (!granted || granted.prefix === '') return;
+  if (keyPath !== granted.bare && !keyPath.startsWith(granted.prefix)) {
+    invalid(property, path, `is outside the folder the source grants AEP, ${where} (folderPath ${JSON.stringify(folderPath)}): AEP would be denied reading it; ${fix}`);
+  }
+}
+
+/**
  * The folder's static prefix: leading slashes dropped, everything from the first macro cut,
  * and a trailing slash added to a plain folder so `a/b` does not also grant `a/bc/…`.
  *

@@ -124,6 +124,24 @@ export function validateEndpointUrl(property: string, value: string | undefined)
   if (url.search || url.hash) invalid(property, value, 'must not contain a query string or fragment');
 }
 
+/**
+ * A value of a string enum, as JavaScript users may pass it as a plain string (`'EVERY_4_HOURS'`
+ * where `IncrementalFrequency.EVERY_6_HOURS` was meant): refused unless it is one of the enum's
+ * values, with the members spelled out. Unset values and tokens are skipped.
+ *
+ * @param members the enum object itself (`IncrementalFrequency`)
+ * @param enumName its public name, for the message
+ */
+export function validateEnum(property: string, value: unknown, members: Record<string, string>, enumName: string): void {
+  if (value === undefined) return;
+  if (typeof value === 'string' && Token.isUnresolved(value)) return;
+  const entries = Object.entries(members);
+  if (entries.some(([, v]) => v === value)) return;
+  const names = entries.map(([name]) => `${enumName}.${name}`).join(', ');
+  const values = entries.map(([, v]) => JSON.stringify(v)).join(', ');
+  invalid(property, value, `must be a member of ${enumName}: ${names} (as plain strings from JavaScript: ${values})`);
+}
+
 /** Matches an AWS IAM role ARN (any partition); one definition for constructs and handler. */
 export { IAM_ROLE_ARN } from './contract';
 

@@ -245,6 +245,60 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expect(run.stderr).toContain('Usage: cdk-aep-s3 doctor --sandbox <name>');
   });
 
+  describe('a secret VALUE passed as --credentials-secret: exit 2, never echoed', () => {
+    /**
+     * Every 8-character piece of the values that shows up in the output. For the JSON, its values
+     * (client id, client secret, org id): its key names are in the usage text anyway.
+     */
+    const pieces = (run: Run, values: string[]) => {
+      const text = run.stdout + run.stderr;
+      const found: string[] = [];
+      for (const value of values) {
+        for (let i = 0; i + 8 <= value.length; i++) if (text.includes(value.substring(i, i + 8))) found.push(value.substring(i, i + 8));
+      }
+      return found;
+    };
+    const jsonValues = () => Object.values(aep.credentials).map(String);
+    const RANDOM = 'p8e-Xq3vT9kLm2Rb7Yc4Nw8Hd1Fs6Gj5Pz0A';
+
+    test.each<[string, () => string[], string, () => string[]]>([
+      ['the credential JSON', () => ['--credentials-secret', JSON.stringify(aep.credentials)], 'JSON', jsonValues],
+      ['the JSON with =', () => [`--credentials-secret=${JSON.stringify(aep.credentials)}`], 'JSON', jsonValues],
+      ['text naming clientSecret', () => ['--credentials-secret', `clientSecret=${aep.credentials.clientSecret}`], 'text naming clientSecret', () => [aep.credentials.clientSecret]],
+      ['a bare random token', () => ['--credentials-secret', RANDOM], 'a random-looking token', () => [RANDOM]],
+    ])('%s', async (_name, args, shape, value) => {
+      const run = await doctor([...args(), '--sandbox', 'prod', ...endpoints()]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain("--credentials-secret takes the NAME or ARN of a Secrets Manager secret (e.g. aep/api-credential), not the secret's value; "
+        + `the value given looks like ${shape} and is not shown.`);
+      expect(run.stderr).toContain('Usage: cdk-aep-s3 doctor --sandbox <name>');
+      expect(pieces(run, value())).toEqual([]);
+      expect(findSecretLeaks({ stdout: run.stdout, stderr: run.stderr }, [aep.credentials.clientSecret, RANDOM])).toEqual([]);
+      // Refused before any call: nothing read, nothing sent.
+      expect(aws.calls).toEqual([]);
+      expect(aep.requests).toEqual([]);
+    });
+
+    test('unquoted JSON split by the shell: the stray half is not echoed either', async () => {
+      const json = JSON.stringify(aep.credentials);
+      const [head, tail] = [json.substring(0, json.indexOf(',') + 1), json.substring(json.indexOf(',') + 1)];
+      const run = await doctor(['--credentials-secret', head, tail, '--sandbox', 'prod', ...endpoints()]);
+      expect(run.code).toBe(2);
+      expect(pieces(run, jsonValues())).toEqual([]);
+    });
+
+    test('secret names and ARNs are still taken as names', async () => {
+      aws.putSecret('prod/aep/oauth_server_to_server-2025', JSON.stringify(aep.credentials));
+      const byName = await doctor(['--credentials-secret', 'prod/aep/oauth_server_to_server-2025', '--sandbox', 'prod', '--region', REGION, ...endpoints()]);
+      expect(byName.code).toBe(0);
+      const arn = `arn:aws:secretsmanager:${REGION}:111122223333:secret:no/such-AbCdEf`;
+      const byArn = await doctor(['--credentials-secret', arn, '--sandbox', 'prod', '--region', REGION, ...endpoints()]);
+      expect(byArn.code).toBe(3);
+      expect(byArn.stdout).toContain(`cannot read the AEP credential from Secrets Manager secret ${arn}`);
+    });
+  });
+
   test('a sandbox where the credential lacks a permission (403 2118/2121): names the permission, exit 1', async () => {
     aep.inject({
       match: { method: 'GET', path: '/connections' },

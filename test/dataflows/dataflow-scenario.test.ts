@@ -38,7 +38,7 @@ function app(audiences: AudienceExport[], interval = 30) {
       datasetId: DATASET,
       schemaId: SCHEMA,
       mapping: IngestionMapping.inline([{ source: 'Id', destination: '_id' }, { source: 'FirstName', destination: 'person.name.firstName' }]),
-      schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.MINUTE, interval, startTime: new Date('2025-01-01T00:00:00Z') }),
+      schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.MINUTE, interval, startTime: '2025-01-01T00:00:00Z' }),
     });
     const destination = new AepS3Destination(stack, 'Exports', { sandbox: sb, bucket: s3.Bucket.fromBucketName(stack, 'OutBucket', 'acme-aep-exports') });
     destination.addDataflow('Audiences', {

@@ -17,7 +17,7 @@ function setup() {
   return { stack, source, destination };
 }
 
-const START = new Date('2025-01-01T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
 const ok: SourceDataflowOptions = {
   path: '/acme-in/crm/*.csv',
   format: IngestionFormat.delimited(),
@@ -70,7 +70,8 @@ test('destination: audiences, macros, schedule combinations', () => {
     .toThrow(/Invalid audiences\[0\].fileNameTemplate "%SEGMENT_ID%_%NOPE%": %NOPE% is not an AEP file name macro/);
   expect(() => AudienceSchedule.onceFull({ startDate: '2025-01-01', endDate: '2025-02-01' })).toThrow(/schedule.endDate "2025-02-01": does not apply to a one-time full export/);
   expect(() => AudienceSchedule.dailyFullAt({ startDate: '2025-01-01', hourUtc: 25 })).toThrow(/schedule.hourUtc 25: must be a whole hour/);
-  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-13-01' })).toThrow(/schedule.startDate "2025-13-01": must be a date YYYY-MM-DD/);
+  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-13-01' })).toThrow(/schedule.startDate "2025-13-01": must be a calendar date YYYY-MM-DD/);
+  expect(() => AudienceSchedule.incremental(IncrementalFrequency.DAILY, { startDate: '2025-01-05', endDate: '2025-02-30' })).toThrow(/schedule.endDate "2025-02-30": must be a calendar date YYYY-MM-DD \(a UTC day, e.g. 2025-01-05\)/);
   expect(() => destination.addDataflow('Dup', { audiences: [{ audienceId: 'a', schedule }, { audienceId: 'a', schedule }] })).toThrow(/audiences\[1\].audienceId "a": is listed twice/);
   destination.addDataflow('Good', { audiences: [{ audienceId: 'a', schedule, fileNameTemplate: '%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%' }] });
   Template.fromStack(stack).hasResourceProperties(DataflowResourceTypes.FLOW, {
@@ -116,5 +117,53 @@ describe('destination dataflow profile attributes', () => {
   test('tokens are tolerated', () => {
     const { destination } = setup();
     expect(() => destination.addDataflow('Aud', { audiences, attributes: [Token.asString({ Ref: 'Attr' }), 'person.name.firstName'] })).not.toThrow();
+  });
+});
+
+describe('source dataflow path: inside the bucket and folder the source grants', () => {
+  function scoped(folderPath: string | undefined, bucket = 'acme-in') {
+    const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'us-east-1' } });
+    const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'C', 'aep/creds'), sandboxName: 'prod' });
+    return new AepS3Source(stack, 'Src', { sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', bucket), folderPath });
+  }
+
+  test.each([
+    ['a file in the folder', 'exports/crm', '/acme-in/exports/crm/accounts.csv'],
+    ['a wildcard in the folder', 'exports/crm', '/acme-in/exports/crm/*.csv'],
+    ['the folder itself', 'exports/crm', '/acme-in/exports/crm'],
+    ['the folder with a slash', 'exports/crm/', '/acme-in/exports/crm/'],
+    ['a sub-folder', 'exports/crm', '/acme-in/exports/crm/2025/*.csv'],
+    ['no leading slash', 'exports/crm', 'acme-in/exports/crm/a.csv'],
+    ['anything in a whole-bucket source', undefined, '/acme-in/anywhere/*.csv'],
+  ])('%s is accepted', (_name, folderPath, path) => {
+    expect(() => scoped(folderPath).addDataflow('F', { ...ok, path })).not.toThrow();
+  });
+
+  test('another folder is refused, naming the path, the granted folder and the fix', () => {
+    expect(() => scoped('exports/crm').addDataflow('F', { ...ok, path: '/acme-in/exports/erp/*.csv' })).toThrow(
+      'Invalid path "/acme-in/exports/erp/*.csv": is outside the folder the source grants AEP, s3://acme-in/exports/crm/ (folderPath "exports/crm"): '
+      + "AEP would be denied reading it; write /acme-in/exports/crm/… (a file, folder or wildcard under the folder) or widen the source's folderPath");
+  });
+
+  test.each([
+    ['a sibling with the same start', '/acme-in/exports/crm-old/a.csv'],
+    ['a wildcard wider than the folder', '/acme-in/exports/*.csv'],
+    ['the parent folder', '/acme-in/exports'],
+  ])('%s is refused', (_name, path) => {
+    expect(() => scoped('exports/crm').addDataflow('F', { ...ok, path })).toThrow(/is outside the folder the source grants AEP, s3:\/\/acme-in\/exports\/crm\//);
+  });
+
+  test('another bucket is refused, naming both buckets', () => {
+    expect(() => scoped(undefined).addDataflow('F', { ...ok, path: '/acme-other/crm/*.csv' })).toThrow(
+      'Invalid path "/acme-other/crm/*.csv": names bucket "acme-other", but the source grants AEP read access to s3://acme-in/ only '
+      + "(AEP's path is /<bucket>/<key path>): write /acme-in/… (a file, folder or wildcard under the folder) or widen the source's folderPath");
+  });
+
+  test('deploy-time values are not checked: a token path, bucket or folder', () => {
+    expect(() => scoped('exports/crm').addDataflow('F', { ...ok, path: Token.asString({ Ref: 'P' }) })).not.toThrow();
+    expect(() => scoped(Token.asString({ Ref: 'Folder' })).addDataflow('F', { ...ok, path: '/acme-in/elsewhere/a.csv' })).not.toThrow();
+    expect(() => scoped('exports/crm', Token.asString({ Ref: 'Bucket' })).addDataflow('F', { ...ok, path: '/any-bucket/exports/crm/a.csv' })).not.toThrow();
+    // A token folder still lets the bucket be checked.
+    expect(() => scoped(Token.asString({ Ref: 'Folder' })).addDataflow('F', { ...ok, path: '/acme-other/a.csv' })).toThrow(/names bucket "acme-other"/);
   });
 });

@@ -18,8 +18,8 @@ function setup(exportType: ExportType = ExportType.DATASETS) {
   return { stack, destination };
 }
 
-const START = new Date('2025-01-01T00:00:00Z');
-const END = new Date('2025-04-01T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
+const END = '2025-04-01T00:00:00Z';
 const DS1 = '5f3c3cedb2805c194ff0b69a';
 const DS2 = '6a1b2c3d4e5f60718293a4b5';
 const ok: DatasetDataflowOptions = {
@@ -84,17 +84,19 @@ test.each([
 });
 
 test.each([
-  ['1 hour', () => DatasetExportSchedule.everyHours(1, { startTime: START }), /Invalid schedule.hours 1: must be 3, 6, 9 or 12/],
-  ['8 hours', () => DatasetExportSchedule.everyHours(8, { startTime: START }), /Invalid schedule.hours 8: must be 3, 6, 9 or 12/],
+  ['2 hours', () => DatasetExportSchedule.everyHours(2, { startTime: START }), /Invalid schedule.hours 2: must be 1, 3, 6, 9 or 12/],
+  ['8 hours', () => DatasetExportSchedule.everyHours(8, { startTime: START }), /Invalid schedule.hours 8: must be 1, 3, 6, 9 or 12/],
   ['24 hours', () => DatasetExportSchedule.everyHours(24, { startTime: START }), /schedule.hours 24/],
-  ['an invalid start', () => DatasetExportSchedule.daily({ startTime: new Date('nope') }), /Invalid schedule.startTime "Invalid Date": must be a valid date/],
-  ['an end before the start', () => DatasetExportSchedule.daily({ startTime: END, endTime: START }), /Invalid schedule.endTime "2025-01-01T00:00:00.000Z": must be after startTime 2025-04-01/],
+  ['an invalid start', () => DatasetExportSchedule.daily({ startTime: 'nope' }), /Invalid schedule.startTime "nope": must be an ISO-8601 date and time with a time zone/],
+  ['an end before the start', () => DatasetExportSchedule.daily({ startTime: END, endTime: START }), /Invalid schedule.endTime "2025-01-01T00:00:00Z": must be after startTime 2025-04-01T00:00:00Z/],
 ])('schedule: %s is refused', (_name, make, message) => {
   expect(make).toThrow(message);
 });
 
 test('every allowed hour interval is accepted', () => {
-  for (const hours of [3, 6, 9, 12]) expect(DatasetExportSchedule.everyHours(hours, { startTime: START })._toParams().interval).toBe(String(hours));
+  for (const hours of [1, 3, 6, 9, 12]) {
+    expect(DatasetExportSchedule.everyHours(hours, { startTime: START })._toParams().interval).toBe(String(hours));
+  }
 });
 
 test('tokens are tolerated', () => {

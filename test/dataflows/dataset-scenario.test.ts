@@ -22,8 +22,8 @@ afterEach(async () => {
 
 const DS1 = '5f3c3cedb2805c194ff0b69a';
 const DS2 = '6a1b2c3d4e5f60718293a4b5';
-const START = new Date('2025-01-01T00:00:00Z');
-const END = new Date('2025-06-30T00:00:00Z');
+const START = '2025-01-01T00:00:00Z';
+const END = '2025-06-30T00:00:00Z';
 
 function app(datasets: string[], schedule: DatasetExportSchedule) {
   return ({ stack, sandbox }: ScenarioScope) => {
@@ -40,6 +40,16 @@ function app(datasets: string[], schedule: DatasetExportSchedule) {
 
 const flowIds = () => w.sim.resources().filter((r) => r.type === DataflowResourceTypes.FLOW).map((r) => r.physicalId);
 const sourceIds = () => w.sim.resources().filter((r) => r.type === DataflowResourceTypes.SOURCE_CONNECTION).map((r) => r.physicalId);
+
+test('an hourly dataset export (July 2026) deploys: AEP stores interval 1, timeUnit hour', async () => {
+  expect((await w.deploy(app([DS1], DatasetExportSchedule.everyHours(1, { startTime: START, endTime: END })))).status).toBe('CREATE_COMPLETE');
+  expect(w.aep.validationFailures).toEqual([]);
+  expect(w.aep.flows().map((f) => f.scheduleParams)).toEqual([{
+    interval: 1, timeUnit: 'hour', startTime: 1735689600, endTime: 1751241600, exportMode: 'FIRST_FULL_THEN_INCREMENTAL', folderNameTemplate: '%DATASET_ID%_%EXPORT_TIME%',
+  }]);
+  expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+  expect(w.aep.flows()).toEqual([]);
+});
 
 test('deploy a dataset export, change its schedule and datasets in place, destroy in order', async () => {
   expect((await w.deploy(app([DS1], DatasetExportSchedule.everyHours(3, { startTime: START, endTime: END })))).status).toBe('CREATE_COMPLETE');

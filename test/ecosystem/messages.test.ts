@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AepS3Destination, AepS3Source, AepSandbox, ExportFileType, ExportType, FileEncryption, S3SourceAuth } from '../../src';
+import { AepS3Destination, AepS3Source, AepSandbox, ExportFileType, ExportType, FileEncryption, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { ACCOUNT, REGION, newSandbox } from '../destination/util';
 
 /** Error messages a user meets in the first minutes, exactly as they read. */
@@ -139,6 +139,26 @@ describe('AepSandbox credentials in another region or account', () => {
       .toBe(`Invalid credentials "${arnIn(REGION, '444455556666')}": is a secret in account 444455556666, but stack Messages deploys `
         + `to account ${ACCOUNT} and its handler reads secrets of its own account: store the AEP credential in a secret of account `
         + `${ACCOUNT} (region ${REGION}) and pass that`);
+  });
+
+  test('an accessKeyFromSecret secret in another region or account fails at synth, like the sandbox credential', () => {
+    const key = (region: string, account: string) => `arn:aws:secretsmanager:${region}:${account}:secret:team/aep-key-AbCdEf`;
+    const destination = (arn: string) => {
+      const stack = newStack();
+      return errorOf(() => new AepS3Destination(stack, 'D', {
+        sandbox: newSandbox(stack),
+        bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports'),
+        auth: S3DestinationAuth.accessKeyFromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, 'K', arn)),
+      }));
+    };
+    expect(destination(key('us-east-1', ACCOUNT)))
+      .toBe(`Invalid auth (S3DestinationAuth.accessKeyFromSecret secret) "${key('us-east-1', ACCOUNT)}": is a secret in region us-east-1, `
+        + `but stack Messages deploys to ${REGION} and its handler reads secrets in its own region: replicate the secret to ${REGION} `
+        + "(Secrets Manager replica regions) and pass the replica's ARN, or deploy the stack to the secret's region");
+    expect(destination(key(REGION, '444455556666')))
+      .toBe(`Invalid auth (S3DestinationAuth.accessKeyFromSecret secret) "${key(REGION, '444455556666')}": is a secret in account 444455556666, `
+        + `but stack Messages deploys to account ${ACCOUNT} and its handler reads secrets of its own account: store the access key `
+        + `in a secret of account ${ACCOUNT} (region ${REGION}) and pass that`);
   });
 
   test('same region and account, or an environment-agnostic stack, synthesizes', () => {

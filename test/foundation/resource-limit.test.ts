@@ -28,9 +28,13 @@ const ADD: Record<Kind, (stack: Stack, i: number, sandbox: AepSandbox, bucket: s
 function build(kind: Kind, n: number): { stack: Stack; template: any } {
   const app = new App();
   const stack = new Stack(app, 'Many', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth'), imsOrgId: 'ACME01@AdobeOrg' });
+  const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth');
+  // AEP allows 100 destinations per sandbox (refused at synth above that): more than 100 in one
+  // stack means several sandboxes. They share the credential, so they add no resources.
+  const sandboxes: AepSandbox[] = [];
+  const sandboxFor = (i: number) => (sandboxes[Math.floor(i / 100)] ??= new AepSandbox({ credentials, sandboxName: `sandbox-${Math.floor(i / 100)}`, imsOrgId: 'ACME01@AdobeOrg' }));
   const bucket = s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-exchange');
-  for (let i = 0; i < n; i++) ADD[kind](stack, i, sandbox, bucket);
+  for (let i = 0; i < n; i++) ADD[kind](stack, i, sandboxFor(i), bucket);
   return { stack, template: app.synth().getStackByName('Many').template };
 }
 const count = (template: any) => Object.keys(template.Resources).length;

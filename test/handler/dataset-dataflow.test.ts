@@ -90,6 +90,19 @@ describe('create', () => {
     expect(f.state).toBe('enabled');
   });
 
+  test('an hourly incremental export (July 2026: every hour next to 3/6/9/12 h and daily) is created as sent', async () => {
+    const { flow } = await deploy({ ...SCHEDULE, interval: '1', timeUnit: 'hour' });
+    expect(h.aep.validationFailures).toEqual([]);
+    expect(flowOf(flow).scheduleParams).toEqual({
+      interval: 1,
+      timeUnit: 'hour',
+      startTime: START,
+      exportMode: 'FIRST_FULL_THEN_INCREMENTAL',
+      folderNameTemplate: '%DATASET_ID%_%EXPORT_TIME%',
+      endTime: expect.any(Number),
+    });
+  });
+
   test('without endTime AEP sets one six months out; a redeploy does not count that as drift', async () => {
     const { flow, props } = await deploy();
     expect(flowOf(flow).scheduleParams!.endTime).toEqual(expect.any(Number));
@@ -184,8 +197,8 @@ describe('delete', () => {
 
 describe('what the stand-in refuses', () => {
   test.each([
-    ['a 1-hour interval', { ...SCHEDULE, interval: '1' }, /interval must be 3, 6, 9 or 12 with timeUnit hour/],
     ['an 8-hour interval (not in the enum)', { ...SCHEDULE, interval: '8' }, /interval|allowed values/],
+    ['a 2-hour interval (not in the enum)', { ...SCHEDULE, interval: '2' }, /interval|allowed values/],
     ['a daily full export', { ...SCHEDULE, interval: '1', timeUnit: 'day', exportMode: 'DAILY_FULL_EXPORT' }, /daily full exports of datasets are not supported/],
     ['milliseconds', { ...SCHEDULE, startTime: String(START * 1000) }, /epoch seconds, not milliseconds/],
     ['an unknown folder macro', { ...SCHEDULE, folderNameTemplate: '%SEGMENT_ID%' }, /unknown macro %SEGMENT_ID%/],
