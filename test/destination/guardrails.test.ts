@@ -93,9 +93,9 @@ describe('100 destinations per sandbox (AEP hard limit), counted per stack', () 
   test('another sandbox, other endpoints or another stack count separately', () => {
     const stack = newStack();
     const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'C', 'aep/credentials');
-    declare(stack, new AepSandbox({ credentials, sandboxName: 'prod' }), 1, 100);
-    declare(stack, new AepSandbox({ credentials, sandboxName: 'dev' }), 101, 1);
-    declare(stack, new AepSandbox({ credentials, sandboxName: 'prod', endpoints: AepEndpoints.stage() }), 102, 1);
+    declare(stack, new AepSandbox({ credentials, sandboxName: 'prod', imsOrgId: 'ACME01@AdobeOrg' }), 1, 100);
+    declare(stack, new AepSandbox({ credentials, sandboxName: 'dev', imsOrgId: 'ACME01@AdobeOrg' }), 101, 1);
+    declare(stack, new AepSandbox({ credentials, sandboxName: 'prod', endpoints: AepEndpoints.stage(), imsOrgId: 'ACME01@AdobeOrg' }), 102, 1);
     const other = newStack(new App(), 'Other');
     expect(() => declare(other, newSandbox(other), 1, 1)).not.toThrow();
   });
