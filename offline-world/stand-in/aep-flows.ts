@@ -12,6 +12,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { isObject, Violation, violation } from './aep-rules';
+import { AsyncDeletes, Defer } from './async-delete';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { header, mediaType } from './http';
@@ -82,6 +83,8 @@ export interface FlowsHost {
   newResource(sandbox: string, input: Record<string, unknown>): StoredResource;
   timestamp(): number;
   lagVisibility(ex: FlowsExchange, store: ResourceStore<StoredResource>, id: string): void;
+  /** Runs `work` later; pending until then (the stand-in's `settle` waits, `reset` cancels). */
+  defer: Defer;
 }
 
 /** A source connection as stored. */
@@ -281,10 +284,15 @@ export class AepFlows {
   readonly mappingSets = new Map<string, StoredMappingSet>();
   readonly conversionSchemas = new Map<string, StoredConversionSchema>();
   readonly runs: StoredRun[] = [];
+  /** Destination flow deletions accepted (202) and not carried out yet; `delayMs` is settable per test. */
+  readonly deletes: AsyncDeletes;
 
-  constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined) {}
+  constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined, flowDeleteDelayMs?: number) {
+    this.deletes = new AsyncDeletes(flowDeleteDelayMs);
+  }
 
   clear(): void {
+    this.deletes.clear();
     this.sources.clear();
     this.flows.clear();
     this.mappingSets.clear();
@@ -675,11 +683,16 @@ export class AepFlows {
       const flow = this.flows.all().find((f) => f.sourceConnectionIds.includes(id));
       if (flow) return this.host.reject(ex, violation(`Found active flows containing id ${id}: ${flow.id}`, '1447-400'));
     }
-    store.delete(id);
     // [spec-src] documents 204, [spec-dst] 202: per side.
     const destination = collection === 'flows'
       ? (item as StoredFlow).flowSpec.id !== DataflowIds.CLOUD_STORAGE_FLOW_SPEC
       : item.connectionSpec.id !== AepIds.S3_SOURCE_CONNECTION_SPEC;
+    if (collection === 'flows' && destination) {
+      // 202 Accepted: the flow goes later and blocks its connections until then (async-delete.ts).
+      this.deletes.accept(id, () => store.delete(id), this.host.defer);
+    } else {
+      store.delete(id);
+    }
     this.host.reply(ex, destination ? 202 : 204, undefined);
   }
 
