@@ -12,9 +12,9 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { isObject, Violation, violation } from './aep-rules';
-import { AsyncDeletes, Defer } from './async-delete';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
+import { AsyncDeletes, Defer } from './async-delete';
 import { header, mediaType } from './http';
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { AepIds, DataflowIds } from '../../src/private/contract';
@@ -75,6 +75,8 @@ export interface FlowsHost {
   readonly connections: ResourceStore<StoredResource>;
   readonly targets: ResourceStore<StoredTargetConnection>;
   readonly clientId: string;
+  /** Runs `work` later; pending until then (the stand-in's `settle` waits, `reset` cancels). */
+  readonly defer: Defer;
   reply(ex: FlowsExchange, status: number, body: unknown, headers?: Record<string, string>): void;
   reject(ex: FlowsExchange, problem: Violation): void;
   /** API gateway checks; the sandbox, or undefined after replying. */
@@ -83,8 +85,6 @@ export interface FlowsHost {
   newResource(sandbox: string, input: Record<string, unknown>): StoredResource;
   timestamp(): number;
   lagVisibility(ex: FlowsExchange, store: ResourceStore<StoredResource>, id: string): void;
-  /** Runs `work` later; pending until then (the stand-in's `settle` waits, `reset` cancels). */
-  defer: Defer;
 }
 
 /** A source connection as stored. */
