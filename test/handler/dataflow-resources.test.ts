@@ -247,6 +247,52 @@ test('a new flow whose configuring PATCH never gets an answer is removed before 
   expect(h.aep.requests.filter((r) => r.method === 'DELETE' && /\/flows\//.test(r.path)).map((r) => r.status)).toEqual([202]);
 });
 
+describe('enable/disable whose answer is lost (applied, then 1422 on a blind retry)', () => {
+  const lostAction = () => h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: /\/flows\/[^/]+\/action$/ } });
+
+  test('Create of a disabled flow: the lost disable is found applied; the new flow stays', async () => {
+    const { source, target } = await deployExport();
+    lostAction();
+    h.aep.resetRecording();
+    const res = await handler(cfnEvent('Create', flowProps(source, target, { [FlowProps.ENABLED]: 'false' }), { ...FLOW, logicalId: 'Disabled1' }));
+    expect(h.aep.pendingFaults).toBe(0);
+    expect(flowOf(res.PhysicalResourceId).state).toBe('disabled');
+    expect(res.Data!.Etag).toBe(flowOf(res.PhysicalResourceId).etag);
+    expect(h.aep.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+    // No blind second action: the state was read instead.
+    expect(h.aep.requests.filter((r) => r.path.endsWith('/action')).map((r) => r.status)).toEqual([504]);
+    expect(h.aep.validationFailures).toEqual([]);
+  });
+
+  test('Update to disabled: the lost disable is found applied; the Update succeeds', async () => {
+    const { flow, props } = await deployExport();
+    lostAction();
+    h.aep.resetRecording();
+    const res = await handler(cfnEvent('Update', { ...props, [FlowProps.ENABLED]: 'false' }, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(flow);
+    expect(flowOf(flow).state).toBe('disabled');
+    expect(h.aep.requests.filter((r) => r.path.endsWith('/action')).map((r) => r.status)).toEqual([504]);
+    expect(h.aep.validationFailures).toEqual([]);
+  });
+
+  test('a 1422 answer (the flow already is in the asked state) counts as done', async () => {
+    const { flow, props } = await deployExport();
+    // The action's answer comes back as AEP's 1422 once its state already is the asked one.
+    h.aep.inject({ kind: 'status', status: 400, apply: 'now', match: { method: 'POST', path: /\/action$/ }, body: { errorCode: '1422-400', errorMessage: 'The action disable cannot be applied on the current state disabled' } });
+    const res = await handler(cfnEvent('Update', { ...props, [FlowProps.ENABLED]: 'false' }, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(flow);
+    expect(flowOf(flow).state).toBe('disabled');
+  });
+
+  test('an action refused for another reason still fails', async () => {
+    const { flow, props } = await deployExport();
+    h.aep.inject({ kind: 'status', status: 400, match: { method: 'POST', path: /\/action$/ }, body: { errorCode: '1420-400', errorMessage: 'state disabling cannot be updated' } });
+    const err = await rejectionOf(() => handler(cfnEvent('Update', { ...props, [FlowProps.ENABLED]: 'false' }, { ...FLOW, physicalId: flow, oldProps: props })));
+    expect(err.message).toMatch(/1420-400/);
+    expect(flowOf(flow).state).toBe('enabled');
+  });
+});
+
 describe('delete', () => {
   test('flow then source connection; a second Delete of either tolerates the 404', async () => {
     const { flow, source, props } = await deployExport();
