@@ -127,6 +127,50 @@ describe('adoption after an ambiguous POST', () => {
     expect(selectorIds(flowOf(flow))).toEqual(['seg-1', 'seg-2']);
   });
 
+  describe('a flow POST applied after the whole settle window (late twin)', () => {
+    async function createWithLateTwin(extra: Record<string, unknown> = {}) {
+      const target = await destinationTarget();
+      const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+      h.aep.inject({ kind: 'status', status: 504, apply: 'later', applyAfterMs: 60_000, match: { method: 'POST', path: '/flows' } });
+      const props = flowProps(source, target, extra);
+      const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
+      // Applied after the Create stopped watching for it.
+      expect(h.aep.pendingApplications).toBe(1);
+      h.aep.flushPending();
+      return { flow, props };
+    }
+
+    test('applied while the Create still watches: removed before the Create returns (no second enabled flow)', async () => {
+      const target = await destinationTarget();
+      const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+      // After the settle window (3 timeouts) and the second POST.
+      h.aep.inject({ kind: 'status', status: 504, apply: 'later', applyAfterMs: 6 * TIMEOUT_MS, match: { method: 'POST', path: '/flows' } });
+      const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', flowProps(source, target, { [FlowProps.ENABLED]: 'false' }), FLOW));
+      const posts = h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows'));
+      expect(posts.map((r) => r.status)).toEqual([504, 201]);
+      expect(posts[0].applied?.status).toBe(201);
+      expect(h.aep.pendingApplications).toBe(0);
+      expect(h.aep.flows().map((f) => [f.id, f.state])).toEqual([[flow, 'disabled']]);
+    });
+
+    test('the Update removes the twin', async () => {
+      const { flow, props } = await createWithLateTwin();
+      expect(h.aep.flows()).toHaveLength(2);
+      await handler(cfnEvent('Update', props, { ...FLOW, physicalId: flow, oldProps: props }));
+      expect(h.aep.flows().map((f) => f.id)).toEqual([flow]);
+    });
+
+    test('the Delete removes the twin, and the connections can go after it', async () => {
+      const { flow, props } = await createWithLateTwin();
+      const twin = h.aep.flows().find((f) => f.id !== flow)!;
+      expect(twin.state).toBe('enabled');
+      await handler(cfnEvent('Delete', props, { ...FLOW, physicalId: flow }));
+      expect(h.aep.flows()).toEqual([]);
+      await handler(cfnEvent('Delete', profileStoreProps(), { ...SOURCE, physicalId: String(props[FlowProps.SOURCE_CONNECTION_ID]) }));
+      expect(h.aep.sourceConnections()).toEqual([]);
+    });
+  });
+
   test('source connection POST 504 applied now: one source connection', async () => {
     h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: '/sourceConnections' } });
     const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));

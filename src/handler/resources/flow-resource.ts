@@ -47,6 +47,11 @@ export interface FlowRef {
    * than POSTing one: whoever undoes a failed step must not delete what it did not make.
    */
   readonly adopted?: boolean;
+  /**
+   * Set by {@link createOrAdopt} when the object was POSTed after an earlier POST of this call
+   * failed ambiguously: that earlier POST may still be applied later (see {@link watchForLateTwins}).
+   */
+  readonly afterAmbiguous?: boolean;
 }
 
 /** Human name of a collection's items, for error messages. */
@@ -170,7 +175,7 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
       }
       const etag = typeof data.etag === 'string' ? data.etag
         : await getItem(scoped, collection, data.id).then((item) => item.etag ?? '', () => '');
-      return { id: data.id, etag };
+      return afterAmbiguous ? { id: data.id, etag, afterAmbiguous } : { id: data.id, etag };
     });
   } catch (err) {
     if (postedBody) await cleanUpFailedCreate(client, collection, options, settleUntil);
@@ -211,6 +216,27 @@ export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'exclu
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
 export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
   await deleteTwins(client, collection, (await owned(client, collection, options)).filter((item) => item.id !== keepId), keepId);
+}
+
+/**
+ * After a POST that followed an ambiguous one, keeps looking for the earlier POST applied late
+ * until `until`, removing it as soon as it appears. For a dataflow a twin is not inert: it is a
+ * second enabled flow that ingests or exports everything again. Past `until` a twin can still
+ * appear; the resource's next Update or its Delete removes it.
+ */
+export async function watchForLateTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string, until: number): Promise<void> {
+  const { config } = client.invocation;
+  const interval = Math.max(config.retryBaseMs, config.httpTimeoutMs / 4);
+  const scoped = client.within(until + config.httpTimeoutMs);
+  while (Date.now() + interval < until) {
+    await sleep(interval);
+    const twins = (await owned(scoped, collection, options)).filter((item) => item.id !== keepId);
+    if (twins.length) {
+      await deleteTwins(scoped, collection, twins, keepId);
+      return;
+    }
+  }
+  log('warn', `no late duplicate of the ${noun(collection)} appeared while watching; one appearing later is removed by the next Update or the Delete`, { id: keepId });
 }
 
 async function deleteTwins(client: AepClient, collection: Collection, twins: readonly FlowItem[], keepId: string): Promise<void> {

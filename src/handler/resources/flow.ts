@@ -1,6 +1,6 @@
 import {
   createOrAdopt, deleteItem, type FlowItem, type FlowKind, type FlowRef, getItem, markedDescription, nameAndDescriptionOps,
-  onFlowResourceEvent, patchItem, type PatchOp,
+  onFlowResourceEvent, patchItem, type PatchOp, watchForLateTwins,
 } from './flow-resource';
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
@@ -151,6 +151,12 @@ function desiredKind(d: DesiredFlow): FlowKind {
   return kind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
 }
 
+/**
+ * How long, in HTTP timeouts, a flow Create that had to POST again after an ambiguous POST keeps
+ * watching for that POST to be applied late (the settle window before the second POST is 3).
+ */
+const LATE_TWIN_WATCH_TIMEOUTS = 8;
+
 /** Time kept back from configuring a new flow, in HTTP timeouts, for deleting it if that fails. */
 const CLEANUP_RESERVE_TIMEOUTS = 2;
 
@@ -179,7 +185,14 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     const patched = ops.length
       ? await patchItem(configuring, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
       : { id: ref.id, etag: current.etag ?? ref.etag };
-    return await setState(configuring, patched, current.state, d.enabled);
+    const done = await setState(configuring, patched, current.state, d.enabled);
+    if (ref.afterAmbiguous) {
+      // The ambiguous POST may still be applied: a second enabled flow would move the data twice.
+      const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * invocation.config.httpTimeoutMs, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs);
+      await watchForLateTwins(client, COLLECTION, { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind: (item) => kindOf(item).key === desired.key }, ref.id, until)
+        .catch((err: unknown) => log('warn', 'could not check for a late duplicate dataflow; the next event of this resource removes it', { id: ref.id, error: errorMessage(err) }));
+    }
+    return done;
   } catch (err) {
     // On an Update, a flow an earlier POST of this resource made stays: it may be the original a
     // rollback is returning to (a replacement rolled back adopts it by marker), and deleting it
