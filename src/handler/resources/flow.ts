@@ -188,8 +188,10 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     const done = await setState(configuring, patched, current.state, d.enabled);
     if (ref.afterAmbiguous) {
       // The ambiguous POST may still be applied: a second enabled flow would move the data twice.
-      const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * invocation.config.httpTimeoutMs, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs);
-      await watchForLateTwins(client, COLLECTION, { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind: (item) => kindOf(item).key === desired.key }, ref.id, until)
+      const timeout = invocation.config.httpTimeoutMs;
+      const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * timeout, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * timeout);
+      const ownership = { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind: (item: FlowItem) => kindOf(item).key === desired.key };
+      await watchForLateTwins(client, COLLECTION, ownership, ref.id, until)
         .catch((err: unknown) => log('warn', 'could not check for a late duplicate dataflow; the next event of this resource removes it', { id: ref.id, error: errorMessage(err) }));
     }
     return done;
