@@ -190,7 +190,8 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
       // The ambiguous POST may still be applied: a second enabled flow would move the data twice.
       const timeout = invocation.config.httpTimeoutMs;
       const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * timeout, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * timeout);
-      const ownership = { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind: (item: FlowItem) => kindOf(item).key === desired.key };
+      const sameKind = (item: FlowItem) => kindOf(item).key === desired.key;
+      const ownership = { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind };
       await watchForLateTwins(client, COLLECTION, ownership, ref.id, until)
         .catch((err: unknown) => log('warn', 'could not check for a late duplicate dataflow; the next event of this resource removes it', { id: ref.id, error: errorMessage(err) }));
     }
