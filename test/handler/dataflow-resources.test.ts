@@ -182,6 +182,14 @@ describe('adoption after an ambiguous POST', () => {
     const res = await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));
     expect([...h.aep.dataflows.mappingSets.keys()]).toEqual([res.PhysicalResourceId]);
   });
+
+  test('mapping set POST 504 applied two timeouts later: looked up through the settle window, never POSTed twice', async () => {
+    h.aep.inject({ kind: 'status', status: 504, apply: 'later', applyAfterMs: 2 * TIMEOUT_MS, match: { method: 'POST', path: '/data/foundation/conversion/mappingSets' } });
+    const res = await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));
+    await h.aep.settle();
+    expect([...h.aep.dataflows.mappingSets.keys()]).toEqual([res.PhysicalResourceId]);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/mappingSets')).map((r) => r.status)).toEqual([504]);
+  });
 });
 
 describe('update', () => {

@@ -106,7 +106,7 @@ export interface CreateOrAdoptOptions {
  * HTTP timeouts. AEP may apply a POST well after the client gave up on it; POSTing again too soon
  * is what would create a duplicate.
  */
-const SETTLE_TIMEOUTS = 3;
+export const SETTLE_TIMEOUTS = 3;
 
 /**
  * Time kept back from the create loop, in HTTP timeouts, so that a failed Create can still wait
