@@ -171,6 +171,29 @@ describe('adoption after an ambiguous POST', () => {
     });
   });
 
+  test('flow POST 504 applied now with 100 newer flows of the same kind: the lookup follows the continuation to page 2 and adopts', async () => {
+    const target = await destinationTarget();
+    const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+    const { PhysicalResourceId: template } = await handler(cfnEvent('Create', flowProps(source, target), { ...FLOW, logicalId: 'UiTemplate' }));
+    // 100 flows on the same connections, made in the UI after ours will be: ours lands on page 2.
+    const later = Date.now() + 3_600_000;
+    for (let i = 0; i < 100; i++) {
+      h.aep.dataflows.flows.put({ ...flowOf(template), id: `ui-flow-${String(i).padStart(4, '0')}`, description: 'made in the UI', createdAt: later + i });
+    }
+    h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: '/flows' } });
+    h.aep.resetRecording();
+    const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', flowProps(source, target), FLOW));
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows')).map((r) => r.status)).toEqual([504]);
+    const lists = h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/flows'));
+    // AEP answers at most 100 items; the rest is behind _links.next.
+    const first = lists.find((r) => r.query.continuationToken === undefined && (r.response as { items: unknown[] }).items.length === 100)!;
+    expect((first.response as { _links?: { next?: { href?: string } } })._links?.next?.href).toMatch(/continuationToken=/);
+    expect(lists.some((r) => r.query.continuationToken !== undefined)).toBe(true);
+    const marker = flowOf(flow).description;
+    expect(h.aep.flows().filter((f) => f.description === marker).map((f) => f.id)).toEqual([flow]);
+    expect(h.aep.flows()).toHaveLength(102);
+  });
+
   test('source connection POST 504 applied now: one source connection', async () => {
     h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: '/sourceConnections' } });
     const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
