@@ -38,6 +38,8 @@ export async function proveSourceReachable(client: AepClient, event: CustomResou
     client.invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * config.httpTimeoutMs,
   );
   const probing = client.within(probeDeadline);
+  // What AEP last answered: the attempt cut short at the probe's deadline says nothing about the folder.
+  let answered: unknown;
   try {
     await retry({
       operation: `GET ${path}`,
@@ -46,10 +48,13 @@ export async function proveSourceReachable(client: AepClient, event: CustomResou
       deadline: probeDeadline,
       // Anything but a missing/invalid token may be propagation (AEP relays S3's denial as a 4xx).
       classify: (err) => ({ retryable: !(err instanceof AepError && (err.status === 401 || err.status === 404)) }),
-    }, () => probing.request('GET', path, { query: [['objectType', 'folder'], ['object', object]], retry: false }));
+    }, () => probing.request('GET', path, { query: [['objectType', 'folder'], ['object', object]], retry: false }).catch((err: unknown) => {
+      if (err instanceof AepError && err.status !== undefined) answered = err;
+      throw err;
+    }));
     log('info', 'AEP can read the source folder', { connectionId, folder: `s3://${object}` });
   } catch (err) {
-    const last = err instanceof RetryExhaustedError ? err.lastError : err;
+    const last = answered ?? (err instanceof RetryExhaustedError ? err.lastError : err);
     const madeHere = event.RequestType === 'Create' || event.PhysicalResourceId !== connectionId;
     let outcome = '';
     if (madeHere) {
