@@ -184,6 +184,20 @@ describe('delete', () => {
     h.aep.resetRecording();
   });
 
+  test('a flow deleted elsewhere just before (202, still going): the source connection Delete retries 1447 until it is gone', async () => {
+    const { flow, source } = await deploy();
+    h.aep.dataflows.deletes.delayMs = 400;
+    const res = await fetch(`${h.aep.flowServiceUrl}/flows/${flow}`, { method: 'DELETE', headers: h.aep.flowServiceHeaders(h.aep.issueToken(), 'prod') });
+    expect(res.status).toBe(202);
+    h.aep.resetRecording();
+    await handler(cfnEvent('Delete', dataLakeProps([DS1]), { ...SOURCE, physicalId: source }));
+    const statuses = h.aep.requests.filter((r) => r.method === 'DELETE').map((r) => r.status);
+    expect(statuses[0]).toBe(400);
+    expect(statuses[statuses.length - 1]).toBe(202);
+    expect(h.aep.sourceConnections()).toEqual([]);
+    h.aep.resetRecording();
+  });
+
   test('waiting for a slow flow deletion and retrying 1447 both stop at the Lambda deadline', async () => {
     const { flow, source, props } = await deploy();
     // AEP accepts the flow's DELETE (202) but takes a minute to carry it out.
