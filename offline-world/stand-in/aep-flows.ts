@@ -14,6 +14,7 @@ import type { ValidateFunction } from 'ajv';
 import { isObject, Violation, violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
+import { AsyncDeletes, Defer } from './async-delete';
 import { header, mediaType } from './http';
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { AepIds, DataflowIds } from '../../src/private/contract';
@@ -74,6 +75,8 @@ export interface FlowsHost {
   readonly connections: ResourceStore<StoredResource>;
   readonly targets: ResourceStore<StoredTargetConnection>;
   readonly clientId: string;
+  /** Runs `work` later; pending until then (the stand-in's `settle` waits, `reset` cancels). */
+  readonly defer: Defer;
   reply(ex: FlowsExchange, status: number, body: unknown, headers?: Record<string, string>): void;
   reject(ex: FlowsExchange, problem: Violation): void;
   /** API gateway checks; the sandbox, or undefined after replying. */
@@ -281,10 +284,15 @@ export class AepFlows {
   readonly mappingSets = new Map<string, StoredMappingSet>();
   readonly conversionSchemas = new Map<string, StoredConversionSchema>();
   readonly runs: StoredRun[] = [];
+  /** Destination flow deletions accepted (202) and not carried out yet; `delayMs` is settable per test. */
+  readonly deletes: AsyncDeletes;
 
-  constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined) {}
+  constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined, flowDeleteDelayMs?: number) {
+    this.deletes = new AsyncDeletes(flowDeleteDelayMs);
+  }
 
   clear(): void {
+    this.deletes.clear();
     this.sources.clear();
     this.flows.clear();
     this.mappingSets.clear();
@@ -675,11 +683,16 @@ export class AepFlows {
       const flow = this.flows.all().find((f) => f.sourceConnectionIds.includes(id));
       if (flow) return this.host.reject(ex, violation(`Found active flows containing id ${id}: ${flow.id}`, '1447-400'));
     }
-    store.delete(id);
     // [spec-src] documents 204, [spec-dst] 202: per side.
     const destination = collection === 'flows'
       ? (item as StoredFlow).flowSpec.id !== DataflowIds.CLOUD_STORAGE_FLOW_SPEC
       : item.connectionSpec.id !== AepIds.S3_SOURCE_CONNECTION_SPEC;
+    if (collection === 'flows' && destination) {
+      // 202 Accepted: the flow goes later and blocks its connections until then (async-delete.ts).
+      this.deletes.accept(id, () => store.delete(id), this.host.defer);
+    } else {
+      store.delete(id);
+    }
     this.host.reply(ex, destination ? 202 : 204, undefined);
   }
 

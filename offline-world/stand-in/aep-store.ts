@@ -49,6 +49,12 @@ interface Filter {
   readonly values: readonly string[];
 }
 
+/**
+ * Most items one list answer holds, whatever `limit` asks ([spec-dst]: `limit` ≤ 100, a list
+ * returns at most 100, newest first; API-NOTES §3.4): the rest is behind `_links.next`.
+ */
+export const MAX_PAGE_SIZE = 100;
+
 /** A fresh etag. Flow Service etags carry their own double quotes (API-NOTES §3.4). */
 export function newEtag(): string {
   return `"${randomUUID()}"`;
@@ -110,7 +116,8 @@ export class ResourceStore<T extends StoredResource> {
 
   /**
    * `GET` on the collection: filters (`property`, repeated = AND), `orderby` (default newest
-   * first, as Flow Service lists), `limit` + `continuationToken` paging, or `count=true`.
+   * first, as Flow Service lists), pages of at most {@link MAX_PAGE_SIZE} (fewer with `limit`)
+   * linked by `continuationToken`, or `count=true`.
    */
   public list(sandbox: string, query: URLSearchParams, selfUrl: string): { status: number; body: unknown } | Violation {
     const filters: Filter[] = [];
@@ -140,7 +147,7 @@ export class ResourceStore<T extends StoredResource> {
       return { status: 200, body: { count: matching.length } };
     }
     const offset = decodeContinuation(query.get('continuationToken'));
-    const page = limit === undefined ? matching.slice(offset) : matching.slice(offset, offset + limit);
+    const page = matching.slice(offset, offset + Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE));
     const body: Record<string, unknown> = { items: page };
     if (offset + page.length < matching.length) {
       const next = new URLSearchParams(query);

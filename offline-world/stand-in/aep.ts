@@ -59,6 +59,12 @@ export interface AepStandInOptions {
   readonly port?: number;
   /** Documented variant of the S3 connection specs served and enforced (default: current docs). */
   readonly connectionSpecVariant?: ConnectionSpecVariant;
+  /**
+   * How long a destination flow outlives its `DELETE` (202 Accepted), still blocking its
+   * connections with `1447-400`/`1418-400` (default `DEFAULT_FLOW_DELETE_DELAY_MS` of async-delete.ts; 0 = at once).
+   * Changeable later through `dataflows.deletes.delayMs`.
+   */
+  readonly flowDeleteDelayMs?: number;
 }
 
 /** One request as the stand-in saw it, with every secret redacted. */
@@ -188,10 +194,11 @@ export class AepStandIn {
       newResource: (sandbox, input) => this.newResource(sandbox, input),
       timestamp: () => this.timestamp(),
       lagVisibility: (ex, store, id) => this.lagVisibility(ex as Exchange, store, id),
+      defer: (ms, work) => this.defer(ms, work),
       connections: this.connectionStore,
       targets: this.targetStore,
       clientId: this.credentials.clientId,
-    }, flowSchemas);
+    }, flowSchemas, options.flowDeleteDelayMs);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);

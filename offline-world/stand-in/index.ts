@@ -6,6 +6,7 @@ export * from './aep';
 export * from './aep-rules';
 export * from './aep-store';
 export * from './aep-validation';
+export * from './async-delete';
 export * from './aws';
 export * from './fake-credentials';
 export * from './faults';

@@ -123,3 +123,25 @@ test('AEP refusing the dataset flow POST rolls back the stack with nothing left 
   expect(w.sim.leftBehind).toEqual([]);
   expect(await w.violations()).toEqual([]);
 });
+
+test('destroy waits out AEP deleting the flow asynchronously (202, then 1447 until it is gone)', async () => {
+  // [spec-dst] answers DELETE /flows with 202: the flow outlives the answer and blocks its connections.
+  w.aep.dataflows.deletes.delayMs = 1500;
+  expect((await w.deploy(app([DS1], DatasetExportSchedule.everyHours(3, { startTime: START })))).status).toBe('CREATE_COMPLETE');
+  const [flow] = w.aep.flows();
+  w.aep.resetRecording();
+  const result = await w.destroy();
+  expect(result.failure).toBeUndefined();
+  expect(result.status).toBe('DELETE_COMPLETE');
+  // The flow's DELETE was accepted (202); the Delete reported done only once GET answered 404.
+  const flowRequests = w.aep.requests.filter((r) => r.path.endsWith(`/flows/${flow.id}`));
+  expect(flowRequests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([202]);
+  expect(flowRequests.filter((r) => r.method === 'GET').map((r) => r.status).pop()).toBe(404);
+  expect(w.aep.flows()).toEqual([]);
+  expect(w.aep.sourceConnections()).toEqual([]);
+  expect(w.aep.targetConnections()).toEqual([]);
+  expect(w.aep.connections()).toEqual([]);
+  expect(w.sim.leftBehind).toEqual([]);
+  // Waiting, not hammering: no connection DELETE was refused.
+  expect(w.aep.validationFailures).toEqual([]);
+});

@@ -6,6 +6,7 @@
  */
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
+import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/handler/plumbing/config';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
@@ -190,7 +191,52 @@ describe('delete', () => {
     const { source } = await deploy();
     const err = await rejectionOf(() => handler(cfnEvent('Delete', dataLakeProps([DS1]), { ...SOURCE, physicalId: source })));
     expect(err.message).toMatch(/still used by dataflows|1447|active flows/);
-    expect(h.aep.validationFailures).toEqual([expect.stringMatching(/1447-400|active flows/)]);
+    // Retried (a flow deleted just before may still be going), every refusal AEP's 1447.
+    expect(h.aep.validationFailures.length).toBeGreaterThan(1);
+    expect(h.aep.validationFailures).toEqual(h.aep.validationFailures.map(() => expect.stringMatching(/1447-400|active flows/)));
+    h.aep.resetRecording();
+  });
+
+  test('a flow deleted elsewhere just before (202, still going): the source connection Delete retries 1447 until it is gone', async () => {
+    const { flow, source } = await deploy();
+    h.aep.dataflows.deletes.delayMs = 400;
+    const res = await fetch(`${h.aep.flowServiceUrl}/flows/${flow}`, { method: 'DELETE', headers: h.aep.flowServiceHeaders(h.aep.issueToken(), 'prod') });
+    expect(res.status).toBe(202);
+    h.aep.resetRecording();
+    await handler(cfnEvent('Delete', dataLakeProps([DS1]), { ...SOURCE, physicalId: source }));
+    const statuses = h.aep.requests.filter((r) => r.method === 'DELETE').map((r) => r.status);
+    expect(statuses[0]).toBe(400);
+    expect(statuses[statuses.length - 1]).toBe(202);
+    expect(h.aep.sourceConnections()).toEqual([]);
+    h.aep.resetRecording();
+  });
+
+  test('waiting for a slow flow deletion and retrying 1447 both stop at the Lambda deadline', async () => {
+    const { flow, source, props } = await deploy();
+    // AEP accepts the flow's DELETE (202) but takes a minute to carry it out.
+    h.aep.dataflows.deletes.delayMs = 60_000;
+    h.aep.resetRecording();
+    const lambda = (ms: number) => ({ getRemainingTimeInMillis: () => LAMBDA_SAFETY_MARGIN_MS + ms });
+    let started = Date.now();
+    await handler(cfnEvent('Delete', props, { ...FLOW, physicalId: flow }), lambda(1200));
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThan(600);
+    expect(waited).toBeLessThan(1200 + 400);
+    const flowCalls = h.aep.requests.filter((r) => r.path.endsWith(`/flows/${flow}`));
+    expect(flowCalls.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([202]);
+    // Polled (more than the one GET the Delete starts with), and the flow is still there.
+    expect(flowCalls.filter((r) => r.method === 'GET').length).toBeGreaterThan(2);
+    expect(h.aep.flows().map((f) => f.id)).toEqual([flow]);
+
+    h.aep.resetRecording();
+    started = Date.now();
+    const err = await rejectionOf(() => handler(cfnEvent('Delete', dataLakeProps([DS1]), { ...SOURCE, physicalId: source }), lambda(300)));
+    expect(Date.now() - started).toBeLessThan(300 + 400);
+    expect(err.message).toMatch(/still used by dataflows/);
+    const deletes = h.aep.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes.length).toBeGreaterThan(1);
+    expect(deletes.every((r) => r.status === 400)).toBe(true);
+    expect(h.aep.sourceConnections().map((c) => c.id)).toEqual([source]);
     h.aep.resetRecording();
   });
 });

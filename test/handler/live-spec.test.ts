@@ -4,9 +4,10 @@
  * before POSTing when the live spec rejects what the construct asked for.
  */
 import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { AepStandIn } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { AepIds, ConnectionProps } from '../../src/private/contract';
+import { AepIds, CommonProps, ConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();
 
@@ -53,6 +54,30 @@ describe('encryption block from the live spec', () => {
     const stored = h.aep.getConnection(created.PhysicalResourceId)!;
     expect(stored.encryption).toBeUndefined();
     expect(stored.encryptionSpecs?.params.encryptionAlgo).toBe('PGPGPG');
+  });
+});
+
+describe('the spec cache is per AEP environment', () => {
+  test('two AEP environments serving different revisions of one spec, in one container: each connection is built from its own', async () => {
+    const other = await AepStandIn.start({ connectionSpecVariant: { encryptionAlgo: 'PGPGPG' } });
+    try {
+      const first = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), { [ConnectionProps.ENCRYPTION]: ENCRYPTION })));
+      expect(h.aep.getConnection(first.PhysicalResourceId)!.encryption?.params.encryptionAlgo).toBe('PGP/GPG');
+      // Same container (no forgetConnectionSpecs), same spec id, another endpoint.
+      const props = {
+        ...h.destinationAccessKeyProps(h.seedKey('aep/other-key'), { [ConnectionProps.ENCRYPTION]: ENCRYPTION }),
+        [CommonProps.FLOW_SERVICE_URL]: other.flowServiceUrl,
+        [CommonProps.IMS_URL]: other.imsUrl,
+      };
+      const second = await handler(cfnEvent('Create', props, { logicalId: 'OtherEnvironment' }));
+      const stored = other.getConnection(second.PhysicalResourceId)!;
+      expect(other.validationFailures).toEqual([]);
+      expect(stored.encryptionSpecs).toEqual({ specName: 'File PGP/GPG Encryption', params: { encryptionAlgo: 'PGPGPG', publicKey: PUBLIC_KEY } });
+      expect(stored.encryption).toBeUndefined();
+      expect(other.requests.filter((r) => r.path.includes('/connectionSpecs/')).length).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -84,7 +84,8 @@ test('one warm container: access-key destination, session-token source, a fresh 
     'destination Create (cold container)': { ims: 1, flow: 3, secrets: 2, sts: 1 }, // flow: spec read (once per container), lookup, POST
     'destination Update (description)': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'destination Update (key rotated)': { ims: 0, flow: 3, secrets: 1, sts: 1 },
-    'destination Update (new credentials secret + sandbox: replacement)': { ims: 0, flow: 3, secrets: 2, sts: 1 },
+    // Another sandbox is another AEP environment: its spec is read once too.
+    'destination Update (new credentials secret + sandbox: replacement)': { ims: 0, flow: 4, secrets: 2, sts: 1 },
     'destination Delete': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'source Create': { ims: 0, flow: 3, secrets: 1, sts: 2 }, // the source spec is read once too
     'source Refresh': { ims: 0, flow: 2, secrets: 1, sts: 1 },

@@ -4,6 +4,7 @@
  */
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
+import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/handler/plumbing/config';
 import { AepIds, ConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();
@@ -35,6 +36,33 @@ describe('source: AEP explores the folder', () => {
     expect(err.message).toMatch(/the connection was removed/);
     expect(explores().length).toBeGreaterThan(1); // retried while policies propagate
     expect(h.aep.connections()).toEqual([]);
+    h.aep.resetRecording();
+  });
+
+  test('a check that would run into the Lambda deadline stops early enough for the cleanup DELETE', async () => {
+    h.aws.denyS3Listing(BUCKET);
+    // Each explore takes a while (AEP asks S3), so the last one ends at the deadline, not before.
+    h.aep.inject({ kind: 'delay', delayMs: 150, times: 1000, match: { method: 'GET', path: /\/explore$/ } });
+    // Less time left than the check's own budget (AWS_KEY_PROBE_DEADLINE_MS 3 s).
+    const lambda = { getRemainingTimeInMillis: () => LAMBDA_SAFETY_MARGIN_MS + 1500 };
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK)), lambda));
+    expect(err.message).toMatch(/the connection was removed/);
+    expect(h.aep.connections()).toEqual([]);
+    const deletes = h.aep.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => r.status)).toEqual([204]);
+    h.aep.clearFaults();
+    h.aep.resetRecording();
+  });
+
+  test('a cleanup DELETE that fails is never reported as a removal: the message says the connection may remain, with its id', async () => {
+    h.aws.denyS3Listing(BUCKET);
+    h.aep.inject({ kind: 'status', status: 500, times: 1000, match: { method: 'DELETE', path: /\/connections\/[^/]+$/ } });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK))));
+    h.aep.clearFaults();
+    const [left] = h.aep.connections();
+    expect(left).toBeDefined();
+    expect(err.message).not.toMatch(/was removed/);
+    expect(err.message).toMatch(new RegExp(`may remain in AEP with its credentials: delete connection ${left.id} in AEP by hand`));
     h.aep.resetRecording();
   });
 

@@ -68,6 +68,14 @@ export class AepClient {
     this.baseUrl = options.flowServiceUrl.replace(/\/+$/, '');
   }
 
+  /**
+   * Which AEP this client talks to: endpoint, org and sandbox. What AEP serves (connection specs)
+   * is cached per this key, never per id alone: one stack may use two AEP environments.
+   */
+  get environment(): string {
+    return [this.baseUrl, this.options.identity.orgId, this.options.sandboxName.toLowerCase()].join(' ');
+  }
+
   /** The invocation's time budget and knobs. */
   get invocation(): Invocation {
     return this.options.invocation;

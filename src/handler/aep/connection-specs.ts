@@ -51,9 +51,12 @@ export function forgetConnectionSpecs(): void {
   cache.clear();
 }
 
-/** The live connection spec, read once per container per spec id (one AEP per function). */
+/**
+ * The live connection spec, read once per container per AEP environment (endpoint, org, sandbox)
+ * and spec id: two environments in one stack may serve different revisions of the same spec.
+ */
 export function readConnectionSpec(client: AepClient, specId: string): Promise<LiveConnectionSpec> {
-  const key = specId;
+  const key = `${client.environment} ${specId}`;
   let spec = cache.get(key);
   if (!spec) {
     spec = client.request('GET', `/connectionSpecs/${encodeURIComponent(specId)}`).then((res) => {

@@ -5,7 +5,7 @@ import { type Invocation, operationDeadline } from '../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
 import { errorMessage, log } from '../plumbing/log';
 import { optionalString } from '../plumbing/props';
-import { retry, sleep } from '../plumbing/retry';
+import { backoffDelay, retry, RetryExhaustedError, sleep } from '../plumbing/retry';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -47,6 +47,11 @@ export interface FlowRef {
    * than POSTing one: whoever undoes a failed step must not delete what it did not make.
    */
   readonly adopted?: boolean;
+  /**
+   * Set by {@link createOrAdopt} when the object was POSTed after an earlier POST of this call
+   * failed ambiguously: that earlier POST may still be applied later (see {@link watchForLateTwins}).
+   */
+  readonly afterAmbiguous?: boolean;
 }
 
 /** Human name of a collection's items, for error messages. */
@@ -101,7 +106,7 @@ export interface CreateOrAdoptOptions {
  * HTTP timeouts. AEP may apply a POST well after the client gave up on it; POSTing again too soon
  * is what would create a duplicate.
  */
-const SETTLE_TIMEOUTS = 3;
+export const SETTLE_TIMEOUTS = 3;
 
 /**
  * Time kept back from the create loop, in HTTP timeouts, so that a failed Create can still wait
@@ -170,7 +175,7 @@ export async function createOrAdopt(client: AepClient, collection: Collection, o
       }
       const etag = typeof data.etag === 'string' ? data.etag
         : await getItem(scoped, collection, data.id).then((item) => item.etag ?? '', () => '');
-      return { id: data.id, etag };
+      return afterAmbiguous ? { id: data.id, etag, afterAmbiguous } : { id: data.id, etag };
     });
   } catch (err) {
     if (postedBody) await cleanUpFailedCreate(client, collection, options, settleUntil);
@@ -211,6 +216,27 @@ export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'exclu
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
 export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
   await deleteTwins(client, collection, (await owned(client, collection, options)).filter((item) => item.id !== keepId), keepId);
+}
+
+/**
+ * After a POST that followed an ambiguous one, keeps looking for the earlier POST applied late
+ * until `until`, removing it as soon as it appears. For a dataflow a twin is not inert: it is a
+ * second enabled flow that ingests or exports everything again. Past `until` a twin can still
+ * appear; the resource's next Update or its Delete removes it.
+ */
+export async function watchForLateTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string, until: number): Promise<void> {
+  const { config } = client.invocation;
+  const interval = Math.max(config.retryBaseMs, config.httpTimeoutMs / 4);
+  const scoped = client.within(until + config.httpTimeoutMs);
+  while (Date.now() + interval < until) {
+    await sleep(interval);
+    const twins = (await owned(scoped, collection, options)).filter((item) => item.id !== keepId);
+    if (twins.length) {
+      await deleteTwins(scoped, collection, twins, keepId);
+      return;
+    }
+  }
+  log('warn', `no late duplicate of the ${noun(collection)} appeared while watching; one appearing later is removed by the next Update or the Delete`, { id: keepId });
 }
 
 async function deleteTwins(client: AepClient, collection: Collection, twins: readonly FlowItem[], keepId: string): Promise<void> {
@@ -300,19 +326,44 @@ export async function patchItem(
 }
 
 /**
- * Deletes; 404 counts as done (already gone, or our earlier attempt succeeded). A base connection
- * still used by dataflows cannot be deleted (API-NOTES §3.6 `1418-400`): say what to do.
+ * How long a refusal because dependants still exist (`1447-400` "Found active flows", `1418-400`)
+ * is retried, in HTTP timeouts: a dataflow deleted just before is removed asynchronously (202,
+ * DATAFLOWS §3.8, §4.9) and blocks its connections until it is gone. A dependant that stays (one
+ * made in the UI) is reported once the window is over, without spending the whole invocation.
+ */
+const IN_USE_WAIT_TIMEOUTS = 3;
+
+/** AEP refused the delete because flows or connections still use the object (`1447-400`, `1418-400`). */
+export function isInUse(err: unknown): err is AepError {
+  return hasStatus(err, 400, 409) && /1418|1447|in use|used by|being used|active flows/i.test(`${err.code ?? ''} ${err.detail}`);
+}
+
+/**
+ * Deletes; 404 counts as done (already gone, or our earlier attempt succeeded). A refusal because
+ * dependants still exist is retried with backoff and jitter for a short window (a dataflow deleted
+ * just before may still be going), then reported with what to do (API-NOTES §3.6 `1418-400`). A
+ * dataflow's delete is accepted before it is carried out (202): the call returns once
+ * `GET /flows/{id}` answers 404, so that what depended on it can be deleted next.
  */
 export async function deleteItem(client: AepClient, collection: Collection, id: string): Promise<void> {
+  const { config } = client.invocation;
+  const deadline = operationDeadline(client.invocation, config.deadlineMs);
   try {
-    await client.request('DELETE', `${collection}/${encodeURIComponent(id)}`);
+    await retry({
+      operation: `DELETE ${collection}`,
+      maxAttempts: Number.POSITIVE_INFINITY,
+      baseDelayMs: config.retryBaseMs,
+      deadline: Math.min(deadline, Date.now() + IN_USE_WAIT_TIMEOUTS * config.httpTimeoutMs),
+      classify: (err) => ({ retryable: isInUse(err) }),
+    }, () => client.within(deadline).request('DELETE', `${collection}/${encodeURIComponent(id)}`));
     log('info', 'deleted AEP resource', { collection, id });
-  } catch (err) {
+  } catch (thrown) {
+    const err = thrown instanceof RetryExhaustedError ? thrown.lastError : thrown;
     if (hasStatus(err, 404)) {
       log('info', 'AEP resource already gone', { collection, id });
       return;
     }
-    if (hasStatus(err, 400) && /1418|in use|used by|being used/i.test(err.detail)) {
+    if (isInUse(err)) {
       const users = collection === '/connections' ? await flowsUsing(client, id).catch(() => []) : [];
       if (users.length) {
         throw new Error(
@@ -326,7 +377,35 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
         'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',
       );
     }
-    throw err;
+    throw thrown;
+  }
+  if (collection === '/flows') await waitUntilGone(client, collection, id, deadline);
+}
+
+/**
+ * Polls `GET {collection}/{id}` until 404, with backoff and jitter, no later than `deadline`. Past
+ * it the delete stays accepted (AEP carries it out): a warning, and the connections' own
+ * in-use retry covers the rest.
+ */
+async function waitUntilGone(client: AepClient, collection: Collection, id: string, deadline: number): Promise<void> {
+  const scoped = client.within(deadline);
+  const { config } = client.invocation;
+  for (let n = 1; ; n++) {
+    try {
+      await getItem(scoped, collection, id);
+    } catch (err) {
+      if (hasStatus(err, 404)) {
+        log('info', `AEP ${noun(collection)} is gone`, { id, polls: n });
+        return;
+      }
+      throw err;
+    }
+    const delayMs = Math.max(backoffDelay(n, config.retryBaseMs), config.retryBaseMs);
+    if (Date.now() + delayMs >= deadline) {
+      log('warn', `AEP accepted the deletion of the ${noun(collection)} but it still exists at the deadline; its connections wait for it`, { id, polls: n });
+      return;
+    }
+    await sleep(delayMs);
   }
 }
 

@@ -1,13 +1,15 @@
 import {
   createOrAdopt, deleteItem, type FlowItem, type FlowKind, type FlowRef, getItem, markedDescription, nameAndDescriptionOps,
-  onFlowResourceEvent, patchItem, type PatchOp,
+  onFlowResourceEvent, patchItem, type PatchOp, watchForLateTwins,
 } from './flow-resource';
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
-import type { Invocation } from '../plumbing/config';
+import { classifyAepError, hasStatus } from '../aep/errors';
+import { type Invocation, operationDeadline } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { errorMessage, log } from '../plumbing/log';
 import { canonical, optionalObject, optionalString, type RawProps, requireString } from '../plumbing/props';
+import { retry } from '../plumbing/retry';
 
 const COLLECTION = '/flows';
 const SELECTORS = '/transformations/0/params/segmentSelectors/selectors';
@@ -149,6 +151,12 @@ function desiredKind(d: DesiredFlow): FlowKind {
   return kind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
 }
 
+/**
+ * How long, in HTTP timeouts, a flow Create that had to POST again after an ambiguous POST keeps
+ * watching for that POST to be applied late (the settle window before the second POST is 3).
+ */
+const LATE_TWIN_WATCH_TIMEOUTS = 8;
+
 /** Time kept back from configuring a new flow, in HTTP timeouts, for deleting it if that fails. */
 const CLEANUP_RESERVE_TIMEOUTS = 2;
 
@@ -177,7 +185,17 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     const patched = ops.length
       ? await patchItem(configuring, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
       : { id: ref.id, etag: current.etag ?? ref.etag };
-    return await setState(configuring, patched, current.state, d.enabled);
+    const done = await setState(configuring, patched, current.state, d.enabled);
+    if (ref.afterAmbiguous) {
+      // The ambiguous POST may still be applied: a second enabled flow would move the data twice.
+      const timeout = invocation.config.httpTimeoutMs;
+      const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * timeout, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * timeout);
+      const sameKind = (item: FlowItem) => kindOf(item).key === desired.key;
+      const ownership = { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind };
+      await watchForLateTwins(client, COLLECTION, ownership, ref.id, until)
+        .catch((err: unknown) => log('warn', 'could not check for a late duplicate dataflow; the next event of this resource removes it', { id: ref.id, error: errorMessage(err) }));
+    }
+    return done;
   } catch (err) {
     // On an Update, a flow an earlier POST of this resource made stays: it may be the original a
     // rollback is returning to (a replacement rolled back adopts it by marker), and deleting it
@@ -331,13 +349,48 @@ export function audienceOps(current: Array<{ type?: string; value?: Record<strin
   return [...replaces, ...removes, ...adds];
 }
 
-/** Enables or disables the flow when its state differs (`POST /flows/{id}/action?op=…`, §3.7). */
+/**
+ * Enables or disables the flow when its state differs (`POST /flows/{id}/action?op=…`, §3.7). The
+ * action is not idempotent: repeated after AEP applied it (answer lost), it is refused with
+ * `1422-400` "cannot be applied on the current state". So it is never repeated blindly: before
+ * another attempt, and on a 1422, the flow's state is read, and the desired state is success.
+ */
 async function setState(client: AepClient, ref: FlowRef, state: unknown, enabled: boolean): Promise<FlowRef> {
   const want = enabled ? 'enabled' : 'disabled';
   if (state === want) return ref;
   const op = enabled ? 'enable' : 'disable';
   log('info', `${op} AEP dataflow`, { id: ref.id, from: state });
-  const res = await client.request('POST', `${COLLECTION}/${encodeURIComponent(ref.id)}/action`, { query: [['op', op]] });
-  const etag = (res.data as { etag?: unknown } | undefined)?.etag;
-  return { id: ref.id, etag: typeof etag === 'string' ? etag : ref.etag };
+  const path = `${COLLECTION}/${encodeURIComponent(ref.id)}/action`;
+  const { config } = client.invocation;
+  /** The flow's etag when it already is in the desired state, else undefined. */
+  const alreadyThere = async (): Promise<string | undefined> => {
+    const current = await getItem(client, COLLECTION, ref.id);
+    return current.state === want ? current.etag ?? ref.etag : undefined;
+  };
+  return retry({
+    operation: `POST ${COLLECTION}/{id}/action`,
+    maxAttempts: config.retryMaxAttempts,
+    baseDelayMs: config.retryBaseMs,
+    deadline: operationDeadline(client.invocation, config.deadlineMs),
+    classify: classifyAepError,
+  }, async (attempt) => {
+    if (attempt > 1) {
+      const etag = await alreadyThere();
+      if (etag !== undefined) {
+        log('info', `the dataflow is ${want} already (an earlier ${op} was applied; its answer was lost)`, { id: ref.id });
+        return { id: ref.id, etag };
+      }
+    }
+    try {
+      const res = await client.request('POST', path, { query: [['op', op]], retry: false });
+      const etag = (res.data as { etag?: unknown } | undefined)?.etag;
+      return { id: ref.id, etag: typeof etag === 'string' ? etag : ref.etag };
+    } catch (err) {
+      if (!(hasStatus(err, 400) && /1422|cannot be applied on the current state/i.test(`${err.code ?? ''} ${err.detail}`))) throw err;
+      const etag = await alreadyThere();
+      if (etag === undefined) throw err;
+      log('info', `the dataflow is ${want} already`, { id: ref.id });
+      return { id: ref.id, etag };
+    }
+  });
 }

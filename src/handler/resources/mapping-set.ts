@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { isAmbiguous } from './flow-resource';
+import { isAmbiguous, SETTLE_TIMEOUTS } from './flow-resource';
 import { adoptionMarker, CommonProps, DataflowAttributes, DataflowIds, MappingSetProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
 import { AepError, classifyAepError } from '../aep/errors';
@@ -7,7 +7,7 @@ import { type Invocation, operationDeadline } from '../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
 import { log } from '../plumbing/log';
 import { canonical, requireString } from '../plumbing/props';
-import { retry } from '../plumbing/retry';
+import { retry, sleep } from '../plumbing/retry';
 
 /**
  * `Custom::AepMappingSet`: a Data Prep mapping set (DATAFLOWS §3.4, shape B of the Data Prep API).
@@ -114,14 +114,16 @@ async function findByName(client: AepClient, name: string): Promise<StoredSet | 
 }
 
 /**
- * Look up by the marked name, POST only when there is none; after a POST whose fate is unknown
- * wait one HTTP timeout and look again before POSTing anew (AEP may still apply it). The body is
- * built once, on the first POST (building it may itself create Data Prep objects).
+ * Look up by the marked name, POST only when there is none. After a POST whose fate is unknown
+ * the lookup is repeated for the same settle window as Flow Service creates before anything is
+ * POSTed anew (AEP may still apply it, and Data Prep can never delete the second set it would
+ * leave). The body is built once, on the first POST (building it may itself create Data Prep objects).
  */
 export async function createOrAdoptMappingSet(client: AepClient, name: string, makeBody: () => Promise<Record<string, unknown>>): Promise<StoredSet> {
   const { config } = client.invocation;
   const deadline = operationDeadline(client.invocation, config.deadlineMs);
   let built: Record<string, unknown> | undefined;
+  let settleUntil = 0;
   return retry({
     operation: 'POST /mappingSets',
     maxAttempts: config.retryMaxAttempts,
@@ -130,10 +132,15 @@ export async function createOrAdoptMappingSet(client: AepClient, name: string, m
     classify: (err) => {
       const verdict = classifyAepError(err);
       if (!(isAmbiguous(err) && verdict.retryable)) return verdict;
+      settleUntil = Math.min(Date.now() + SETTLE_TIMEOUTS * config.httpTimeoutMs, deadline - config.httpTimeoutMs);
       return { retryable: true, retryAfterMs: Math.max(verdict.retryAfterMs ?? 0, config.httpTimeoutMs) };
     },
   }, async () => {
-    const existing = await findByName(client, name);
+    let existing = await findByName(client, name);
+    while (!existing && Date.now() < settleUntil) {
+      await sleep(Math.min(Math.max(config.retryBaseMs, config.httpTimeoutMs / 4), settleUntil - Date.now()));
+      existing = await findByName(client, name);
+    }
     if (existing) {
       log('info', 'adopting existing AEP mapping set', { id: existing.id });
       return (await getSet(client, existing.id)) ?? existing;

@@ -9,6 +9,9 @@ import { errorMessage, log } from '../plumbing/log';
 import { optionalString, type RawProps, requireString } from '../plumbing/props';
 import { retry, RetryExhaustedError } from '../plumbing/retry';
 
+/** Time kept back from the check, in HTTP timeouts, for deleting the connection when it fails. */
+const CLEANUP_RESERVE_TIMEOUTS = 2;
+
 /** The folder a connection's reachability check covers, or undefined when the check is off. */
 export function reachabilityFolder(props: RawProps): ExportFolder | undefined {
   const bucket = optionalString(props, ConnectionProps.REACHABILITY_BUCKET);
@@ -29,27 +32,43 @@ export async function proveSourceReachable(client: AepClient, event: CustomResou
   const { config } = client.invocation;
   const object = `${folder.bucket}/${folder.prefix}`.replace(/\/+$/, '');
   const path = `/connections/${encodeURIComponent(connectionId)}/explore`;
+  // The check stops early enough that removing the connection it condemns still fits.
+  const probeDeadline = Math.min(
+    operationDeadline(client.invocation, config.keyProbeDeadlineMs),
+    client.invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * config.httpTimeoutMs,
+  );
+  const probing = client.within(probeDeadline);
+  // What AEP last answered: the attempt cut short at the probe's deadline says nothing about the folder.
+  let answered: unknown;
   try {
     await retry({
       operation: `GET ${path}`,
       maxAttempts: Number.POSITIVE_INFINITY,
       baseDelayMs: config.keyProbeIntervalMs,
-      deadline: operationDeadline(client.invocation, config.keyProbeDeadlineMs),
+      deadline: probeDeadline,
       // Anything but a missing/invalid token may be propagation (AEP relays S3's denial as a 4xx).
       classify: (err) => ({ retryable: !(err instanceof AepError && (err.status === 401 || err.status === 404)) }),
-    }, () => client.request('GET', path, { query: [['objectType', 'folder'], ['object', object]], retry: false }));
+    }, () => probing.request('GET', path, { query: [['objectType', 'folder'], ['object', object]], retry: false }).catch((err: unknown) => {
+      if (err instanceof AepError && err.status !== undefined) answered = err;
+      throw err;
+    }));
     log('info', 'AEP can read the source folder', { connectionId, folder: `s3://${object}` });
   } catch (err) {
-    const last = err instanceof RetryExhaustedError ? err.lastError : err;
+    const last = answered ?? (err instanceof RetryExhaustedError ? err.lastError : err);
     const madeHere = event.RequestType === 'Create' || event.PhysicalResourceId !== connectionId;
+    let outcome = '';
     if (madeHere) {
       log('warn', 'removing the connection this event made: AEP cannot read its folder', { connectionId });
-      await deleteItem(client, '/connections', connectionId).catch((e: unknown) =>
-        log('error', 'could not remove the unreachable connection; delete it in AEP by hand', { connectionId, error: errorMessage(e) }));
+      outcome = await deleteItem(client, '/connections', connectionId).then(
+        () => '; the connection was removed',
+        (e: unknown) => {
+          log('error', 'could not remove the unreachable connection; delete it in AEP by hand', { connectionId, error: errorMessage(e) });
+          return `; removing the connection failed (${errorMessage(e)}), so it may remain in AEP with its credentials: delete connection ${connectionId} in AEP by hand`;
+        });
     }
     throw new Error(
       `AEP cannot list s3://${object}/ through connection ${connectionId} (${errorMessage(last)})` +
-      `${madeHere ? '; the connection was removed' : ''}. Likely causes: the bucket policy granting AEP was not attached ` +
+      `${outcome}. Likely causes: the bucket policy granting AEP was not attached ` +
       "(an imported bucket's policy must be added by hand, see the stack's output), the bucket is in another region than " +
       'serviceUrl says, the KMS key policy does not let AEP decrypt, or a new access key is not valid yet (redeploy). ' +
       'Fix it and redeploy, or set verifyReachability: false to skip this check.',
