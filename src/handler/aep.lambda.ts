@@ -9,7 +9,7 @@
  * - `plumbing/`: logging with redaction, property parsing, events, config and the retry loop.
  */
 import { type LambdaContext, startInvocation } from './plumbing/config';
-import { assertAllowedEndpoints } from './plumbing/endpoints';
+import { assertAllowedEndpoints, assertPinnedRefreshTarget } from './plumbing/endpoints';
 import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
 import { errorMessage, log, resetSecrets } from './plumbing/log';
 import { onConnectionEvent } from './resources/connection';
@@ -61,6 +61,7 @@ export async function refreshHandler(event: Record<string, unknown>, context?: L
   checkContractVersion(event);
   try {
     assertAllowedEndpoints(event);
+    assertPinnedRefreshTarget(event);
     const ref = await refreshSessionToken(event, invocation);
     return { ConnectionId: ref.id, Etag: ref.etag };
   } catch (err) {

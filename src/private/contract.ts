@@ -194,7 +194,23 @@ export const DefaultEndpoints = {
  */
 export const HandlerEnvironment = {
   ALLOWED_ENDPOINTS: 'CDK_AEP_S3_ALLOWED_ENDPOINTS',
+  /**
+   * The refresh function's own connection, key secret and sandbox (JSON of
+   * {@link REFRESH_PINNED_KEYS}): an event naming another is refused.
+   */
+  REFRESH_TARGET: 'CDK_AEP_S3_REFRESH_TARGET',
 } as const;
+
+/**
+ * What a refresh event must agree with the function's environment on: which connection gets new
+ * credentials, from which key, in which sandbox and as whom.
+ */
+export const REFRESH_PINNED_KEYS: readonly string[] = [
+  RefreshEventKeys.CONNECTION_ID,
+  RefreshEventKeys.AUTH_SECRET_ARN,
+  CommonProps.CREDENTIALS_SECRET_ARN,
+  CommonProps.SANDBOX_NAME,
+];
 
 /** One allowed `[flowServiceUrl, imsUrl]` pair. */
 export type EndpointPair = readonly [flowServiceUrl: string, imsUrl: string];

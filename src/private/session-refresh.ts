@@ -1,12 +1,12 @@
 import * as path from 'path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, RefreshMetric } from './contract';
+import { CommonProps, encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, RefreshMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
 import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
@@ -88,6 +88,14 @@ export class SessionTokenRefresh extends Construct {
       // could name others: the function calls only its sandbox's, fixed here.
       environment: {
         [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[props.sandbox.endpoints.flowServiceUrl, props.sandbox.endpoints.imsUrl]]),
+        // Likewise the connection it refreshes, the key it uses and the sandbox: an event naming
+        // another connection would otherwise give it this source's credentials.
+        [HandlerEnvironment.REFRESH_TARGET]: Stack.of(this).toJsonString({
+          [RefreshEventKeys.CONNECTION_ID]: props.connectionId,
+          [RefreshEventKeys.AUTH_SECRET_ARN]: props.keySecret.secretArn,
+          [CommonProps.CREDENTIALS_SECRET_ARN]: props.sandbox.credentials.secretArn,
+          [CommonProps.SANDBOX_NAME]: props.sandbox.sandboxName,
+        }),
       },
       // No blind async retries: the schedule is the retry (refreshEvery <= duration / 2 leaves
       // at least one more run before the current token expires), the handler already retries

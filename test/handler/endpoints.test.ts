@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { closeServer, listen, LOOPBACK, readBody, sendJson } from '../../offline-world/stand-in/http';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { CommonProps, HandlerEnvironment } from '../../src/private/contract';
+import { CommonProps, ConnectionProps, HandlerEnvironment, RefreshEventKeys } from '../../src/private/contract';
 
 /**
  * The IMS and Flow Service URLs of an event are only honoured when the function's environment
@@ -145,5 +145,60 @@ describe('the allowed endpoints', () => {
     }
     expect(foreign.requests.length).toBeGreaterThan(0);
     expect(foreign.requests[0].url).toBe('/ims/token/v3');
+  });
+});
+
+describe('an event naming secrets or connections the stack did not give it', () => {
+  test('a refresh event naming another connection is refused before any secret is read; that connection is untouched', async () => {
+    const mine = h.seedKey('aep/mine');
+    const victimKey = h.seedKey('aep/victim');
+    const own = await handler(cfnEvent('Create', h.sourceSessionTokenProps(mine, 3600, { [ConnectionProps.NAME]: 'mine' })));
+    const victim = await handler(cfnEvent('Create', h.sourceSessionTokenProps(victimKey, 3600, { [ConnectionProps.NAME]: 'victim' }), { logicalId: 'Victim' }));
+    const pinned = h.refreshEvent(own.PhysicalResourceId, mine);
+    const before = JSON.stringify(h.aep.getConnection(victim.PhysicalResourceId));
+    h.aws.calls.length = 0;
+    h.aep.resetRecording();
+    const err = await rejectionOf(() => refreshHandler({ ...pinned, [RefreshEventKeys.CONNECTION_ID]: victim.PhysicalResourceId }));
+    expect(err.message).toContain(`'${RefreshEventKeys.CONNECTION_ID}' differ from the connection this function was synthesized for`);
+    expect(err.message).toContain(HandlerEnvironment.REFRESH_TARGET);
+    expect(secretReads()).toEqual([]);
+    expect(h.aep.requests).toEqual([]);
+    expect(JSON.stringify(h.aep.getConnection(victim.PhysicalResourceId))).toBe(before);
+    // Its own connection still refreshes.
+    await expect(refreshHandler(pinned)).resolves.toMatchObject({ ConnectionId: own.PhysicalResourceId });
+  });
+
+  test('a refresh event naming another key secret or sandbox is refused too', async () => {
+    const key = h.seedKey();
+    const created = await handler(cfnEvent('Create', h.sourceSessionTokenProps(key, 3600)));
+    const pinned = h.refreshEvent(created.PhysicalResourceId, key);
+    h.aws.calls.length = 0;
+    for (const [prop, value] of [[RefreshEventKeys.AUTH_SECRET_ARN, h.credentialsArn], [CommonProps.SANDBOX_NAME, 'other']]) {
+      const err = await rejectionOf(() => refreshHandler({ ...pinned, [prop]: value }));
+      expect(err.message).toContain(`'${prop}' differ`);
+    }
+    expect(secretReads()).toEqual([]);
+  });
+
+  test('secret fields mapped to a param AEP stores in clear are refused: the credential never lands in folderPath', async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey(), {
+      [ConnectionProps.AUTH_SECRET_ARN]: h.credentialsArn,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { folderPath: 'clientSecret' },
+    });
+    h.aws.calls.length = 0;
+    const err = await rejectionOf(() => handler(cfnEvent('Create', props)));
+    expect(err.message).toContain("maps secret fields to 'folderPath'");
+    expect(h.aep.connections()).toEqual([]);
+    h.expectNoSecretsIn(JSON.stringify(h.aep.requests));
+  });
+
+  test("a connection's auth secret may not be the AEP API credential", async () => {
+    const props = h.destinationAccessKeyProps(h.seedKey(), {
+      [ConnectionProps.AUTH_SECRET_ARN]: h.credentialsArn,
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3SecretKey: 'clientSecret', s3AccessKey: 'clientId' },
+    });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', props)));
+    expect(err.message).toContain('names the AEP API credential secret');
+    expect(h.aep.connections()).toEqual([]);
   });
 });

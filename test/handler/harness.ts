@@ -7,7 +7,7 @@ import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
-import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
+import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, REFRESH_PINNED_KEYS, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
 export const TEST_KNOBS: Record<string, string> = {
@@ -157,7 +157,7 @@ export class Harness {
 
   /** The refresh event the EventBridge rule sends for a session-token source connection. */
   refreshEvent(connectionId: string, key: SeededKey, name = 'acme-aep-s3-src'): Record<string, unknown> {
-    return {
+    const event: Record<string, unknown> = {
       ...this.common(),
       [RefreshEventKeys.CONNECTION_ID]: connectionId,
       [RefreshEventKeys.NAME]: name,
@@ -165,6 +165,9 @@ export class Harness {
       [RefreshEventKeys.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId', s3SecretKey: 'secretAccessKey' },
       [RefreshEventKeys.SESSION_TOKEN_DURATION]: '3600',
     };
+    // As the synthesized function is: pinned to this connection, key and sandbox.
+    process.env[HandlerEnvironment.REFRESH_TARGET] = JSON.stringify(Object.fromEntries(REFRESH_PINNED_KEYS.map((k) => [k, event[k]])));
+    return event;
   }
 
   /** Adds the secret auth params AEP now stores (unmasked view) to the values that must not leak. */

@@ -10,7 +10,7 @@ import {
   CommonProps,
   ConnectionProps,
   DefaultEndpoints,
-  HandlerEnvironment,
+  HandlerEnvironment, REFRESH_PINNED_KEYS,
   IamRoleLookupProps,
   RefreshEventKeys,
   RefreshMetric,
@@ -166,9 +166,17 @@ describe('AepS3Source with session tokens', () => {
   });
 
   test('the refresh function may call only its sandbox\'s endpoints, fixed in its environment (not taken from the schedule\'s input)', () => {
-    expect(refreshFn.Properties.Environment.Variables).toEqual({
+    expect(refreshFn.Properties.Environment.Variables).toMatchObject({
       [HandlerEnvironment.ALLOWED_ENDPOINTS]: JSON.stringify([[DefaultEndpoints.FLOW_SERVICE_URL, DefaultEndpoints.IMS_URL]]),
     });
+  });
+
+  test('the refresh function is pinned to its own connection, key secret and sandbox (an event cannot name another)', () => {
+    const pinned = JSON.stringify(refreshFn.Properties.Environment.Variables[HandlerEnvironment.REFRESH_TARGET]);
+    for (const key of REFRESH_PINNED_KEYS) expect(pinned).toContain(`\\"${key}\\":`);
+    // The connection id is the connection resource's, resolved at deploy time.
+    expect(pinned).toMatch(/Fn::GetAtt/);
+    expect(pinned).toContain('dev-sandbox');
   });
 
   test('the refresh function has its own log group with a retention', () => {

@@ -5,7 +5,7 @@
  * Otherwise the client secret would go to whichever server the event names.
  */
 import { optionalString, type RawProps } from './props';
-import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment } from '../../private/contract';
+import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, REFRESH_PINNED_KEYS } from '../../private/contract';
 
 /** Why an event was refused: its endpoints are not among those the stack was synthesized with. */
 export class EndpointNotAllowedError extends Error {
@@ -44,4 +44,29 @@ function describeRefusal(allowed: EndpointPair[], flowServiceUrl?: string, imsUr
   if (!imsKnown) return `IMS URL ${show(imsUrl)} is not allowed`;
   if (!flowKnown) return `Flow Service URL ${show(flowServiceUrl)} is not allowed`;
   return `Flow Service URL ${show(flowServiceUrl)} with IMS URL ${show(imsUrl)} is not an allowed pair`;
+}
+
+/**
+ * Throws unless a refresh event names the connection, key secret and sandbox the function was
+ * synthesized for (`CDK_AEP_S3_REFRESH_TARGET`). Whoever can invoke the function could otherwise
+ * have it put this source's fresh credentials on any connection the AEP credential can PATCH.
+ * Call before reading any secret.
+ */
+export function assertPinnedRefreshTarget(event: RawProps, env: Record<string, string | undefined> = process.env): void {
+  const raw = env[HandlerEnvironment.REFRESH_TARGET];
+  let pinned: Record<string, unknown> | undefined;
+  try {
+    pinned = raw === undefined ? undefined : JSON.parse(raw);
+  } catch {
+    pinned = undefined;
+  }
+  if (!pinned || typeof pinned !== 'object') {
+    throw new EndpointNotAllowedError(`Refusing the refresh event: ${HandlerEnvironment.REFRESH_TARGET} is ${raw === undefined ? 'not set' : 'not a JSON object'} `
+      + 'in the function\'s environment, so it has no connection to refresh. Redeploy the stack with this library version.');
+  }
+  const differing = REFRESH_PINNED_KEYS.filter((key) => optionalString(event, key) !== pinned![key]);
+  if (differing.length) {
+    throw new EndpointNotAllowedError(`Refusing the refresh event: its ${differing.map((k) => `'${k}'`).join(', ')} differ from the connection this function `
+      + `was synthesized for (environment variable ${HandlerEnvironment.REFRESH_TARGET}); a refresh function only ever refreshes its own source connection.`);
+  }
 }

@@ -1,5 +1,5 @@
 import { reachabilityFolder } from './reachability';
-import { AepIds, AWS_ACCESS_KEY_ID_PATTERN, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
+import { AepIds, AWS_ACCESS_KEY_ID_PATTERN, CommonProps, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
 import { type AwsKey, getSessionToken, waitUntilKeyWorks } from '../aws/aws-keys';
 import { waitUntilKeyCanList } from '../aws/s3-probe';
 import { readSecretParams } from '../aws/secrets';
@@ -17,6 +17,14 @@ export const S3Params = {
 
 // AEP marks these `format: password`; hide them even when the construct passed them inline.
 export const SENSITIVE_PARAMS: readonly string[] = [S3Params.SECRET_KEY, S3Params.SESSION_TOKEN, S3Params.ROLE];
+
+/**
+ * The only auth params a secret field may fill: the ones AEP keeps masked, plus the key id that
+ * belongs with them. The mapping comes from the event, and the handler does not trust the event:
+ * a field mapped to a param AEP stores in clear (`folderPath`, `bucketName`) would hand AEP, and
+ * anyone who can read the connection, the secret's value.
+ */
+export const SECRET_FIELD_PARAMS: readonly string[] = [S3Params.ACCESS_KEY, ...SENSITIVE_PARAMS];
 
 /** STS GetSessionToken bounds (API-NOTES §6.2). */
 const SESSION_DURATION_MIN = STS_SESSION_DURATION.MIN_SECONDS;
@@ -65,6 +73,17 @@ async function readSecretFields(props: RawProps): Promise<Record<string, string>
       throw new Error(`Property '${ConnectionProps.AUTH_SECRET_FIELDS}' needs '${ConnectionProps.AUTH_SECRET_ARN}'`);
     }
     return {};
+  }
+  const clear = Object.keys(fields).filter((param) => !SECRET_FIELD_PARAMS.includes(param));
+  if (clear.length) {
+    throw new Error(
+      `Property '${ConnectionProps.AUTH_SECRET_FIELDS}' maps secret fields to ${clear.map((p) => `'${p}'`).join(', ')}: a secret field may only `
+      + `fill ${SECRET_FIELD_PARAMS.map((p) => `'${p}'`).join(', ')} (params AEP masks), never a param AEP stores in clear`,
+    );
+  }
+  // The AEP API credential is the handler's own: it never becomes a connection's auth param.
+  if (arn === optionalString(props, CommonProps.CREDENTIALS_SECRET_ARN)) {
+    throw new Error(`Property '${ConnectionProps.AUTH_SECRET_ARN}' names the AEP API credential secret: a connection's auth secret must be another secret`);
   }
   return readSecretParams(arn, fields);
 }
