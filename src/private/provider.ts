@@ -12,6 +12,7 @@ import { isOwnedSecretOf, OWNED_SECRET_OWNER_TAG, ownedSecretPrefix } from './ow
 import { watchResourceLimit } from './resource-limit';
 import { sandboxProperties } from './sandbox-properties';
 import { secretReadPolicy } from './secret-grant';
+import { validateEnum } from './validation';
 import type { AepSandbox } from '../aep-sandbox';
 import { AepFunction } from '../handler/aep-function';
 
@@ -34,6 +35,9 @@ export function removalPolicyProperty(policy?: RemovalPolicy): string {
 
 /** RETAIN and RETAIN_ON_UPDATE_OR_DELETE both keep what a deleted resource stood for. */
 export function isRetain(policy?: RemovalPolicy): boolean {
+  // From JavaScript a plain string is accepted by the types; 'RETAIN' (not 'retain') would
+  // otherwise silently mean DELETE and remove the AEP objects with the stack.
+  validateEnum('removalPolicy', policy, RemovalPolicy as unknown as Record<string, string>, 'RemovalPolicy');
   return policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 }
 

@@ -70,3 +70,18 @@ describe.each(CASES)('%s as %s', (enumName, property, call, member) => {
     expect(() => call(member)).not.toThrow();
   });
 });
+
+describe("aws-cdk-lib's RemovalPolicy given as a plain string", () => {
+  const source = (removalPolicy: unknown) => {
+    const stack = newStack();
+    return new lib.AepS3Source(stack, 'S', { sandbox: newSandbox(stack), bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-in'), removalPolicy } as any);
+  };
+
+  test.each([
+    ['AepS3Destination', (v: unknown) => destination({ removalPolicy: v })],
+    ['AepS3Source', source],
+  ])("%s: 'RETAIN' (not a member) is refused instead of silently meaning DELETE", (_name, call) => {
+    expect(() => call('RETAIN')).toThrow('Invalid removalPolicy "RETAIN": must be a member of RemovalPolicy: RemovalPolicy.DESTROY');
+    expect(() => call('retain')).not.toThrow();
+  });
+});
