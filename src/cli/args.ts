@@ -48,8 +48,10 @@ credential refused by IMS or by the AEP gateway).`;
 /**
  * Why `value` looks like a secret's VALUE rather than a secret's name or ARN, or undefined.
  * Secret names are `[A-Za-z0-9/_+=.@-]` words; an ARN starts with `arn:`. What a user pastes by
- * mistake is the credential JSON, something naming `clientSecret`, or a bare random token (an
- * Adobe client secret `p8e-…`, a client id): a long run of mixed letters and digits.
+ * mistake is the credential JSON, something naming `clientSecret`, an Adobe client secret
+ * (`p8e-…`), an AWS secret access key, or another long random token. The token rules are narrow
+ * on purpose: names CloudFormation generates (`AepCredentials3F0A2B1C-Xy7AbcDEf1gh`) and long
+ * readable names must still be taken as names.
  */
 export function secretValueShape(value: string): string | undefined {
   const trimmed = value.trim();
@@ -57,8 +59,10 @@ export function secretValueShape(value: string): string | undefined {
   if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.includes('"')) return 'JSON';
   if (/client_?secret/i.test(trimmed)) return 'text naming clientSecret';
   if (/[^A-Za-z0-9/_+=.@-]/.test(trimmed)) return 'text with characters no secret name has';
+  if (/^p8e-[A-Za-z0-9_-]{16,}$/.test(trimmed)) return 'an Adobe client secret (p8e-…)';
+  if (/^[A-Za-z0-9/+]{40}$/.test(trimmed) && /[0-9]/.test(trimmed) && /[a-z]/.test(trimmed) && /[A-Z]/.test(trimmed)) return 'an AWS secret access key';
   const runs = trimmed.split(/[/_+=.@-]/);
-  if (runs.some((r) => r.length >= 20 && /\d/.test(r) && /[A-Za-z]/.test(r))) return 'a random-looking token';
+  if (runs.some((r) => r.length >= 40 && /\d/.test(r) && /[A-Za-z]/.test(r))) return 'a random-looking token';
   return undefined;
 }
 
@@ -94,7 +98,9 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefi
   const sandbox = values.get('--sandbox');
   if (!sandbox) throw new UsageError('--sandbox <name> is required (the AEP sandbox the constructs deploy to, e.g. prod)');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(sandbox)) {
-    throw new UsageError(`--sandbox '${sandbox}' is not an AEP sandbox name (lower-case letters, digits and hyphens)`);
+    // Not echoed when it looks like a secret pasted into the wrong flag.
+    const shown = secretValueShape(sandbox) ? '(not shown: it looks like a secret value)' : `'${sandbox}'`;
+    throw new UsageError(`--sandbox ${shown} is not an AEP sandbox name (lower-case letters, digits and hyphens)`);
   }
   const secretId = values.get('--credentials-secret');
   const shape = secretId === undefined ? undefined : secretValueShape(secretId);

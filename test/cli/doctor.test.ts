@@ -265,7 +265,7 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
       ['the credential JSON', () => ['--credentials-secret', JSON.stringify(aep.credentials)], 'JSON', jsonValues],
       ['the JSON with =', () => [`--credentials-secret=${JSON.stringify(aep.credentials)}`], 'JSON', jsonValues],
       ['text naming clientSecret', () => ['--credentials-secret', `clientSecret=${aep.credentials.clientSecret}`], 'text naming clientSecret', () => [aep.credentials.clientSecret]],
-      ['a bare random token', () => ['--credentials-secret', RANDOM], 'a random-looking token', () => [RANDOM]],
+      ['a bare Adobe client secret', () => ['--credentials-secret', RANDOM], 'an Adobe client secret (p8e-…)', () => [RANDOM]],
     ])('%s', async (_name, args, shape, value) => {
       const run = await doctor([...args(), '--sandbox', 'prod', ...endpoints()]);
       expect(run.code).toBe(2);
