@@ -79,3 +79,71 @@ describe('1. a replacement never adopts the object it replaces', () => {
     expect(h.aep.targetConnections()).toHaveLength(1);
   });
 });
+
+describe('2. what AEP applies after the settle window', () => {
+  const TARGET = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
+  // The POST's 504 comes at once; AEP applies it 6 HTTP timeouts later, after the settle window
+  // (3 timeouts) ran out and the retry POSTed again: a twin appears after the Create returned.
+  const LATE_MS = 6 * TIMEOUT_MS;
+  const latePost = (collection: string) => h.aep.inject({ match: { method: 'POST', path: `/${collection}` }, kind: 'status', status: 504, apply: 'later', applyAfterMs: LATE_MS });
+
+  async function connectionWithLateTwin() {
+    const props = h.destinationAccessKeyProps(h.seedKey());
+    latePost('connections');
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await h.aep.settle();
+    expect(h.aep.connections()).toHaveLength(2);
+    return { props, id };
+  }
+
+  test('connection: the late twin is removed by the next Update, the object CloudFormation holds stays', async () => {
+    const { props, id } = await connectionWithLateTwin();
+    const res = await handler(cfnEvent('Update', props, { physicalId: id, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(id);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([id]);
+  });
+
+  test('connection: the late twin is removed by the Delete too', async () => {
+    const { props, id } = await connectionWithLateTwin();
+    await handler(cfnEvent('Delete', props, { physicalId: id }));
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('target connection: the late twin is removed by the next Update', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const tProps = h.targetConnectionProps(base);
+    latePost('targetConnections');
+    const { PhysicalResourceId: t } = await handler(cfnEvent('Create', tProps, TARGET));
+    await h.aep.settle();
+    expect(h.aep.targetConnections()).toHaveLength(2);
+    await handler(cfnEvent('Update', tProps, { ...TARGET, physicalId: t, oldProps: tProps }));
+    expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
+  });
+
+  test('a failed Create waits out the settle window before it cleans up, so a POST AEP applies late inside it is removed too', async () => {
+    // AEP applies the POST 2 timeouts after its 504: inside the settle window (3 timeouts), but
+    // after the Create has already failed (the next lookup is refused at once).
+    h.aep.inject({ match: { method: 'POST', path: '/connections' }, kind: 'status', status: 504, apply: 'later', applyAfterMs: 2 * TIMEOUT_MS });
+    const create = rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
+    while (!h.aep.requests.some((r) => r.method === 'POST' && r.path.endsWith('/connections'))) await sleep(2);
+    h.aep.inject({ match: { method: 'GET', path: '/connections' }, kind: 'status', status: 403, body: { error_code: '403027', message: 'User region is missing' } });
+    const err = await create;
+    expect(err.message).toMatch(/HTTP 403/);
+    await h.aep.settle();
+    expect(h.aep.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('destination pair: late twins of the base and of the target are removed by the next Update; the pair CloudFormation holds stays', async () => {
+    const props = pairProps();
+    latePost('connections');
+    latePost('targetConnections');
+    const created = await handler(cfnEvent('Create', props, PAIR));
+    await h.aep.settle();
+    expect([h.aep.connections().length, h.aep.targetConnections().length]).toEqual([2, 2]);
+    const res = await handler(cfnEvent('Update', props, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: props }));
+    expect(res).toEqual(created);
+    expect(h.aep.connections().map((c) => c.id)).toEqual([created.PhysicalResourceId]);
+    expect(h.aep.targetConnections().map((c) => c.id)).toEqual([created.Data![Attributes.TARGET_CONNECTION_ID]]);
+  });
+});
