@@ -4,7 +4,7 @@
  */
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes } from '../../src/private/contract';
+import { AepIds, Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes } from '../../src/private/contract';
 
 const h = useHarness();
 const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
@@ -145,5 +145,44 @@ describe('2. what AEP applies after the settle window', () => {
     expect(res).toEqual(created);
     expect(h.aep.connections().map((c) => c.id)).toEqual([created.PhysicalResourceId]);
     expect(h.aep.targetConnections().map((c) => c.id)).toEqual([created.Data![Attributes.TARGET_CONNECTION_ID]]);
+  });
+});
+
+/** The object as AEP answers `GET {collection}/{id}` over HTTP (secrets masked), as a person or script would read it. */
+async function aepGet(collection: string, id: string): Promise<Record<string, any>> {
+  const res = await fetch(`${h.aep.flowServiceUrl}/${collection}/${encodeURIComponent(id)}`, { headers: h.aep.flowServiceHeaders(h.aep.issueToken()) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { items: Array<Record<string, any>> }).items[0];
+}
+
+describe('3. unsetting an inline auth param reaches AEP', () => {
+  const sourceProps = (params: Record<string, string>) => ({
+    ...h.common(),
+    [ConnectionProps.NAME]: 'acme-aep-s3-src-aws',
+    [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+    [ConnectionProps.AUTH_SPEC_NAME]: 'IAMRole Based',
+    [ConnectionProps.AUTH_PARAMS]: params,
+  });
+
+  test('folderPath removed from the stack: the PATCH sends params without it and a GET afterwards lacks it', async () => {
+    const withFolder = sourceProps({ bucketName: 'acme-aep-inbound', folderPath: 'crm' });
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', withFolder));
+    expect((await aepGet('connections', id)).auth.params.folderPath).toBe('crm');
+    h.aep.resetRecording();
+    const without = sourceProps({ bucketName: 'acme-aep-inbound' });
+    const res = await handler(cfnEvent('Update', without, { physicalId: id, oldProps: withFolder }));
+    expect(res.PhysicalResourceId).toBe(id);
+    const patches = h.aep.requests.filter((r) => r.method === 'PATCH').map((r) => r.body);
+    expect(patches).toEqual([[{ op: 'replace', path: '/auth/params', value: { bucketName: 'acme-aep-inbound' } }]]);
+    expect((await aepGet('connections', id)).auth.params).toEqual({ bucketName: 'acme-aep-inbound' });
+  });
+
+  test('a folderPath added in the AEP UI, which the stack never set, is removed by the next Update', async () => {
+    const props = sourceProps({ bucketName: 'acme-aep-inbound' });
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    await h.aep.uiPatch('/connections', id, [{ op: 'replace', path: '/auth/params', value: { bucketName: 'acme-aep-inbound', folderPath: 'ui-folder' } }]);
+    expect((await aepGet('connections', id)).auth.params.folderPath).toBe('ui-folder');
+    await handler(cfnEvent('Update', { ...props, [ConnectionProps.DESCRIPTION]: 'redeploy' }, { physicalId: id, oldProps: props }));
+    expect((await aepGet('connections', id)).auth.params).toEqual({ bucketName: 'acme-aep-inbound' });
   });
 });
