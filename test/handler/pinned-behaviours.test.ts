@@ -4,7 +4,10 @@
  */
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { AepIds, Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes } from '../../src/private/contract';
+import {
+  AepIds, Attributes, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, FlowProps,
+  ResourceTypes,
+} from '../../src/private/contract';
 
 const h = useHarness();
 const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
@@ -148,6 +151,42 @@ describe('2. what AEP applies after the settle window', () => {
   });
 });
 
+const SOURCE = { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'ProfileStore1' };
+const FLOW = { resourceType: DataflowResourceTypes.FLOW, logicalId: 'Flow1' };
+
+const audience = (id: string) => ({
+  id, exportMode: 'FIRST_FULL_THEN_INCREMENTAL', schedule: { frequency: 'DAILY', startDate: '2025-01-05' }, fileNameTemplate: '%SEGMENT_ID%_%TIMESTAMP%',
+});
+
+/** A destination base connection and its S3 target connection (an export's target). */
+async function destinationTarget(): Promise<string> {
+  const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey('aep/export-key')), { logicalId: 'Base' }));
+  const { PhysicalResourceId: target } = await handler(cfnEvent('Create', h.targetConnectionProps(base), { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target' }));
+  return target;
+}
+
+function profileStoreProps() {
+  return {
+    ...h.common(),
+    [DataflowConnectionProps.NAME]: 'profiles',
+    [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.PROFILE_STORE_SOURCE_SPEC,
+  };
+}
+
+function flowProps(sourceId: string, targetId: string, audiences = [audience('seg-1'), audience('seg-2')]) {
+  return {
+    ...h.common(),
+    [FlowProps.NAME]: 'audiences to S3',
+    [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_AUDIENCE_FLOW_SPEC,
+    [FlowProps.SOURCE_CONNECTION_ID]: sourceId,
+    [FlowProps.TARGET_CONNECTION_ID]: targetId,
+    [FlowProps.AUDIENCES]: audiences,
+    [FlowProps.MANDATORY_FIELDS]: [],
+    [FlowProps.PRIMARY_FIELDS]: [],
+    [FlowProps.ENABLED]: 'true',
+  };
+}
+
 /** The object as AEP answers `GET {collection}/{id}` over HTTP (secrets masked), as a person or script would read it. */
 async function aepGet(collection: string, id: string): Promise<Record<string, any>> {
   const res = await fetch(`${h.aep.flowServiceUrl}/${collection}/${encodeURIComponent(id)}`, { headers: h.aep.flowServiceHeaders(h.aep.issueToken()) });
@@ -184,5 +223,71 @@ describe('3. unsetting an inline auth param reaches AEP', () => {
     expect((await aepGet('connections', id)).auth.params.folderPath).toBe('ui-folder');
     await handler(cfnEvent('Update', { ...props, [ConnectionProps.DESCRIPTION]: 'redeploy' }, { physicalId: id, oldProps: props }));
     expect((await aepGet('connections', id)).auth.params).toEqual({ bucketName: 'acme-aep-inbound' });
+  });
+});
+
+describe("4. the Lambda's deadline bounds every wait", () => {
+  /** The handler's own margin (config.ts LAMBDA_SAFETY_MARGIN_MS): the invocation deadline is this much before the Lambda's end. */
+  const MARGIN_MS = 5_000;
+  /** What one step past the last wait may take (parsing, logging) on a busy CI box. */
+  const SLACK_MS = 200;
+
+  /** Runs the handler with `budgetMs` left after the margin and knobs overridden; returns its error and how long it took. */
+  type Run = (context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
+  async function withBudget(budgetMs: number, knobs: Record<string, string>, run: Run) {
+    const saved = Object.fromEntries(Object.keys(knobs).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, knobs);
+    const started = Date.now();
+    try {
+      const err = await rejectionOf(() => run({ getRemainingTimeInMillis: () => MARGIN_MS + budgetMs - (Date.now() - started) }));
+      return { err, elapsed: Date.now() - started };
+    } finally {
+      Object.assign(process.env, saved);
+      h.aep.clearFaults();
+    }
+  }
+
+  test('an HTTP wait: a request never answered gives up at the deadline, not after the (longer) HTTP timeout', async () => {
+    h.aep.inject({ match: { method: 'GET', path: /\/connectionSpecs\// }, kind: 'timeout', times: 100 });
+    const { err, elapsed } = await withBudget(600, { AEP_HTTP_TIMEOUT_MS: '5000' },
+      (context) => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())), context));
+    expect(err.message).toMatch(/GET \/connectionSpecs/);
+    expect(elapsed).toBeLessThan(600 + SLACK_MS);
+  });
+
+  test('an AEP retry: a Retry-After that ends past the deadline is not waited for (GET)', async () => {
+    h.aep.inject({ match: { method: 'GET', path: /\/connectionSpecs\// }, kind: 'status', status: 503, retryAfterSeconds: 3, times: 100 });
+    const { err, elapsed } = await withBudget(600, {}, (context) => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())), context));
+    expect(err.message).toMatch(/HTTP 503.*gave up after 1 attempt/);
+    expect(elapsed).toBeLessThan(600 + SLACK_MS);
+  });
+
+  test('the IMS token retry: a Retry-After that ends past the deadline is not waited for', async () => {
+    // Revoked tokens: the first call is refused and a new token must be asked for.
+    h.aep.expireAllTokens();
+    h.aep.inject({ match: { method: 'POST', path: '/ims/token/v3' }, kind: 'status', status: 503, retryAfterSeconds: 3, times: 100 });
+    const { err, elapsed } = await withBudget(600, {}, (context) => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())), context));
+    expect(err.message).toMatch(/POST \/ims\/token\/v3 failed: HTTP 503/);
+    expect(elapsed).toBeLessThan(600 + SLACK_MS);
+  });
+
+  test('the key probe: a sleep that ends past the deadline is not started, though the probe deadline knob is far away', async () => {
+    const key = h.seedKey('aep/never-valid', 1_000_000);
+    const { err, elapsed } = await withBudget(600, { AWS_KEY_PROBE_INTERVAL_MS: '2000', AWS_KEY_PROBE_DEADLINE_MS: '60000' },
+      (context) => handler(cfnEvent('Create', h.destinationAccessKeyProps(key)), context));
+    expect(err.message).toMatch(/still rejected by STS/);
+    expect(elapsed).toBeLessThan(600 + SLACK_MS);
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('a new flow keeps time back: when configuring it retries until the deadline, it is still removed before the Create fails', async () => {
+    const target = await destinationTarget();
+    const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+    // Unanswered PATCHes, retried without an attempt limit: only the deadline stops them.
+    h.aep.inject({ match: { method: 'PATCH', path: /\/flows\/[^/]+$/ }, kind: 'timeout', times: 1000 });
+    const { err, elapsed } = await withBudget(2_000, { AEP_RETRY_MAX_ATTEMPTS: '1000' }, (context) => handler(cfnEvent('Create', flowProps(source, target), FLOW), context));
+    expect(err.message).toMatch(/PATCH \/flows/);
+    expect(elapsed).toBeLessThan(2_000 + SLACK_MS);
+    expect(h.aep.flows()).toEqual([]);
   });
 });
