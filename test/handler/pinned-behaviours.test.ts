@@ -291,3 +291,56 @@ describe("4. the Lambda's deadline bounds every wait", () => {
     expect(h.aep.flows()).toEqual([]);
   });
 });
+
+describe('5. audience selectors', () => {
+  type Selectors = { selectors: Array<{ value: { id: string } }> };
+  const selectorIds = (flowId: string) => (h.aep.flows().find((f) => f.id === flowId)!.transformations[0].params.segmentSelectors as Selectors)
+    .selectors.map((s) => s.value.id);
+
+  /**
+   * Stores the flow with `id`'s selector a second time. The stand-in's API refuses that (as a
+   * guard for our own PATCHes), so it is written to the store directly: a state made outside the
+   * API this handler uses (the UI, an older AEP) that the handler must still repair.
+   */
+  function duplicate(flowId: string, id: string): void {
+    const stored = structuredClone(h.aep.dataflows.flows.all().find((f) => f.id === flowId)!);
+    const selectors = (stored.transformations[0].params.segmentSelectors as Selectors).selectors;
+    selectors.push(structuredClone(selectors.find((sel) => sel.value.id === id)!));
+    h.aep.dataflows.flows.put({ ...stored, etag: '"ui-edit-0001"', version: '"ui-edit-0001"' });
+  }
+
+  async function flowWith(ids: string[]) {
+    const target = await destinationTarget();
+    const { PhysicalResourceId: source } = await handler(cfnEvent('Create', profileStoreProps(), SOURCE));
+    const props = flowProps(source, target, ids.map(audience));
+    const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
+    expect(selectorIds(flow)).toEqual(ids);
+    h.aep.resetRecording();
+    return { flow, props };
+  }
+
+  test('several audiences removed in one deploy: the right ones go although each removal shifts the indexes after it', async () => {
+    const { flow, props } = await flowWith(['seg-1', 'seg-2', 'seg-3', 'seg-4', 'seg-5']);
+    const next = { ...props, [FlowProps.AUDIENCES]: ['seg-2', 'seg-4'].map(audience) };
+    const res = await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(flow);
+    expect(selectorIds(flow)).toEqual(['seg-2', 'seg-4']);
+    expect(h.aep.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+
+  test('an audience stored twice (added again outside the stack) is left once after the next Update', async () => {
+    const { flow, props } = await flowWith(['seg-1', 'seg-2']);
+    duplicate(flow, 'seg-1');
+    expect(selectorIds(flow)).toEqual(['seg-1', 'seg-2', 'seg-1']);
+    await handler(cfnEvent('Update', props, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(selectorIds(flow)).toEqual(['seg-1', 'seg-2']);
+  });
+
+  test('a duplicate and a removal in one deploy', async () => {
+    const { flow, props } = await flowWith(['seg-1', 'seg-2', 'seg-3']);
+    duplicate(flow, 'seg-3');
+    const next = { ...props, [FlowProps.AUDIENCES]: ['seg-1', 'seg-3'].map(audience) };
+    await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(selectorIds(flow)).toEqual(['seg-1', 'seg-3']);
+  });
+});
