@@ -3,6 +3,7 @@
  * it names is removed from the handler. Over real HTTP against the stand-ins.
  */
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { DECORATION_FIELD } from '../../offline-world/stand-in/get-decoration';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, Attributes, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, FlowProps,
@@ -342,5 +343,70 @@ describe('5. audience selectors', () => {
     const next = { ...props, [FlowProps.AUDIENCES]: ['seg-1', 'seg-3'].map(audience) };
     await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
     expect(selectorIds(flow)).toEqual(['seg-1', 'seg-3']);
+  });
+});
+
+describe('6. a rename of a connection AEP reads back decorated is a patch, not a replacement', () => {
+  /** Updates `props` with a new name under decorated GETs; expects the same id, a PATCH with the new name and no POST. */
+  async function renameDecorated(props: Record<string, unknown>, opts: { resourceType?: string; logicalId?: string }, collection: string) {
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props, opts));
+    h.aep.decorateGets(true);
+    h.aep.resetRecording();
+    const res = await handler(cfnEvent('Update', { ...props, [ConnectionProps.NAME]: 'renamed' }, { ...opts, physicalId: id, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(id);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith(collection))).toEqual([]);
+    const patches = h.aep.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`${collection}/${id}`));
+    expect(patches.flatMap((r) => r.body as Array<{ path: string; value?: unknown }>)).toContainEqual({ op: 'replace', path: '/name', value: 'renamed' });
+    // The read really was decorated (the guard against a stand-in that silently stopped doing it).
+    const read = h.aep.requests.find((r) => r.method === 'GET' && r.path.endsWith(`${collection}/${id}`))!;
+    expect(JSON.stringify(read.response)).toContain(DECORATION_FIELD);
+    return id;
+  }
+
+  test('base connection', async () => {
+    await renameDecorated(h.destinationAccessKeyProps(h.seedKey()), {}, '/connections');
+  });
+
+  test('target connection', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    await renameDecorated(h.targetConnectionProps(base), { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' }, '/targetConnections');
+  });
+
+  test('destination pair (base and target as one resource)', async () => {
+    const props = pairProps();
+    const created = await handler(cfnEvent('Create', props, PAIR));
+    h.aep.decorateGets(true);
+    const res = await handler(cfnEvent('Update', { ...props, [ConnectionProps.NAME]: 'renamed' }, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: props }));
+    expect(res.PhysicalResourceId).toBe(created.PhysicalResourceId);
+    expect(res.Data![Attributes.TARGET_CONNECTION_ID]).toBe(created.Data![Attributes.TARGET_CONNECTION_ID]);
+    expect([...h.aep.connections(), ...h.aep.targetConnections()].map((c) => c.name)).toEqual(['renamed', 'renamed']);
+  });
+
+  test('S3 source connection (data and params as the stack sets them)', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', {
+      ...h.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-src-aws',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'IAMRole Based',
+      [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound' },
+    }, { logicalId: 'SourceBase' }));
+    await renameDecorated({
+      ...h.common(),
+      [DataflowConnectionProps.NAME]: 'crm files',
+      [DataflowConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [DataflowConnectionProps.BASE_CONNECTION_ID]: base,
+      [DataflowConnectionProps.DATA]: { format: 'delimited', properties: { columnDelimiter: ',' } },
+      [DataflowConnectionProps.PARAMS]: { path: 'acme-aep-inbound/crm/', type: 'folder', recursive: 'true' },
+    }, { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'SourceConnection1' }, '/sourceConnections');
+  });
+
+  test('Data Lake target connection', async () => {
+    await renameDecorated({
+      ...h.common(),
+      [DataflowConnectionProps.NAME]: 'crm dataset',
+      [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC,
+      [DataflowConnectionProps.DATA]: { schema: { id: 'https://ns.adobe.com/acme/schemas/0123456789abcdef', version: DataflowIds.XDM_FULL_CONTENT_TYPE } },
+      [DataflowConnectionProps.PARAMS]: { dataSetId: '0123456789abcdef01234567' },
+    }, { resourceType: DataflowResourceTypes.DATASET_TARGET_CONNECTION, logicalId: 'DatasetTarget1' }, '/targetConnections');
   });
 });
