@@ -410,3 +410,37 @@ describe('6. a rename of a connection AEP reads back decorated is a patch, not a
     }, { resourceType: DataflowResourceTypes.DATASET_TARGET_CONNECTION, logicalId: 'DatasetTarget1' }, '/targetConnections');
   });
 });
+
+describe("7. the live auth spec's required params and enums are enforced before any POST", () => {
+  const connectionPosts = () => h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'));
+
+  test('a param the live auth spec requires but the stack does not set fails the Create before POST, naming it and the fix', async () => {
+    const key = h.seedKey();
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(key, {
+      [ConnectionProps.AUTH_SECRET_FIELDS]: { s3AccessKey: 'accessKeyId' },
+      [ConnectionProps.VERIFY_AWS_KEY]: 'false',
+    }))));
+    expect(err.message).toMatch(/param 's3SecretKey' is required by 'Access Key' but not set/);
+    expect(err.message).toMatch(/nothing was created/);
+    expect(err.message).toMatch(/authentication settings|secret/);
+    expect(connectionPosts()).toEqual([]);
+    expect(h.aep.connections()).toEqual([]);
+  });
+
+  test('a value outside an enum the live auth spec declares fails the Create before POST, naming the allowed values', async () => {
+    // AEP serves a revision whose IAMRole Based bucketName is an enum (the handler reads the live spec).
+    const doc = structuredClone(h.aep.connectionSpecs()[AepIds.S3_SOURCE_CONNECTION_SPEC]) as { authSpec: Array<{ name: string; spec: { properties: Record<string, Record<string, unknown>> } }> };
+    doc.authSpec.find((a) => a.name === 'IAMRole Based')!.spec.properties.bucketName.enum = ['acme-approved-bucket'];
+    h.aep.inject({ match: { method: 'GET', path: `/connectionSpecs/${AepIds.S3_SOURCE_CONNECTION_SPEC}` }, kind: 'status', status: 200, body: { items: [doc] } });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', {
+      ...h.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-src-aws',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'IAMRole Based',
+      [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound' },
+    })));
+    expect(err.message).toMatch(/param 'bucketName' must be one of \["acme-approved-bucket"\] as AEP declares/);
+    expect(err.message).toMatch(/nothing was created/);
+    expect(connectionPosts()).toEqual([]);
+  });
+});
