@@ -429,7 +429,8 @@ describe("7. the live auth spec's required params and enums are enforced before 
 
   test('a value outside an enum the live auth spec declares fails the Create before POST, naming the allowed values', async () => {
     // AEP serves a revision whose IAMRole Based bucketName is an enum (the handler reads the live spec).
-    const doc = structuredClone(h.aep.connectionSpecs()[AepIds.S3_SOURCE_CONNECTION_SPEC]) as { authSpec: Array<{ name: string; spec: { properties: Record<string, Record<string, unknown>> } }> };
+    type SpecDoc = { authSpec: Array<{ name: string; spec: { properties: Record<string, Record<string, unknown>> } }> };
+    const doc = structuredClone(h.aep.connectionSpecs()[AepIds.S3_SOURCE_CONNECTION_SPEC]) as SpecDoc;
     doc.authSpec.find((a) => a.name === 'IAMRole Based')!.spec.properties.bucketName.enum = ['acme-approved-bucket'];
     h.aep.inject({ match: { method: 'GET', path: `/connectionSpecs/${AepIds.S3_SOURCE_CONNECTION_SPEC}` }, kind: 'status', status: 200, body: { items: [doc] } });
     const err = await rejectionOf(() => handler(cfnEvent('Create', {
