@@ -6,7 +6,7 @@ import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { DECORATION_FIELD } from '../../offline-world/stand-in/get-decoration';
 import { handler } from '../../src/handler/aep.lambda';
 import {
-  AepIds, Attributes, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, FlowProps,
+  AepIds, Attributes, CommonProps, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, FlowProps,
   ResourceTypes,
 } from '../../src/private/contract';
 
@@ -443,5 +443,50 @@ describe("7. the live auth spec's required params and enums are enforced before 
     expect(err.message).toMatch(/param 'bucketName' must be one of \["acme-approved-bucket"\] as AEP declares/);
     expect(err.message).toMatch(/nothing was created/);
     expect(connectionPosts()).toEqual([]);
+  });
+});
+
+describe('8. the container caches: IMS token keyed by the credential, cached values redacted in every invocation', () => {
+  test('another client id never reuses the cached token: it asks IMS itself (and is refused there)', async () => {
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const other = { ...h.aep.credentials, clientId: 'another-client-id-0042', clientSecret: 'p8e-another-client-secret-0042' };
+    h.secretValues.add(other.clientSecret);
+    const otherArn = h.aws.putSecret('aep/oauth-other-client', JSON.stringify(other));
+    h.aep.resetRecording();
+    const err = await rejectionOf(() => handler(cfnEvent('Create', {
+      ...h.destinationAccessKeyProps(h.seedKey('aep/k2')), [CommonProps.CREDENTIALS_SECRET_ARN]: otherArn,
+    }, { logicalId: 'Other' })));
+    expect(err.message).toMatch(/POST \/ims\/token\/v3 failed: HTTP 401 \[invalid_client\]/);
+    const ims = h.aep.requests.filter((r) => r.path === '/ims/token/v3');
+    expect(ims.length).toBeGreaterThanOrEqual(1);
+    expect(ims.every((r) => (r.body as { client_id?: string }).client_id === other.clientId)).toBe(true);
+    // Nothing reached Flow Service with the first client's token on the other client's behalf.
+    expect(h.aep.requests.filter((r) => !r.path.startsWith('/ims/'))).toEqual([]);
+  });
+
+  test('a cached token and client secret are hidden in a later invocation that fails with an AEP message echoing them', async () => {
+    // The token IMS hands out is one this test knows, so AEP's error can echo it.
+    h.aep.expireAllTokens();
+    const known = h.aep.issueToken();
+    h.secretValues.add(known);
+    h.aep.inject({ match: { method: 'POST', path: '/ims/token/v3' }, kind: 'status', status: 200, body: { access_token: known, token_type: 'bearer', expires_in: 86399 } });
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    expect(h.aep.pendingFaults).toBe(0);
+
+    // A new invocation in the same container: the token and the secret come from the caches.
+    h.aep.resetRecording();
+    const secret = h.aep.credentials.clientSecret;
+    h.aep.inject({
+      match: { method: 'POST', path: '/connections' },
+      kind: 'status',
+      status: 400,
+      body: { errorCode: '400', errorMessage: `request with Bearer ${known} for client secret ${secret} refused` },
+    });
+    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey('aep/k3')), { logicalId: 'Second' })));
+    expect(h.aep.requests.filter((r) => r.path === '/ims/token/v3')).toEqual([]);
+    expect(err.message).toMatch(/HTTP 400/);
+    expect(err.message).not.toContain(known);
+    expect(err.message).not.toContain(secret);
+    h.expectNoSecretsIn(err.message, err.stack);
   });
 });
