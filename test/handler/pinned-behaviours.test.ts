@@ -6,8 +6,8 @@ import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import { DECORATION_FIELD } from '../../offline-world/stand-in/get-decoration';
 import { handler } from '../../src/handler/aep.lambda';
 import {
-  AepIds, Attributes, CommonProps, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, FlowProps,
-  ResourceTypes,
+  AepIds, Attributes, CommonProps, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps,
+  FlowProps, ResourceTypes,
 } from '../../src/private/contract';
 
 const h = useHarness();
