@@ -281,6 +281,11 @@ function validateAudiences(audiences: AudienceExport[]): Array<{ [key: string]: 
           invalid(`audiences[${i}].fileNameTemplate`, t, `${macro} is not an AEP file name macro (allowed: ${FILE_NAME_MACROS.map((m) => `%${m}%`).join(', ')})`);
         }
       }
+      // What is left once every %…% pair is taken out must hold no '%': a macro missing its
+      // closing '%' would otherwise reach AEP as literal text in every file name.
+      if (t.replace(/%[^%]*%/g, '').includes('%')) {
+        invalid(`audiences[${i}].fileNameTemplate`, t, "has an unpaired '%': write each macro as %NAME% (e.g. %SEGMENT_ID%)");
+      }
       if (!/^[\w%().-]+$/.test(t)) invalid(`audiences[${i}].fileNameTemplate`, t, 'may only hold macros, letters, digits, _ - . ( )');
     }
     const value: { [key: string]: unknown } = { id: a.audienceId, exportMode: a.schedule.exportMode, schedule: a.schedule._toSchedule() };

@@ -16,6 +16,7 @@ import {
 } from './aep-store';
 import { AepValidator } from './aep-validation';
 import { FaultInjector, FaultKind, FaultSpec } from './faults';
+import { decorateBody, isDecoratedRead } from './get-decoration';
 import {
   BodyTooLargeError, closeServer, header, listen, LOOPBACK, mediaType, queryObject, readBody, send, sendJson,
 } from './http';
@@ -169,6 +170,7 @@ export class AepStandIn {
   private port = 0;
   private lastTimestamp = 0;
   private issuedCount = 0;
+  private decorated = false;
 
   /** Source connections, flows, flow specs, runs and mapping sets (aep-flows.ts). */
   public readonly dataflows: AepFlows;
@@ -389,6 +391,16 @@ export class AepStandIn {
     this.resetRecording();
     this.iamRoleArn = this.initialIamRoleArn;
     this.specVariant = this.initialSpecVariant;
+    this.decorated = false;
+  }
+
+  /**
+   * Answers every `GET` of a connection, target or source connection the way AEP may: fields of
+   * its own added, keys reordered, numbers and numeric strings swapped (see get-decoration.ts).
+   * Off after {@link reset}.
+   */
+  public decorateGets(on: boolean): void {
+    this.decorated = on;
   }
 
   /** Deletes an object the way a person in the AEP UI would: through the Flow Service API. */
@@ -977,7 +989,8 @@ export class AepStandIn {
     this.reply(ex, problem.status, { errorCode: problem.errorCode, errorMessage: message });
   }
 
-  private reply(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private reply(ex: Exchange, status: number, written: unknown, headers: Record<string, string> = {}): void {
+    const body = this.decorated && status === 200 && isDecoratedRead(ex.record.method, ex.record.path) ? decorateBody(written) : written;
     if (ex.discard) {
       ex.record.applied = { status, body: redactDeep(body) };
       this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} applied -> ${status}, response discarded (fault: ${ex.record.fault})`);

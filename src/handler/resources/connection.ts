@@ -131,6 +131,14 @@ async function driftOps(event: CustomResourceEvent, current: FlowItem, invocatio
     .filter(([name]) => !SENSITIVE_PARAMS.includes(name))
     .filter(([name, value]) => held[name] !== value)
     .map(([name]) => name);
+  // A param AEP holds that the stack does not set (a folder added in the UI) is drift too; only
+  // what the live auth spec declares as plain and settable counts: AEP adds fields of its own
+  // (authorizedDate), and the secret ones are masked and come from the secret.
+  const declared = live.authSpecs.find((a) => a.name === desired.authSpecName)?.params ?? {};
+  const fromSecret = stringMap(props, ConnectionProps.AUTH_SECRET_FIELDS);
+  const inline = stringMap(props, ConnectionProps.AUTH_PARAMS);
+  inlineDrift.push(...Object.keys(held).filter((name) => declared[name] && !declared[name].secret && !declared[name].readOnly
+    && !SENSITIVE_PARAMS.includes(name) && fromSecret[name] === undefined && inline[name] === undefined));
   if (inlineDrift.length) log('info', 'auth params differ from what AEP holds', { params: inlineDrift });
   if (inlineDrift.length || anyChanged(old, props, AUTH_PROPS)) {
     const params = await resolveAuthParams(props, invocation);

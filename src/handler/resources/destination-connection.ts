@@ -65,7 +65,9 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
     }
     log('info', 'the AEP connection cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement pair',
       { replacing: id, found: current !== undefined });
-    replacing = id;
+    // A base the GET did not find is not excluded: if the list still shows it, it is adopted
+    // (see onFlowResourceEvent).
+    replacing = current ? id : undefined;
   }
   const base = await CONNECTION_TYPE.create(event, invocation, replacing);
   const reserve = PAIR_CLEANUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs;

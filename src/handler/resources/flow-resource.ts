@@ -525,7 +525,10 @@ export async function onFlowResourceEvent(
       if (!current || asDesired(current).key !== desired.key) {
         log('info', `the AEP ${noun(type.collection)} cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement`,
           { replacing: id, found: current !== undefined });
-        return respond(await type.create(event, invocation, id));
+        // Only an object that was read can be excluded as the one replaced: when the GET said 404
+        // but the list shows it (same kind, our marker), it is not gone, and adopting it is the
+        // in-place update; a twin would be removed with it by the cleanup Delete of this id.
+        return respond(await type.create(event, invocation, current ? id : undefined));
       }
       const ops = await type.driftOps(event, current, invocation, client);
       // Flow ops address audience selectors by index: after a 412 they are rebuilt from the re-read
