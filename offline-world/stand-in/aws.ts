@@ -71,6 +71,8 @@ export interface AwsCall {
   readonly action: string;
   /** Access key id from the SigV4 credential scope (not a secret). */
   readonly accessKeyId?: string;
+  /** Region from the SigV4 credential scope: the region whose endpoint the client addressed. */
+  readonly region?: string;
   /** `SecretId`/`Name` for Secrets Manager calls. */
   readonly secretId?: string;
   status: number;
@@ -136,7 +138,13 @@ interface StandInRole {
 
 /** An AWS error in the shape of the protocol it is sent with. */
 class AwsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
+  constructor(
+    readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender',
+    /** Response headers the error carries (S3's `x-amz-bucket-region`). */
+    readonly headers: Record<string, string> = {},
+    /** Extra XML elements of an S3 error body (`<Endpoint>`, `<Bucket>`). */
+    readonly s3Detail = '',
+  ) {
     super(message);
   }
 }
@@ -173,6 +181,8 @@ export class AwsStandIn {
   private authorizer?: AwsAuthorizer;
   private readonly deletedSecrets = new Set<string>();
   private readonly deniedBuckets = new Set<string>();
+  /** Buckets declared in a region (see {@link putBucket}); any other bucket answers in every region. */
+  private readonly bucketRegions = new Map<string, string>();
   /** Every stack ever put, deleted ones included (DescribeStacks by ARN still finds those). */
   private readonly stacks: StandInStack[] = [];
   private readonly roles = new Map<string, StandInRole>();
@@ -414,6 +424,7 @@ export class AwsStandIn {
     this.identities.clear();
     this.deletedSecrets.clear();
     this.deniedBuckets.clear();
+    this.bucketRegions.clear();
     this.stacks.length = 0;
     this.roles.clear();
     this.sessionTokenCount = 0;
@@ -476,7 +487,7 @@ export class AwsStandIn {
     const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : query ?? 'unknown';
     const action = s3 ? 'ListObjectsV2'
       : service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
-    const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, status: 0 };
+    const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, region: auth?.region, status: 0 };
     this.calls.push(call);
 
     try {
@@ -485,7 +496,7 @@ export class AwsStandIn {
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {
-        this.respond(res, call, 200, await this.listObjectsV2(identity, url), 'application/xml');
+        this.respond(res, call, 200, await this.listObjectsV2(identity, url, auth!.region), 'application/xml');
       } else if (service === 'sts') {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
       } else if (service === 'cloudformation') {
@@ -514,8 +525,8 @@ export class AwsStandIn {
       call.errorCode = err.code;
       if (service === 's3') {
         const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>`
-          + `<RequestId>${randomUUID()}</RequestId></Error>`;
-        this.respond(res, call, err.status, xml, 'application/xml');
+          + `${err.s3Detail}<RequestId>${randomUUID()}</RequestId></Error>`;
+        this.respond(res, call, err.status, xml, 'application/xml', err.headers);
       } else if (service === 'sts' || service === 'cloudformation' || service === 'iam') {
         const xml = `<ErrorResponse xmlns="${service === 'sts' ? STS_NS : service === 'iam' ? IAM_NS : CFN_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
           + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
@@ -594,15 +605,32 @@ export class AwsStandIn {
     return identity && !identity.inactive ? identity.arn : undefined;
   }
 
+  /**
+   * Declares `bucket` to live in `region`. A request addressed to another region's endpoint (the
+   * SigV4 credential scope says which: a client signs for the region whose endpoint it calls) is
+   * answered as S3 does, 301 `PermanentRedirect` with the bucket's region in `x-amz-bucket-region`
+   * and no listing; a bucket never declared answers in every region.
+   */
+  public putBucket(bucket: string, options: { region: string }): void {
+    this.bucketRegions.set(bucket, options.region);
+  }
+
   /** Without an authorizer, makes every listing of `bucket` AccessDenied (e.g. a bucket policy not attached). */
   public denyS3Listing(bucket: string): void {
     this.deniedBuckets.add(bucket);
   }
 
-  private async listObjectsV2(identity: Identity, url: URL): Promise<string> {
+  private async listObjectsV2(identity: Identity, url: URL, signedRegion: string): Promise<string> {
     const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
     const prefix = url.searchParams.get('prefix') ?? '';
     if (!bucket) throw new AwsError(400, 'InvalidRequest', 'Missing bucket name');
+    const bucketRegion = this.bucketRegions.get(bucket);
+    if (bucketRegion !== undefined && bucketRegion !== signedRegion) {
+      // S3 redirects before authorizing: the caller learns the region, never the listing.
+      throw new AwsError(301, 'PermanentRedirect',
+        'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+        'Sender', { 'x-amz-bucket-region': bucketRegion }, `<Endpoint>${escapeXml(`${bucket}.s3.${bucketRegion}.amazonaws.com`)}</Endpoint><Bucket>${escapeXml(bucket)}</Bucket>`);
+    }
     if (await this.mayList(identity.arn, bucket, prefix) !== 'allowed') {
       throw new AwsError(403, 'AccessDenied', 'Access Denied');
     }
