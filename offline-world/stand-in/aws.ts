@@ -389,7 +389,7 @@ export class AwsStandIn {
     if (!/^arn:aws[a-z-]*:cloudformation:[^:]+:\d{12}:stack\/[^/]+\/[^/]+$/.test(stackId) || stackId.split('/')[1] !== stackName) {
       throw new Error(`not a stack ARN of ${stackName}: ${stackId}`);
     }
-    const live = this.liveStack(stackName);
+    const live = this.liveStack(stackName, stackRegion(stackId));
     if (live && live.stackId !== stackId) live.stackStatus = 'DELETE_COMPLETE';
     const existing = this.stacks.find((s) => s.stackId === stackId);
     if (existing) {
@@ -411,9 +411,9 @@ export class AwsStandIn {
     return arn;
   }
 
-  /** Deletes the live stack of that name (`DELETE_COMPLETE`): DescribeStacks by name no longer finds it. */
-  public deleteStack(stackName: string): void {
-    const live = this.liveStack(stackName);
+  /** Deletes the live stack of that name in `region` (default: the stand-in's): DescribeStacks by name no longer finds it. */
+  public deleteStack(stackName: string, region = this.region): void {
+    const live = this.liveStack(stackName, region);
     if (live) live.stackStatus = 'DELETE_COMPLETE';
   }
 
@@ -500,7 +500,7 @@ export class AwsStandIn {
       } else if (service === 'sts') {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
       } else if (service === 'cloudformation') {
-        this.respond(res, call, 200, await this.cloudFormation(identity, form), 'text/xml');
+        this.respond(res, call, 200, await this.cloudFormation(identity, form, auth!.region), 'text/xml');
       } else if (service === 'iam') {
         this.respond(res, call, 200, await this.iam(identity, form), 'text/xml');
       } else {
@@ -689,29 +689,35 @@ export class AwsStandIn {
 
   // ---------------------------------------------------------------- CloudFormation (Query protocol, XML)
 
-  private liveStack(stackName: string): StandInStack | undefined {
-    return this.stacks.find((s) => s.stackName === stackName && s.stackStatus !== 'DELETE_COMPLETE');
+  /** CloudFormation is regional: a stack name is unique per region, and each region only knows its own stacks. */
+  private liveStack(stackName: string, region: string): StandInStack | undefined {
+    return this.stacks.find((s) => s.stackName === stackName && stackRegion(s.stackId) === region && s.stackStatus !== 'DELETE_COMPLETE');
+  }
+
+  /** A stack by name (live ones only) or by id (deleted ones too), as the region the request was signed for sees it. */
+  private findStack(name: string, region: string): StandInStack | undefined {
+    return name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name && stackRegion(s.stackId) === region) : this.liveStack(name, region);
   }
 
   /**
    * `DescribeStacks`: by name only live stacks answer; by stack id (ARN) a deleted stack still
    * does, with `DELETE_COMPLETE` (as on AWS for 90 days). Without `StackName`, every live stack.
    */
-  private async cloudFormation(identity: Identity, form: URLSearchParams): Promise<string> {
+  private async cloudFormation(identity: Identity, form: URLSearchParams, region: string): Promise<string> {
     const action = form.get('Action');
     if (form.get('Version') !== '2010-05-15' || (action !== 'DescribeStacks' && action !== 'ListStackResources')) {
       throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
     }
     const name = form.get('StackName');
     const resourceArn = name === null ? '*'
-      : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
+      : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
     await this.authorizeQuery(identity, `cloudformation:${action}`, resourceArn);
-    if (action === 'ListStackResources') return this.listStackResources(name);
+    if (action === 'ListStackResources') return this.listStackResources(name, region);
     let found: StandInStack[];
     if (name === null) {
-      found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE');
+      found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE' && stackRegion(s.stackId) === region);
     } else {
-      const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+      const stack = this.findStack(name, region);
       if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
       found = [stack];
     }
@@ -733,9 +739,9 @@ export class AwsStandIn {
   }
 
   /** `ListStackResources` of a live stack (by name) or any stack (by id); one page. */
-  private listStackResources(name: string | null): string {
+  private listStackResources(name: string | null, region: string): string {
     if (name === null) throw new AwsError(400, 'ValidationError', '1 validation error detected: Value null at \'stackName\' failed to satisfy constraint: Member must not be null');
-    const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+    const stack = this.findStack(name, region);
     if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
     const members = stack.resources.map((r) => '<member>'
       + `<LogicalResourceId>${escapeXml(r.logicalId)}</LogicalResourceId><PhysicalResourceId>${escapeXml(r.physicalId)}</PhysicalResourceId>`
@@ -873,6 +879,11 @@ function requireString(value: unknown, member: string): string {
 function stsXml(action: string, result: string): string {
   return `<${action}Response xmlns="${STS_NS}"><${action}Result>${result}</${action}Result>`
     + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+}
+
+/** The region of a stack ARN. */
+function stackRegion(stackId: string): string {
+  return stackId.split(':')[3];
 }
 
 function escapeXml(text: string): string {
