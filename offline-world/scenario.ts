@@ -149,9 +149,10 @@ export class ScenarioWorld {
       .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION
         || r.type === DataflowResourceTypes.SOURCE_CONNECTION || r.type === DataflowResourceTypes.DATASET_TARGET_CONNECTION
         || r.type === DataflowResourceTypes.FLOW || r.type === ResourceTypes.DESTINATION_CONNECTION)
-      // A destination connection owns its base (the physical id) and its target connection.
+      // A destination connection owns its base and its target connection (physical id `<base>` or
+      // `<base>/<target>` after a target replacement; the attributes name both).
       .flatMap((r) => r.type === ResourceTypes.DESTINATION_CONNECTION
-        ? [r.physicalId, String(this.sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
+        ? [r.physicalId.split('/')[0], String(this.sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
         : [r.physicalId]);
   }
 
