@@ -40,6 +40,17 @@ export interface ScenarioOptions {
 /** Default name of the AEP credentials secret the scenarios import. */
 export const CREDENTIALS_SECRET = 'aep/oauth-server-to-server';
 
+/** Another stack deployed into the same world (see {@link ScenarioWorld.addStack}). */
+export interface ScenarioStack {
+  readonly stackName: string;
+  readonly env: { readonly account: string; readonly region: string };
+  readonly sim: CloudFormationSimulator;
+  /** Creates or updates this stack (never throws on a rollback). */
+  deploy(build: (scope: ScenarioScope) => void, phase?: string): Promise<OperationResult>;
+  /** Deletes this stack. */
+  destroy(): Promise<OperationResult>;
+}
+
 /** Both stand-ins, one simulated stack, and everything needed to judge the world afterwards. */
 export class ScenarioWorld {
   /** Starts the stand-ins and points the handler's SDK clients and timing knobs at them. */
@@ -65,6 +76,9 @@ export class ScenarioWorld {
   private readonly workDir: string;
   private readonly savedEnv: Record<string, string | undefined> = {};
   private deployments = 0;
+  /** Stacks added with {@link addStack}: their objects count as owned too. */
+  private readonly others: ScenarioStack[] = [];
+  private readonly options: ScenarioOptions;
 
   private constructor(readonly stackName: string, readonly aep: AepStandIn, readonly aws: AwsStandIn, options: ScenarioOptions) {
     // Inside the repository: the bundle's `@aws-sdk/*` externals (the Lambda runtime's SDK) resolve
@@ -77,15 +91,20 @@ export class ScenarioWorld {
       process.env[key] = value;
     }
     this.secrets.add(aep.credentials.clientSecret);
+    this.options = options;
     this.seedCredentials(CREDENTIALS_SECRET);
-    this.sim = new CloudFormationSimulator(stackName, {
-      aws,
-      aepRequestCount: () => aep.requests.filter((r) => !r.path.startsWith('/ims/')).length,
-      account: SCENARIO_ENV.account,
-      region: SCENARIO_ENV.region,
-      keyPropagationFailures: options.keyPropagationFailures ?? 1,
+    this.sim = this.simulator(stackName, SCENARIO_ENV);
+  }
+
+  private simulator(stackName: string, env: { account: string; region: string }): CloudFormationSimulator {
+    return new CloudFormationSimulator(stackName, {
+      aws: this.aws,
+      aepRequestCount: () => this.aep.requests.filter((r) => !r.path.startsWith('/ims/')).length,
+      account: env.account,
+      region: env.region,
+      keyPropagationFailures: this.options.keyPropagationFailures ?? 1,
       logSink: this.logs,
-      timeScale: options.timeScale,
+      timeScale: this.options.timeScale,
       // Every event in a fresh container: a grant that is missing when a cold container must read
       // the credentials again is found, not hidden by a warm container's cache.
       containers: 'cold',
@@ -93,18 +112,48 @@ export class ScenarioWorld {
   }
 
   /**
+   * Another stack against the same stand-ins (the same AEP sandbox), e.g. one of the same name in
+   * another region or account. Its AEP credential secret is seeded in its own region and account.
+   */
+  addStack(stackName: string, env: { account: string; region: string }): ScenarioStack {
+    this.seedCredentials(CREDENTIALS_SECRET, env);
+    const sim = this.simulator(stackName, env);
+    const stack: ScenarioStack = {
+      stackName,
+      env,
+      sim,
+      deploy: async (build, phase) => {
+        const result = await sim.deploy(this.synth(build, { stackName, env }), phase);
+        this.results.push(result);
+        this.collectSecrets();
+        return result;
+      },
+      destroy: async () => {
+        const result = await sim.destroy();
+        this.results.push(result);
+        return result;
+      },
+    };
+    this.others.push(stack);
+    return stack;
+  }
+
+  /**
    * Stores the AEP credential as the secret `name` (with the 6-character suffix Secrets Manager
    * appends; stacks import it by name, so policies hold the partial ARN).
    */
-  seedCredentials(name: string): string {
-    return this.aws.putSecret(`arn:aws:secretsmanager:${SCENARIO_ENV.region}:${SCENARIO_ENV.account}:secret:${name}-Ab12Cd`, JSON.stringify(this.aep.credentials));
+  seedCredentials(name: string, env: { account: string; region: string } = SCENARIO_ENV): string {
+    return this.aws.putSecret(`arn:aws:secretsmanager:${env.region}:${env.account}:secret:${name}-Ab12Cd`, JSON.stringify(this.aep.credentials));
   }
 
   /** Synthesizes the app `build` describes into a fresh cloud assembly. */
-  synth(build: (scope: ScenarioScope) => void): SynthesizedStack {
+  synth(
+    build: (scope: ScenarioScope) => void,
+    target: { stackName: string; env: { account: string; region: string } } = { stackName: this.stackName, env: SCENARIO_ENV },
+  ): SynthesizedStack {
     const outdir = path.join(this.workDir, `deploy-${++this.deployments}`);
     const app = new App({ outdir });
-    const stack = new Stack(app, this.stackName, { env: SCENARIO_ENV });
+    const stack = new Stack(app, target.stackName, { env: target.env });
     const endpoints = AepEndpoints.custom({ flowServiceUrl: this.aep.flowServiceUrl, imsUrl: this.aep.imsUrl });
     let n = 0;
     build({
@@ -117,7 +166,7 @@ export class ScenarioWorld {
       }),
     });
     app.synth();
-    const synthesized = readStack(outdir, this.stackName);
+    const synthesized = readStack(outdir, target.stackName);
     this.templates.push(JSON.stringify(synthesized.template));
     return synthesized;
   }
@@ -145,13 +194,18 @@ export class ScenarioWorld {
 
   /** AEP ids of the connections and target connections the stack owns now. */
   owned(): string[] {
-    return this.sim.resources()
+    return [this.sim, ...this.others.map((o) => o.sim)].flatMap((sim) => this.ownedBy(sim));
+  }
+
+  private ownedBy(sim: CloudFormationSimulator): string[] {
+    return sim.resources()
       .filter((r) => r.type === ResourceTypes.CONNECTION || r.type === ResourceTypes.TARGET_CONNECTION
         || r.type === DataflowResourceTypes.SOURCE_CONNECTION || r.type === DataflowResourceTypes.DATASET_TARGET_CONNECTION
         || r.type === DataflowResourceTypes.FLOW || r.type === ResourceTypes.DESTINATION_CONNECTION)
-      // A destination connection owns its base (the physical id) and its target connection.
+      // A destination connection owns its base and its target connection (physical id `<base>` or
+      // `<base>/<target>` after a target replacement; the attributes name both).
       .flatMap((r) => r.type === ResourceTypes.DESTINATION_CONNECTION
-        ? [r.physicalId, String(this.sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
+        ? [r.physicalId.split('/')[0], String(sim.resource(r.logicalId)?.attributes?.[Attributes.TARGET_CONNECTION_ID])]
         : [r.physicalId]);
   }
 
@@ -163,9 +217,11 @@ export class ScenarioWorld {
         if (k === 's3Role' && typeof v === 'string') this.wholeSecrets.add(v);
       }
     }
-    for (const r of this.sim.resources()) {
-      const secret = this.sim.resource(r.logicalId)?.attributes?.SecretAccessKey;
-      if (typeof secret === 'string') this.secrets.add(secret);
+    for (const sim of [this.sim, ...this.others.map((o) => o.sim)]) {
+      for (const r of sim.resources()) {
+        const secret = sim.resource(r.logicalId)?.attributes?.SecretAccessKey;
+        if (typeof secret === 'string') this.secrets.add(secret);
+      }
     }
   }
 
@@ -174,9 +230,10 @@ export class ScenarioWorld {
     const texts: Record<string, string> = {};
     this.templates.forEach((t, i) => { texts[`template #${i + 1}`] = t; });
     texts['handler logs'] = this.logs.join('\n');
-    texts['handler responses and errors'] = JSON.stringify(this.sim.invocations.map((i) => ({ response: i.response, error: i.error })));
+    texts['handler responses and errors'] = JSON.stringify([this.sim, ...this.others.map((o) => o.sim)]
+      .flatMap((sim) => sim.invocations.map((i) => ({ response: i.response, error: i.error }))));
     texts['stack events'] = JSON.stringify(this.results.map((r) => ({ failure: r.failure, events: r.events })));
-    texts['left behind'] = JSON.stringify(this.sim.leftBehind);
+    texts['left behind'] = JSON.stringify([this.sim, ...this.others.map((o) => o.sim)].flatMap((sim) => sim.leftBehind));
     return { ...texts, ...aepRecordingTexts(this.aep) };
   }
 

@@ -22,6 +22,7 @@ import {
 } from './export-options';
 import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
+import { refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
 import { registerDestination } from './private/destination-registry';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
@@ -211,6 +212,7 @@ export class AepS3Destination extends Construct {
 
   private readonly sandbox: AepSandbox;
   private readonly exportType: ExportType;
+  private readonly removalPolicy?: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
@@ -290,6 +292,7 @@ export class AepS3Destination extends Construct {
     this.connectionId = this.connection.connectionId;
     this.connectionName = this.connection.connectionName;
     this.targetConnectionId = targetConnectionIdOf(this.connection);
+    this.removalPolicy = props.removalPolicy;
   }
 
   /**
@@ -298,6 +301,7 @@ export class AepS3Destination extends Construct {
    */
   public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
     if (this.exportType !== ExportType.AUDIENCES) invalid('exportType', this.exportType, 'addDataflow exports audiences: the destination needs ExportType.AUDIENCES');
+    refuseRetainedFlowOnDeletedConnection(this, this.removalPolicy, id, options.removalPolicy);
     return new DestinationDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }
 
@@ -308,6 +312,7 @@ export class AepS3Destination extends Construct {
    */
   public addDatasetDataflow(id: string, options: DatasetDataflowOptions): DatasetDataflow {
     if (this.exportType !== ExportType.DATASETS) invalid('exportType', this.exportType, 'addDatasetDataflow exports datasets: the destination needs ExportType.DATASETS (use addDataflow for audiences)');
+    refuseRetainedFlowOnDeletedConnection(this, this.removalPolicy, id, options.removalPolicy);
     return new DatasetDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }
 }

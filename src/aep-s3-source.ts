@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { AepIds } from './private/contract';
-import { managedDescription } from './private/dataflow-parts';
+import { managedDescription, refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
 import { folderScope, validateSourceDataflowPath, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
@@ -165,6 +165,7 @@ export class AepS3Source extends Construct {
   private readonly refresh?: SessionTokenRefresh;
   private readonly sessionTokenDuration?: Duration;
   private readonly refreshEvery?: Duration;
+  private readonly removalPolicy?: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
@@ -179,6 +180,7 @@ export class AepS3Source extends Construct {
     const scopeOfFolder = folderScope(folderPath);
     this.grantedBucketName = literalBucketName(props.bucket);
     this.grantedFolderPath = folderPath;
+    this.removalPolicy = props.removalPolicy;
     this.authMode = auth.mode;
     this.folderPrefix = scopeOfFolder.prefix;
 
@@ -300,6 +302,7 @@ export class AepS3Source extends Construct {
    */
   public addDataflow(id: string, options: SourceDataflowOptions): SourceDataflow {
     validateSourceDataflowPath('path', options.path, this.grantedBucketName, this.grantedFolderPath);
+    refuseRetainedFlowOnDeletedConnection(this, this.removalPolicy, id, options.removalPolicy);
     return new SourceDataflow(this, id, { ...options, sandbox: this.sandbox, connection: this.connection });
   }
 

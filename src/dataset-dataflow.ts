@@ -128,7 +128,8 @@ export interface DatasetDataflowOptions {
    */
   readonly enabled?: boolean;
   /**
-   * RETAIN keeps the flow and its Data Lake source connection in AEP.
+   * RETAIN keeps the flow and its Data Lake source connection in AEP. Needs RETAIN on the
+   * destination too (refused at synth otherwise): AEP refuses to delete a target connection a kept flow uses.
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

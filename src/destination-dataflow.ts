@@ -191,7 +191,8 @@ export interface DestinationDataflowOptions {
    */
   readonly enabled?: boolean;
   /**
-   * RETAIN keeps the flow and its Profile Store source connection in AEP.
+   * RETAIN keeps the flow and its Profile Store source connection in AEP. Needs RETAIN on the
+   * destination too (refused at synth otherwise): AEP refuses to delete a target connection a kept flow uses.
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

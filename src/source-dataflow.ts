@@ -266,7 +266,8 @@ export interface SourceDataflowOptions {
    */
   readonly enabled?: boolean;
   /**
-   * RETAIN keeps the flow and its connections in AEP when removed from the stack.
+   * RETAIN keeps the flow and its connections in AEP when removed from the stack. Needs RETAIN on
+   * the source too (refused at synth otherwise): AEP refuses to delete a connection a kept flow uses.
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

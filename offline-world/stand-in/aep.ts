@@ -66,7 +66,18 @@ export interface AepStandInOptions {
    * Changeable later through `dataflows.deletes.delayMs`.
    */
   readonly flowDeleteDelayMs?: number;
+  /** Whether AEP takes `PATCH /targetConnections/{id}` (default `accepted`; see {@link TargetConnectionPatch}). */
+  readonly targetConnectionPatch?: TargetConnectionPatch;
 }
+
+/**
+ * How AEP answers `PATCH /targetConnections/{id}`. Only Adobe's Flow Service spec documents it;
+ * the destinations spec, which every export-settings change depends on, does not. `accepted`
+ * applies it like a connection PATCH; the refusals model an AEP that does not offer it:
+ * `refused-405` as a framework answers an unmapped method, `refused-400` as a service that
+ * routes the method but will not change target connections.
+ */
+export type TargetConnectionPatch = 'accepted' | 'refused-405' | 'refused-400';
 
 /** One request as the stand-in saw it, with every secret redacted. */
 export interface RecordedRequest {
@@ -165,6 +176,8 @@ export class AepStandIn {
   private readonly initialIamRoleArn: string;
   private iamRoleArn: string;
   private readonly initialSpecVariant: ConnectionSpecVariant;
+  private readonly initialTargetPatch: TargetConnectionPatch;
+  private targetPatch: TargetConnectionPatch;
   private s3Reader?: S3Reader;
   private specVariant: ConnectionSpecVariant;
   private port = 0;
@@ -189,6 +202,8 @@ export class AepStandIn {
     this.iamRoleArn = this.initialIamRoleArn;
     this.initialSpecVariant = options.connectionSpecVariant ?? DEFAULT_CONNECTION_SPEC_VARIANT;
     this.specVariant = this.initialSpecVariant;
+    this.initialTargetPatch = options.targetConnectionPatch ?? 'accepted';
+    this.targetPatch = this.initialTargetPatch;
     this.dataflows = new AepFlows({
       reply: (ex, status, body, headers) => this.reply(ex as Exchange, status, body, headers),
       reject: (ex, problem) => this.reject(ex as Exchange, problem),
@@ -391,6 +406,7 @@ export class AepStandIn {
     this.resetRecording();
     this.iamRoleArn = this.initialIamRoleArn;
     this.specVariant = this.initialSpecVariant;
+    this.targetPatch = this.initialTargetPatch;
     this.decorated = false;
   }
 
@@ -401,6 +417,11 @@ export class AepStandIn {
    */
   public decorateGets(on: boolean): void {
     this.decorated = on;
+  }
+
+  /** From now on, answers `PATCH /targetConnections/{id}` as `mode` says (see {@link TargetConnectionPatch}). */
+  public setTargetConnectionPatch(mode: TargetConnectionPatch): void {
+    this.targetPatch = mode;
   }
 
   /** Deletes an object the way a person in the AEP UI would: through the Flow Service API. */
@@ -642,6 +663,16 @@ export class AepStandIn {
       } else {
         if (method === 'GET') {
           return this.getOne(ex, sandbox, target, id);
+        }
+        if (method === 'PATCH' && target && this.targetPatch === 'refused-405') {
+          this.reply(ex, 405, { errorCode: '405', errorMessage: "Request method 'PATCH' is not supported" }, { allow: 'GET, DELETE' });
+          return;
+        }
+        if (method === 'PATCH' && target && this.targetPatch === 'refused-400') {
+          this.reply(ex, 400, {
+            errorCode: '1400-400', errorMessage: 'PATCH is not supported for target connections of this connection spec; create a new target connection instead',
+          });
+          return;
         }
         if (method === 'PATCH') {
           return this.patch(ex, sandbox, target, id, body);

@@ -71,6 +71,8 @@ export interface AwsCall {
   readonly action: string;
   /** Access key id from the SigV4 credential scope (not a secret). */
   readonly accessKeyId?: string;
+  /** Region from the SigV4 credential scope: the region whose endpoint the client addressed. */
+  readonly region?: string;
   /** `SecretId`/`Name` for Secrets Manager calls. */
   readonly secretId?: string;
   status: number;
@@ -136,7 +138,13 @@ interface StandInRole {
 
 /** An AWS error in the shape of the protocol it is sent with. */
 class AwsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
+  constructor(
+    readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender',
+    /** Response headers the error carries (S3's `x-amz-bucket-region`). */
+    readonly headers: Record<string, string> = {},
+    /** Extra XML elements of an S3 error body (`<Endpoint>`, `<Bucket>`). */
+    readonly s3Detail = '',
+  ) {
     super(message);
   }
 }
@@ -173,6 +181,8 @@ export class AwsStandIn {
   private authorizer?: AwsAuthorizer;
   private readonly deletedSecrets = new Set<string>();
   private readonly deniedBuckets = new Set<string>();
+  /** Buckets declared in a region (see {@link putBucket}); any other bucket answers in every region. */
+  private readonly bucketRegions = new Map<string, string>();
   /** Every stack ever put, deleted ones included (DescribeStacks by ARN still finds those). */
   private readonly stacks: StandInStack[] = [];
   private readonly roles = new Map<string, StandInRole>();
@@ -379,7 +389,7 @@ export class AwsStandIn {
     if (!/^arn:aws[a-z-]*:cloudformation:[^:]+:\d{12}:stack\/[^/]+\/[^/]+$/.test(stackId) || stackId.split('/')[1] !== stackName) {
       throw new Error(`not a stack ARN of ${stackName}: ${stackId}`);
     }
-    const live = this.liveStack(stackName);
+    const live = this.liveStack(stackName, stackRegion(stackId));
     if (live && live.stackId !== stackId) live.stackStatus = 'DELETE_COMPLETE';
     const existing = this.stacks.find((s) => s.stackId === stackId);
     if (existing) {
@@ -401,9 +411,9 @@ export class AwsStandIn {
     return arn;
   }
 
-  /** Deletes the live stack of that name (`DELETE_COMPLETE`): DescribeStacks by name no longer finds it. */
-  public deleteStack(stackName: string): void {
-    const live = this.liveStack(stackName);
+  /** Deletes the live stack of that name in `region` (default: the stand-in's): DescribeStacks by name no longer finds it. */
+  public deleteStack(stackName: string, region = this.region): void {
+    const live = this.liveStack(stackName, region);
     if (live) live.stackStatus = 'DELETE_COMPLETE';
   }
 
@@ -414,6 +424,7 @@ export class AwsStandIn {
     this.identities.clear();
     this.deletedSecrets.clear();
     this.deniedBuckets.clear();
+    this.bucketRegions.clear();
     this.stacks.length = 0;
     this.roles.clear();
     this.sessionTokenCount = 0;
@@ -476,7 +487,7 @@ export class AwsStandIn {
     const service: AwsCall['service'] = s3 ? 's3' : target?.startsWith('secretsmanager.') ? 'secretsmanager' : query ?? 'unknown';
     const action = s3 ? 'ListObjectsV2'
       : service === 'secretsmanager' ? target!.substring('secretsmanager.'.length) : form.get('Action') ?? target ?? `${req.method} ${url.pathname}`;
-    const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, status: 0 };
+    const call: AwsCall = { service, action, accessKeyId: auth?.accessKeyId, region: auth?.region, status: 0 };
     this.calls.push(call);
 
     try {
@@ -485,11 +496,11 @@ export class AwsStandIn {
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {
-        this.respond(res, call, 200, await this.listObjectsV2(identity, url), 'application/xml');
+        this.respond(res, call, 200, await this.listObjectsV2(identity, url, auth!.region), 'application/xml');
       } else if (service === 'sts') {
         this.respond(res, call, 200, this.sts(identity, form), 'text/xml');
       } else if (service === 'cloudformation') {
-        this.respond(res, call, 200, await this.cloudFormation(identity, form), 'text/xml');
+        this.respond(res, call, 200, await this.cloudFormation(identity, form, auth!.region), 'text/xml');
       } else if (service === 'iam') {
         this.respond(res, call, 200, await this.iam(identity, form), 'text/xml');
       } else {
@@ -514,8 +525,8 @@ export class AwsStandIn {
       call.errorCode = err.code;
       if (service === 's3') {
         const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>`
-          + `<RequestId>${randomUUID()}</RequestId></Error>`;
-        this.respond(res, call, err.status, xml, 'application/xml');
+          + `${err.s3Detail}<RequestId>${randomUUID()}</RequestId></Error>`;
+        this.respond(res, call, err.status, xml, 'application/xml', err.headers);
       } else if (service === 'sts' || service === 'cloudformation' || service === 'iam') {
         const xml = `<ErrorResponse xmlns="${service === 'sts' ? STS_NS : service === 'iam' ? IAM_NS : CFN_NS}"><Error><Type>${err.type}</Type><Code>${err.code}</Code>`
           + `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
@@ -594,15 +605,32 @@ export class AwsStandIn {
     return identity && !identity.inactive ? identity.arn : undefined;
   }
 
+  /**
+   * Declares `bucket` to live in `region`. A request addressed to another region's endpoint (the
+   * SigV4 credential scope says which: a client signs for the region whose endpoint it calls) is
+   * answered as S3 does, 301 `PermanentRedirect` with the bucket's region in `x-amz-bucket-region`
+   * and no listing; a bucket never declared answers in every region.
+   */
+  public putBucket(bucket: string, options: { region: string }): void {
+    this.bucketRegions.set(bucket, options.region);
+  }
+
   /** Without an authorizer, makes every listing of `bucket` AccessDenied (e.g. a bucket policy not attached). */
   public denyS3Listing(bucket: string): void {
     this.deniedBuckets.add(bucket);
   }
 
-  private async listObjectsV2(identity: Identity, url: URL): Promise<string> {
+  private async listObjectsV2(identity: Identity, url: URL, signedRegion: string): Promise<string> {
     const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
     const prefix = url.searchParams.get('prefix') ?? '';
     if (!bucket) throw new AwsError(400, 'InvalidRequest', 'Missing bucket name');
+    const bucketRegion = this.bucketRegions.get(bucket);
+    if (bucketRegion !== undefined && bucketRegion !== signedRegion) {
+      // S3 redirects before authorizing: the caller learns the region, never the listing.
+      throw new AwsError(301, 'PermanentRedirect',
+        'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+        'Sender', { 'x-amz-bucket-region': bucketRegion }, `<Endpoint>${escapeXml(`${bucket}.s3.${bucketRegion}.amazonaws.com`)}</Endpoint><Bucket>${escapeXml(bucket)}</Bucket>`);
+    }
     if (await this.mayList(identity.arn, bucket, prefix) !== 'allowed') {
       throw new AwsError(403, 'AccessDenied', 'Access Denied');
     }
@@ -661,29 +689,35 @@ export class AwsStandIn {
 
   // ---------------------------------------------------------------- CloudFormation (Query protocol, XML)
 
-  private liveStack(stackName: string): StandInStack | undefined {
-    return this.stacks.find((s) => s.stackName === stackName && s.stackStatus !== 'DELETE_COMPLETE');
+  /** CloudFormation is regional: a stack name is unique per region, and each region only knows its own stacks. */
+  private liveStack(stackName: string, region: string): StandInStack | undefined {
+    return this.stacks.find((s) => s.stackName === stackName && stackRegion(s.stackId) === region && s.stackStatus !== 'DELETE_COMPLETE');
+  }
+
+  /** A stack by name (live ones only) or by id (deleted ones too), as the region the request was signed for sees it. */
+  private findStack(name: string, region: string): StandInStack | undefined {
+    return name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name && stackRegion(s.stackId) === region) : this.liveStack(name, region);
   }
 
   /**
    * `DescribeStacks`: by name only live stacks answer; by stack id (ARN) a deleted stack still
    * does, with `DELETE_COMPLETE` (as on AWS for 90 days). Without `StackName`, every live stack.
    */
-  private async cloudFormation(identity: Identity, form: URLSearchParams): Promise<string> {
+  private async cloudFormation(identity: Identity, form: URLSearchParams, region: string): Promise<string> {
     const action = form.get('Action');
     if (form.get('Version') !== '2010-05-15' || (action !== 'DescribeStacks' && action !== 'ListStackResources')) {
       throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
     }
     const name = form.get('StackName');
     const resourceArn = name === null ? '*'
-      : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${this.region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
+      : name.startsWith('arn:') ? name : `arn:aws:cloudformation:${region}:${AWS_TEST_ACCOUNT}:stack/${name}/*`;
     await this.authorizeQuery(identity, `cloudformation:${action}`, resourceArn);
-    if (action === 'ListStackResources') return this.listStackResources(name);
+    if (action === 'ListStackResources') return this.listStackResources(name, region);
     let found: StandInStack[];
     if (name === null) {
-      found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE');
+      found = this.stacks.filter((s) => s.stackStatus !== 'DELETE_COMPLETE' && stackRegion(s.stackId) === region);
     } else {
-      const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+      const stack = this.findStack(name, region);
       if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
       found = [stack];
     }
@@ -705,9 +739,9 @@ export class AwsStandIn {
   }
 
   /** `ListStackResources` of a live stack (by name) or any stack (by id); one page. */
-  private listStackResources(name: string | null): string {
+  private listStackResources(name: string | null, region: string): string {
     if (name === null) throw new AwsError(400, 'ValidationError', '1 validation error detected: Value null at \'stackName\' failed to satisfy constraint: Member must not be null');
-    const stack = name.startsWith('arn:') ? this.stacks.find((s) => s.stackId === name) : this.liveStack(name);
+    const stack = this.findStack(name, region);
     if (!stack) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
     const members = stack.resources.map((r) => '<member>'
       + `<LogicalResourceId>${escapeXml(r.logicalId)}</LogicalResourceId><PhysicalResourceId>${escapeXml(r.physicalId)}</PhysicalResourceId>`
@@ -845,6 +879,11 @@ function requireString(value: unknown, member: string): string {
 function stsXml(action: string, result: string): string {
   return `<${action}Response xmlns="${STS_NS}"><${action}Result>${result}</${action}Result>`
     + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+}
+
+/** The region of a stack ARN. */
+function stackRegion(stackId: string): string {
+  return stackId.split(':')[3];
 }
 
 function escapeXml(text: string): string {

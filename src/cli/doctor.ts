@@ -1,6 +1,8 @@
 // Bundled with esbuild into assets/cli/index.js (the SDK clients and axios are inlined there).
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DoctorOptions } from './args';
 import { getRoleTrust, IamError } from './iam';
 import { AepClient } from '../handler/aep/aep-client';
@@ -13,7 +15,7 @@ import { readAepCredentials } from '../handler/aws/secrets';
 import { loadConfig, startInvocation } from '../handler/plumbing/config';
 import { errorMessage, redact, registerSecret } from '../handler/plumbing/log';
 import { RetryExhaustedError } from '../handler/plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, AepIds, DEFAULT_IMS_SCOPES, IAM_ROLE_ARN, RETIRED_MARKER_PREFIX } from '../private/contract';
+import { ADOPTION_MARKER_PREFIX, AepIds, DEFAULT_IMS_SCOPES, IAM_ROLE_ARN, parseMarker, RETIRED_MARKER_PREFIX } from '../private/contract';
 
 /**
  * `cdk-aep-s3 doctor`: read-only checks of an AEP sandbox from the machine of the person who
@@ -66,6 +68,9 @@ export interface MarkedItem {
   readonly logicalId: string;
   readonly stackName: string;
   readonly stackUuid: string;
+  /** The stack's region and account, from the marker (absent in markers of earlier versions). */
+  readonly stackRegion?: string;
+  readonly stackAccount?: string;
   readonly connectionSpecId?: string;
   /** The marker was retired: kept on purpose by `RemovalPolicy.RETAIN`. */
   readonly retained: boolean;
@@ -93,8 +98,15 @@ export interface StackReport {
   readonly stackName: string;
   /** The stack id's last part (uuid) from the marker. */
   readonly stackUuid: string;
-  /** `exists`; `deleted` and `recreated` mean orphaned objects; `unknown` when CloudFormation could not say. */
-  readonly state: 'exists' | 'deleted' | 'recreated' | 'unknown';
+  /** The stack's region and account, from the marker (absent in markers of earlier versions). */
+  readonly region?: string;
+  readonly account?: string;
+  /**
+   * `exists`; `deleted` and `recreated` mean orphaned objects; `other-account` when the marker
+   * names an account other than the doctor's credentials' (not checked: only that account's
+   * CloudFormation can tell); `unknown` when CloudFormation could not say.
+   */
+  readonly state: 'exists' | 'deleted' | 'recreated' | 'other-account' | 'unknown';
   readonly detail: string;
   readonly items: readonly MarkedItem[];
 }
@@ -138,8 +150,6 @@ const SPECS = [
 const MARKED_COLLECTIONS = ['/connections', '/targetConnections', '/sourceConnections', '/flows'] as const;
 
 /** `[cdk-aep-s3:<stack name>/<stack uuid>/<logical id>]` or its retired form. */
-const MARKER = /\[cdk-aep-s3(-retained)?:([^/\]]+)\/([^/\]]+)\/([^\]]+)\]/;
-
 /** Secret auth params AEP may or may not mask in reads (undocumented). */
 const SECRET_AUTH_PARAMS = ['s3SecretKey', 's3SessionToken', 's3Role'];
 
@@ -375,7 +385,7 @@ async function listAll(client: AepClient, collection: string): Promise<Array<Rec
 function markedItem(collection: string, item: Record<string, unknown>): MarkedItem | undefined {
   const description = typeof item.description === 'string' ? item.description : '';
   if (!description.includes(ADOPTION_MARKER_PREFIX) && !description.includes(RETIRED_MARKER_PREFIX)) return undefined;
-  const m = MARKER.exec(description);
+  const m = parseMarker(description);
   if (!m) return undefined;
   const params = (item.auth as { params?: Record<string, unknown> } | undefined)?.params;
   let secretParams: Record<string, 'masked' | 'clear'> | undefined;
@@ -393,63 +403,128 @@ function markedItem(collection: string, item: Record<string, unknown>): MarkedIt
     collection,
     id: String(item.id),
     name: typeof item.name === 'string' ? item.name : undefined,
-    logicalId: m[4],
-    stackName: m[2],
-    stackUuid: m[3],
+    logicalId: m.logicalId,
+    stackName: m.stackName,
+    stackUuid: m.stackUuid,
+    ...(m.region !== undefined ? { stackRegion: m.region, stackAccount: m.account } : {}),
     connectionSpecId: (item.connectionSpec as { id?: string } | undefined)?.id,
     ...(collection === '/connections' && typeof (item.auth as { specName?: unknown } | undefined)?.specName === 'string'
       ? { authSpecName: (item.auth as { specName: string }).specName } : {}),
-    retained: m[1] !== undefined,
+    retained: m.retired,
     ...(secretParams ? { secretParams } : {}),
   };
 }
 
-/** Groups by stack and asks CloudFormation (DescribeStacks by name) whether each stack still exists. */
+/**
+ * Groups by stack and asks CloudFormation whether each stack still exists. A marker naming its
+ * region and account is looked up by stack id in that region (exactly that stack, deleted ones
+ * included), and only when the account is the credentials' own: a sandbox shared by stacks of
+ * several regions or accounts holds objects this region's CloudFormation knows nothing about,
+ * and those are not orphans. A marker of an earlier version names neither, so its stack is
+ * looked up by name in `region`, and a verdict of orphan says it may be a stack elsewhere.
+ */
 async function stackReports(items: MarkedItem[], region: string | undefined, add: AddCheck): Promise<StackReport[]> {
   const groups = new Map<string, MarkedItem[]>();
   for (const item of items) {
-    const key = `${item.stackName}/${item.stackUuid}`;
+    const key = `${item.stackRegion ?? ''}:${item.stackAccount ?? ''}:${item.stackName}/${item.stackUuid}`;
     groups.set(key, [...(groups.get(key) ?? []), item]);
   }
   const reports: StackReport[] = [];
-  let cfn: CloudFormationClient | undefined;
-  for (const [key, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    const [stackName, stackUuid] = key.split('/');
-    let state: StackReport['state'];
-    let detail: string;
-    try {
-      cfn ??= new CloudFormationClient(region ? { region } : {});
-      const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-      const stack = out.Stacks?.[0];
-      const uuid = stack?.StackId?.split('/')[2];
-      if (uuid === stackUuid) {
-        state = 'exists';
-        detail = `${stack!.StackStatus}`;
-      } else {
-        state = 'recreated';
-        detail = `a stack named ${stackName} exists but it is another stack (${stack?.StackId}): the marked objects belong to a deleted one`;
-      }
-    } catch (err) {
-      const e = err as { name?: string; message?: string };
-      if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) {
-        state = 'deleted';
-        detail = `no stack named ${stackName}${region ? ` in ${region}` : ''} (${e.message})`;
-      } else {
-        state = 'unknown';
-        detail = `CloudFormation DescribeStacks failed: ${errorMessage(err)}`;
-      }
+  const clients = new Map<string, CloudFormationClient>();
+  const cfnIn = (r: string | undefined) => {
+    const key = r ?? '';
+    if (!clients.has(key)) clients.set(key, new CloudFormationClient(r ? { region: r } : {}));
+    return clients.get(key)!;
+  };
+  let callerAccount: Promise<string | undefined> | undefined;
+  for (const [, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const { stackName, stackUuid, stackRegion, stackAccount } = group[0];
+    const label = stackRegion ? `${stackName} (${stackRegion}, account ${stackAccount})` : stackName;
+    let verdict: { state: StackReport['state']; detail: string };
+    if (stackRegion !== undefined && stackAccount !== undefined) {
+      callerAccount ??= accountOfCredentials(region);
+      const account = await callerAccount;
+      verdict = account === stackAccount
+        ? await stackById(cfnIn(stackRegion), stackArn(stackRegion, stackAccount, stackName, stackUuid))
+        : account === undefined
+          ? { state: 'unknown', detail: `could not tell which account these AWS credentials belong to (STS GetCallerIdentity failed), so stack ${label} was not looked up` }
+          : { state: 'other-account', detail: `stack ${label} belongs to another account than these AWS credentials (${account}); run the doctor with that account's credentials to check it` };
+    } else {
+      verdict = await stackByName(cfnIn(region), stackName, stackUuid, region);
     }
+    const { state, detail } = verdict;
     const live = group.filter((i) => !i.retained);
     const orphaned = (state === 'deleted' || state === 'recreated') && live.length > 0;
-    reports.push({ stackName, stackUuid, state, detail: redact(detail), items: group });
+    reports.push({
+      stackName,
+      stackUuid,
+      ...(stackRegion !== undefined ? { region: stackRegion, account: stackAccount } : {}),
+      state,
+      detail: redact(detail),
+      items: group,
+    });
     if (orphaned) {
-      add(`orphans-${stackName}`, 'problem', `${live.length} AEP object(s) of stack ${stackName} (${stackUuid}) outlived their stack: ${detail}. `
+      add(`orphans-${stackName}`, 'problem', `${live.length} AEP object(s) of stack ${label} (${stackUuid}) outlived their stack: ${detail}. `
         + 'Delete them in AEP (dataflows first, then target/source connections, then base connections) or recreate the stack with the same resources to adopt them.');
     } else if (state === 'unknown') {
-      add(`stack-${stackName}`, 'warning', `could not tell whether stack ${stackName} still exists: ${detail}`);
+      add(`stack-${stackName}`, 'warning', `could not tell whether stack ${label} still exists: ${detail}`);
     }
   }
   return reports;
+}
+
+/** The stack ARN a marker names (the partition follows from the region). */
+function stackArn(region: string, account: string, stackName: string, stackUuid: string): string {
+  const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  return `arn:${partition}:cloudformation:${region}:${account}:stack/${stackName}/${stackUuid}`;
+}
+
+/** The account of the doctor's AWS credentials, or undefined when STS cannot say. */
+async function accountOfCredentials(region: string | undefined): Promise<string | undefined> {
+  const sts = new STSClient(region ? { region } : {});
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account;
+  } catch {
+    return undefined;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** DescribeStacks by stack id: CloudFormation still answers for a deleted stack (DELETE_COMPLETE). */
+async function stackById(cfn: CloudFormationClient, arn: string): Promise<{ state: StackReport['state']; detail: string }> {
+  try {
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: arn }))).Stacks?.[0];
+    return stack?.StackStatus === 'DELETE_COMPLETE'
+      ? { state: 'deleted', detail: `stack ${arn} was deleted` }
+      : { state: 'exists', detail: `${stack?.StackStatus}` };
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) return { state: 'deleted', detail: `no stack ${arn} (${e.message})` };
+    return { state: 'unknown', detail: `CloudFormation DescribeStacks failed: ${errorMessage(err)}` };
+  }
+}
+
+/** DescribeStacks by name in the doctor's region, for markers that do not say where their stack lives. */
+async function stackByName(
+  cfn: CloudFormationClient, stackName: string, stackUuid: string, region: string | undefined,
+): Promise<{ state: StackReport['state']; detail: string }> {
+  // Written before markers named their region and account: a stack of this name elsewhere may own them.
+  const elsewhere = 'unless a stack of this name and id lives in another region or account (objects made before markers named their region cannot tell)';
+  try {
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+    if (stack?.StackId?.split('/')[2] === stackUuid) return { state: 'exists', detail: `${stack.StackStatus}` };
+    return {
+      state: 'recreated',
+      detail: `a stack named ${stackName} exists but it is another stack (${stack?.StackId}): the marked objects belong to a deleted one, ${elsewhere}`,
+    };
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) {
+      return { state: 'deleted', detail: `no stack named ${stackName}${region ? ` in ${region}` : ''} (${e.message}), ${elsewhere}` };
+    }
+    return { state: 'unknown', detail: `CloudFormation DescribeStacks failed: ${errorMessage(err)}` };
+  }
 }
 
 /** Trailing 8-hex-digit hash CDK appends to logical ids. */
@@ -492,9 +567,12 @@ async function destinationRoles(
 ): Promise<DestinationRoleReport[]> {
   const orgId = report.credential.orgId!;
   const out: DestinationRoleReport[] = [];
-  const cfn = new CloudFormationClient(region ? { region } : {});
   const timeoutMs = loadConfig(env).httpTimeoutMs;
   for (const stack of report.stacks.filter((s) => s.state === 'exists')) {
+    // A stack whose marker names its region is listed there, by id (a name is only unique per region).
+    const cfn = new CloudFormationClient(stack.region ?? region ? { region: stack.region ?? region } : {});
+    const stackRef = stack.region !== undefined && stack.account !== undefined
+      ? stackArn(stack.region, stack.account, stack.stackName, stack.stackUuid) : stack.stackName;
     const connections = stack.items.filter((i) => i.collection === '/connections' && !i.retained
       && i.connectionSpecId === AepIds.S3_DESTINATION_CONNECTION_SPEC && i.authSpecName === 'Assumed Role');
     if (connections.length === 0) continue;
@@ -502,7 +580,7 @@ async function destinationRoles(
     try {
       let token: string | undefined;
       do {
-        const page = await cfn.send(new ListStackResourcesCommand({ StackName: stack.stackName, NextToken: token }));
+        const page = await cfn.send(new ListStackResourcesCommand({ StackName: stackRef, NextToken: token }));
         roles.push(...(page.StackResourceSummaries ?? []).filter((r) => r.ResourceType === 'AWS::IAM::Role' && r.PhysicalResourceId));
         token = page.NextToken;
       } while (token);

@@ -17,11 +17,12 @@ export function renderHuman(report: DoctorReport): string {
     for (const q of report.openQuestions) lines.push(`  ${q.question} (${q.topic}): ${q.settled ? '' : '(open) '}${q.answer}`);
   }
   if (report.stacks.length) {
-    lines.push('', `AEP objects carrying cdk-aep-s3 markers, by stack (CloudFormation looked up in ${report.region ?? 'the default region'}):`);
+    lines.push('', `AEP objects carrying cdk-aep-s3 markers, by stack (CloudFormation looked up in each stack's region, or in ${report.region ?? 'the default region'} for markers that name none):`);
     for (const s of report.stacks) {
       const verdict = s.state === 'exists' ? `stack exists (${s.detail})`
-        : s.state === 'unknown' ? `stack state unknown: ${s.detail}` : `ORPHANED: ${s.detail}`;
-      lines.push(`  stack ${s.stackName} (${s.stackUuid}): ${verdict}`);
+        : s.state === 'unknown' ? `stack state unknown: ${s.detail}`
+          : s.state === 'other-account' ? `not checked: ${s.detail}` : `ORPHANED: ${s.detail}`;
+      lines.push(`  stack ${s.stackName} (${s.region ? `${s.region}, account ${s.account}, ` : ''}${s.stackUuid}): ${verdict}`);
       for (const i of s.items) {
         lines.push(`    ${i.collection.replace('/', '').padEnd(17)} ${i.id}  ${i.logicalId}${i.name ? `  "${i.name}"` : ''}${i.retained ? '  (retained by RemovalPolicy.RETAIN)' : ''}`);
       }

@@ -145,7 +145,6 @@ export const RefreshMetric = {
   DIMENSION: 'ConnectionName',
 } as const;
 
-/** Marker written into the AEP description so a retried Create can adopt what it made. */
 /**
  * Shape of an AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 upper-case
  * letters or digits. A secret access key (40 characters) never matches, which is how swapped
@@ -153,6 +152,7 @@ export const RefreshMetric = {
  */
 export const AWS_ACCESS_KEY_ID_PATTERN = /^(AKIA|ASIA)[A-Z0-9]{16}$/;
 
+/** Start of the marker written into AEP descriptions so a retried Create can adopt what it made. */
 export const ADOPTION_MARKER_PREFIX = '[cdk-aep-s3:';
 
 /**
@@ -161,15 +161,69 @@ export const ADOPTION_MARKER_PREFIX = '[cdk-aep-s3:';
  */
 export const RETIRED_MARKER_PREFIX = '[cdk-aep-s3-retained:';
 
-/** The marker for one logical resource (stack id + logical id are unique per resource). */
+/**
+ * The marker for one logical resource: `[cdk-aep-s3:<region>:<account>:<stack name>/<stack uuid>/<logical id>]`.
+ * The stack uuid alone already tells two stacks apart (CloudFormation mints one per stack
+ * creation, so a re-created stack never adopts its predecessor's objects); region and account
+ * say where that stack lives, so whoever lists a sandbox shared by several regions and accounts
+ * (the doctor) can ask the right CloudFormation instead of calling another region's live objects
+ * orphans. Stable for the stack's whole life, which is what adoption on a retried
+ * Create and twin removal on Update/Delete need.
+ */
 export function adoptionMarker(stackId: string, logicalResourceId: string): string {
-  return `${ADOPTION_MARKER_PREFIX}${stackIdentity(stackId)}/${logicalResourceId}]`;
+  const arn = parseStackArn(stackId);
+  const identity = arn ? `${arn.region}:${arn.account}:${arn.stackName}/${arn.stackUuid}` : stackId;
+  return `${ADOPTION_MARKER_PREFIX}${identity}/${logicalResourceId}]`;
 }
 
-/** The stable part of a stack ARN (`arn:...:stack/name/uuid` → `name/uuid`), or the input. */
-function stackIdentity(stackId: string): string {
-  const idx = stackId.indexOf(':stack/');
-  return idx >= 0 ? stackId.substring(idx + ':stack/'.length) : stackId;
+/**
+ * The marker earlier versions wrote (`[cdk-aep-s3:<stack name>/<stack uuid>/<logical id>]`,
+ * no region or account). Objects made then still carry it until their next Update rewrites their
+ * description; the stack uuid in it is unique, so it still names one stack only and is accepted
+ * as ours (never another region's: that stack has another uuid).
+ */
+export function legacyAdoptionMarker(stackId: string, logicalResourceId: string): string {
+  const arn = parseStackArn(stackId);
+  return `${ADOPTION_MARKER_PREFIX}${arn ? `${arn.stackName}/${arn.stackUuid}` : stackId}/${logicalResourceId}]`;
+}
+
+/** The markers that mean "this logical resource": the current one and the one earlier versions wrote. */
+export function ownMarkers(marker: string): string[] {
+  const legacy = marker.replace(/^\[cdk-aep-s3:[a-z0-9-]+:\d{12}:/, ADOPTION_MARKER_PREFIX);
+  return legacy === marker ? [marker] : [marker, legacy];
+}
+
+/** What a marker found in a description says. */
+export interface ParsedMarker {
+  /** Retired by a RETAIN removal policy. */
+  readonly retired: boolean;
+  /** Absent in markers written before region and account were added. */
+  readonly region?: string;
+  readonly account?: string;
+  readonly stackName: string;
+  readonly stackUuid: string;
+  readonly logicalId: string;
+}
+
+const MARKER_PATTERN = /\[cdk-aep-s3(-retained)?:(?:([a-z0-9-]+):(\d{12}):)?([^/\]:]+)\/([^/\]]+)\/([^\]]+)\]/;
+
+/** The first marker (live or retired) in `text`, or undefined. */
+export function parseMarker(text: string): ParsedMarker | undefined {
+  const m = MARKER_PATTERN.exec(text);
+  if (!m) return undefined;
+  return {
+    retired: m[1] !== undefined,
+    ...(m[2] !== undefined ? { region: m[2], account: m[3] } : {}),
+    stackName: m[4],
+    stackUuid: m[5],
+    logicalId: m[6],
+  };
+}
+
+/** `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>`, parsed; undefined for anything else. */
+function parseStackArn(stackId: string): { region: string; account: string; stackName: string; stackUuid: string } | undefined {
+  const m = /^arn:[a-z-]+:cloudformation:([a-z0-9-]+):(\d{12}):stack\/([^/]+)\/([^/]+)$/.exec(stackId);
+  return m ? { region: m[1], account: m[2], stackName: m[3], stackUuid: m[4] } : undefined;
 }
 
 /** CloudFormation stringifies booleans; accept both. */

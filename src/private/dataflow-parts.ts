@@ -1,12 +1,33 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DataflowConnectionProps, DataflowResourceTypes, FlowProps } from './contract';
-import { AepProvider, removalPolicyProperty } from './provider';
+import { AepProvider, isRetain, removalPolicyProperty } from './provider';
+import { invalid } from './validation';
 import type { AepSandbox } from '../aep-sandbox';
 
 /** The AEP description a construct gets when the user gives none. */
 export function managedDescription(scope: Construct): string {
   return `Managed by AWS CDK (cdk-aep-s3): ${scope.node.path}`;
+}
+
+/**
+ * Refuses, at synth, a dataflow kept by `RemovalPolicy.RETAIN` on a connection the stack deletes.
+ * AEP refuses to delete a connection a dataflow still uses (`1418-400` base connection,
+ * `1447-400` target connection), so such a stack could never be destroyed (nor its connection
+ * replaced) without someone first deleting the retained dataflow by hand: an error, not a
+ * warning, because no deployment of that combination can end well. Keeping the dataflow means
+ * keeping what it runs on, so the fix is RETAIN on both, or DESTROY on the dataflow.
+ */
+export function refuseRetainedFlowOnDeletedConnection(
+  connection: Construct, connectionPolicy: RemovalPolicy | undefined, dataflowId: string, dataflowPolicy: RemovalPolicy | undefined,
+): void {
+  if (!isRetain(dataflowPolicy) || isRetain(connectionPolicy)) return;
+  const dataflowPath = `${connection.node.path}/${dataflowId}`;
+  invalid('removalPolicy', dataflowPolicy,
+    `dataflow ${dataflowPath} would be kept in AEP while ${connection.node.path} deletes its connection `
+    + `(removalPolicy ${connectionPolicy === undefined ? 'RemovalPolicy.DESTROY, the default' : `RemovalPolicy.${connectionPolicy.toUpperCase()}`}); AEP refuses to delete a connection that a dataflow still uses, `
+    + `so cdk destroy (and any replacement of the connection) would fail. Set removalPolicy: RemovalPolicy.RETAIN on ${connection.node.path} too, `
+    + 'or leave the dataflow\'s removalPolicy at RemovalPolicy.DESTROY.');
 }
 
 /** What every part of one dataflow shares. */

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken } from '../../offline-world/stand-in';
-import { adoptionMarker, AepIds, RETIRED_MARKER_PREFIX, ADOPTION_MARKER_PREFIX } from '../../src/private/contract';
+import { adoptionMarker, AepIds, RETIRED_MARKER_PREFIX, ADOPTION_MARKER_PREFIX, legacyAdoptionMarker } from '../../src/private/contract';
 
 const CLI = path.resolve(__dirname, '../../assets/cli/index.js');
 const SECRET_NAME = 'aep/api-credential';
@@ -59,8 +59,8 @@ const endpoints = () => ['--ims-url', aep.imsUrl, '--flow-service-url', aep.flow
 const standard = (...more: string[]) => ['--credentials-secret', SECRET_NAME, '--sandbox', 'prod', '--region', REGION, ...endpoints(), ...more];
 
 /** Creates a connection through the Flow Service API, as the handler would, with our marker in its description. */
-async function createMarkedConnection(kind: 'destination' | 'source', stackId: string, logicalId: string, options: { retired?: boolean } = {}): Promise<string> {
-  let description = `made by cdk-aep-s3 ${adoptionMarker(stackId, logicalId)}`;
+async function createMarkedConnection(kind: 'destination' | 'source', stackId: string, logicalId: string, options: { retired?: boolean; legacy?: boolean } = {}): Promise<string> {
+  let description = `made by cdk-aep-s3 ${(options.legacy ? legacyAdoptionMarker : adoptionMarker)(stackId, logicalId)}`;
   if (options.retired) description = description.split(ADOPTION_MARKER_PREFIX).join(RETIRED_MARKER_PREFIX);
   const body = kind === 'destination'
     ? {
@@ -126,7 +126,7 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expect(run.stdout).toContain('secret-masking (secret params in reads): masked: s3SecretKey come back masked');
     expect(run.stdout).toContain('AEP reads \'IAMRole Based\' source buckets as arn:aws:iam::123456789012:role/aep-ingest-va6');
     // The marked connection, grouped under its live stack.
-    expect(run.stdout).toContain(`stack AepS3Example (${stackId.split('/')[2]}): stack exists (CREATE_COMPLETE)`);
+    expect(run.stdout).toContain(`stack AepS3Example (us-east-1, account 123456789012, ${stackId.split('/')[2]}): stack exists (CREATE_COMPLETE)`);
     expect(run.stdout).toContain(`connections       ${id}  ExportDestinationConnection1A2B3C`);
     expect(run.stdout).toContain('No problem found (exit code 0).');
     expect(aws.calls.filter((c) => c.service === 'cloudformation').map((c) => [c.action, c.status])).toEqual([['DescribeStacks', 200]]);
@@ -166,10 +166,12 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     const report = JSON.parse(run.stdout);
     const byStack = Object.fromEntries(report.stacks.map((s: { stackName: string }) => [s.stackName, s]));
     expect(byStack.OldStack.state).toBe('deleted');
-    expect(byStack.OldStack.detail).toContain('Stack with id OldStack does not exist');
+    // Looked up by the id the marker names: CloudFormation still answers for a deleted stack.
+    expect(byStack.OldStack.detail).toBe(`stack ${gone} was deleted`);
     const oldItems = byStack.OldStack.items.map((i: { id: string; retained: boolean }) => [i.retained, i.id === orphan]);
     expect(oldItems).toEqual(expect.arrayContaining([[false, true], [true, false]]));
-    expect(byStack.Recreated.state).toBe('recreated');
+    expect(byStack.Recreated.state).toBe('deleted');
+    expect(byStack.Recreated.detail).toBe(`stack ${before} was deleted`);
     const problems = report.checks.filter((c: { status: string }) => c.status === 'problem').map((c: { id: string }) => c.id);
     expect(problems.sort()).toEqual(['orphans-OldStack', 'orphans-Recreated']);
     // A stack whose only objects are retained on purpose is not a problem.
@@ -187,9 +189,58 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     await createMarkedConnection('destination', gone, 'DestinationConnectionDDDD');
     const run = await doctor(standard());
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/\[PROBLEM\] 1 AEP object\(s\) of stack OldStack .* outlived their stack: no stack named OldStack in us-east-1 .*Delete them in AEP/);
-    expect(run.stdout).toContain('ORPHANED: no stack named OldStack');
+    expect(run.stdout).toMatch(/\[PROBLEM\] 1 AEP object\(s\) of stack OldStack \(us-east-1, account 123456789012\) .* outlived their stack: stack arn:aws:cloudformation:us-east-1:123456789012:stack\/OldStack\/\S+ was deleted\. .*Delete them in AEP/);
+    expect(run.stdout).toContain(`ORPHANED: stack ${gone} was deleted`);
     expect(run.stdout).toContain('1 problem found (exit code 1).');
+  });
+
+  describe('a sandbox shared by stacks of one name in several regions and accounts', () => {
+    const EU = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Shared/7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d';
+    const OTHER_ACCOUNT = 'arn:aws:cloudformation:us-east-1:210987654321:stack/Shared/1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b';
+
+    test('the other region\'s live stack is looked up in its region, by id: not an orphan; nor is another account\'s (not checked); exit 0', async () => {
+      const us = aws.putStack('Shared');
+      aws.putStack('Shared', { stackId: EU });
+      await createMarkedConnection('destination', us, 'DestinationConnectionUUUU');
+      await createMarkedConnection('destination', EU, 'DestinationConnectionEEEE');
+      await createMarkedConnection('destination', OTHER_ACCOUNT, 'DestinationConnectionAAAA');
+      const run = await doctor(standard('--json'));
+      const report = JSON.parse(run.stdout);
+      const states = report.stacks.map((s: { region: string; account: string; state: string }) => `${s.region}/${s.account}: ${s.state}`).sort();
+      expect(states).toEqual(['eu-west-1/123456789012: exists', 'us-east-1/123456789012: exists', 'us-east-1/210987654321: other-account']);
+      expect(report.checks.filter((c: { status: string }) => c.status === 'problem')).toEqual([]);
+      expect(run.code).toBe(0);
+      const human = await doctor(standard());
+      expect(human.stdout).toContain('stack Shared (us-east-1, account 210987654321, 1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b): not checked: stack Shared (us-east-1, account 210987654321) belongs to another account');
+    });
+
+    test('the other region\'s stack deleted: its objects are orphans, found through its own region; the live one here is not', async () => {
+      const us = aws.putStack('Shared');
+      aws.putStack('Shared', { stackId: EU });
+      aws.deleteStack('Shared', 'eu-west-1');
+      await createMarkedConnection('destination', us, 'DestinationConnectionUUUU');
+      const orphan = await createMarkedConnection('destination', EU, 'DestinationConnectionEEEE');
+      const run = await doctor(standard('--json'));
+      const report = JSON.parse(run.stdout);
+      const eu = report.stacks.find((s: { region: string }) => s.region === 'eu-west-1');
+      expect(eu.state).toBe('deleted');
+      expect(eu.items.map((i: { id: string }) => i.id)).toEqual([orphan]);
+      expect(report.stacks.find((s: { region: string }) => s.region === 'us-east-1').state).toBe('exists');
+      expect(report.checks.filter((c: { status: string }) => c.status === 'problem').map((c: { message: string }) => c.message))
+        .toEqual([expect.stringMatching(/^1 AEP object\(s\) of stack Shared \(eu-west-1, account 123456789012\) .* outlived their stack: stack arn:aws:cloudformation:eu-west-1:123456789012:stack\/Shared\/.* was deleted/)]);
+      expect(run.code).toBe(1);
+    });
+
+    test('objects still carrying the earlier marker (no region): looked up by name here, and an orphan verdict says another region may own them', async () => {
+      aws.putStack('Shared');
+      await createMarkedConnection('destination', EU, 'DestinationConnectionEEEE', { legacy: true });
+      const run = await doctor(standard('--json'));
+      const report = JSON.parse(run.stdout);
+      expect(report.stacks).toHaveLength(1);
+      expect(report.stacks[0]).toEqual(expect.objectContaining({ stackName: 'Shared', state: 'recreated' }));
+      expect(report.stacks[0].region).toBeUndefined();
+      expect(report.stacks[0].detail).toMatch(/unless a stack of this name and id lives in another region or account/);
+    });
   });
 
   test('a wrong client secret: exit 3, a message, no piece of either secret in the output', async () => {
@@ -362,13 +413,13 @@ describe('doctor: the trust of assumed-role destination roles (sts:ExternalId)',
     expect(run.stdout + run.stderr).not.toContain('Q7x2Kp9ZtLm3');
   }
 
-  test('trust locked to the credential\'s org: [ok], from ListStackResources + GetRole only', async () => {
+  test('trust locked to the credential\'s org: [ok], from GetCallerIdentity, DescribeStacks, ListStackResources and GetRole only', async () => {
     const id = await deployedRoleDestination({ StringEquals: { 'sts:ExternalId': aep.credentials.orgId } });
     const run = await doctor(standard());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`[ok]      stack ${STACK}: role ${ROLE_LOGICAL_ID} (destination connection ${id}) admits AEP only for IMS org ${aep.credentials.orgId} (sts:ExternalId), the credential's org`);
     expect(aws.calls.filter((c) => c.service !== 'secretsmanager').map((c) => `${c.service}:${c.action} ${c.status}`))
-      .toEqual(['cloudformation:DescribeStacks 200', 'cloudformation:ListStackResources 200', 'iam:GetRole 200', 'iam:GetRole 200']);
+      .toEqual(['sts:GetCallerIdentity 200', 'cloudformation:DescribeStacks 200', 'cloudformation:ListStackResources 200', 'iam:GetRole 200', 'iam:GetRole 200']);
     const json = JSON.parse((await doctor(standard('--json'))).stdout);
     expect(json.destinationRoles).toEqual([{ stackName: STACK, logicalId: ROLE_LOGICAL_ID, connectionIds: [id], externalIds: [aep.credentials.orgId], verdict: 'locked' }]);
     expectRoleNameHidden(run);

@@ -4,7 +4,7 @@
  * added (one selector PATCH, same flow id); then destroyed in dependency order with nothing left.
  */
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
 import {
   AepS3Destination, AepS3Source, AudienceExport, AudienceSchedule, DeduplicationKey, IncrementalFrequency,
   IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule,
@@ -124,6 +124,31 @@ test('a base connection still used by a dataflow made in the UI fails the Delete
   expect(message).toMatch(/RETAIN/);
   expect(message).toMatch(/still used by dataflow \\?"Made in the UI\\?" \(ui-flow-0001\)/);
   expect(w.aep.connections().map((c) => c.id)).toContain(base.id);
+});
+
+describe('a dataflow its RETAIN kept, on a connection the stack deletes (a stack synthesized before synth refused it)', () => {
+  /** The template with every dataflow part's RemovalPolicy set to retain, as the previous version emitted it. */
+  const retainDataflows = (template: any) => {
+    for (const r of Object.values<any>(template.Resources)) {
+      if (Object.values(DataflowResourceTypes).includes(r.Type) && r.Properties?.RemovalPolicy !== undefined) r.Properties.RemovalPolicy = 'retain';
+    }
+    return template;
+  };
+
+  test.each([
+    ['source (1418 on its base connection)', 'Inbound', 'Inbound/Crm', 'InboundCrm'],
+    ['destination (1447 on its target connection)', 'Exports', 'Exports/Audiences', 'ExportsAudiences'],
+  ])('%s: the Delete fails saying the stack\'s own dataflow was kept by its RemovalPolicy.RETAIN, never that the stack does not manage it', async (_n, side, flowPath, flowPrefix) => {
+    expect((await w.deploy(app([A1]), undefined, retainDataflows)).status).toBe('CREATE_COMPLETE');
+    const flow = w.sim.resources().find((r) => r.type === DataflowResourceTypes.FLOW && r.logicalId.startsWith(flowPrefix))!;
+    const result = await w.destroy();
+    expect(result.status).toBe('DELETE_FAILED');
+    const message = result.events.find((e) => e.status === 'DELETE_FAILED' && e.logicalId.startsWith(`${side}Connection`))?.reason ?? '';
+    expect(message).not.toMatch(/does not manage/);
+    expect(message).toContain(`still used by dataflow "${w.stackName}/${flowPath}" (${flow.physicalId}), which the RemovalPolicy.RETAIN `
+      + `of its custom resource ${flow.logicalId} in stack ${w.stackName} (${SCENARIO_ENV.region}, account ${SCENARIO_ENV.account}) kept in AEP`);
+    expect(message).toMatch(/Delete that dataflow in AEP first, or give this connection RemovalPolicy.RETAIN too/);
+  });
 });
 
 describe('faults', () => {

@@ -15,7 +15,7 @@ describe('Create', () => {
     expect(res.Data).toEqual({ [Attributes.CONNECTION_ID]: id, [Attributes.ETAG]: expect.stringMatching(/^".+"$/) });
     const stored = h.aep.getConnection(id)!;
     expect(stored.name).toBe('acme-aep-s3-dest');
-    expect(stored.description).toBe('Managed by CloudFormation [cdk-aep-s3:aep-test/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/Connection1]');
+    expect(stored.description).toBe('Managed by CloudFormation [cdk-aep-s3:us-east-1:123456789012:aep-test/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/Connection1]');
     expect(stored.auth).toEqual({
       specName: 'Access Key',
       params: { s3AccessKey: key.accessKeyId, s3SecretKey: key.secretAccessKey, authorizedDate: expect.any(String) },
@@ -254,7 +254,7 @@ describe('Delete', () => {
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
     await handler(cfnEvent('Delete', props, { physicalId: id }));
     expect(h.aep.connections()).toHaveLength(1);
-    expect(h.aep.getConnection(id)!.description).toMatch(/^Managed by CloudFormation \[cdk-aep-s3-retained:aep-test\/.+\/Connection1\]$/);
+    expect(h.aep.getConnection(id)!.description).toMatch(/^Managed by CloudFormation \[cdk-aep-s3-retained:us-east-1:123456789012:aep-test\/.+\/Connection1\]$/);
     expect(h.aep.getConnection(id)!.description).not.toContain('[cdk-aep-s3:');
     // The same logical id in the same stack (e.g. re-added after removal) gets a new connection.
     const again = await handler(cfnEvent('Create', props));

@@ -106,6 +106,20 @@ describe('destination access key: ListObjectsV2 on the export folder', () => {
     expect(h.aws.calls.filter((c) => c.service === 's3').map((c) => c.status)).toEqual([403, 403, 200]);
   });
 
+  test('a bucket in another region than the Lambda: the probe follows S3\'s redirect to the bucket\'s region and the Create succeeds', async () => {
+    h.aws.putBucket(BUCKET, { region: 'eu-west-1' });
+    const res = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK)));
+    const s3 = h.aws.calls.filter((c) => c.service === 's3').map((c) => `${c.region}:${c.status}${c.errorCode ? ` ${c.errorCode}` : ''}`);
+    expect(s3).toEqual([`${h.aws.region}:301 PermanentRedirect`, 'eu-west-1:200']);
+    expect(h.aep.getConnection(res.PhysicalResourceId)).toBeDefined();
+  });
+
+  test('a bucket in the Lambda\'s own region is listed in one call, without a redirect', async () => {
+    h.aws.putBucket(BUCKET, { region: h.aws.region });
+    await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK)));
+    expect(h.aws.calls.filter((c) => c.service === 's3').map((c) => `${c.region}:${c.status}`)).toEqual([`${h.aws.region}:200`]);
+  });
+
   test('a listing the IAM policy denies fails before registering anything', async () => {
     h.aws.denyS3Listing(BUCKET);
     const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK))));

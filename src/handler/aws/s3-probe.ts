@@ -19,8 +19,9 @@ export interface ExportFolder {
 
 /**
  * Proves that `key` may list the export folder (S3 ListObjectsV2, prefix = folder, one key),
- * retrying while the new key or its policy propagate. One round trip on success; it also proves
- * the key works, so it replaces the STS probe.
+ * retrying while the new key or its policy propagate. One round trip on success (two when the
+ * bucket is in another region than the Lambda: the redirect is followed); it also proves the key
+ * works, so it replaces the STS probe.
  */
 export async function waitUntilKeyCanList(key: AwsKey, folder: ExportFolder, options: KeyProbeOptions): Promise<void> {
   const sdk = s3Sdk();
@@ -30,11 +31,15 @@ export async function waitUntilKeyCanList(key: AwsKey, folder: ExportFolder, opt
     // An endpoint override (offline world, VPC endpoint) has no bucket sub-domains.
     forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined || process.env.AWS_ENDPOINT_URL !== undefined,
     maxAttempts: 1,
+    // The export bucket may live in another region than the Lambda: S3 answers the Lambda's
+    // region with 301 PermanentRedirect naming the bucket's region (x-amz-bucket-region), which
+    // the SDK only follows when told to. AEP writes to the bucket wherever it is.
+    followRegionRedirects: true,
   });
   const where = `s3://${folder.bucket}/${folder.prefix}`;
   const cannotList = (err: unknown) => new Error(
     `AWS access key ${key.accessKeyId} cannot list ${where} (${errorName(err)}), so AEP could not write there either; nothing was registered. ` +
-    'Likely causes: the bucket policy or an SCP denies the key, the bucket is in another account or region, or the IAM policy has not propagated yet ' +
+    'Likely causes: the bucket policy or an SCP denies the key, the bucket is in another account, or the IAM policy has not propagated yet ' +
     '(redeploy). To skip this check set verifyReachability: false.',
   );
   try {

@@ -1,13 +1,13 @@
 import { CONNECTION_TYPE } from './connection';
 import {
-  deleteItem, type FlowItem, type FlowRef, getItem, owned, type Ownership, removeTwins, retireMarker, updateInPlace,
+  deleteItem, type FlowItem, type FlowRef, getItem, owned, type Ownership, patchItem, removeTwins, retireMarker, updateInPlace,
 } from './flow-resource';
-import { TARGET_CONNECTION_TYPE, targetKind } from './target-connection';
+import { createTarget, desiredState, fieldOps, TARGET_CONNECTION_TYPE, targetKind } from './target-connection';
 import {
   adoptionMarker, Attributes, CommonProps, DestinationConnectionProps, RemovalPolicies, TargetConnectionProps,
 } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
-import { hasStatus } from '../aep/errors';
+import { AepError, hasStatus } from '../aep/errors';
 import type { Invocation } from '../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
 import { errorMessage, log } from '../plumbing/log';
@@ -34,6 +34,14 @@ const PAIR_CLEANUP_RESERVE_TIMEOUTS = 3;
  *   be the original that a rollback returns to).
  * - Delete: every target carrying the marker on the base, then the base (404 = gone); under
  *   RETAIN both stay, with their markers retired.
+ *
+ * AEP may refuse `PATCH /targetConnections` (only Adobe's Flow Service spec documents it, the
+ * destinations spec does not). Then an export-settings change replaces the target on the same
+ * base: the new target id goes out as TargetConnectionId, which the dataflows take through
+ * `Fn::GetAtt` (CloudFormation updates them in the same deployment), and the physical id becomes
+ * `<base id>/<target id>`, so the cleanup Delete of the old physical id removes only the old
+ * target, once the dataflows have left it. A physical id without a target part (what Create
+ * returns) stands for the oldest of the resource's targets on its base.
  */
 export async function onDestinationConnectionEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
   switch (event.RequestType) {
@@ -51,7 +59,7 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   let replacing: string | undefined;
   if (event.RequestType === 'Update') {
-    const id = requirePhysicalId(event);
+    const { baseId: id, targetId: namedTarget } = parsePhysicalId(requirePhysicalId(event));
     const current = await getItem(client, '/connections', id).catch((err: unknown) => {
       if (hasStatus(err, 404)) return undefined;
       throw err;
@@ -61,7 +69,8 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
       const ops = await CONNECTION_TYPE.driftOps(event, current, invocation, client);
       const base = await updateInPlace(client, '/connections', id, ops, current.etag);
       await removeTwins(client, '/connections', ownership(event, desired.filters, (item) => CONNECTION_TYPE.kindOf(item).key === desired.key, id), id);
-      return respond(base, await TARGET_CONNECTION_TYPE.create(targetEvent(event, id), invocation));
+      const target = await upsertTarget(client, event, id, namedTarget);
+      return respond(base, target.ref, target.physicalId);
     }
     log('info', 'the AEP connection cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement pair',
       { replacing: id, found: current !== undefined });
@@ -87,16 +96,33 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
 }
 
 async function remove(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
-  const id = requirePhysicalId(event);
+  const physicalId = requirePhysicalId(event);
+  const { baseId: id, targetId: namedTarget } = parsePhysicalId(physicalId);
   const props = event.ResourceProperties;
   const client = await AepClient.fromProps(props, invocation);
+  const scope = await deleteScope(client, event, id, namedTarget);
+  if (scope === 'gone') {
+    log('info', 'the target connection this physical id names is already gone and the base holds another of ours: nothing to delete', { physicalId });
+    return { PhysicalResourceId: physicalId };
+  }
+  if (scope !== 'pair') {
+    const replacedTarget = scope;
+    // The cleanup of a target replacement (or of its rollback): the base and the other target stay.
+    if (optionalString(props, DestinationConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
+      log('info', 'removal policy is retain; leaving the replaced target connection in place', { targetConnectionId: replacedTarget.id });
+      await retireTargetMarker(client, replacedTarget);
+    } else {
+      await deleteItem(client, '/targetConnections', replacedTarget.id);
+    }
+    return { PhysicalResourceId: physicalId };
+  }
   const current = await getItem(client, '/connections', id).catch((err: unknown) => {
     if (hasStatus(err, 404)) return undefined;
     throw err;
   });
   if (optionalString(props, DestinationConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
     log('info', 'removal policy is retain; leaving the AEP connection and target connection in place with their adoption markers retired', { id });
-    for (const target of await targetsOf(client, event, id)) await retireMarker(client, '/targetConnections', target);
+    for (const target of await targetsOf(client, event, id)) await retireTargetMarker(client, target);
     if (current) await retireMarker(client, '/connections', current);
   } else {
     await removePair(client, event, id);
@@ -107,7 +133,85 @@ async function remove(event: CustomResourceEvent, invocation: Invocation): Promi
     const kind = CONNECTION_TYPE.kindOf(current);
     await removeTwins(client, '/connections', ownership(event, kind.filters, (item) => CONNECTION_TYPE.kindOf(item).key === kind.key, id), id);
   }
-  return { PhysicalResourceId: id };
+  return { PhysicalResourceId: physicalId };
+}
+
+/** `<base id>` or `<base id>/<target id>` (after a target replacement). */
+function parsePhysicalId(physicalId: string): { baseId: string; targetId?: string } {
+  const [baseId, targetId] = physicalId.split('/');
+  return targetId ? { baseId, targetId } : { baseId };
+}
+
+/**
+ * What a Delete removes. The cleanup of a target replacement (or of its rollback) removes only
+ * the target the physical id names (without a name: the oldest of ours) while another of ours
+ * stays on the base; a named target already gone while another of ours remains means that
+ * cleanup already happened ('gone': never the pair, which the stack still uses). Otherwise the
+ * whole pair ('pair').
+ */
+async function deleteScope(
+  client: AepClient, event: CustomResourceEvent, baseId: string, namedTarget: string | undefined,
+): Promise<FlowItem | 'gone' | 'pair'> {
+  const mine = await targetsOf(client, event, baseId);
+  if (namedTarget !== undefined) {
+    const named = mine.find((t) => t.id === namedTarget);
+    if (!named) return mine.length > 0 ? 'gone' : 'pair';
+    return mine.length > 1 ? named : 'pair';
+  }
+  return mine.length > 1 ? [...mine].sort(byAge)[0] : 'pair';
+}
+
+/** Retires a retained target's marker; an AEP refusing PATCH /targetConnections leaves it live (logged). */
+async function retireTargetMarker(client: AepClient, target: FlowItem): Promise<void> {
+  await retireMarker(client, '/targetConnections', target).catch((err: unknown) => {
+    if (!isTargetPatchRefused(err)) throw err;
+    log('warn', 'AEP refuses PATCH /targetConnections, so the retained target connection keeps its live marker', { targetConnectionId: target.id });
+  });
+}
+
+function byAge(a: FlowItem, b: FlowItem): number {
+  const t = (i: FlowItem) => (typeof i.createdAt === 'number' ? i.createdAt : Number.MAX_SAFE_INTEGER);
+  return t(a) - t(b) || a.id.localeCompare(b.id);
+}
+
+/**
+ * The target half of an Update on a base that stays. A target of ours already in the desired
+ * state is taken as it is (a rollback returning to the target a replacement left, or an
+ * interrupted attempt's replacement); otherwise the current one (the physical id's, or the
+ * oldest) is patched, and when AEP refuses that PATCH, a replacement is made on the same base.
+ * None at all (deleted outside CloudFormation): made again.
+ */
+async function upsertTarget(
+  client: AepClient, event: CustomResourceEvent, baseId: string, namedTarget: string | undefined,
+): Promise<{ ref: FlowRef; physicalId: string }> {
+  const desired = desiredState(targetEvent(event, baseId));
+  const mine = [...await targetsOf(client, event, baseId)].sort(byAge);
+  const current = mine.find((t) => t.id === namedTarget) ?? (namedTarget === undefined ? mine[0] : undefined);
+  const physicalIdOf = (targetId: string) => (current && targetId === current.id
+    ? (namedTarget === undefined ? baseId : `${baseId}/${namedTarget}`)
+    : targetId === mine[0]?.id ? baseId : `${baseId}/${targetId}`);
+  const ready = [current, ...mine].find((t) => t !== undefined && fieldOps(t, desired).length === 0);
+  if (ready) return { ref: { id: ready.id, etag: ready.etag ?? '' }, physicalId: physicalIdOf(ready.id) };
+  if (current) {
+    try {
+      const ref = await patchItem(client, '/targetConnections', current.id, fieldOps(current, desired), current.etag);
+      return { ref, physicalId: physicalIdOf(ref.id) };
+    } catch (err) {
+      if (!isTargetPatchRefused(err)) throw err;
+      log('warn', 'AEP refuses PATCH /targetConnections: replacing the target connection on the same base connection; dataflows follow '
+        + 'its new id (TargetConnectionId), and the old one is removed when CloudFormation cleans up', { replacing: current.id, error: errorMessage(err) });
+    }
+  }
+  const ref = await createTarget(client, desired, mine.map((t) => t.id));
+  return { ref, physicalId: mine.length === 0 ? baseId : `${baseId}/${ref.id}` };
+}
+
+/**
+ * AEP's refusal of `PATCH /targetConnections`: 405 (the method is not offered), or a 400 saying
+ * so. A 400 about the patch's content is not a refusal and fails the event as before.
+ */
+function isTargetPatchRefused(err: unknown): boolean {
+  return err instanceof AepError && (err.status === 405 || (err.status === 400 && /not (supported|allowed)|unsupported/i.test(err.detail)));
 }
 
 /** Deletes the targets this resource made on `baseId`, then the base (AEP refuses a base still referenced); 404 = gone. */
@@ -158,9 +262,9 @@ function targetEvent(event: CustomResourceEvent, baseId: string): CustomResource
   };
 }
 
-function respond(base: FlowRef, target: FlowRef): CustomResourceResponse {
+function respond(base: FlowRef, target: FlowRef, physicalId = base.id): CustomResourceResponse {
   return {
-    PhysicalResourceId: base.id,
+    PhysicalResourceId: physicalId,
     Data: {
       [Attributes.CONNECTION_ID]: base.id,
       [Attributes.ETAG]: base.etag,

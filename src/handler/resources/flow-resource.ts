@@ -1,4 +1,5 @@
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { stillUsedMessage } from './dependants';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, ownMarkers, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
 import { AepError, classifyAepError, hasStatus } from '../aep/errors';
 import { type Invocation, operationDeadline } from '../plumbing/config';
@@ -265,9 +266,13 @@ export async function owned(client: AepClient, collection: Collection, options: 
     item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
 }
 
-/** Whether the item's description carries the live marker (a retained object's marker is retired). */
+/**
+ * Whether the item's description carries the live marker, or the one earlier versions wrote for
+ * the same stack and logical id (a retained object's marker is retired).
+ */
 export function carriesMarker(item: FlowItem, marker: string): boolean {
-  return typeof item.description === 'string' && item.description.includes(marker);
+  const description = item.description;
+  return typeof description === 'string' && ownMarkers(marker).some((m) => description.includes(m));
 }
 
 function byAge(a: FlowItem, b: FlowItem): number {
@@ -364,14 +369,9 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
       return;
     }
     if (isInUse(err)) {
-      const users = collection === '/connections' ? await flowsUsing(client, id).catch(() => []) : [];
-      if (users.length) {
-        throw new Error(
-          `AEP ${noun(collection)} ${id} is still used by ${users.map((f) => `dataflow "${f.name ?? ''}" (${f.id})`).join(', ')}, ` +
-          'which this stack does not manage, so AEP refuses to delete it. Delete that dataflow in AEP first, ' +
-          'or set the removal policy to RETAIN to leave the connection in AEP.',
-        );
-      }
+      const users = collection === '/connections' ? await flowsUsing(client, id).catch(() => [])
+        : collection === '/targetConnections' ? await list(client, '/flows', [`targetConnectionIds[]==${id}`]).catch(() => []) : [];
+      if (users.length) throw new Error(stillUsedMessage(`AEP ${noun(collection)} ${id}`, users));
       throw new Error(
         `AEP ${noun(collection)} ${id} is still used by dataflows, so AEP refuses to delete it (${err.message}). ` +
         'Delete the dataflows that use it first, or set the removal policy to RETAIN to leave it in AEP.',

@@ -45,13 +45,19 @@ function kindOf(item: FlowItem): FlowKind {
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
-  const desired = desiredState(event);
+  return createTarget(client, desiredState(event), replacing === undefined ? [] : [replacing]);
+}
+
+/**
+ * Creates the desired target connection, or adopts one of ours that an earlier attempt made;
+ * `existing` are never adopted (the targets it replaces: AEP would not let them be patched).
+ */
+export function createTarget(client: AepClient, desired: DesiredTarget, existing: readonly string[]): Promise<FlowRef> {
   const desiredKind = targetKind(desired.baseConnectionId, desired.specId);
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,
-    excludeId: replacing,
-    sameKind: (item) => kindOf(item).key === desiredKind.key,
+    sameKind: (item) => kindOf(item).key === desiredKind.key && !existing.includes(item.id),
     body: {
       name: desired.name,
       description: desired.description,
@@ -63,7 +69,8 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   });
 }
 
-interface DesiredTarget {
+/** A target connection as the event wants it. */
+export interface DesiredTarget {
   readonly name: string;
   readonly description: string;
   readonly marker: string;
@@ -72,7 +79,8 @@ interface DesiredTarget {
   readonly params: Record<string, unknown>;
 }
 
-function desiredState(event: CustomResourceEvent): DesiredTarget {
+/** The target connection the event's properties describe. */
+export function desiredState(event: CustomResourceEvent): DesiredTarget {
   const props = event.ResourceProperties;
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const description = optionalString(props, TargetConnectionProps.DESCRIPTION);
@@ -90,7 +98,8 @@ function desiredState(event: CustomResourceEvent): DesiredTarget {
   };
 }
 
-function fieldOps(current: { name?: unknown; description?: unknown; params?: unknown }, desired: DesiredTarget): PatchOp[] {
+/** Ops that move a target connection's patchable fields (name, description, params) to `desired`. */
+export function fieldOps(current: { name?: unknown; description?: unknown; params?: unknown }, desired: DesiredTarget): PatchOp[] {
   const ops = nameAndDescriptionOps(current, desired);
   if (canonical(current.params ?? {}) !== canonical(desired.params)) ops.push({ op: 'replace', path: '/params', value: desired.params });
   return ops;
