@@ -7,7 +7,7 @@ import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { AepStandIn } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { AepIds, CommonProps, ConnectionProps } from '../../src/private/contract';
+import { AepIds, CommonProps, ConnectionProps, encodeAllowedEndpoints, HandlerEnvironment } from '../../src/private/contract';
 
 const h = useHarness();
 
@@ -60,6 +60,9 @@ describe('encryption block from the live spec', () => {
 describe('the spec cache is per AEP environment', () => {
   test('two AEP environments serving different revisions of one spec, in one container: each connection is built from its own', async () => {
     const other = await AepStandIn.start({ connectionSpecVariant: { encryptionAlgo: 'PGPGPG' } });
+    // Both environments are sandboxes of the synthesized stack, so the function allows both.
+    const allowed = process.env[HandlerEnvironment.ALLOWED_ENDPOINTS];
+    process.env[HandlerEnvironment.ALLOWED_ENDPOINTS] = encodeAllowedEndpoints([[h.aep.flowServiceUrl, h.aep.imsUrl], [other.flowServiceUrl, other.imsUrl]]);
     try {
       const first = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), { [ConnectionProps.ENCRYPTION]: ENCRYPTION })));
       expect(h.aep.getConnection(first.PhysicalResourceId)!.encryption?.params.encryptionAlgo).toBe('PGP/GPG');
@@ -76,6 +79,7 @@ describe('the spec cache is per AEP environment', () => {
       expect(stored.encryption).toBeUndefined();
       expect(other.requests.filter((r) => r.path.includes('/connectionSpecs/')).length).toBeGreaterThan(0);
     } finally {
+      process.env[HandlerEnvironment.ALLOWED_ENDPOINTS] = allowed;
       await other.close();
     }
   });

@@ -184,9 +184,25 @@ function byAge(a: FlowItem, b: FlowItem): number {
 async function upsertTarget(
   client: AepClient, event: CustomResourceEvent, baseId: string, namedTarget: string | undefined,
 ): Promise<{ ref: FlowRef; physicalId: string }> {
-  const desired = desiredState(targetEvent(event, baseId));
   const mine = [...await targetsOf(client, event, baseId)].sort(byAge);
   const current = mine.find((t) => t.id === namedTarget) ?? (namedTarget === undefined ? mine[0] : undefined);
+  const result = await chooseTarget(client, event, baseId, namedTarget, mine, current);
+  // Any other target of ours on the base is a late twin (a POST AEP applied after its answer was
+  // lost): not the one this Update leaves the stack on, nor the one the incoming physical id names
+  // (after a replacement, dataflows still use it until they follow the new id, and CloudFormation's
+  // cleanup removes it).
+  for (const twin of mine.filter((t) => t.id !== result.ref.id && t.id !== current?.id)) {
+    log('warn', 'removing a duplicate created by a POST applied after its response was lost', { collection: '/targetConnections', id: twin.id, kept: result.ref.id });
+    await deleteItem(client, '/targetConnections', twin.id);
+  }
+  return result;
+}
+
+async function chooseTarget(
+  client: AepClient, event: CustomResourceEvent, baseId: string, namedTarget: string | undefined,
+  mine: FlowItem[], current: FlowItem | undefined,
+): Promise<{ ref: FlowRef; physicalId: string }> {
+  const desired = desiredState(targetEvent(event, baseId));
   const physicalIdOf = (targetId: string) => (current && targetId === current.id
     ? (namedTarget === undefined ? baseId : `${baseId}/${namedTarget}`)
     : targetId === mine[0]?.id ? baseId : `${baseId}/${targetId}`);
