@@ -15,7 +15,7 @@ import { isObject, Violation, violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { AsyncDeletes, Defer } from './async-delete';
-import { DEFAULT_FLOW_SPEC_VARIANT, flowSpecDocuments, type FlowSpecVariant, readBack, scheduleTypeProblems, schemaView } from './flow-specs';
+import { DEFAULT_FLOW_SPEC_VARIANT, flowSpecDocuments, type FlowSpecVariant, mappingVersionProblems, readBack, scheduleTypeProblems, schemaView } from './flow-specs';
 import { header, mediaType } from './http';
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { AepIds, DataflowIds } from '../../src/private/contract';
@@ -496,6 +496,7 @@ export class AepFlows {
       for (const t of transformations) {
         const mappingProblem = this.checkMappingRef(t, target!, sandbox);
         if (mappingProblem) return mappingProblem;
+        problems.push(...mappingVersionProblems(t.params, this.flowSpecVariant));
       }
       return problems.length ? violation(problems) : undefined;
     }

@@ -24,6 +24,8 @@ export interface FlowSpecVariant {
   readonly transformationName?: 'GeneralTransform' | 'General Transform';
   /** `CloudStorageToAEP` `scheduleSpec` type of `interval`. Default `string` ([spec-src]); `integer` as printed. */
   readonly intervalType?: 'string' | 'integer';
+  /** `CloudStorageToAEP` `Mapping` transformation type of `mappingVersion`. Default `string` (as printed, [spec-src]); `integer` (the tutorial's `0`). */
+  readonly mappingVersionType?: 'string' | 'integer';
   /** Key an audience selector's file name template is read back under. Default `fileNameTemplate` (schema); `filenameTemplate` (examples). */
   readonly selectorFileNameKey?: 'fileNameTemplate' | 'filenameTemplate';
 }
@@ -32,6 +34,7 @@ export interface FlowSpecVariant {
 export const DEFAULT_FLOW_SPEC_VARIANT: Required<FlowSpecVariant> = {
   transformationName: 'GeneralTransform',
   intervalType: 'string',
+  mappingVersionType: 'string',
   selectorFileNameKey: 'fileNameTemplate',
 };
 
@@ -81,7 +84,7 @@ export function flowSpecDocuments(variant: FlowSpecVariant = {}): ServedFlowSpec
           required: ['startTime', 'frequency'],
         },
       },
-      transformationSpec: [{ name: 'Mapping', spec: { $schema: SCHEMA, type: 'object', properties: { mappingId: { type: 'string' }, mappingVersion: { type: 'string' } } } }],
+      transformationSpec: [{ name: 'Mapping', spec: { $schema: SCHEMA, type: 'object', properties: { mappingId: { type: 'string' }, mappingVersion: { type: v.mappingVersionType } } } }],
     },
     {
       id: DataflowIds.S3_AUDIENCE_FLOW_SPEC,
@@ -114,6 +117,14 @@ export function scheduleTypeProblems(raw: unknown, variant: FlowSpecVariant): st
   return ok ? [] : [`scheduleParams.interval must be of type ${type} (the flow spec's scheduleSpec declares it so)`];
 }
 
+/** A `Mapping` transformation's `mappingVersion` against the served `CloudStorageToAEP` spec. */
+export function mappingVersionProblems(params: unknown, variant: FlowSpecVariant): string[] {
+  if (!isObject(params)) return [];
+  const type = { ...DEFAULT_FLOW_SPEC_VARIANT, ...variant }.mappingVersionType;
+  const ok = type === 'integer' ? Number.isInteger(params.mappingVersion) : typeof params.mappingVersion === 'string';
+  return ok ? [] : [`transformations[0].params.mappingVersion must be of type ${type} (the flow spec's Mapping transformationSpec declares it so)`];
+}
+
 /**
  * The create request as the OpenAPI schema should see it: [spec-dst]'s enum says
  * `General Transform` and [spec-src] types `interval` as a string; the served variant's spelling
@@ -121,8 +132,13 @@ export function scheduleTypeProblems(raw: unknown, variant: FlowSpecVariant): st
  */
 export function schemaView(body: Record<string, unknown>, variant: FlowSpecVariant): Record<string, unknown> {
   const v = { ...DEFAULT_FLOW_SPEC_VARIANT, ...variant };
-  const view = structuredClone(body) as { transformations?: Array<{ name?: unknown }>; scheduleParams?: Record<string, unknown> };
-  for (const t of Array.isArray(view.transformations) ? view.transformations : []) if (t?.name === v.transformationName) t.name = 'General Transform';
+  const view = structuredClone(body) as { transformations?: Array<{ name?: unknown; params?: Record<string, unknown> }>; scheduleParams?: Record<string, unknown> };
+  for (const t of Array.isArray(view.transformations) ? view.transformations : []) {
+    if (t?.name === v.transformationName) t.name = 'General Transform';
+    if (t?.name === 'Mapping' && isObject(t.params) && v.mappingVersionType === 'integer' && Number.isInteger(t.params.mappingVersion)) {
+      t.params.mappingVersion = String(t.params.mappingVersion);
+    }
+  }
   if (isObject(view.scheduleParams) && v.intervalType === 'integer' && Number.isInteger(view.scheduleParams.interval)) {
     view.scheduleParams.interval = String(view.scheduleParams.interval);
   }

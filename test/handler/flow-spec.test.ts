@@ -9,7 +9,7 @@ import { cfnEvent, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { parseFlowSpec } from '../../src/handler/aep/flow-specs';
 import {
-  AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
+  AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps, ProfileMappingProps,
   ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
@@ -52,8 +52,10 @@ async function audienceFlowProps(): Promise<Record<string, unknown>> {
   };
 }
 
-/** S3 source base + Parquet source connection + Data Lake target: the props of an ingestion flow every 30 minutes. */
-async function ingestionFlowProps(): Promise<Record<string, unknown>> {
+const SCHEMA = 'https://ns.adobe.com/acme/schemas/0123456789abcdef';
+
+/** S3 source base + Parquet (or CSV with a mapping set) source connection + Data Lake target: the props of an ingestion flow every 30 minutes. */
+async function ingestionFlowProps(format: 'parquet' | 'delimited' = 'parquet'): Promise<Record<string, unknown>> {
   const { PhysicalResourceId: base } = await handler(cfnEvent('Create', {
     ...h.common(),
     [ConnectionProps.NAME]: 'acme-aep-s3-src-aws',
@@ -66,17 +68,25 @@ async function ingestionFlowProps(): Promise<Record<string, unknown>> {
     [DataflowConnectionProps.NAME]: 'crm files',
     [DataflowConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
     [DataflowConnectionProps.BASE_CONNECTION_ID]: base,
-    [DataflowConnectionProps.DATA]: { format: 'parquet' },
+    [DataflowConnectionProps.DATA]: { format },
     [DataflowConnectionProps.PARAMS]: { path: 'acme-aep-inbound/crm/', type: 'folder' },
   }, { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'SourceConnection' }));
   const { PhysicalResourceId: target } = await handler(cfnEvent('Create', {
     ...h.common(),
     [DataflowConnectionProps.NAME]: 'crm dataset',
     [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC,
-    [DataflowConnectionProps.DATA]: { schema: { id: 'https://ns.adobe.com/acme/schemas/0123456789abcdef', version: DataflowIds.XDM_FULL_CONTENT_TYPE } },
+    [DataflowConnectionProps.DATA]: { schema: { id: SCHEMA, version: DataflowIds.XDM_FULL_CONTENT_TYPE } },
     [DataflowConnectionProps.PARAMS]: { dataSetId: '0123456789abcdef01234567' },
   }, { resourceType: DataflowResourceTypes.DATASET_TARGET_CONNECTION, logicalId: 'DatasetTarget' }));
+  const mapping = format === 'parquet' ? {} : await handler(cfnEvent('Create', {
+    ...h.common(),
+    [MappingSetProps.SCHEMA_ID]: SCHEMA,
+    [MappingSetProps.MAPPINGS]: [{ source: 'Id', destination: '_id' }],
+  }, { resourceType: DataflowResourceTypes.MAPPING_SET, logicalId: 'Mapping' })).then((m) => ({
+    [FlowProps.MAPPING]: { mappingId: m.Data!.MappingSetId, mappingVersion: m.Data!.MappingSetVersion },
+  }));
   return {
+    ...mapping,
     ...h.common(),
     [FlowProps.NAME]: 'crm ingestion',
     [FlowProps.FLOW_SPEC_ID]: DataflowIds.CLOUD_STORAGE_FLOW_SPEC,
@@ -92,7 +102,7 @@ describe('audience flow transformation name (DATAFLOWS §6.4)', () => {
   test.each([
     ['GeneralTransform', 'the examples and GET responses'],
     ['General Transform', 'the [spec-dst] enum'],
-  ] as const)('the live spec declares "%s" (%s): the flow is created with it and configured', async (name) => {
+  ] as const)('the live spec declares "%s" (%s): the flow is created with it and configured', async (name, _source) => {
     h.aep.dataflows.flowSpecVariant = { transformationName: name };
     const props = await audienceFlowProps();
     const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
@@ -126,6 +136,33 @@ describe('source schedule interval type (DATAFLOWS §6.8)', () => {
     await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
     expect(flowOf(flow).scheduleParams).toEqual({ startTime: 1735689600, frequency: 'minute', interval: 60 });
     expect(h.aep.validationFailures).toEqual([]);
+  });
+});
+
+describe('source flow mappingVersion type (DATAFLOWS §3.5)', () => {
+  test.each([
+    ['string', '0'],
+    ['integer', 0],
+  ] as const)('the live Mapping transformationSpec types mappingVersion as %s: sent so, and an unchanged Update patches nothing', async (type, expected) => {
+    h.aep.dataflows.flowSpecVariant = { mappingVersionType: type };
+    const props = await ingestionFlowProps('delimited');
+    const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
+    expect(flowOf(flow).transformations[0].params.mappingVersion).toEqual(expected);
+    h.aep.resetRecording();
+    await handler(cfnEvent('Update', props, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(patches()).toEqual([]);
+    expect(h.aep.validationFailures).toEqual([]);
+  });
+});
+
+describe('the live spec\'s connection spec lists', () => {
+  test('a flow spec that does not list the source connection spec is refused before anything is POSTed, naming both', async () => {
+    // An audience flow's Profile Store source on the dataset spec (which lists the Data Lake source only).
+    const props = { ...await audienceFlowProps(), [FlowProps.FLOW_SPEC_ID]: DataflowIds.S3_DATASET_FLOW_SPEC };
+    h.aep.resetRecording();
+    await expect(handler(cfnEvent('Create', props, FLOW))).rejects.toThrow(
+      new RegExp(`flow spec ${DataflowIds.S3_DATASET_FLOW_SPEC} .* does not accept source connection spec ${DataflowIds.PROFILE_STORE_SOURCE_SPEC}`));
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows'))).toEqual([]);
   });
 });
 

@@ -24,6 +24,8 @@ export interface LiveFlowSpec {
   readonly transformationNames: readonly string[];
   /** Declared types of `scheduleSpec.spec.properties.{startTime,interval}`; absent when not declared. */
   readonly scheduleTypes: Readonly<Partial<Record<'startTime' | 'interval', ScheduleFieldType>>>;
+  /** Declared type of the `Mapping` transformation's `mappingVersion` (a string as printed; the tutorial sends `0`). */
+  readonly mappingVersionType?: ScheduleFieldType;
 }
 
 const cache = new Map<string, Promise<LiveFlowSpec | undefined>>();
@@ -64,12 +66,12 @@ export function parseFlowSpec(item: Record<string, unknown>): LiveFlowSpec {
   const raw = item.transformationSpecs ?? item.transformationSpec;
   const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : [];
   const transformationNames = list.map((t) => (t as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string');
+  const mapping = list.find((t) => (t as { name?: unknown })?.name === 'Mapping') as { spec?: { properties?: Record<string, { type?: unknown }> } } | undefined;
   const properties = ((item.scheduleSpec as { spec?: { properties?: Record<string, { type?: unknown }> } } | undefined)?.spec?.properties) ?? {};
   const scheduleTypes: Partial<Record<'startTime' | 'interval', ScheduleFieldType>> = {};
   for (const field of ['startTime', 'interval'] as const) {
-    const type = properties[field]?.type;
-    if (type === 'integer' || type === 'number') scheduleTypes[field] = 'integer';
-    else if (type === 'string') scheduleTypes[field] = 'string';
+    const type = fieldType(properties[field]?.type);
+    if (type) scheduleTypes[field] = type;
   }
   return {
     id: String(item.id),
@@ -78,7 +80,21 @@ export function parseFlowSpec(item: Record<string, unknown>): LiveFlowSpec {
     targetConnectionSpecIds: ids(item.targetConnectionSpecIds),
     transformationNames,
     scheduleTypes,
+    mappingVersionType: fieldType(mapping?.spec?.properties?.mappingVersion?.type),
   };
+}
+
+function fieldType(type: unknown): ScheduleFieldType | undefined {
+  return type === 'integer' || type === 'number' ? 'integer' : type === 'string' ? 'string' : undefined;
+}
+
+/**
+ * A source flow's `Mapping` params with `mappingVersion` typed as the live spec declares it: a
+ * string (the printed `transformationSpec`, [spec-src] `TransformationSpecDTO`) unless it declares
+ * an integer (the tutorial sends `0`).
+ */
+export function typedMapping(mapping: { mappingId: string; mappingVersion: string }, spec: LiveFlowSpec | undefined): Record<string, unknown> {
+  return { mappingId: mapping.mappingId, mappingVersion: spec?.mappingVersionType === 'integer' ? Number(mapping.mappingVersion) : mapping.mappingVersion };
 }
 
 /** The spellings Adobe documents for the destination flows' one transformation (DATAFLOWS §0.1). */

@@ -4,7 +4,7 @@ import {
 } from './flow-resource';
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
-import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedSchedule } from '../aep/flow-specs';
+import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../aep/flow-specs';
 import { classifyAepError, hasStatus } from '../aep/errors';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
@@ -250,7 +250,7 @@ function createBody(d: DesiredFlow, spec: LiveFlowSpec): Record<string, unknown>
     body.transformations = [];
     body.scheduleParams = d.datasetSchedule;
   } else {
-    if (d.mapping) body.transformations = [{ name: 'Mapping', params: d.mapping }];
+    if (d.mapping) body.transformations = [{ name: 'Mapping', params: typedMapping(d.mapping, spec) }];
     if (d.schedule) body.scheduleParams = typedSchedule(d.schedule, spec);
   }
   return body;
@@ -295,7 +295,7 @@ function flowOps(current: FlowItem, d: DesiredFlow, spec: LiveFlowSpec): PatchOp
   if (d.mapping) {
     const now = transformations[0]?.params;
     if (!now || String(now.mappingId) !== d.mapping.mappingId || String(now.mappingVersion) !== d.mapping.mappingVersion) {
-      ops.push({ op: transformations.length ? 'replace' : 'add', path: transformations.length ? '/transformations/0' : '/transformations/-', value: { name: 'Mapping', params: d.mapping } });
+      ops.push({ op: transformations.length ? 'replace' : 'add', path: transformations.length ? '/transformations/0' : '/transformations/-', value: { name: 'Mapping', params: typedMapping(d.mapping, spec) } });
     }
   }
   return ops;
