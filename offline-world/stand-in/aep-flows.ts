@@ -347,7 +347,9 @@ export class AepFlows {
     if ('messages' in result) return this.host.reject(ex, result);
     const body = result.body;
     // AEP's spelling of what it stores (flow-specs.ts).
-    if (store === this.flows && isObject(body) && Array.isArray(body.items)) body.items = body.items.map((f: unknown) => readBack(f, this.flowSpecVariant));
+    if (store === this.flows && isObject(body) && Array.isArray(body.items)) {
+      body.items = body.items.map((f: unknown) => readBack(f, this.flowSpecVariant));
+    }
     this.host.reply(ex, result.status, body);
   }
 

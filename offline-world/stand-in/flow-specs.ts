@@ -132,7 +132,8 @@ export function mappingVersionProblems(params: unknown, variant: FlowSpecVariant
  */
 export function schemaView(body: Record<string, unknown>, variant: FlowSpecVariant): Record<string, unknown> {
   const v = { ...DEFAULT_FLOW_SPEC_VARIANT, ...variant };
-  const view = structuredClone(body) as { transformations?: Array<{ name?: unknown; params?: Record<string, unknown> }>; scheduleParams?: Record<string, unknown> };
+  type View = { transformations?: Array<{ name?: unknown; params?: Record<string, unknown> }>; scheduleParams?: Record<string, unknown> };
+  const view = structuredClone(body) as View;
   for (const t of Array.isArray(view.transformations) ? view.transformations : []) {
     if (t?.name === v.transformationName) t.name = 'General Transform';
     if (t?.name === 'Mapping' && isObject(t.params) && v.mappingVersionType === 'integer' && Number.isInteger(t.params.mappingVersion)) {

@@ -2,6 +2,7 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { DoctorOptions } from './args';
+import { flowSpecFindings } from './doctor-flow-specs';
 import { getRoleTrust, IamError } from './iam';
 import { AepClient } from '../handler/aep/aep-client';
 import {
@@ -223,6 +224,7 @@ export async function runDoctor(options: DoctorOptions, environment: DoctorEnvir
       report.destinationRoles.push(...await destinationRoles(report, options.region, env, add));
     }
     report.openQuestions.push(...openQuestions(specs, report, items));
+    report.openQuestions.push(...await flowSpecFindings(client, add));
   } catch (err) {
     if (!(err instanceof CannotAuthenticate)) throw err;
     add('authenticate', 'problem', err.message);

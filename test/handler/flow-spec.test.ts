@@ -6,8 +6,8 @@
  * documented form.
  */
 import { cfnEvent, useHarness } from './harness';
-import { handler } from '../../src/handler/aep.lambda';
 import { parseFlowSpec } from '../../src/handler/aep/flow-specs';
+import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps, ProfileMappingProps,
   ResourceTypes, TargetConnectionProps,

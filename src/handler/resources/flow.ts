@@ -4,8 +4,8 @@ import {
 } from './flow-resource';
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
-import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../aep/flow-specs';
 import { classifyAepError, hasStatus } from '../aep/errors';
+import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../aep/flow-specs';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { errorMessage, log } from '../plumbing/log';
@@ -226,7 +226,8 @@ async function resolveFlowSpec(client: AepClient, d: DesiredFlow): Promise<LiveF
   if (spec.targetConnectionSpecIds && !spec.targetConnectionSpecIds.includes(target)) {
     throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept target connection spec ${target}`);
   }
-  const source = isAudienceFlow(d) ? DataflowIds.PROFILE_STORE_SOURCE_SPEC : isDatasetFlow(d) ? DataflowIds.DATA_LAKE_SOURCE_SPEC : AepIds.S3_SOURCE_CONNECTION_SPEC;
+  const source = isAudienceFlow(d) ? DataflowIds.PROFILE_STORE_SOURCE_SPEC
+    : isDatasetFlow(d) ? DataflowIds.DATA_LAKE_SOURCE_SPEC : AepIds.S3_SOURCE_CONNECTION_SPEC;
   if (spec.sourceConnectionSpecIds && !spec.sourceConnectionSpecIds.includes(source)) {
     throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept source connection spec ${source}`);
   }
@@ -244,7 +245,8 @@ function createBody(d: DesiredFlow, spec: LiveFlowSpec): Record<string, unknown>
   if (isAudienceFlow(d)) {
     // The skeleton [spec-dst] requires (empty at creation); audiences and keys are PATCHed into it.
     // The spelling the live spec declares (DATAFLOWS §6.4).
-    body.transformations = [{ name: generalTransformName(spec), params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors: [] } } }];
+    const params = { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors: [] } };
+    body.transformations = [{ name: generalTransformName(spec), params }];
   } else if (isDatasetFlow(d)) {
     // [spec-dst] "For dataset dataflows, the `transformations` list will always be empty."
     body.transformations = [];
@@ -345,7 +347,8 @@ export function audienceOps(current: Array<{ type?: string; value?: Record<strin
     }
     seen.add(id);
     const system = Object.fromEntries(SYSTEM_SELECTOR_FIELDS.filter((k) => value[k] !== undefined).map((k) => [k, value[k]]));
-    const stored = Object.fromEntries(Object.entries(value).filter(([k]) => !SYSTEM_SELECTOR_FIELDS.includes(k)).map(([k, v]) => [selectorKey(k), v]));
+    const stored = Object.fromEntries(Object.entries(value)
+      .filter(([k]) => !SYSTEM_SELECTOR_FIELDS.includes(k)).map(([k, v]) => [selectorKey(k), v]));
     if (canonical(stored) !== canonical(want)) {
       replaces.push({ op: 'replace', path: `${SELECTORS}/${index}`, value: { type: 'PLATFORM_SEGMENT', value: { ...want, ...system } } });
     }
