@@ -15,7 +15,10 @@ import { isObject, Violation, violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { AsyncDeletes, Defer } from './async-delete';
-import { DEFAULT_FLOW_SPEC_VARIANT, flowSpecDocuments, type FlowSpecVariant, mappingVersionProblems, readBack, scheduleTypeProblems, schemaView } from './flow-specs';
+import {
+  DEFAULT_FLOW_SPEC_VARIANT, flowSpecDocuments, type FlowSpecVariant, mappingVersionProblems, readBack, refusedPatchPath,
+  scheduleTypeProblems, schemaView,
+} from './flow-specs';
 import { header, mediaType } from './http';
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { AepIds, DataflowIds } from '../../src/private/contract';
@@ -601,6 +604,8 @@ export class AepFlows {
     const allowed = collection === 'flows' ? FLOW_PATCHABLE : [/^\/name$/, /^\/description$/];
     const bad = ops.find((op) => !allowed.some((re) => re.test(op.path)));
     if (bad) return this.host.reject(ex, violation(`${bad.path} cannot be patched on ${collection}`, '1455-400'));
+    const refused = collection === 'flows' ? refusedPatchPath((item as StoredFlow).flowSpec.id, ops.map((o) => o.path), this.flowSpecVariant) : undefined;
+    if (refused) return this.host.reject(ex, violation(`${refused} cannot be patched whole on a source flow; patch its fields`, '1455-400'));
     let patched: StoredResource;
     try {
       patched = applyPatch(item, ops);

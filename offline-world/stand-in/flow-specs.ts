@@ -26,6 +26,11 @@ export interface FlowSpecVariant {
   readonly intervalType?: 'string' | 'integer';
   /** `CloudStorageToAEP` `Mapping` transformation type of `mappingVersion`. Default `string` (as printed, [spec-src]); `integer` (the tutorial's `0`). */
   readonly mappingVersionType?: 'string' | 'integer';
+  /**
+   * Whether a source flow's PATCH may replace `/scheduleParams` whole. Default true (the stand-in
+   * takes both); false: only the field paths Adobe documents for source flows (DATAFLOWS §3.6).
+   */
+  readonly wholeSourceSchedulePatch?: boolean;
   /** Key an audience selector's file name template is read back under. Default `fileNameTemplate` (schema); `filenameTemplate` (examples). */
   readonly selectorFileNameKey?: 'fileNameTemplate' | 'filenameTemplate';
 }
@@ -35,6 +40,7 @@ export const DEFAULT_FLOW_SPEC_VARIANT: Required<FlowSpecVariant> = {
   transformationName: 'GeneralTransform',
   intervalType: 'string',
   mappingVersionType: 'string',
+  wholeSourceSchedulePatch: true,
   selectorFileNameKey: 'fileNameTemplate',
 };
 
@@ -115,6 +121,12 @@ export function scheduleTypeProblems(raw: unknown, variant: FlowSpecVariant): st
   if (raw.interval === undefined) return [];
   const ok = type === 'integer' ? Number.isInteger(raw.interval) : typeof raw.interval === 'string';
   return ok ? [] : [`scheduleParams.interval must be of type ${type} (the flow spec's scheduleSpec declares it so)`];
+}
+
+/** A PATCH path the variant refuses on a flow of `flowSpecId`, or undefined. */
+export function refusedPatchPath(flowSpecId: string, paths: readonly string[], variant: FlowSpecVariant): string | undefined {
+  if (flowSpecId !== DataflowIds.CLOUD_STORAGE_FLOW_SPEC || { ...DEFAULT_FLOW_SPEC_VARIANT, ...variant }.wholeSourceSchedulePatch) return undefined;
+  return paths.find((p) => p === '/scheduleParams');
 }
 
 /** A `Mapping` transformation's `mappingVersion` against the served `CloudStorageToAEP` spec. */

@@ -128,13 +128,29 @@ describe('source schedule interval type (DATAFLOWS §6.8)', () => {
     expect(h.aep.validationFailures).toEqual([]);
   });
 
-  test('a changed interval is patched in the declared type', async () => {
-    h.aep.dataflows.flowSpecVariant = { intervalType: 'integer' };
+  test('a changed interval is patched field by field (the documented source-flow form), in the declared type', async () => {
+    h.aep.dataflows.flowSpecVariant = { intervalType: 'integer', wholeSourceSchedulePatch: false };
     const props = await ingestionFlowProps();
     const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
     const next = { ...props, [FlowProps.SCHEDULE]: { startTime: '1735689600', frequency: 'minute', interval: '60' } };
+    h.aep.resetRecording();
     await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(patches().map((r) => r.body)).toEqual([[{ op: 'replace', path: '/scheduleParams/interval', value: 60 }]]);
     expect(flowOf(flow).scheduleParams).toEqual({ startTime: 1735689600, frequency: 'minute', interval: 60 });
+    expect(h.aep.validationFailures).toEqual([]);
+  });
+
+  test('to a one-off run: frequency replaced and interval removed, field by field', async () => {
+    h.aep.dataflows.flowSpecVariant = { wholeSourceSchedulePatch: false };
+    const props = await ingestionFlowProps();
+    const { PhysicalResourceId: flow } = await handler(cfnEvent('Create', props, FLOW));
+    const next = { ...props, [FlowProps.SCHEDULE]: { startTime: '1735689600', frequency: 'once' } };
+    h.aep.resetRecording();
+    await handler(cfnEvent('Update', next, { ...FLOW, physicalId: flow, oldProps: props }));
+    expect(patches().map((r) => r.body)).toEqual([[
+      { op: 'replace', path: '/scheduleParams/frequency', value: 'once' }, { op: 'remove', path: '/scheduleParams/interval' },
+    ]]);
+    expect(flowOf(flow).scheduleParams).toEqual({ startTime: 1735689600, frequency: 'once' });
     expect(h.aep.validationFailures).toEqual([]);
   });
 });

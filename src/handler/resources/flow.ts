@@ -292,13 +292,30 @@ function flowOps(current: FlowItem, d: DesiredFlow, spec: LiveFlowSpec): PatchOp
     // Both sides typed alike: AEP echoing `30` for `"30"` is not drift.
     const desired = typedSchedule(d.schedule, spec);
     const stored = current.scheduleParams && typeof current.scheduleParams === 'object' ? typedSchedule(current.scheduleParams as Record<string, unknown>, spec) : undefined;
-    if (canonical(stored) !== canonical(desired)) ops.push({ op: 'replace', path: '/scheduleParams', value: desired });
+    if (canonical(stored) !== canonical(desired)) ops.push(...scheduleOps(current.scheduleParams, stored, desired));
   }
   if (d.mapping) {
     const now = transformations[0]?.params;
     if (!now || String(now.mappingId) !== d.mapping.mappingId || String(now.mappingVersion) !== d.mapping.mappingVersion) {
       ops.push({ op: transformations.length ? 'replace' : 'add', path: transformations.length ? '/transformations/0' : '/transformations/-', value: { name: 'Mapping', params: typedMapping(d.mapping, spec) } });
     }
+  }
+  return ops;
+}
+
+/**
+ * A source flow's schedule change, field by field (`replace /scheduleParams/frequency`), the only
+ * form Adobe documents for source flows (DATAFLOWS §3.6); whether AEP also takes the whole object
+ * there is not documented (§6.9). Only with no stored schedule is the whole object added.
+ */
+function scheduleOps(raw: unknown, stored: Record<string, unknown> | undefined, desired: Record<string, unknown>): PatchOp[] {
+  if (!stored || !raw || typeof raw !== 'object') return [{ op: 'add', path: '/scheduleParams', value: desired }];
+  const present = raw as Record<string, unknown>;
+  const ops: PatchOp[] = [];
+  for (const key of [...new Set([...Object.keys(stored), ...Object.keys(desired)])].sort()) {
+    const path = `/scheduleParams/${key}`;
+    if (desired[key] === undefined) ops.push({ op: 'remove', path });
+    else if (canonical(stored[key]) !== canonical(desired[key])) ops.push({ op: present[key] === undefined ? 'add' : 'replace', path, value: desired[key] });
   }
   return ops;
 }
