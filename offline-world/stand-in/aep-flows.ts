@@ -346,6 +346,10 @@ export class AepFlows {
   // ------------------------------------------------------------------ reads
 
   private list(ex: FlowsExchange, sandbox: string, store: ResourceStore<StoredResource>): void {
+    const arrayFilter = ex.url.searchParams.getAll('property').find((p) => p.includes('[]'));
+    if (store === this.flows && arrayFilter && this.flowSpecVariant.arrayFilters === false) {
+      return this.host.reject(ex, violation(`Invalid filter ${arrayFilter}`, '1453-400'));
+    }
     const result = store.list(sandbox, ex.url.searchParams, ex.url.origin + ex.url.pathname);
     if ('messages' in result) return this.host.reject(ex, result);
     const body = result.body;

@@ -31,6 +31,11 @@ export interface FlowSpecVariant {
    * takes both); false: only the field paths Adobe documents for source flows (DATAFLOWS §3.6).
    */
   readonly wholeSourceSchedulePatch?: boolean;
+  /**
+   * Whether `GET /flows` takes filters into arrays (`sourceConnectionIds[]==…`). Default true
+   * (API-NOTES §3.5 documents `[]` for filtering in general); false: refused with `1453-400`.
+   */
+  readonly arrayFilters?: boolean;
   /** Key an audience selector's file name template is read back under. Default `fileNameTemplate` (schema); `filenameTemplate` (examples). */
   readonly selectorFileNameKey?: 'fileNameTemplate' | 'filenameTemplate';
 }
@@ -41,6 +46,7 @@ export const DEFAULT_FLOW_SPEC_VARIANT: Required<FlowSpecVariant> = {
   intervalType: 'string',
   mappingVersionType: 'string',
   wholeSourceSchedulePatch: true,
+  arrayFilters: true,
   selectorFileNameKey: 'fileNameTemplate',
 };
 

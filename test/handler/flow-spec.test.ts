@@ -197,6 +197,43 @@ test('AEP reading selectors back as filenameTemplate (the examples\' spelling) i
   ]);
 });
 
+describe('AEP refusing filters into arrays on GET /flows (sourceConnectionIds[]==…, never shown on flows)', () => {
+  beforeEach(() => {
+    h.aep.dataflows.flowSpecVariant = { arrayFilters: false };
+  });
+
+  test('a Create still works and a retried Create adopts the flow instead of POSTing a second one', async () => {
+    const props = await ingestionFlowProps();
+    const first = await handler(cfnEvent('Create', props, FLOW));
+    const again = await handler(cfnEvent('Create', props, FLOW));
+    expect(again.PhysicalResourceId).toBe(first.PhysicalResourceId);
+    expect(h.aep.flows()).toHaveLength(1);
+    expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/flows'))).toHaveLength(1);
+    // AEP's refusals of the filter are the point of this test, not a malformed request of ours.
+    expect(h.aep.validationFailures).toEqual(h.aep.validationFailures.map(() => expect.stringMatching(/Invalid filter sourceConnectionIds\[\]/)));
+    h.aep.resetRecording();
+  });
+
+  test('a base connection Delete refused because a flow uses it names that flow only (the filter applied here)', async () => {
+    const props = await ingestionFlowProps();
+    const { PhysicalResourceId: used } = await handler(cfnEvent('Create', props, FLOW));
+    const { PhysicalResourceId: other } = await handler(cfnEvent('Create', await audienceFlowProps(), { ...FLOW, logicalId: 'Flow2' }));
+    const source = h.aep.sourceConnections().find((c) => c.id === props[FlowProps.SOURCE_CONNECTION_ID])!;
+    const baseProps = {
+      ...h.common(),
+      [ConnectionProps.NAME]: 'acme-aep-s3-src-aws',
+      [ConnectionProps.CONNECTION_SPEC_ID]: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      [ConnectionProps.AUTH_SPEC_NAME]: 'IAMRole Based',
+      [ConnectionProps.AUTH_PARAMS]: { bucketName: 'acme-aep-inbound' },
+    };
+    const err = await handler(cfnEvent('Delete', baseProps, { logicalId: 'SourceBase', physicalId: source.baseConnectionId! })).catch((e: Error) => e);
+    expect((err as Error).message).toContain(`(${used})`);
+    expect((err as Error).message).not.toContain(other);
+    expect(h.aep.validationFailures).toEqual(h.aep.validationFailures.map(() => expect.stringMatching(/Invalid filter sourceConnectionIds\[\]|being used in one or more flows/)));
+    h.aep.resetRecording();
+  });
+});
+
 test('the flow spec is read once per container per environment and lookup', async () => {
   const props = await audienceFlowProps();
   await handler(cfnEvent('Create', props, FLOW));
