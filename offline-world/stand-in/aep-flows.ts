@@ -15,6 +15,10 @@ import { isObject, Violation, violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { AsyncDeletes, Defer } from './async-delete';
+import {
+  DEFAULT_FLOW_SPEC_VARIANT, flowSpecDocuments, type FlowSpecVariant, mappingVersionProblems, readBack, refusedPatchPath,
+  scheduleTypeProblems, schemaView,
+} from './flow-specs';
 import { header, mediaType } from './http';
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { AepIds, DataflowIds } from '../../src/private/contract';
@@ -135,51 +139,6 @@ export interface StoredRun {
   metrics: { statusSummary: { status: string } };
 }
 
-interface FlowSpec {
-  readonly id: string;
-  readonly name: string;
-  readonly providerId: string;
-  readonly version: string;
-  readonly sourceConnectionSpecIds: readonly string[];
-  readonly targetConnectionSpecIds: readonly string[];
-  readonly attributes: Record<string, unknown>;
-}
-
-/**
- * Flow specs served. `CloudStorageToAEP` as printed (DATAFLOWS §1.4, abridged); the destination
- * specs' names and `_workflow` are never printed by Adobe (§6.1): the names here are the
- * [spec-dst] enum labels, the connection spec lists the inference of §1.4.
- */
-export const FLOW_SPECS: readonly FlowSpec[] = [
-  {
-    id: DataflowIds.CLOUD_STORAGE_FLOW_SPEC,
-    name: DataflowIds.CLOUD_STORAGE_FLOW_SPEC_NAME,
-    providerId: '0ed90a81-07f4-4586-8190-b40eccef1c5a',
-    version: '1.0',
-    sourceConnectionSpecIds: [AepIds.S3_SOURCE_CONNECTION_SPEC, '4c10e202-c428-4796-9208-5f1f5732b1cf', '32e8f412-cdf7-464c-9885-78184cb113fd'],
-    targetConnectionSpecIds: [DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC],
-    attributes: { isSourceFlow: true, flacValidationSupported: true, frequency: 'batch' },
-  },
-  {
-    id: DataflowIds.S3_AUDIENCE_FLOW_SPEC,
-    name: '(Beta) Amazon S3 - Segment',
-    providerId: '14e34fac-d307-11e9-bb65-2a2ae2dbcce4',
-    version: '1.0',
-    sourceConnectionSpecIds: [DataflowIds.PROFILE_STORE_SOURCE_SPEC],
-    targetConnectionSpecIds: [AepIds.S3_DESTINATION_CONNECTION_SPEC],
-    attributes: { isDestinationFlow: true, _workflow: 'SEGMENTS' },
-  },
-  {
-    id: DataflowIds.S3_DATASET_FLOW_SPEC,
-    name: '(Beta) Amazon S3 - Dataset',
-    providerId: '14e34fac-d307-11e9-bb65-2a2ae2dbcce4',
-    version: '1.0',
-    sourceConnectionSpecIds: [DataflowIds.DATA_LAKE_SOURCE_SPEC],
-    targetConnectionSpecIds: [AepIds.S3_DESTINATION_CONNECTION_SPEC],
-    attributes: { isDestinationFlow: true, _workflow: 'DATASETS' },
-  },
-];
-
 const SELECTORS_PATH = /^\/transformations\/0\/params\/segmentSelectors\/selectors\/(\d+|-)$/;
 /** Paths a flow PATCH may touch (DATAFLOWS §3.6, §4.5–§4.8). */
 const FLOW_PATCHABLE = [
@@ -286,12 +245,15 @@ export class AepFlows {
   readonly runs: StoredRun[] = [];
   /** Destination flow deletions accepted (202) and not carried out yet; `delayMs` is settable per test. */
   readonly deletes: AsyncDeletes;
+  /** The documented variant of the flow specs served and enforced (flow-specs.ts); back to the default on {@link clear}. */
+  flowSpecVariant: FlowSpecVariant = DEFAULT_FLOW_SPEC_VARIANT;
 
   constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined, flowDeleteDelayMs?: number) {
     this.deletes = new AsyncDeletes(flowDeleteDelayMs);
   }
 
   clear(): void {
+    this.flowSpecVariant = DEFAULT_FLOW_SPEC_VARIANT;
     this.deletes.clear();
     this.sources.clear();
     this.flows.clear();
@@ -384,29 +346,38 @@ export class AepFlows {
   // ------------------------------------------------------------------ reads
 
   private list(ex: FlowsExchange, sandbox: string, store: ResourceStore<StoredResource>): void {
+    const arrayFilter = ex.url.searchParams.getAll('property').find((p) => p.includes('[]'));
+    if (store === this.flows && arrayFilter && this.flowSpecVariant.arrayFilters === false) {
+      return this.host.reject(ex, violation(`Invalid filter ${arrayFilter}`, '1453-400'));
+    }
     const result = store.list(sandbox, ex.url.searchParams, ex.url.origin + ex.url.pathname);
     if ('messages' in result) return this.host.reject(ex, result);
-    this.host.reply(ex, result.status, result.body);
+    const body = result.body;
+    // AEP's spelling of what it stores (flow-specs.ts).
+    if (store === this.flows && isObject(body) && Array.isArray(body.items)) {
+      body.items = body.items.map((f: unknown) => readBack(f, this.flowSpecVariant));
+    }
+    this.host.reply(ex, result.status, body);
   }
 
   private getOne(ex: FlowsExchange, sandbox: string, store: ResourceStore<StoredResource>, collection: string, id: string): void {
     const item = store.get(id, sandbox);
     if (!item) return this.notFound(ex, collection, id);
-    this.host.reply(ex, 200, { items: [structuredClone(item)] });
+    this.host.reply(ex, 200, { items: [store === this.flows ? readBack(structuredClone(item), this.flowSpecVariant) : structuredClone(item)] });
   }
 
   private flowSpecs(ex: FlowsExchange, id: string | undefined): void {
     if (id !== undefined) {
-      const spec = FLOW_SPECS.find((s) => s.id === id);
+      const spec = flowSpecDocuments(this.flowSpecVariant).find((s) => s.id === id);
       if (!spec) return this.host.reply(ex, 404, { errorCode: '404', errorMessage: `Flow spec ${id} not found` });
       return this.host.reply(ex, 200, { items: [spec] });
     }
-    let specs = [...FLOW_SPECS];
+    let specs = flowSpecDocuments(this.flowSpecVariant);
     for (const raw of ex.url.searchParams.getAll('property')) {
       const match = /^(id|name|providerId)==(.*)$/.exec(raw);
       if (!match) return this.host.reject(ex, violation(`property filter '${raw}' is not supported on flow specs (id, name, providerId)`));
       const values = match[2].split(',').map((v) => v.replace(/^"(.*)"$/, '$1'));
-      specs = specs.filter((s) => values.includes(String(s[match[1] as 'id' | 'name' | 'providerId'])));
+      specs = specs.filter((s) => values.includes(String(s[match[1]])));
     }
     this.host.reply(ex, 200, { items: specs });
   }
@@ -493,21 +464,19 @@ export class AepFlows {
     const specId = isObject(body.flowSpec) ? body.flowSpec.id : undefined;
     if (!this.schemas) return undefined;
     if (specId === DataflowIds.S3_AUDIENCE_FLOW_SPEC) {
-      // Stale-spec exception (DATAFLOWS §0.1, §6.4): the schema's enum says "General Transform",
-      // every example and every GET response says "GeneralTransform"; the latter is accepted.
-      const view = structuredClone(body) as { transformations?: Array<{ name?: unknown }> };
-      for (const t of Array.isArray(view.transformations) ? view.transformations : []) if (t?.name === 'GeneralTransform') t.name = 'General Transform';
-      return runSchema(this.schemas.audienceFlow, view, 'destinations.yaml (Beta) Create Batch Destination Flow Request for Segments');
+      // Stale-spec exception (DATAFLOWS §0.1, §6.4): the schema's enum says "General Transform";
+      // the spelling the served flow spec declares is what is accepted (flow-specs.ts).
+      return runSchema(this.schemas.audienceFlow, schemaView(body, this.flowSpecVariant), 'destinations.yaml (Beta) Create Batch Destination Flow Request for Segments');
     }
     if (specId === DataflowIds.S3_DATASET_FLOW_SPEC) {
       return runSchema(this.schemas.datasetFlow, body, 'destinations.yaml (Beta) Create Batch Destination Flow Request for Datasets');
     }
-    return runSchema(this.schemas.sourceFlow, body, 'flow-service.yaml POST /flows');
+    return runSchema(this.schemas.sourceFlow, schemaView(body, this.flowSpecVariant), 'flow-service.yaml POST /flows');
   }
 
   /** The rules of the flow spec and the references (create and after every PATCH). */
   private checkFlow(flow: Record<string, unknown>, sandbox: string): Violation | undefined {
-    const spec = FLOW_SPECS.find((s) => isObject(flow.flowSpec) && s.id === flow.flowSpec.id);
+    const spec = flowSpecDocuments(this.flowSpecVariant).find((s) => isObject(flow.flowSpec) && s.id === flow.flowSpec.id);
     if (!spec) {
       return violation('flowSpec.id must be a flow spec this stand-in serves (CloudStorageToAEP, the S3 audience or dataset spec)', '1413-400');
     }
@@ -528,7 +497,7 @@ export class AepFlows {
     if (problems.length) return violation(problems);
     const transformations = Array.isArray(flow.transformations) ? flow.transformations as Array<Record<string, unknown>> : [];
     if (spec.id === DataflowIds.CLOUD_STORAGE_FLOW_SPEC) {
-      problems.push(...checkSchedule(flow.scheduleParams));
+      problems.push(...checkSchedule(flow.scheduleParams), ...scheduleTypeProblems(flow.scheduleParams, this.flowSpecVariant));
       const format = isObject(source!.data) ? source!.data.format : undefined;
       if (transformations.length === 0 && format !== 'parquet') {
         problems.push(`a ${String(format)} source needs a Mapping transformation (its columns are not XDM paths)`);
@@ -536,6 +505,7 @@ export class AepFlows {
       for (const t of transformations) {
         const mappingProblem = this.checkMappingRef(t, target!, sandbox);
         if (mappingProblem) return mappingProblem;
+        problems.push(...mappingVersionProblems(t.params, this.flowSpecVariant));
       }
       return problems.length ? violation(problems) : undefined;
     }
@@ -551,8 +521,9 @@ export class AepFlows {
     }
     if (flow.scheduleParams !== undefined) problems.push('an audience flow has no scheduleParams (schedules are per audience selector)');
     const t = transformations[0];
-    if (transformations.length !== 1 || t.name !== 'GeneralTransform' || !isObject(t.params)) {
-      return violation([...problems, 'transformations must be the one GeneralTransform skeleton ([spec-dst] "for Segments")']);
+    const declared = (spec.transformationSpecs as { name?: string } | undefined)?.name;
+    if (transformations.length !== 1 || t.name !== declared || !isObject(t.params)) {
+      return violation([...problems, `transformations must be the one "${String(declared)}" skeleton the flow spec declares ([spec-dst] "for Segments")`]);
     }
     const segmentSelectors = t.params.segmentSelectors;
     const selectors = isObject(segmentSelectors) && Array.isArray(segmentSelectors.selectors) ? segmentSelectors.selectors : undefined;
@@ -637,6 +608,8 @@ export class AepFlows {
     const allowed = collection === 'flows' ? FLOW_PATCHABLE : [/^\/name$/, /^\/description$/];
     const bad = ops.find((op) => !allowed.some((re) => re.test(op.path)));
     if (bad) return this.host.reject(ex, violation(`${bad.path} cannot be patched on ${collection}`, '1455-400'));
+    const refused = collection === 'flows' ? refusedPatchPath((item as StoredFlow).flowSpec.id, ops.map((o) => o.path), this.flowSpecVariant) : undefined;
+    if (refused) return this.host.reject(ex, violation(`${refused} cannot be patched whole on a source flow; patch its fields`, '1455-400'));
     let patched: StoredResource;
     try {
       patched = applyPatch(item, ops);

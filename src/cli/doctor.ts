@@ -4,6 +4,7 @@ import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand,
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DoctorOptions } from './args';
+import { flowSpecFindings } from './doctor-flow-specs';
 import { getRoleTrust, IamError } from './iam';
 import { AepClient } from '../handler/aep/aep-client';
 import {
@@ -233,6 +234,7 @@ export async function runDoctor(options: DoctorOptions, environment: DoctorEnvir
       report.destinationRoles.push(...await destinationRoles(report, options.region, env, add));
     }
     report.openQuestions.push(...openQuestions(specs, report, items));
+    report.openQuestions.push(...await flowSpecFindings(client, add));
   } catch (err) {
     if (!(err instanceof CannotAuthenticate)) throw err;
     add('authenticate', 'problem', err.message);

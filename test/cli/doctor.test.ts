@@ -152,6 +152,21 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
     expectNoLeaks(run);
   });
 
+  test('--json prints what the flow specs of this sandbox declare for the dataflow guesses, under the other documented variant', async () => {
+    aep.dataflows.flowSpecVariant = { transformationName: 'General Transform', intervalType: 'integer', mappingVersionType: 'integer' };
+    const run = await doctor(standard('--json'));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    const byQuestion = Object.fromEntries(report.openQuestions.map((q: { question: string }) => [q.question, q]));
+    expect(byQuestion['transformation-name']).toMatchObject({ settled: true, answer: expect.stringContaining("the handler sends 'General Transform'") });
+    expect(byQuestion['schedule-types']).toMatchObject({ settled: true, answer: 'scheduleSpec declares startTime integer, interval integer' });
+    expect(byQuestion['mapping-version-type'].answer).toContain('declares mappingVersion integer');
+    expect(byQuestion['flow-spec-audiences-connections'].answer).toContain('source list ["8a9c3494-9708-43d7-ae3f-cda01e5030e1"]');
+    expect(report.checks.filter((c: { id: string }) => c.id.startsWith('flow-spec-')).map((c: { status: string }) => c.status)).toEqual(['ok', 'ok', 'ok']);
+    const human = await doctor(standard());
+    expect(human.stdout).toContain('transformation-name (audience flow transformation name (GeneralTransform vs General Transform)): the live spec declares ["General Transform"]');
+  });
+
   test('an orphan whose stack is gone (and one whose stack was re-created) is flagged: exit 1; retained objects are not', async () => {
     const gone = aws.putStack('OldStack');
     aws.deleteStack('OldStack');

@@ -89,7 +89,7 @@ test('deploy both sides, add an audience with one selector PATCH, change the sch
   expect((await w.deploy(app([A1, A3], 60))).status).toBe('UPDATE_COMPLETE');
   expect(flowIds()).toEqual(before);
   const ops = w.aep.requests.filter((r) => r.method === 'PATCH').map((r) => (r.body as Array<{ op: string; path: string }>).map((o) => `${o.op} ${o.path}`));
-  expect(ops.sort()).toEqual([['remove /transformations/0/params/segmentSelectors/selectors/1'], ['replace /scheduleParams']]);
+  expect(ops.sort()).toEqual([['remove /transformations/0/params/segmentSelectors/selectors/1'], ['replace /scheduleParams/interval']]);
   expect(await w.violations()).toEqual([]);
 
   w.aep.resetRecording();

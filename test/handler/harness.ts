@@ -6,6 +6,7 @@
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
+import { forgetFlowSpecs } from '../../src/handler/aep/flow-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, REFRESH_PINNED_KEYS, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
@@ -70,6 +71,7 @@ export class Harness {
   reset(): void {
     // The handler reads each connection spec once per container; a test may switch the variant.
     forgetConnectionSpecs();
+    forgetFlowSpecs();
     this.aep.reset();
     this.aws.reset();
     this.output.length = 0;

@@ -283,8 +283,40 @@ function byAge(a: FlowItem, b: FlowItem): number {
 /** Upper bound on pages followed by a lookup (100 items each). */
 const MAX_PAGES = 20;
 
-/** Lists a collection with AND-ed `property` filters, following `continuationToken` pages. */
+/**
+ * Lists a collection with AND-ed `property` filters. Filters into arrays (`sourceConnectionIds[]==…`)
+ * are documented for filtering in general (API-NOTES §3.5), never shown on flows: if AEP refuses
+ * one (400), the list is read without them and they are applied here, with the same meaning
+ * (any element equal to any listed value).
+ */
 async function list(client: AepClient, collection: Collection, filters: readonly string[]): Promise<FlowItem[]> {
+  try {
+    return await listPages(client, collection, filters);
+  } catch (err) {
+    const inArrays = filters.map(arrayFilter).filter((f): f is ArrayFilter => f !== undefined);
+    if (!inArrays.length || !hasStatus(err, 400)) throw err;
+    log('warn', 'AEP refused a filter into an array; listing without it and filtering here', { collection, filters: inArrays.map((f) => f.raw), error: errorMessage(err) });
+    const items = await listPages(client, collection, filters.filter((f) => !arrayFilter(f)));
+    return items.filter((item) => inArrays.every((f) => {
+      const values = item[f.field];
+      return Array.isArray(values) && values.some((v) => f.values.includes(String(v)));
+    }));
+  }
+}
+
+interface ArrayFilter {
+  readonly raw: string;
+  readonly field: string;
+  readonly values: readonly string[];
+}
+
+function arrayFilter(raw: string): ArrayFilter | undefined {
+  const match = /^([A-Za-z]+)\[\]==(.*)$/.exec(raw);
+  return match ? { raw, field: match[1], values: match[2].split(',') } : undefined;
+}
+
+/** Lists a collection with AND-ed `property` filters, following `continuationToken` pages. */
+async function listPages(client: AepClient, collection: Collection, filters: readonly string[]): Promise<FlowItem[]> {
   const items: FlowItem[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {

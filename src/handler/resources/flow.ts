@@ -5,6 +5,7 @@ import {
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
 import { classifyAepError, hasStatus } from '../aep/errors';
+import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../aep/flow-specs';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { errorMessage, log } from '../plumbing/log';
@@ -33,7 +34,10 @@ export function onFlowEvent(event: CustomResourceEvent, invocation: Invocation):
     kindOf,
     desiredKind: (e) => desiredKind(desiredState(e)),
     create,
-    driftOps: async (e, current) => flowOps(current, desiredState(e)),
+    driftOps: async (e, current, _invocation, client) => {
+      const d = desiredState(e);
+      return flowOps(current, d, await resolveFlowSpec(client, d));
+    },
     afterUpdate: (client, ref, e, current) => setState(client, ref, current.state, desiredState(e).enabled),
   }, event, invocation);
 }
@@ -52,6 +56,7 @@ interface DesiredFlow {
   readonly sourceConnectionId: string;
   readonly targetConnectionId: string;
   readonly mapping?: { mappingId: string; mappingVersion: string };
+  /** Source flows: `scheduleParams` as CloudFormation sends them; typed by the live flow spec ({@link typedSchedule}). */
   readonly schedule?: Record<string, unknown>;
   /** Dataset export flows: `scheduleParams` as [spec-dst] "Dataset Schedule Params" types it. */
   readonly datasetSchedule?: Record<string, unknown>;
@@ -78,7 +83,7 @@ function desiredState(event: CustomResourceEvent): DesiredFlow {
     sourceConnectionId: requireString(props, FlowProps.SOURCE_CONNECTION_ID),
     targetConnectionId: requireString(props, FlowProps.TARGET_CONNECTION_ID),
     mapping: mapping ? { mappingId: requireString(mapping, 'mappingId'), mappingVersion: requireString(mapping, 'mappingVersion') } : undefined,
-    schedule: scheduleParams(optionalObject(props, FlowProps.SCHEDULE)),
+    schedule: optionalObject(props, FlowProps.SCHEDULE),
     datasetSchedule: datasetScheduleParams(optionalObject(props, FlowProps.DATASET_SCHEDULE)),
     audiences: audiences?.map((a, i) => audience(a, i)),
     mandatoryFields: optionalList(props, FlowProps.MANDATORY_FIELDS)?.map(String),
@@ -101,15 +106,6 @@ function audience(raw: unknown, index: number): Audience {
   const a = (raw ?? {}) as Record<string, unknown>;
   if (typeof a.id !== 'string' || !a.id) throw new Error(`Property '${FlowProps.AUDIENCES}[${index}].id' is required`);
   return a as Audience;
-}
-
-/** `scheduleSpec` types (DATAFLOWS §3.5): `startTime` an integer, `interval` a string as [spec-src] types it, `backfill` a boolean. */
-function scheduleParams(raw: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!raw) return undefined;
-  const out: Record<string, unknown> = { startTime: Number(raw.startTime), frequency: String(raw.frequency) };
-  if (raw.interval !== undefined) out.interval = String(raw.interval);
-  if (raw.backfill !== undefined) out.backfill = raw.backfill === true || raw.backfill === 'true';
-  return out;
 }
 
 /**
@@ -166,14 +162,14 @@ const isDatasetFlow = (d: DesiredFlow) => d.datasetSchedule !== undefined;
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
   const d = desiredState(event);
-  const flowSpecId = await resolveFlowSpec(client, d);
+  const spec = await resolveFlowSpec(client, d);
   const desired = desiredKind(d);
   const ref = await createOrAdopt(client, COLLECTION, {
     filters: desired.filters,
     marker: d.marker,
     excludeId: replacing,
     sameKind: (item) => kindOf(item).key === desired.key,
-    body: createBody(d, flowSpecId),
+    body: createBody(d, spec),
     // Whatever differs (an adopted flow, audiences added after the POST) is patched below.
     reconcile: () => [],
   });
@@ -181,9 +177,9 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   const configuring = client.within(invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs);
   try {
     const current = await getItem(configuring, COLLECTION, ref.id);
-    const ops = flowOps(current, d);
+    const ops = flowOps(current, d, spec);
     const patched = ops.length
-      ? await patchItem(configuring, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d))
+      ? await patchItem(configuring, COLLECTION, ref.id, ops, current.etag, async (fresh) => flowOps(fresh, d, spec))
       : { id: ref.id, etag: current.etag ?? ref.etag };
     const done = await setState(configuring, patched, current.state, d.enabled);
     if (ref.afterAmbiguous) {
@@ -211,55 +207,59 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
 }
 
 /**
- * The flow spec id: by name when one is given (`GET /flowSpecs?property=name=="…"`, §1.4), else by
+ * The live flow spec: by name when one is given (`GET /flowSpecs?property=name=="…"`, §1.4), else by
  * the documented id (`GET /flowSpecs/{id}`); the documented id is the fallback when the name
- * finds nothing. Either way the spec must accept the source and target connection specs.
+ * finds nothing. Read once per container (flow-specs.ts). The spec must accept the source and
+ * target connection specs when it lists them (§6.1: unprinted for the destination specs).
  */
-async function resolveFlowSpec(client: AepClient, d: DesiredFlow): Promise<string> {
-  let spec: FlowItem | undefined;
+async function resolveFlowSpec(client: AepClient, d: DesiredFlow): Promise<LiveFlowSpec> {
+  let spec: LiveFlowSpec | undefined;
   if (d.flowSpecName) {
-    const res = await client.request('GET', '/flowSpecs', { query: [['property', `name=="${d.flowSpecName}"`]] });
-    spec = ((res.data as { items?: FlowItem[] } | undefined)?.items ?? [])[0];
+    spec = await readFlowSpec(client, { name: d.flowSpecName });
     if (!spec) log('warn', 'flow spec not found by name; using the documented id', { name: d.flowSpecName, id: d.flowSpecId });
     else if (spec.id !== d.flowSpecId) log('warn', 'flow spec found by name has another id than documented', { name: d.flowSpecName, found: spec.id, documented: d.flowSpecId });
   }
-  if (!spec) {
-    const res = await client.request('GET', `/flowSpecs/${encodeURIComponent(d.flowSpecId)}`);
-    spec = ((res.data as { items?: FlowItem[] } | undefined)?.items ?? [])[0];
-    if (!spec) throw new Error(`AEP flow spec ${d.flowSpecId} not found`);
+  spec = spec ?? await readFlowSpec(client, { id: d.flowSpecId });
+  if (!spec) throw new Error(`AEP flow spec ${d.flowSpecId} not found`);
+  const destination = isAudienceFlow(d) || isDatasetFlow(d);
+  const target = destination ? AepIds.S3_DESTINATION_CONNECTION_SPEC : DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC;
+  if (spec.targetConnectionSpecIds && !spec.targetConnectionSpecIds.includes(target)) {
+    throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept target connection spec ${target}`);
   }
-  const targets = spec.targetConnectionSpecIds;
-  const expected = isAudienceFlow(d) || isDatasetFlow(d) ? AepIds.S3_DESTINATION_CONNECTION_SPEC : DataflowIds.DATA_LAKE_TARGET_CONNECTION_SPEC;
-  if (Array.isArray(targets) && !targets.includes(expected)) {
-    throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept target connection spec ${expected}`);
+  const source = isAudienceFlow(d) ? DataflowIds.PROFILE_STORE_SOURCE_SPEC
+    : isDatasetFlow(d) ? DataflowIds.DATA_LAKE_SOURCE_SPEC : AepIds.S3_SOURCE_CONNECTION_SPEC;
+  if (spec.sourceConnectionSpecIds && !spec.sourceConnectionSpecIds.includes(source)) {
+    throw new Error(`AEP flow spec ${spec.id} (${String(spec.name)}) does not accept source connection spec ${source}`);
   }
-  return spec.id;
+  return spec;
 }
 
-function createBody(d: DesiredFlow, flowSpecId: string): Record<string, unknown> {
+function createBody(d: DesiredFlow, spec: LiveFlowSpec): Record<string, unknown> {
   const body: Record<string, unknown> = {
     name: d.name,
     description: d.description,
-    flowSpec: { id: flowSpecId, version: '1.0' },
+    flowSpec: { id: spec.id, version: '1.0' },
     sourceConnectionIds: [d.sourceConnectionId],
     targetConnectionIds: [d.targetConnectionId],
   };
   if (isAudienceFlow(d)) {
     // The skeleton [spec-dst] requires (empty at creation); audiences and keys are PATCHed into it.
-    body.transformations = [{ name: 'GeneralTransform', params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors: [] } } }];
+    // The spelling the live spec declares (DATAFLOWS §6.4).
+    const params = { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors: [] } };
+    body.transformations = [{ name: generalTransformName(spec), params }];
   } else if (isDatasetFlow(d)) {
     // [spec-dst] "For dataset dataflows, the `transformations` list will always be empty."
     body.transformations = [];
     body.scheduleParams = d.datasetSchedule;
   } else {
-    if (d.mapping) body.transformations = [{ name: 'Mapping', params: d.mapping }];
-    if (d.schedule) body.scheduleParams = d.schedule;
+    if (d.mapping) body.transformations = [{ name: 'Mapping', params: typedMapping(d.mapping, spec) }];
+    if (d.schedule) body.scheduleParams = typedSchedule(d.schedule, spec);
   }
   return body;
 }
 
 /** Every op that moves `current` to `d` (drift included); audiences one op each. */
-function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
+function flowOps(current: FlowItem, d: DesiredFlow, spec: LiveFlowSpec): PatchOp[] {
   const ops = nameAndDescriptionOps(current, d);
   type Transformation = { name?: string; params?: Record<string, unknown> };
   const transformations = Array.isArray(current.transformations) ? current.transformations as Transformation[] : [];
@@ -288,14 +288,34 @@ function flowOps(current: FlowItem, d: DesiredFlow): PatchOp[] {
     }
     return ops;
   }
-  if (d.schedule && canonical(normalizedSchedule(current.scheduleParams)) !== canonical(d.schedule)) {
-    ops.push({ op: 'replace', path: '/scheduleParams', value: d.schedule });
+  if (d.schedule) {
+    // Both sides typed alike: AEP echoing `30` for `"30"` is not drift.
+    const desired = typedSchedule(d.schedule, spec);
+    const stored = current.scheduleParams && typeof current.scheduleParams === 'object' ? typedSchedule(current.scheduleParams as Record<string, unknown>, spec) : undefined;
+    if (canonical(stored) !== canonical(desired)) ops.push(...scheduleOps(current.scheduleParams, stored, desired));
   }
   if (d.mapping) {
     const now = transformations[0]?.params;
     if (!now || String(now.mappingId) !== d.mapping.mappingId || String(now.mappingVersion) !== d.mapping.mappingVersion) {
-      ops.push({ op: transformations.length ? 'replace' : 'add', path: transformations.length ? '/transformations/0' : '/transformations/-', value: { name: 'Mapping', params: d.mapping } });
+      ops.push({ op: transformations.length ? 'replace' : 'add', path: transformations.length ? '/transformations/0' : '/transformations/-', value: { name: 'Mapping', params: typedMapping(d.mapping, spec) } });
     }
+  }
+  return ops;
+}
+
+/**
+ * A source flow's schedule change, field by field (`replace /scheduleParams/frequency`), the only
+ * form Adobe documents for source flows (DATAFLOWS §3.6); whether AEP also takes the whole object
+ * there is not documented (§6.9). Only with no stored schedule is the whole object added.
+ */
+function scheduleOps(raw: unknown, stored: Record<string, unknown> | undefined, desired: Record<string, unknown>): PatchOp[] {
+  if (!stored || !raw || typeof raw !== 'object') return [{ op: 'add', path: '/scheduleParams', value: desired }];
+  const present = raw as Record<string, unknown>;
+  const ops: PatchOp[] = [];
+  for (const key of [...new Set([...Object.keys(stored), ...Object.keys(desired)])].sort()) {
+    const path = `/scheduleParams/${key}`;
+    if (desired[key] === undefined) ops.push({ op: 'remove', path });
+    else if (canonical(stored[key]) !== canonical(desired[key])) ops.push({ op: present[key] === undefined ? 'add' : 'replace', path, value: desired[key] });
   }
   return ops;
 }
@@ -311,13 +331,17 @@ function currentDatasetSchedule(raw: unknown, desired: Record<string, unknown>):
   return current;
 }
 
-function normalizedSchedule(raw: unknown): Record<string, unknown> | undefined {
-  return raw && typeof raw === 'object' ? scheduleParams(raw as Record<string, unknown>) : undefined;
-}
-
 function selectorsOf(params: Record<string, unknown>): Array<{ type?: string; value?: Record<string, unknown> }> {
   const selectors = (params.segmentSelectors as { selectors?: unknown } | undefined)?.selectors;
   return Array.isArray(selectors) ? selectors : [];
+}
+
+/**
+ * [spec-dst] names the selector's file name key `fileNameTemplate` (schema) and `filenameTemplate`
+ * (every example, DATAFLOWS §6.4): a stored selector read back under either spelling is the same.
+ */
+function selectorKey(key: string): string {
+  return key === 'filenameTemplate' ? 'fileNameTemplate' : key;
 }
 
 /**
@@ -340,7 +364,8 @@ export function audienceOps(current: Array<{ type?: string; value?: Record<strin
     }
     seen.add(id);
     const system = Object.fromEntries(SYSTEM_SELECTOR_FIELDS.filter((k) => value[k] !== undefined).map((k) => [k, value[k]]));
-    const stored = Object.fromEntries(Object.entries(value).filter(([k]) => !SYSTEM_SELECTOR_FIELDS.includes(k)));
+    const stored = Object.fromEntries(Object.entries(value)
+      .filter(([k]) => !SYSTEM_SELECTOR_FIELDS.includes(k)).map(([k, v]) => [selectorKey(k), v]));
     if (canonical(stored) !== canonical(want)) {
       replaces.push({ op: 'replace', path: `${SELECTORS}/${index}`, value: { type: 'PLATFORM_SEGMENT', value: { ...want, ...system } } });
     }
