@@ -219,7 +219,7 @@ export class IngestionMapping {
 
 /** Options of `AepS3Source.addDataflow`. */
 export interface SourceDataflowOptions {
-  /** File or folder to read as AEP's `params.path` (wildcards allowed, e.g. `/my-bucket/crm/*.csv`). Replaces the source connection and flow when changed. */
+  /** File or folder to read as AEP's `params.path` (wildcards allowed, e.g. `/my-bucket/crm/*.csv`; a path with a wildcard or a trailing `/` is sent as a folder, as Adobe's docs do). Replaces the source connection and flow when changed. */
   readonly path: string;
   /**
    * Read sub-folders too. Replaces the source connection and flow when changed.
@@ -290,7 +290,7 @@ export class SourceDataflow extends Construct {
     super(scope, id);
     validate(props);
     const parts = new DataflowParts(this, props);
-    const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /[*/]$/.test(props.path) ? 'folder' : 'file' };
+    const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /\*|\/$/.test(props.path) ? 'folder' : 'file' };
     if (props.recursive !== undefined) params.recursive = String(props.recursive);
     const source = parts.connection('SourceConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'source', AepIds.S3_SOURCE_CONNECTION_SPEC, {
       [DataflowConnectionProps.BASE_CONNECTION_ID]: props.connection.connectionId,

@@ -869,6 +869,8 @@ function checkS3Source(body: Record<string, unknown>, base: (id: string) => Stor
   const params = isObject(body.params) ? body.params : {};
   if (typeof params.path !== 'string' || !params.path) problems.push('params.path is required');
   if (params.type !== undefined && !['file', 'folder'].includes(String(params.type))) problems.push('params.type must be file or folder');
+  // Adobe's wildcard example (`/acme/summerCampaign/*premium*.csv`) is a folder ingest (DATAFLOWS §3.2).
+  if (String(params.path).includes('*') && params.type === 'file') problems.push('params.path with a wildcard selects files in a folder: params.type must be folder');
   if (params.recursive !== undefined && typeof params.recursive !== 'boolean') problems.push('params.recursive must be a boolean');
   return problems.length ? violation(problems) : undefined;
 }

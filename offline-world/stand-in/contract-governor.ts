@@ -1,0 +1,40 @@
+/**
+ * Which Adobe spec governs a Flow Service or Data Prep request: the one that documents the
+ * object it creates or touches. Destination objects (the S3 destination connection spec, the
+ * Profile and Data Lake source specs of exports, the audience and dataset export flow specs) are
+ * documented in destinations.yaml; every other Flow Service object in flow-service.yaml; mapping
+ * sets in data-prep.yaml.
+ */
+import { AepIds, DataflowIds } from '../../src/private/contract';
+import type { SpecName } from '../contract-gaps';
+
+/** Connection and flow spec ids whose objects destinations.yaml documents. */
+const DESTINATION_SPECS: ReadonlySet<string> = new Set([
+  AepIds.S3_DESTINATION_CONNECTION_SPEC,
+  DataflowIds.PROFILE_STORE_SOURCE_SPEC,
+  DataflowIds.DATA_LAKE_SOURCE_SPEC,
+  DataflowIds.S3_AUDIENCE_FLOW_SPEC,
+  DataflowIds.S3_DATASET_FLOW_SPEC,
+]);
+
+/** Looks up the spec id (connection spec or flow spec) of a stored object by collection and id. */
+export type SpecIdOf = (collection: string, id: string) => string | undefined;
+
+/**
+ * The spec governing `path` (relative to the service root, e.g. `/connections/<id>`), or undefined
+ * for a path outside Flow Service and Data Prep (IMS).
+ */
+export function governingSpec(service: 'flowservice' | 'conversion', path: string, body: unknown, query: URLSearchParams, specIdOf: SpecIdOf): SpecName {
+  if (service === 'conversion') return 'data-prep.yaml';
+  const [, collection, id] = path.split('/');
+  const spec = (specId: unknown): SpecName => (typeof specId === 'string' && DESTINATION_SPECS.has(specId) ? 'destinations.yaml' : 'flow-service.yaml');
+  if (collection === 'connectionSpecs') return spec(id);
+  if (id) return spec(specIdOf(collection, id));
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const b = body as { connectionSpec?: { id?: unknown }; flowSpec?: { id?: unknown } };
+    return spec(b.connectionSpec?.id ?? b.flowSpec?.id);
+  }
+  // A list: governed by the spec its filter names (`connectionSpec.id==…`, `flowSpec.id==…`).
+  const filters = query.getAll('property').join(' ');
+  return [...DESTINATION_SPECS].some((d) => filters.includes(d)) ? 'destinations.yaml' : 'flow-service.yaml';
+}
