@@ -15,7 +15,7 @@ import {
   maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
 } from './aep-store';
 import { AepValidator } from './aep-validation';
-import { ContractCheck, ContractViolation } from './contract-check';
+import { ContractCheck, contractCheckWanted, ContractViolation } from './contract-check';
 import { governingSpec } from './contract-governor';
 import { FaultInjector, FaultKind, FaultSpec } from './faults';
 import {
@@ -134,7 +134,7 @@ export class AepStandIn {
     });
     const specDir = options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
     const [flowSchemas, contract] = validator.schemaValidation
-      ? await Promise.all([loadFlowSchemas(specDir), ContractCheck.load(specDir)])
+      ? await Promise.all([loadFlowSchemas(specDir), contractCheckWanted() ? ContractCheck.load(specDir) : undefined])
       : [undefined, undefined];
     const standIn = new AepStandIn(options, validator, log, flowSchemas, contract);
     await standIn.listen(options.port ?? 0);

@@ -327,24 +327,3 @@ describe('a source/target connection kind compares only what the stack sets', ()
     expect(canonical(projectLike({ format: 'delimited', datasets: [{ dataSetId: 'a' }, { dataSetId: 'b' }] }, desired))).not.toBe(canonical(desired));
   });
 });
-
-describe('requests as Adobe\'s specs require them (contract check)', () => {
-  const brokenRules = (operation: string) => h.aep.contractReport().filter((v) => v.operation === operation && v.direction === 'request').map((v) => v.rule);
-
-  test('the mapping set lookup sends the `start` data-prep.yaml requires with `limit`', async () => {
-    await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));
-    expect(h.aep.requests.some((r) => r.method === 'GET' && r.path.endsWith('/conversion/mappingSets'))).toBe(true);
-    expect(brokenRules('listMappingSets')).toEqual([]);
-  });
-
-  test('removing an audience sends the selector value destinations.yaml requires on every op', async () => {
-    const { flow, props } = await deployExport();
-    h.aep.resetRecording();
-    await handler(cfnEvent('Update', { ...props, [FlowProps.AUDIENCES]: [audience('seg-2')] }, { ...FLOW, physicalId: flow, oldProps: props }));
-    expect(selectorIds(flowOf(flow))).toEqual(['seg-2']);
-    expect(h.aep.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([
-      [{ op: 'remove', path: '/transformations/0/params/segmentSelectors/selectors/0', value: { type: 'PLATFORM_SEGMENT', value: {} } }],
-    ]);
-    expect(brokenRules('patchFlowById').filter((rule) => rule.includes('required'))).toEqual([]);
-  });
-});
