@@ -14,7 +14,7 @@ import { aepRecordingTexts, checkWorldInvariants } from './invariants';
 import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
-import { contractEnforced, formatViolation } from './stand-in/contract-check';
+import { contractFailures } from './stand-in/contract-check';
 import { Attributes, DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */
@@ -185,7 +185,7 @@ export class ScenarioWorld {
     const whole = Object.entries(texts).flatMap(([name, text]) =>
       [...this.wholeSecrets].filter((secret) => text.includes(secret)).map(() => `a role ARN AEP marks secret appears in ${name}`));
     // Every request the handler sent and every answer the stand-in gave, judged by Adobe's specs.
-    const contract = contractEnforced() ? this.aep.contractViolations().map((v) => `contract violation: ${formatViolation(v)}`) : [];
+    const contract = contractFailures(this.aep);
     return [...whole, ...contract, ...checkWorldInvariants({
       aep: this.aep,
       aws: this.aws,

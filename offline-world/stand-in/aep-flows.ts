@@ -89,6 +89,23 @@ export interface StoredSourceConnection extends StoredResource {
   baseConnectionId?: string;
   data?: Record<string, unknown>;
   params?: Record<string, unknown>;
+  /** Server-set (destinations.yaml `SourceConnectionItem`): what the exported data is. */
+  typeInfo?: { type: string; id: string };
+  /** Server-set (destinations.yaml `SourceConnectionItem`). */
+  inheritedAttributes?: { baseConnection?: string };
+}
+
+/**
+ * What Flow Service adds to a destination's source connection: destinations.yaml requires
+ * `inheritedAttributes` and `typeInfo`; its examples give a Profile Store source
+ * `typeInfo: {type: "ProfileFragments", id: "ups"}`. Nothing documents a Data Lake source's
+ * `typeInfo` (contract-gaps.ts `dst-datalake-source-typeinfo`).
+ */
+function serverSetSourceFields(input: Record<string, unknown>): Pick<StoredSourceConnection, 'typeInfo' | 'inheritedAttributes'> {
+  const specId = (input.connectionSpec as { id?: unknown } | undefined)?.id;
+  if (specId === DataflowIds.PROFILE_STORE_SOURCE_SPEC) return { typeInfo: { type: 'ProfileFragments', id: 'ups' }, inheritedAttributes: {} };
+  if (specId === DataflowIds.DATA_LAKE_SOURCE_SPEC) return { inheritedAttributes: {} };
+  return {};
 }
 
 /** A flow as stored (`connectionSpec` is unused: flows have a `flowSpec`). */
@@ -425,6 +442,7 @@ export class AepFlows {
       ...(input.baseConnectionId !== undefined ? { baseConnectionId: String(input.baseConnectionId) } : {}),
       ...(input.data !== undefined ? { data: structuredClone(input.data) as Record<string, unknown> } : {}),
       ...(input.params !== undefined ? { params: structuredClone(input.params) as Record<string, unknown> } : {}),
+      ...serverSetSourceFields(input),
     };
     this.sources.put(item);
     this.host.lagVisibility(ex, this.sources, item.id);

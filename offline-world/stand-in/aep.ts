@@ -15,7 +15,7 @@ import {
   maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
 } from './aep-store';
 import { AepValidator } from './aep-validation';
-import { ContractCheck, contractCheckWanted, ContractViolation } from './contract-check';
+import { ContractCheck, ContractViolation } from './contract-check';
 import { governingSpec } from './contract-governor';
 import { FaultInjector, FaultKind, FaultSpec } from './faults';
 import {
@@ -123,18 +123,20 @@ export class AepStandIn {
   /** Starts the server on 127.0.0.1 and loads the OpenAPI validators. */
   public static async start(options: AepStandInOptions = {}): Promise<AepStandIn> {
     const log = options.log ?? (() => undefined);
-    const validator = await AepValidator.create({
-      specDir: options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts'),
-      requireSpecs: process.env.CI === 'true',
-      warn: (message) => {
-        // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
-        console.warn(message);
-        log(message);
-      },
-    });
     const specDir = options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
+    const warn = (message: string) => {
+      // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
+      console.warn(message);
+      log(message);
+    };
+    const validator = await AepValidator.create({
+      specDir,
+      requireSpecs: process.env.CI === 'true',
+      warn,
+    });
+    // The contract check compiles every operation here, at start, so no request waits on it.
     const [flowSchemas, contract] = validator.schemaValidation
-      ? await Promise.all([loadFlowSchemas(specDir), contractCheckWanted() ? ContractCheck.load(specDir) : undefined])
+      ? await Promise.all([loadFlowSchemas(specDir), ContractCheck.load(specDir, { required: process.env.CI === 'true', warn })])
       : [undefined, undefined];
     const standIn = new AepStandIn(options, validator, log, flowSchemas, contract);
     await standIn.listen(options.port ?? 0);
@@ -430,6 +432,7 @@ export class AepStandIn {
   public async close(): Promise<void> {
     this.cancelPending();
     await closeServer(this.server);
+    this.contract?.clear(); // names what is still pending, for the measuring report
   }
 
   private cancelPending(): void {
@@ -769,6 +772,8 @@ export class AepStandIn {
       ...(input.baseConnectionId !== undefined ? { baseConnectionId: String(input.baseConnectionId) } : {}),
       ...(input.params !== undefined ? { params: structuredClone(input.params) as Record<string, unknown> } : {}),
       ...(input.data !== undefined ? { data: structuredClone(input.data) } : {}),
+      // What the target inherits from its base connection, as destinations.yaml's TargetConnectionItem types it.
+      inheritedAttributes: input.baseConnectionId !== undefined ? { baseConnection: String(input.baseConnectionId) } : {},
     };
     this.targetStore.put(item);
     this.lagVisibility(ex, this.targetStore, item.id);

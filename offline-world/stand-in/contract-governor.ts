@@ -34,7 +34,22 @@ export function governingSpec(service: 'flowservice' | 'conversion', path: strin
     const b = body as { connectionSpec?: { id?: unknown }; flowSpec?: { id?: unknown } };
     return spec(b.connectionSpec?.id ?? b.flowSpec?.id);
   }
-  // A list: governed by the spec its filter names (`connectionSpec.id==…`, `flowSpec.id==…`).
-  const filters = query.getAll('property').join(' ');
-  return [...DESTINATION_SPECS].some((d) => filters.includes(d)) ? 'destinations.yaml' : 'flow-service.yaml';
+  // A list: governed by the spec its filter names (`connectionSpec.id==…`, `flowSpec.id==…`), or
+  // by the spec of the objects it filters on (`sourceConnectionIds[]==<id>` lists the flows of a
+  // destination's source connection: destination flows).
+  const filters = query.getAll('property');
+  if ([...DESTINATION_SPECS].some((d) => filters.join(' ').includes(d))) return 'destinations.yaml';
+  const referenced = filters.flatMap((filter) => {
+    const match = /^([A-Za-z]+)(?:\[\])?==(.+)$/.exec(filter);
+    const of = match && (REFERENCES[match[1]] ?? (match[1] === 'id' ? collection : undefined));
+    return of ? match[2].split(',').map((ref) => specIdOf(of, ref.replace(/"/g, ''))) : [];
+  });
+  return referenced.some((specId) => specId !== undefined && DESTINATION_SPECS.has(specId)) ? 'destinations.yaml' : 'flow-service.yaml';
 }
+
+/** Filter fields that hold ids of another collection. */
+const REFERENCES: Record<string, string> = {
+  sourceConnectionIds: 'sourceConnections',
+  targetConnectionIds: 'targetConnections',
+  baseConnectionId: 'connections',
+};

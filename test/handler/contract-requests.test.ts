@@ -9,8 +9,6 @@ import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-// Read by AepStandIn.start (in the harness's beforeAll): record violations in this file.
-process.env.AEP_CONTRACT_CHECK = '1';
 const h = useHarness();
 
 const FLOW = { resourceType: DataflowResourceTypes.FLOW, logicalId: 'Flow1' };

@@ -5,7 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
-import { contractEnforced, formatViolation } from '../../offline-world/stand-in/contract-check';
+import { contractFailures } from '../../offline-world/stand-in/contract-check';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
@@ -221,7 +221,7 @@ export function useHarness(): Harness {
   afterEach(() => {
     expect(current!.aep.validationFailures).toEqual([]);
     // Adobe's specs judge every request and response (offline-world/stand-in/contract-check.ts).
-    if (contractEnforced()) expect(current!.aep.contractViolations().map(formatViolation)).toEqual([]);
+    expect(contractFailures(current!.aep)).toEqual([]);
     current!.expectNoSecretsIn();
   });
   // The harness only exists once beforeAll ran; a proxy lets test bodies use it as a constant.
