@@ -336,6 +336,27 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
     reason: 'PatchFlowItem.value is a oneOf of objects whose properties are all optional (two of them the same segment selector), so a selector or profile mapping matches several branches and a string (/name) none; Adobe documents values of every shape at their paths.',
     doc: 'DATAFLOWS §4.5 (selectors), §3.6 (replace /name, /scheduleParams; help/destinations/api/update-destination-dataflows.md)',
   },
+  {
+    id: 'dst-datalake-source-ambiguous',
+    spec: 'destinations.yaml',
+    operations: ['postSourceConnection'],
+    direction: 'request',
+    rule: /^\/requestBody oneOf \[0,1\]$/,
+    when: (body) => connectionSpecId(body) === '23598e46-f560-407b-88d5-ea6207e49db0',
+    witness: {
+      method: 'POST',
+      path: `${FS}/sourceConnections`,
+      // destinations.yaml's own example Create_Source_Connection_Data_Lake.
+      body: {
+        name: 'Connecting to Data Lake',
+        description: 'Data Lake source connection to export datasets',
+        connectionSpec: { id: '23598e46-f560-407b-88d5-ea6207e49db0', version: '1.0' },
+        params: { datasets: [{ dataSetId: '616d53e0a6de2719486fb024', name: 'Company Dataset' }] },
+      },
+    },
+    reason: 'The Profile Store branch of the source connection oneOf does not pin its connectionSpec.id (its description only says which to use), so a Data Lake source connection, the spec\'s own example included, matches both branches and fails the oneOf.',
+    doc: 'destinations.yaml example Create_Source_Connection_Data_Lake; DATAFLOWS §4.2 (help/destinations/api/export-datasets.md)',
+  },
 ];
 
 function authSpecName(value: unknown): unknown {
