@@ -285,7 +285,7 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
   {
     id: 'repeated-property-filter',
     spec: 'destinations.yaml',
-    operations: ['getConnections', 'getTargetConnections', 'getSourceConnections', 'getFlows'],
+    operations: ['getTargetConnections', 'getFlows'],
     direction: 'request',
     rule: /^\/query\/property type "string"$/,
     witness: { method: 'GET', path: `${FS}/targetConnections`, query: { property: [`connectionSpec.id==${DEST_SPEC.id}`, `baseConnectionId==${ID}`] } },
