@@ -3,6 +3,8 @@
  * exchange must still break Adobe's spec in exactly the way the entry documents, and an entry that
  * matches nothing is reported as stale.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONTRACT_GAPS, ContractGap } from '../../offline-world/contract-gaps';
 import { ContractCheck } from '../../offline-world/stand-in/contract-check';
@@ -53,4 +55,18 @@ test('after every witness no entry is unused; an entry that matches nothing is r
   const check = await load([...CONTRACT_GAPS, stale]);
   for (const gap of CONTRACT_GAPS) judge(check, gap);
   expect(check.unusedGaps()).toEqual(['stale-example']);
+});
+
+test('a missing spec fails loudly when required (CI=true), else warns and judges nothing', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contracts-'));
+  try {
+    // Two of the three files: data-prep.yaml is missing.
+    for (const name of ['flow-service.yaml', 'destinations.yaml']) fs.symlinkSync(path.resolve(SPEC_DIR, name), path.join(dir, name));
+    await expect(ContractCheck.load(dir, { required: true, warn: () => undefined })).rejects.toThrow(/data-prep\.yaml not found.*AEP_CONTRACTS_DIR/);
+    const warnings: string[] = [];
+    await expect(ContractCheck.load(dir, { required: false, warn: (m) => warnings.push(m) })).resolves.toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining('contract check')]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
