@@ -94,6 +94,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'ajv@^8',
     'ajv-formats@^3',
     'yaml@^2',
+    // Tests: the independent judge of every AEP request and response (contract-check.ts).
+    // openapi-backend: maintained (5.x, regular releases), framework-free, matches a request to
+    // its operation and validates path, query, headers and body, and responses per status, with
+    // ajv; Prism pulls in faker, fp-ts and a telemetry package, express-openapi-validator needs express.
+    'openapi-backend@^5.23.0',
     // Tests: generated bad inputs, IAM policy evaluation (AGPL, dev only), nag rules, PGP keys.
     'fast-check@^4',
     '@cloud-copilot/iam-simulate',

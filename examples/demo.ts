@@ -17,6 +17,7 @@ import * as path from 'path';
 import { LifecycleReport, OFFLINE_KNOBS, runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
 import { AepStandIn } from '../offline-world/stand-in/aep';
 import { AwsStandIn } from '../offline-world/stand-in/aws';
+import { contractFailures, formatViolation } from '../offline-world/stand-in/contract-check';
 
 async function main(): Promise<number> {
   const aep = await AepStandIn.start();
@@ -70,6 +71,13 @@ async function main(): Promise<number> {
     if (!flowIdsKept) failures.push('an in-place update replaced a dataflow');
     if (aep.flows().length + aep.sourceConnections().length !== 0) failures.push('dataflows or their connections were left behind');
     if (doctor.code !== 0) failures.push(`the doctor found problems (exit code ${doctor.code})`);
+    // Judged last: the doctor's requests count too.
+    const contract = aep.contractViolations();
+    const documented = aep.contractReport().length - contract.length;
+    console.log(`\nAdobe spec check of every request and response (handler, refresh, doctor): ${contract.length} violation(s)`
+      + `${documented ? `, ${documented} documented spec gap(s) passed (offline-world/contract-gaps.ts)` : ''}`);
+    for (const v of contract) console.log(`  ${formatViolation(v)}`);
+    if (contractFailures(aep).length) failures.push(`${contract.length} violation(s) of Adobe's specs`);
     if (failures.length) {
       console.error(`\ndemo FAILED: ${failures.join(', ')}`);
       return 1;

@@ -14,6 +14,7 @@ import { aepRecordingTexts, checkWorldInvariants } from './invariants';
 import { AepEndpoints, AepSandbox } from '../src';
 import { AepStandIn } from './stand-in/aep';
 import { AwsStandIn } from './stand-in/aws';
+import { contractFailures } from './stand-in/contract-check';
 import { Attributes, DataflowResourceTypes, ResourceTypes } from '../src/private/contract';
 
 /** Account and region every scenario stack deploys to. */
@@ -244,7 +245,9 @@ export class ScenarioWorld {
     const texts = this.texts();
     const whole = Object.entries(texts).flatMap(([name, text]) =>
       [...this.wholeSecrets].filter((secret) => text.includes(secret)).map(() => `a role ARN AEP marks secret appears in ${name}`));
-    return [...whole, ...checkWorldInvariants({
+    // Every request the handler sent and every answer the stand-in gave, judged by Adobe's specs.
+    const contract = contractFailures(this.aep);
+    return [...whole, ...contract, ...checkWorldInvariants({
       aep: this.aep,
       aws: this.aws,
       owned: this.owned(),

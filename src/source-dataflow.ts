@@ -228,7 +228,8 @@ export class IngestionMapping {
 export interface SourceDataflowOptions {
   /**
    * File or folder to read as AEP's `params.path`, `/<bucket>/<key path>` (wildcards allowed, e.g.
-   * `/my-bucket/crm/*.csv`). Must lie in the source's bucket and folder (`AepS3Source.addDataflow`
+   * `/my-bucket/crm/*.csv`; a path with a wildcard or a trailing `/` is sent as a folder, as Adobe's
+   * docs do). Must lie in the source's bucket and folder (`AepS3Source.addDataflow`
    * checks it at synth when both are known). Replaces the source connection and flow when changed.
    */
   readonly path: string;
@@ -302,7 +303,7 @@ export class SourceDataflow extends Construct {
     super(scope, id);
     validate(props);
     const parts = new DataflowParts(this, props);
-    const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /[*/]$/.test(props.path) ? 'folder' : 'file' };
+    const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /\*|\/$/.test(props.path) ? 'folder' : 'file' };
     if (props.recursive !== undefined) params.recursive = String(props.recursive);
     const source = parts.connection('SourceConnection', DataflowResourceTypes.SOURCE_CONNECTION, 'source', AepIds.S3_SOURCE_CONNECTION_SPEC, {
       [DataflowConnectionProps.BASE_CONNECTION_ID]: props.connection.connectionId,

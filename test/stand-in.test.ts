@@ -11,6 +11,7 @@ import axios, { AxiosRequestConfig, AxiosResponse } from 'axios';
 import {
   AepStandIn, AwsStandIn, DEFAULT_AEP_CREDENTIALS, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken, MASKED,
 } from '../offline-world/stand-in';
+import { contractFailures } from '../offline-world/stand-in/contract-check';
 import { AepIds } from '../src/private/contract';
 
 const DEST = AepIds.S3_DESTINATION_CONNECTION_SPEC;
@@ -570,6 +571,36 @@ describe('AepStandIn', () => {
       }
       warn.mockRestore();
     }
+  });
+
+  describe('contract check (Adobe\'s specs judge every exchange)', () => {
+    const STRICT = process.env.AEP_CONTRACT_STRICT;
+    afterEach(() => {
+      if (STRICT === undefined) delete process.env.AEP_CONTRACT_STRICT;
+      else process.env.AEP_CONTRACT_STRICT = STRICT;
+    });
+
+    test('a request the spec forbids, sent by hand, is recorded by operation and rule and fails enforcement', async () => {
+      // destinations.yaml: `limit` is an integer. The stand-in rejects it too, but the check is
+      // independent of the stand-in's own validation: it judges what was sent.
+      expect((await call('GET', `/connections?property=connectionSpec.id==${DEST}&limit=many`)).status).toBe(400);
+      const found = aep.contractViolations().filter((v) => v.direction === 'request');
+      expect(found).toEqual([expect.objectContaining({ spec: 'destinations.yaml', operation: 'getConnections', rule: '/query/limit type "integer"', count: 1 })]);
+      // What the handler harness, ScenarioWorld.violations() and the demo fail on.
+      expect(contractFailures(aep)).toEqual([expect.stringContaining('getConnections request: /query/limit type "integer"')]);
+      process.env.AEP_CONTRACT_STRICT = '0';
+      expect(contractFailures(aep)).toEqual([]);
+    });
+
+    test('a spec-conformant exchange records nothing; a documented gap is reported but does not fail', async () => {
+      const created = await call('POST', '/connections', destConnection());
+      expect(created.status).toBe(201);
+      expect(aep.contractViolations()).toEqual([]);
+      await call('GET', `/connections/${created.data.id}`);
+      // Flow Service answers a GET by id with {items: [...]}: destinations.yaml says one item.
+      expect(aep.contractReport().map((v) => v.gap)).toContain('dst-get-list-wrapper');
+      expect(contractFailures(aep)).toEqual([]);
+    });
   });
 });
 

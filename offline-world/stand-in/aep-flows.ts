@@ -96,6 +96,23 @@ export interface StoredSourceConnection extends StoredResource {
   baseConnectionId?: string;
   data?: Record<string, unknown>;
   params?: Record<string, unknown>;
+  /** Server-set (destinations.yaml `SourceConnectionItem`): what the exported data is. */
+  typeInfo?: { type: string; id: string };
+  /** Server-set (destinations.yaml `SourceConnectionItem`). */
+  inheritedAttributes?: { baseConnection?: string };
+}
+
+/**
+ * What Flow Service adds to a destination's source connection: destinations.yaml requires
+ * `inheritedAttributes` and `typeInfo`; its examples give a Profile Store source
+ * `typeInfo: {type: "ProfileFragments", id: "ups"}`. Nothing documents a Data Lake source's
+ * `typeInfo` (contract-gaps.ts `dst-datalake-source-typeinfo`).
+ */
+function serverSetSourceFields(input: Record<string, unknown>): Pick<StoredSourceConnection, 'typeInfo' | 'inheritedAttributes'> {
+  const specId = (input.connectionSpec as { id?: unknown } | undefined)?.id;
+  if (specId === DataflowIds.PROFILE_STORE_SOURCE_SPEC) return { typeInfo: { type: 'ProfileFragments', id: 'ups' }, inheritedAttributes: {} };
+  if (specId === DataflowIds.DATA_LAKE_SOURCE_SPEC) return { inheritedAttributes: {} };
+  return {};
 }
 
 /** A flow as stored (`connectionSpec` is unused: flows have a `flowSpec`). */
@@ -404,6 +421,7 @@ export class AepFlows {
       ...(input.baseConnectionId !== undefined ? { baseConnectionId: String(input.baseConnectionId) } : {}),
       ...(input.data !== undefined ? { data: structuredClone(input.data) as Record<string, unknown> } : {}),
       ...(input.params !== undefined ? { params: structuredClone(input.params) as Record<string, unknown> } : {}),
+      ...serverSetSourceFields(input),
     };
     this.sources.put(item);
     this.host.lagVisibility(ex, this.sources, item.id);
@@ -855,6 +873,8 @@ function checkS3Source(body: Record<string, unknown>, base: (id: string) => Stor
   const params = isObject(body.params) ? body.params : {};
   if (typeof params.path !== 'string' || !params.path) problems.push('params.path is required');
   if (params.type !== undefined && !['file', 'folder'].includes(String(params.type))) problems.push('params.type must be file or folder');
+  // Adobe's wildcard example (`/acme/summerCampaign/*premium*.csv`) is a folder ingest (DATAFLOWS §3.2).
+  if (String(params.path).includes('*') && params.type === 'file') problems.push('params.path with a wildcard selects files in a folder: params.type must be folder');
   if (params.recursive !== undefined && typeof params.recursive !== 'boolean') problems.push('params.recursive must be a boolean');
   return problems.length ? violation(problems) : undefined;
 }

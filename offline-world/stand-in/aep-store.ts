@@ -40,6 +40,8 @@ export interface StoredConnection extends StoredResource {
 export interface StoredTargetConnection extends StoredResource {
   baseConnectionId?: string;
   params?: Record<string, unknown>;
+  /** Server-set; destinations.yaml `TargetConnectionItem` requires it: `{baseConnection: <id>}`. */
+  inheritedAttributes?: { baseConnection?: string };
 }
 
 /** A parsed `property=` filter: `field op value[,value…]` (values are OR-ed). */

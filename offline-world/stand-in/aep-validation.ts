@@ -63,7 +63,7 @@ const IMMUTABLE_PATHS = ['/connectionSpec', '/id'];
 /** Server-managed fields; a client has no business patching them. */
 const READ_ONLY_PATHS = [
   '/createdAt', '/updatedAt', '/createdBy', '/updatedBy', '/createdClient', '/updatedClient',
-  '/sandboxId', '/sandboxName', '/imsOrgId', '/etag', '/version', '/state', '/baseConnectionId',
+  '/sandboxId', '/sandboxName', '/imsOrgId', '/etag', '/version', '/state', '/baseConnectionId', '/inheritedAttributes', '/typeInfo',
 ];
 
 interface CompiledSchemas {
@@ -95,7 +95,7 @@ export class AepValidator {
     const dir = path.resolve(options.specDir);
     const missing = Object.values(SPEC_FILES).filter((file) => !fs.existsSync(path.join(dir, file)));
     if (missing.length > 0) {
-      const message = `AEP stand-in: ${missing.join(', ')} not found in ${dir}; OpenAPI schema validation is OFF `
+      const message = `AEP stand-in: ${missing.join(', ')} not found in ${dir}; OpenAPI schema validation and the contract check are OFF `
         + '(connection-spec rules still apply). Set AEP_CONTRACTS_DIR to the shared/contracts folder.';
       if (options.requireSpecs) {
         throw new Error(message);

@@ -9,12 +9,14 @@ import * as path from 'node:path';
 import {
   checkAgainstServedSpec, connectionSpecDocuments, type ConnectionSpecVariant, DEFAULT_CONNECTION_SPEC_VARIANT, readOnlyAuthParams,
 } from './aep-connection-specs';
-import { AepFlows, checkDatasetTarget, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
+import { AepFlows, checkDatasetTarget, DATA_PREP_PATH, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
 import { isObject, violation, Violation } from './aep-rules';
 import {
   maskConnection, newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection,
 } from './aep-store';
 import { AepValidator } from './aep-validation';
+import { ContractCheck, ContractViolation } from './contract-check';
+import { governingSpec } from './contract-governor';
 import { FaultInjector, FaultKind, FaultSpec } from './faults';
 import { decorateBody, isDecoratedRead } from './get-decoration';
 import {
@@ -120,6 +122,8 @@ interface Exchange {
   readonly discard?: boolean;
   /** Hide what a create makes from reads for this long (`eventual` fault). */
   readonly visibleAfterMs?: number;
+  /** The spec operation the request matched, for judging the response (contract-check.ts). */
+  readonly contract?: ReturnType<ContractCheck['checkRequest']>;
 }
 
 /** Work scheduled for later (a delayed response, a delayed application, a reveal). */
@@ -137,18 +141,22 @@ export class AepStandIn {
   /** Starts the server on 127.0.0.1 and loads the OpenAPI validators. */
   public static async start(options: AepStandInOptions = {}): Promise<AepStandIn> {
     const log = options.log ?? (() => undefined);
-    const validator = await AepValidator.create({
-      specDir: options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts'),
-      requireSpecs: process.env.CI === 'true',
-      warn: (message) => {
-        // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
-        console.warn(message);
-        log(message);
-      },
-    });
     const specDir = options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
-    const flowSchemas = validator.schemaValidation ? await loadFlowSchemas(specDir) : undefined;
-    const standIn = new AepStandIn(options, validator, log, flowSchemas);
+    const warn = (message: string) => {
+      // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
+      console.warn(message);
+      log(message);
+    };
+    const validator = await AepValidator.create({
+      specDir,
+      requireSpecs: process.env.CI === 'true',
+      warn,
+    });
+    // The contract check compiles every operation here, at start, so no request waits on it.
+    const [flowSchemas, contract] = validator.schemaValidation
+      ? await Promise.all([loadFlowSchemas(specDir), ContractCheck.load(specDir, { required: process.env.CI === 'true', warn })])
+      : [undefined, undefined];
+    const standIn = new AepStandIn(options, validator, log, flowSchemas, contract);
     await standIn.listen(options.port ?? 0);
     return standIn;
   }
@@ -190,7 +198,7 @@ export class AepStandIn {
 
   private constructor(
     options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void,
-    flowSchemas?: FlowSchemas,
+    flowSchemas?: FlowSchemas, private readonly contract?: ContractCheck,
   ) {
     this.credentials = {
       clientId: options.clientId ?? DEFAULT_AEP_CREDENTIALS.clientId,
@@ -237,6 +245,20 @@ export class AepStandIn {
   /** Flow Service base URL (`${baseUrl}/data/foundation/flowservice`). */
   public get flowServiceUrl(): string {
     return `${this.baseUrl}${FLOW_SERVICE_PATH}`;
+  }
+
+  /**
+   * Distinct violations of Adobe's specs by the requests received and the responses sent since
+   * start or the last {@link resetRecording} that offline-world/contract-gaps.ts does not
+   * document (contract-check.ts). A correct client and a faithful stand-in keep it empty.
+   */
+  public contractViolations(): ContractViolation[] {
+    return this.contract?.undocumented() ?? [];
+  }
+
+  /** Every distinct contract violation since the last {@link resetRecording}, documented gaps included. */
+  public contractReport(): ContractViolation[] {
+    return this.contract?.all() ?? [];
   }
 
   /** Whether Adobe's OpenAPI schemas are enforced (false only when the spec files were not found). */
@@ -388,6 +410,7 @@ export class AepStandIn {
   public resetRecording(): void {
     this.requests.length = 0;
     this.validationFailures.length = 0;
+    this.contract?.clear();
   }
 
   /**
@@ -449,6 +472,7 @@ export class AepStandIn {
   public async close(): Promise<void> {
     this.cancelPending();
     await closeServer(this.server);
+    this.contract?.clear(); // names what is still pending, for the measuring report
   }
 
   private cancelPending(): void {
@@ -513,7 +537,7 @@ export class AepStandIn {
       status: 0,
     };
     this.requests.push(record);
-    const ex: Exchange = { req, res, url, rawBody, record };
+    const ex: Exchange = { req, res, url, rawBody, record, contract: tooLarge ? undefined : this.judgeRequest(req, url, method, rawBody) };
     if (tooLarge) {
       this.reply(ex, 413, { errorCode: '413', errorMessage: 'request body too large' });
       return;
@@ -798,6 +822,8 @@ export class AepStandIn {
       ...(input.baseConnectionId !== undefined ? { baseConnectionId: String(input.baseConnectionId) } : {}),
       ...(input.params !== undefined ? { params: structuredClone(input.params) as Record<string, unknown> } : {}),
       ...(input.data !== undefined ? { data: structuredClone(input.data) } : {}),
+      // What the target inherits from its base connection, as destinations.yaml's TargetConnectionItem types it.
+      inheritedAttributes: input.baseConnectionId !== undefined ? { baseConnection: String(input.baseConnectionId) } : {},
     };
     this.targetStore.put(item);
     this.lagVisibility(ex, this.targetStore, item.id);
@@ -1020,8 +1046,39 @@ export class AepStandIn {
     this.reply(ex, problem.status, { errorCode: problem.errorCode, errorMessage: message });
   }
 
+  /** Hands the request to the contract check (Flow Service and Data Prep only; IMS has no spec here). */
+  private judgeRequest(req: http.IncomingMessage, url: URL, method: string, rawBody: string): Exchange['contract'] {
+    const service = [FLOW_SERVICE_PATH, DATA_PREP_PATH].find((p) => url.pathname === p || url.pathname.startsWith(`${p}/`));
+    if (!this.contract || !service) {
+      return undefined;
+    }
+    let body: unknown;
+    if (rawBody && mediaType(req) === 'application/json') {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = rawBody;
+      }
+    }
+    const rel = url.pathname.substring(service.length);
+    const spec = governingSpec(service === FLOW_SERVICE_PATH ? 'flowservice' : 'conversion', rel, body, url.searchParams, (collection, id) => {
+      const stores: Record<string, ResourceStore<StoredResource>> = {
+        connections: this.connectionStore,
+        targetConnections: this.targetStore,
+        sourceConnections: this.dataflows.sources as unknown as ResourceStore<StoredResource>,
+      };
+      if (collection === 'flows') return this.dataflows.flows.all().find((f) => f.id === id)?.flowSpec.id;
+      return stores[collection]?.all().find((item) => item.id === id)?.connectionSpec.id;
+    });
+    return this.contract.checkRequest(spec, { method, path: url.pathname, query: queryObject(url.searchParams), headers: req.headers, body });
+  }
+
   private reply(ex: Exchange, status: number, written: unknown, headers: Record<string, string> = {}): void {
     const body = this.decorated && status === 200 && isDecoratedRead(ex.record.method, ex.record.path) ? decorateBody(written) : written;
+    if (ex.contract && !ex.discard && ex.record.fault === undefined) {
+      // An injected fault's answer is the test's own words; what the stand-in itself says is judged.
+      this.contract?.checkResponse(ex.contract, status, body);
+    }
     if (ex.discard) {
       ex.record.applied = { status, body: redactDeep(body) };
       this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} applied -> ${status}, response discarded (fault: ${ex.record.fault})`);

@@ -5,6 +5,7 @@
  */
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
+import { contractFailures } from '../../offline-world/stand-in/contract-check';
 import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
 import { forgetFlowSpecs } from '../../src/handler/aep/flow-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
@@ -226,6 +227,8 @@ export function useHarness(): Harness {
   beforeEach(() => current!.reset());
   afterEach(() => {
     expect(current!.aep.validationFailures).toEqual([]);
+    // Adobe's specs judge every request and response (offline-world/stand-in/contract-check.ts).
+    expect(contractFailures(current!.aep)).toEqual([]);
     current!.expectNoSecretsIn();
   });
   // The harness only exists once beforeAll ran; a proxy lets test bodies use it as a constant.

@@ -225,7 +225,9 @@ function fieldOps(current: FlowItem | { name?: unknown; description?: unknown },
     if (canonical(held[key] ?? null) === canonical(want ?? null)) continue;
     ops.push(want
       ? { op: held[key] ? 'replace' : 'add', path: `/${key}`, value: want }
-      : { op: 'remove', path: `/${key}` });
+      // destinations.yaml's PatchConnectionItem requires a `value` on every op, remove included:
+      // the block being removed, as the flow removal sends the selector it removes.
+      : { op: 'remove', path: `/${key}`, value: held[key] });
   }
   return ops;
 }

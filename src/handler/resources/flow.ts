@@ -359,7 +359,9 @@ export function audienceOps(current: Array<{ type?: string; value?: Record<strin
     const id = String(value.id);
     const want = wanted.get(id);
     if (!want || seen.has(id)) {
-      removes.unshift({ op: 'remove', path: `${SELECTORS}/${index}` });
+      // destinations.yaml's PatchFlowItem requires a `value` on every op; Adobe's documented
+      // removal sends the selector's type with an empty value (DATAFLOWS §4.5).
+      removes.unshift({ op: 'remove', path: `${SELECTORS}/${index}`, value: { type: 'PLATFORM_SEGMENT', value: {} } });
       return;
     }
     seen.add(id);

@@ -107,7 +107,8 @@ export async function getSet(client: AepClient, id: string): Promise<StoredSet |
 }
 
 async function findByName(client: AepClient, name: string): Promise<StoredSet | undefined> {
-  const res = await client.request('GET', '/mappingSets', { query: [['name', name], ['limit', '100']] });
+  // data-prep.yaml requires both `limit` and `start` on this list (listMappingSets).
+  const res = await client.request('GET', '/mappingSets', { query: [['name', name], ['limit', '100'], ['start', '0']] });
   const data = (res.data as { data?: unknown } | undefined)?.data;
   const sets = (Array.isArray(data) ? data : []) as StoredSet[];
   return sets.filter((s) => s.name === name).sort((a, b) => a.id.localeCompare(b.id))[0];
