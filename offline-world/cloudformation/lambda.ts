@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'async_hooks';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FunctionError, LiveResource, SimulatorOptions, TIMED_OUT, withTimeout } from './model';
@@ -23,13 +24,17 @@ export interface LambdaHost {
 /** One warm Lambda container: a module instance and its role session. */
 interface Container {
   readonly key: string;
+  /** Lambda runs one invocation at a time in a container; a concurrent one gets another container. */
+  busy: boolean;
   readonly entry: (event: any, ctx: any) => any;
   readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 }
 
 /** The Lambda service of one simulated stack. */
 export class LambdaService {
-  private readonly containers = new Map<string, Container>();
+  private readonly containers = new Map<string, Container[]>();
+  /** Containers started per function and configuration (each new one gets its own role session). */
+  private readonly started = new Map<string, number>();
 
   constructor(private readonly host: LambdaHost) {}
 
@@ -69,10 +74,9 @@ export class LambdaService {
       AWS_SECRET_ACCESS_KEY: container.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: container.credentials.sessionToken,
     };
-    const saved: Record<string, string | undefined> = {};
-    for (const k of Object.keys(env)) { saved[k] = process.env[k]; process.env[k] = env[k]; }
+    container.busy = true;
     try {
-      const work = this.capture(async () => container.entry(event, context));
+      const work = invocationScope.run({ env, sink: this.host.options.logSink }, () => captured(async () => container.entry(event, context)));
       work.catch(() => undefined);
       const outcome = await withTimeout(work, timeoutMs);
       if (outcome === TIMED_OUT) {
@@ -84,9 +88,7 @@ export class LambdaService {
       const err = e as Error;
       return { functionError: { errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(e), trace: String(err?.stack ?? '').split('\n') } };
     } finally {
-      for (const k of Object.keys(saved)) {
-        if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
-      }
+      container.busy = false;
     }
   }
 
@@ -94,13 +96,19 @@ export class LambdaService {
   private container(logicalId: string, fn: LiveResource): Container {
     const props = fn.properties;
     const key = JSON.stringify([props.Code, props.Handler, props.Role, props.Environment, props.Timeout]);
-    const existing = this.containers.get(logicalId);
-    if (existing && existing.key === key && this.host.options.containers !== 'cold') return existing;
+    const pool = (this.containers.get(logicalId) ?? []).filter((c) => c.key === key);
+    const idle = pool.find((c) => !c.busy);
+    if (idle && this.host.options.containers !== 'cold') return idle;
     const roleArn: string = props.Role;
-    const credentials = this.host.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: `${this.host.stackName}/${this.host.instance}/${logicalId}/${key}` });
+    const seed = `${this.host.stackName}/${this.host.instance}/${logicalId}/${key}`;
+    // A container started while another runs has its own session (a shared seed would replace its token).
+    const n = (this.started.get(seed) ?? 0) + 1;
+    this.started.set(seed, n);
+    const running = pool.filter((c) => c.busy);
+    const credentials = this.host.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: running.length ? `${seed}#${n}` : seed });
     const entry = this.loadFunction(logicalId, props);
-    const container = { key, entry, credentials };
-    this.containers.set(logicalId, container);
+    const container: Container = { key, entry, credentials, busy: false };
+    this.containers.set(logicalId, [...running, container]);
     return container;
   }
 
@@ -135,23 +143,6 @@ export class LambdaService {
     if (typeof entry !== 'function') throw new Error(`${logicalId} handler ${handler} not exported by the bundle`);
     return entry;
   }
-
-  /** Runs a handler with console output captured into the log sink (and kept off the screen). */
-  private async capture<T>(fn: () => Promise<T>): Promise<T> {
-    const sink = this.host.options.logSink;
-    if (!sink) return fn();
-    const original = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
-    const write = process.stdout.write.bind(process.stdout);
-    const record = (...args: unknown[]) => { sink.push(args.map((a) => typeof a === 'string' ? a : safeJson(a)).join(' ')); };
-    console.log = console.info = console.warn = console.error = console.debug = record;
-    (process.stdout as any).write = (chunk: any, ...rest: any[]) => { sink.push(String(chunk)); return typeof rest[rest.length - 1] === 'function' ? (rest[rest.length - 1](), true) : true; };
-    try {
-      return await fn();
-    } finally {
-      Object.assign(console, original);
-      (process.stdout as any).write = write;
-    }
-  }
 }
 
 function safeJson(value: unknown): string {
@@ -159,5 +150,88 @@ function safeJson(value: unknown): string {
     return value instanceof Error ? `${value.name}: ${value.message}` : JSON.stringify(value);
   } catch {
     return String(value);
+  }
+}
+
+/**
+ * What one invocation sees as its own: its environment and log sink. Concurrent invocations run
+ * in one Node process, so `process.env` and the console are routed by async context (each
+ * invocation's timers and promises carry it) instead of being swapped globally.
+ */
+interface InvocationScope {
+  readonly env: Record<string, string>;
+  readonly sink?: string[];
+}
+
+const invocationScope = new AsyncLocalStorage<InvocationScope>();
+let envRouted = false;
+
+/** Makes `process.env` answer with the current invocation's environment first (installed once). */
+function routeEnvironment(): void {
+  if (envRouted) return;
+  envRouted = true;
+  const base = process.env;
+  const own = (key: string | symbol): Record<string, string> | undefined => {
+    const env = invocationScope.getStore()?.env;
+    return env && typeof key === 'string' && key in env ? env : undefined;
+  };
+  process.env = new Proxy(base, {
+    get: (target, key) => own(key)?.[key as string] ?? Reflect.get(target, key),
+    set: (target, key, value) => {
+      const env = own(key);
+      if (env) { env[key as string] = String(value); return true; }
+      return Reflect.set(target, key, value);
+    },
+    has: (target, key) => own(key) !== undefined || Reflect.has(target, key),
+    deleteProperty: (target, key) => {
+      const env = own(key);
+      if (env) { delete env[key as string]; return true; }
+      return Reflect.deleteProperty(target, key);
+    },
+    ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(invocationScope.getStore()?.env ?? {})])],
+    getOwnPropertyDescriptor: (target, key) => {
+      const env = own(key);
+      if (!env) return Reflect.getOwnPropertyDescriptor(target, key);
+      return { value: env[key as string], writable: true, enumerable: true, configurable: true };
+    },
+  });
+}
+
+let capturing = 0;
+let original: { console: Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'>; write: typeof process.stdout.write } | undefined;
+
+/**
+ * Runs a handler with its console output captured into its invocation's log sink (and kept off
+ * the screen); output of anything else (the test, the stand-ins) goes where it went before.
+ */
+async function captured<T>(fn: () => Promise<T>): Promise<T> {
+  routeEnvironment();
+  if (!invocationScope.getStore()?.sink) return fn();
+  if (capturing++ === 0) {
+    const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+    const write = process.stdout.write.bind(process.stdout);
+    original = { console: saved, write };
+    for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      console[level] = (...args: unknown[]) => {
+        const sink = invocationScope.getStore()?.sink;
+        if (sink) sink.push(args.map((a) => typeof a === 'string' ? a : safeJson(a)).join(' '));
+        else saved[level](...args);
+      };
+    }
+    (process.stdout as any).write = (chunk: any, ...rest: any[]) => {
+      const sink = invocationScope.getStore()?.sink;
+      if (!sink) return (write as any)(chunk, ...rest);
+      sink.push(String(chunk));
+      return typeof rest[rest.length - 1] === 'function' ? (rest[rest.length - 1](), true) : true;
+    };
+  }
+  try {
+    return await fn();
+  } finally {
+    if (--capturing === 0 && original) {
+      Object.assign(console, original.console);
+      (process.stdout as any).write = original.write;
+      original = undefined;
+    }
   }
 }

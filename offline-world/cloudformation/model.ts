@@ -62,6 +62,11 @@ export interface SimulatorOptions {
    * missing permission behind a credential it cached on an earlier event.
    */
   readonly containers?: 'warm' | 'cold';
+  /**
+   * Whether resource operations whose dependencies are done run concurrently, as CloudFormation
+   * runs them (default true); false runs one at a time in deployment order, for debugging.
+   */
+  readonly parallel?: boolean;
 }
 
 /** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */

@@ -1,6 +1,7 @@
 import { deploymentOrder } from './intrinsics';
 import { CfnResponse, CUSTOM, LeftBehind, LiveResource } from './model';
 import { policyOf, RemovalPolicyName } from './resources';
+import { dependents, runGraph } from './scheduler';
 
 /**
  * CloudFormation's rollbacks: of a failed create (delete what exists, reverse order) and of a
@@ -17,6 +18,7 @@ export interface Doomed { readonly id: string; readonly res: LiveResource }
 export interface RollbackHost {
   readonly live: Map<string, LiveResource>;
   readonly leftBehind: LeftBehind[];
+  readonly parallel: boolean;
   event(logicalId: string, type: string, status: string, physicalId?: string, reason?: string): void;
   customResource(id: string, type: string, requestType: 'Create' | 'Update' | 'Delete', phase: string, props: any, physicalId?: string, oldProps?: any): Promise<CfnResponse>;
   applySideEffects(id: string, type: string, props: any, physicalId: string): void;
@@ -24,29 +26,47 @@ export interface RollbackHost {
   cleanupDelete(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<void>;
 }
 
-/** ROLLBACK_IN_PROGRESS: deletes what the failed create made, in reverse order; false when a Delete failed. */
+/**
+ * ROLLBACK_IN_PROGRESS: deletes what the failed create made, in reverse dependency order (what
+ * depends on a resource first, independent ones together); false when a Delete failed (what the
+ * failed resource depends on stays too).
+ */
 export async function rollbackCreate(host: RollbackHost, created: string[], template: any, phase: string): Promise<boolean> {
-  let ok = true;
-  for (const id of [...created].reverse()) {
-    ok = (await host.deleteLive(id, host.live.get(id)!, `${phase}-rollback`, policyOf(template, id, 'DeletionPolicy', true))) && ok;
-  }
-  return ok;
+  const after = dependents(template.Resources);
+  const order = deploymentOrder(template.Resources).reverse().filter((id) => created.includes(id));
+  const outcome = await runGraph(order, (id) => after.get(id)!, (id) =>
+    host.deleteLive(id, host.live.get(id)!, `${phase}-rollback`, policyOf(template, id, 'DeletionPolicy', true)),
+  { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
+  return outcome.failed.length === 0 && outcome.skipped.length === 0;
 }
 
 /**
- * UPDATE_ROLLBACK_IN_PROGRESS: undoes `steps` in reverse order. Returns whether every rollback
+ * UPDATE_ROLLBACK_IN_PROGRESS: undoes `steps` in reverse dependency order of the new template
+ * (independent ones together). Returns whether every rollback
  * Update succeeded and the physical resources the rollback cleanup must delete.
  */
-export async function revertUpdate(host: RollbackHost, steps: UpdateStep[], phase: string): Promise<{ ok: boolean; cleanup: Doomed[] }> {
+export async function revertUpdate(
+  host: RollbackHost, steps: UpdateStep[], newTemplate: any, phase: string,
+): Promise<{ ok: boolean; cleanup: Doomed[] }> {
   const rollbackPhase = `${phase}-rollback`;
   const toDelete: Doomed[] = [];
   let rollbackOk = true;
-  for (const step of [...steps].reverse()) {
+  const after = dependents(newTemplate.Resources);
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const order = deploymentOrder(newTemplate.Resources).reverse().filter((id) => byId.has(id));
+  // A failed rollback Update does not stop the others (UPDATE_ROLLBACK_FAILED at the end).
+  await runGraph(order, (id) => after.get(id)!, async (id) => {
+    await revertStep(byId.get(id)!);
+    return true;
+  }, { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
+  return { ok: rollbackOk, cleanup: toDelete };
+
+  async function revertStep(step: UpdateStep): Promise<void> {
     const now = host.live.get(step.id)!;
     if (step.kind === 'created') {
       host.live.delete(step.id);
       toDelete.push({ id: step.id, res: now });
-      continue;
+      return;
     }
     if (step.replacedNative) {
       toDelete.push({ id: step.id, res: now });
@@ -57,7 +77,7 @@ export async function revertUpdate(host: RollbackHost, steps: UpdateStep[], phas
       if (response.status === 'FAILED') {
         rollbackOk = false;
         host.event(step.id, now.type, 'UPDATE_FAILED', now.physicalId, response.reason);
-        continue;
+        return;
       }
       const restored = { type: now.type, physicalId: response.physicalId!, attributes: response.data ?? {}, properties: step.before.properties };
       host.live.set(step.id, restored);
@@ -79,14 +99,16 @@ export async function revertUpdate(host: RollbackHost, steps: UpdateStep[], phas
       host.event(step.id, now.type, 'UPDATE_COMPLETE', step.before.physicalId);
     }
   }
-  return { ok: rollbackOk, cleanup: toDelete };
 }
 
 /** The rollback cleanup: deletes what the failed update made, in reverse dependency order of its template. */
 export async function rollbackCleanup(host: RollbackHost, cleanup: Doomed[], newTemplate: any, phase: string): Promise<void> {
-  const rollbackPhase = `${phase}-rollback`;
-  const toDelete = [...cleanup];
-  const newOrder = deploymentOrder(newTemplate.Resources).reverse();
-  toDelete.sort((a, b) => newOrder.indexOf(a.id) - newOrder.indexOf(b.id));
-  for (const { id, res } of toDelete) await host.cleanupDelete(id, res, `${rollbackPhase}-cleanup`, policyOf(newTemplate, id, 'DeletionPolicy', true));
+  const after = dependents(newTemplate.Resources);
+  const order = deploymentOrder(newTemplate.Resources).reverse().filter((id) => cleanup.some((d) => d.id === id));
+  await runGraph(order, (id) => after.get(id)!, async (id) => {
+    for (const { res } of cleanup.filter((d) => d.id === id)) {
+      await host.cleanupDelete(id, res, `${phase}-rollback-cleanup`, policyOf(newTemplate, id, 'DeletionPolicy', true));
+    }
+    return true;
+  }, { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
 }

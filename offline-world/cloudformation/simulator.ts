@@ -1,5 +1,5 @@
 import { authorize } from './iam';
-import { deploymentOrder, IntrinsicContext, references, resolve } from './intrinsics';
+import { deploymentOrder, IntrinsicContext, resolve } from './intrinsics';
 import { LambdaService } from './lambda';
 import {
   CfnResponse, clone, CUSTOM, InvocationRecord, LeftBehind, LiveResource, OperationResult, orThrow, PropertyUsage, same, SimulatorOptions, StackEvent,
@@ -7,7 +7,8 @@ import {
 } from './model';
 import { customResource } from './provider-framework';
 import { customName, derivedAttribute, policyOf, RemovalPolicyName, replaces, simulate, Where } from './resources';
-import { revertUpdate, rollbackCleanup, rollbackCreate, UpdateStep } from './rollback';
+import { Doomed, revertUpdate, rollbackCleanup, rollbackCreate, UpdateStep } from './rollback';
+import { dependencies, dependents, runGraph } from './scheduler';
 import type { AuthorizationDecision, AuthorizationRequest, AwsStandIn } from '../stand-in/aws';
 
 export { CREATE_FAILED_PHYSICAL_ID_MARKER, readStack, StackOperationError } from './model';
@@ -28,6 +29,10 @@ export type {
  * rollback, and a changed PhysicalResourceId makes CFN delete the previous one at the end);
  * aws-cdk issues #13527 / #30012 (the PhysicalResourceId of a FAILED Update response is what CFN
  * records and later sends to Delete)):
+ * - Scheduling (scheduler.ts): every resource whose dependencies are done starts at once, so
+ *   independent resources are created/updated (dependency order) and deleted (reverse dependency
+ *   order) concurrently; after the first failure nothing new starts and the operations in
+ *   progress finish. `parallel: false` runs one at a time (debugging).
  * - Create: resources in dependency order. First failure → ROLLBACK: every resource that exists
  *   (including a custom resource whose FAILED Create response carried a PhysicalResourceId — the
  *   Provider framework's CREATE_FAILED marker) gets a Delete, in reverse order. ROLLBACK_COMPLETE,
@@ -121,6 +126,8 @@ export class CloudFormationSimulator {
   /** @internal */
   public get account() { return this.options.account ?? '111122223333'; }
   private get region() { return this.options.region ?? 'us-east-1'; }
+  /** @internal Whether ready resources run concurrently (CloudFormation's behaviour, the default). */
+  public get parallel() { return this.options.parallel !== false; }
   private get timeScale() { return this.options.timeScale ?? 1; }
 
   /** The stack status after the last operation (undefined before the first). */
@@ -210,11 +217,13 @@ export class CloudFormationSimulator {
     this.begin(stack);
     const created: string[] = [];
     let failure: string | undefined;
-    for (const id of deploymentOrder(this.template.Resources)) {
+    const deps = dependencies(this.template.Resources);
+    await runGraph(deploymentOrder(this.template.Resources), (id) => deps.get(id)!, async (id) => {
       const error = await this.createResource(id, phase);
       if (this.live.has(id)) created.push(id);
-      if (error) { failure = `${id}: ${error}`; break; }
-    }
+      if (error) failure ??= `${id}: ${error}`;
+      return !error;
+    }, { parallel: this.parallel, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
     if (!failure) return this.finish('create', 'CREATE_COMPLETE');
     const ok = await rollbackCreate(this, created, this.template, phase);
     return this.finish('create', ok ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED', failure);
@@ -228,15 +237,16 @@ export class CloudFormationSimulator {
     const oldTemplate = this.template;
     this.begin(stack);
     const steps: UpdateStep[] = [];
-    const replaced: Array<{ id: string; res: LiveResource }> = [];
+    const replaced: Doomed[] = [];
     let failure: string | undefined;
-    for (const id of deploymentOrder(this.template.Resources)) {
+    const fail = (id: string, reason: string | undefined) => { failure ??= `${id}: ${reason}`; return false; };
+    const deps = dependencies(this.template.Resources);
+    await runGraph(deploymentOrder(this.template.Resources), (id) => deps.get(id)!, async (id) => {
       const current = this.live.get(id);
       if (!current) {
         const error = await this.createResource(id, phase);
         if (this.live.has(id)) steps.push({ id, kind: 'created' });
-        if (error) { failure = `${id}: ${error}`; break; }
-        continue;
+        return error ? fail(id, error) : true;
       }
       const def = this.template.Resources[id];
       let props: any;
@@ -244,11 +254,10 @@ export class CloudFormationSimulator {
         if (def.Type !== current.type) throw new Error(`Update of resource type is not permitted (${current.type} → ${def.Type})`);
         props = this.resolveProps(def);
       } catch (e) {
-        failure = `${id}: ${(e as Error).message}`;
         this.event(id, current.type, 'UPDATE_FAILED', current.physicalId, (e as Error).message);
-        break;
+        return fail(id, (e as Error).message);
       }
-      if (same(props, current.properties)) continue;
+      if (same(props, current.properties)) return true;
       const before: LiveResource = clone(current);
       if (CUSTOM(def.Type)) {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
@@ -256,45 +265,55 @@ export class CloudFormationSimulator {
         if (response.status === 'FAILED') {
           // CloudFormation records the id of the FAILED response (aws-cdk #13527) and the new properties.
           this.live.set(id, { ...current, physicalId: response.physicalId ?? current.physicalId, properties: props });
-          failure = `${id}: ${response.reason}`;
           this.event(id, def.Type, 'UPDATE_FAILED', response.physicalId, response.reason);
-          break;
+          return fail(id, response.reason);
         }
         this.live.set(id, { type: def.Type, physicalId: response.physicalId!, attributes: response.data ?? {}, properties: props });
         if (response.physicalId !== current.physicalId) replaced.push({ id, res: before });
         this.event(id, def.Type, 'UPDATE_COMPLETE', response.physicalId);
       } else if (replaces(def.Type, current.properties, props)) {
-        steps.push({ id, kind: 'updated', before, replacedNative: true });
-        replaced.push({ id, res: before });
+        const step: UpdateStep = { id, kind: 'updated', before, replacedNative: true };
+        const old: Doomed = { id, res: before };
+        steps.push(step);
+        replaced.push(old);
         this.live.delete(id);
         const error = await this.createResource(id, phase);
-        if (error) { this.live.set(id, before); steps.pop(); replaced.pop(); failure = `${id}: ${error}`; break; }
+        if (error) {
+          this.live.set(id, before);
+          steps.splice(steps.indexOf(step), 1);
+          replaced.splice(replaced.indexOf(old), 1);
+          return fail(id, error);
+        }
       } else {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
         current.properties = props;
         this.applySideEffects(id, def.Type, props, current.physicalId);
         this.event(id, def.Type, 'UPDATE_COMPLETE', current.physicalId);
       }
-    }
+      return true;
+    }, { parallel: this.parallel, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
 
     if (!failure) {
       const removed = Object.keys(oldTemplate.Resources).filter((id) => !(id in this.template.Resources) && this.live.has(id));
       const doomed = new Map<string, LiveResource[]>();
       for (const { id, res } of replaced) doomed.set(id, [...(doomed.get(id) ?? []), res]);
       for (const id of removed) doomed.set(id, [...(doomed.get(id) ?? []), this.live.get(id)!]);
-      for (const id of deploymentOrder(oldTemplate.Resources).reverse()) {
-        for (const res of doomed.get(id) ?? []) {
+      // Cleanup: reverse dependency order of the OLD template; failures are ignored (left behind).
+      const after = dependents(oldTemplate.Resources);
+      await runGraph(deploymentOrder(oldTemplate.Resources).reverse().filter((id) => doomed.has(id)), (id) => after.get(id) ?? [], async (id) => {
+        for (const res of doomed.get(id)!) {
           const policy = removed.includes(id) ? policyOf(oldTemplate, id, 'DeletionPolicy') : policyOf(oldTemplate, id, 'UpdateReplacePolicy');
           await this.cleanupDelete(id, res, `${phase}-cleanup`, policy);
           // A removed resource exists (its policy still applies, say) until its own Delete ran.
           if (removed.includes(id)) this.live.delete(id);
         }
-      }
+        return true;
+      }, { parallel: this.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
       return this.finish('update', 'UPDATE_COMPLETE');
     }
 
     // UPDATE_ROLLBACK_IN_PROGRESS
-    const reverted = await revertUpdate(this, steps, phase);
+    const reverted = await revertUpdate(this, steps, stack.template, phase);
     this.template = oldTemplate;
     if (!reverted.ok) return this.finish('update', 'UPDATE_ROLLBACK_FAILED', failure);
     await rollbackCleanup(this, reverted.cleanup, stack.template, phase);
@@ -304,23 +323,17 @@ export class CloudFormationSimulator {
   private async runDelete(phase: string): Promise<OperationResult> {
     if (this.template === undefined) throw new Error(`stack ${this.stackName} does not exist`);
     this.opEvents = [];
-    const failed = new Set<string>();
     let failure: string | undefined;
-    const deps = (id: string) => references(this.template.Resources[id]?.Properties ?? {});
-    for (const id of deploymentOrder(this.template.Resources).reverse()) {
-      const res = this.live.get(id);
-      if (!res) continue;
-      // A resource something undeletable still depends on stays too.
-      if ([...failed].some((f) => deps(f).has(id) || [this.template.Resources[f]?.DependsOn ?? []].flat().includes(id))) {
-        failed.add(id);
-        continue;
-      }
-      if (!(await this.deleteLive(id, res, phase, policyOf(this.template, id, 'DeletionPolicy')))) {
-        failed.add(id);
-        failure = failure ?? `${id}: ${this.opEvents[this.opEvents.length - 1]?.reason}`;
-      }
-    }
-    if (failed.size) return this.finish('delete', 'DELETE_FAILED', failure);
+    // A resource is deleted once everything depending on it is; one something undeletable still
+    // depends on stays too.
+    const after = dependents(this.template.Resources);
+    const order = deploymentOrder(this.template.Resources).reverse().filter((id) => this.live.has(id));
+    const outcome = await runGraph(order, (id) => after.get(id)!, async (id) => {
+      const ok = await this.deleteLive(id, this.live.get(id)!, phase, policyOf(this.template, id, 'DeletionPolicy'));
+      if (!ok) failure ??= `${id}: ${[...this.opEvents].reverse().find((e) => e.logicalId === id && e.status === 'DELETE_FAILED')?.reason}`;
+      return ok;
+    }, { parallel: this.parallel, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
+    if (outcome.failed.length || outcome.skipped.length) return this.finish('delete', 'DELETE_FAILED', failure);
     const result = this.finish('delete', 'DELETE_COMPLETE');
     this.template = undefined;
     return result;

@@ -28,8 +28,10 @@ const instance = Math.random().toString(36).slice(2);
 exports.handler = async (event, context) => {
   const p = event.ResourceProperties;
   globalThis.__worldLog.push({ type: event.RequestType, id: event.LogicalResourceId, physicalId: event.PhysicalResourceId,
-    version: p.Version, remaining: context.getRemainingTimeInMillis(), instance, fn: process.env.AWS_LAMBDA_FUNCTION_NAME });
+    version: p.Version, remaining: context.getRemainingTimeInMillis(), instance, fn: process.env.AWS_LAMBDA_FUNCTION_NAME, at: Date.now() });
+  const entry = globalThis.__worldLog[globalThis.__worldLog.length - 1];
   if (p.SleepMs) await new Promise((r) => setTimeout(r, Number(p.SleepMs)));
+  entry.fnAfter = process.env.AWS_LAMBDA_FUNCTION_NAME;
   if (p.ReadSecret && event.RequestType !== 'Delete') {
     client = client || new SecretsManagerClient({});
     await client.send(new GetSecretValueCommand({ SecretId: p.ReadSecret }));
@@ -44,7 +46,9 @@ exports.handler = async (event, context) => {
 };
 `;
 
-interface LogEntry { type: string; id: string; physicalId?: string; version?: string; remaining: number; instance: string; fn: string }
+interface LogEntry {
+  type: string; id: string; physicalId?: string; version?: string; remaining: number; instance: string; fn: string; fnAfter?: string; at: number;
+}
 const log = (): LogEntry[] => (globalThis as any).__worldLog;
 
 let aws: AwsStandIn;
@@ -119,7 +123,7 @@ function cr(props: Record<string, any>, dependsOn?: string[], prefix = ''): any 
   return { Type: 'Custom::Thing', Properties: { ServiceToken: { 'Fn::GetAtt': [`${prefix}Framework`, 'Arn'] }, ...props }, ...(dependsOn ? { DependsOn: dependsOn } : {}) };
 }
 
-function simulator(options: { timeScale?: number } = {}): CloudFormationSimulator {
+function simulator(options: { timeScale?: number; parallel?: boolean } = {}): CloudFormationSimulator {
   return new CloudFormationSimulator(STACK, { aws, account: ACCOUNT, region: 'us-east-1', keyPropagationFailures: 0, ...options });
 }
 
@@ -281,11 +285,13 @@ describe('Lambda and timeouts', () => {
     await new Promise((r) => setTimeout(r, 400));
   });
 
-  test('each function runs in its own module instance; a function keeps its warm instance', async () => {
+  test('each function runs in its own module instance; a function keeps its warm instance, and scales out when busy', async () => {
     const sim = simulator();
-    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({}), B: cr({}), C: cr({}, undefined, 'Other') }));
+    // B runs after A (DependsOn): A's container is idle again. D runs alongside A: a second container.
+    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({ SleepMs: 50 }), B: cr({}, ['A']), C: cr({}, undefined, 'Other'), D: cr({ SleepMs: 50 }) }));
     const byId = Object.fromEntries(log().map((e) => [e.id, e]));
     expect(byId.A.instance).toBe(byId.B.instance);
+    expect(byId.D.instance).not.toBe(byId.A.instance);
     expect(byId.C.instance).not.toBe(byId.A.instance);
     expect(byId.C.fn).not.toBe(byId.A.fn);
   });
@@ -409,5 +415,63 @@ describe('Retain policies and custom names', () => {
     await sim.update(stack({ ...provider() }));
     expect((await sim.deploy(stack({ ...provider(), S2: secret('app/two') }))).status).toBe('UPDATE_COMPLETE');
     await sim.delete();
+  });
+});
+
+describe('parallel resource operations (CloudFormation starts every resource whose dependencies are done)', () => {
+  /** [start, end] of each handler invocation, by `<type> <id>`, from the fake handler's log and the invocations. */
+  const overlap = (a: string, b: string) => {
+    const starts = log();
+    const [ea, eb] = [a, b].map((k) => starts.find((e) => `${e.type} ${e.id}` === k));
+    return ea !== undefined && eb !== undefined && Math.abs(ea.at - eb.at) < 100;
+  };
+
+  test('independent resources are created together, dependent ones after; deletes run in reverse dependency order, independent ones together', async () => {
+    const sim = simulator();
+    const template = stack({ ...provider(), A: cr({ SleepMs: 300 }), B: cr({ SleepMs: 300 }), C: cr({ SleepMs: 10 }, ['A', 'B']) });
+    const started = Date.now();
+    await sim.create(template);
+    // Two 300 ms creates side by side, then C: well under the 600 ms one after the other takes.
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(overlap('Create A', 'Create B')).toBe(true);
+    expect(requests(sim, 'create').pop()).toBe('Create C -');
+    (globalThis as any).__worldLog = [];
+    await sim.delete();
+    expect(requests(sim, 'delete')[0]).toBe('Delete C C-v1');
+    expect(overlap('Delete A', 'Delete B')).toBe(true);
+  });
+
+  test('parallel: false runs one operation at a time in deployment order', async () => {
+    const sim = simulator({ parallel: false });
+    const started = Date.now();
+    await sim.create(stack({ ...provider(), A: cr({ SleepMs: 200 }), B: cr({ SleepMs: 200 }) }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(overlap('Create A', 'Create B')).toBe(false);
+  });
+
+  test('after a failure nothing new starts; operations in progress finish, then the rollback deletes them', async () => {
+    const sim = simulator();
+    const result = await sim.deploy(stack({
+      ...provider(),
+      Slow: cr({ SleepMs: 300 }),
+      Bad: cr({ Fail: 'Create' }),
+      Later: cr({}, ['Bad']),
+      AfterSlow: cr({}, ['Slow']),
+    }));
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(requests(sim, 'create').sort()).toEqual(['Create Bad -', 'Create Slow -']);
+    expect(requests(sim, 'create-rollback')).toContain('Delete Slow Slow-v1');
+  });
+
+  test('concurrent invocations each see their own environment and role session', async () => {
+    const sim = simulator();
+    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({ SleepMs: 100 }), B: cr({ SleepMs: 100 }, undefined, 'Other') }));
+    const byId = Object.fromEntries(log().map((e) => [e.id, e]));
+    expect(overlap('Create A', 'Create B')).toBe(true);
+    expect(byId.A.fn).toMatch(/-Handler-/);
+    expect(byId.B.fn).toMatch(/-OtherHandler-/);
+    expect(byId.A.fnAfter).toBe(byId.A.fn);
+    expect(byId.B.fnAfter).toBe(byId.B.fn);
+    expect(process.env.AWS_LAMBDA_FUNCTION_NAME).toBeUndefined();
   });
 });
