@@ -67,6 +67,11 @@ export interface SimulatorOptions {
    * runs them (default true); false runs one at a time in deployment order, for debugging.
    */
   readonly parallel?: boolean;
+  /**
+   * How long each native resource create, update or delete takes, in ms (scaled by `timeScale`;
+   * default 10; only when `parallel`): long enough for a resource running alongside to start first.
+   */
+  readonly nativeOperationMs?: number;
 }
 
 /** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */

@@ -286,6 +286,7 @@ export class CloudFormationSimulator {
         }
       } else {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
+        await this.nativeOperation();
         current.properties = props;
         this.applySideEffects(id, def.Type, props, current.physicalId);
         this.event(id, def.Type, 'UPDATE_COMPLETE', current.physicalId);
@@ -392,6 +393,9 @@ export class CloudFormationSimulator {
       this.event(id, def.Type, 'CREATE_FAILED', undefined, reason);
       return reason;
     }
+    // The name is taken from the moment the create starts (a concurrent create of it fails).
+    if (name !== undefined) this.namesInUse.set(name, '');
+    await this.nativeOperation();
     const { physicalId, attributes } = simulate(this.where, ++this.counter, id, def.Type, props);
     if (name !== undefined) this.namesInUse.set(name, physicalId);
     this.live.set(id, { type: def.Type, physicalId, attributes, properties: props });
@@ -430,7 +434,10 @@ export class CloudFormationSimulator {
         this.event(id, res.type, 'DELETE_FAILED', res.physicalId, response.reason);
         return response.reason;
       }
-    } else if (res.type === 'AWS::IAM::AccessKey') {
+    } else {
+      await this.nativeOperation();
+    }
+    if (res.type === 'AWS::IAM::AccessKey') {
       this.options.aws.deleteAccessKey(res.physicalId);
     } else if (res.type === 'AWS::SecretsManager::Secret') {
       this.options.aws.deleteSecret(res.physicalId);
@@ -438,6 +445,15 @@ export class CloudFormationSimulator {
     for (const [name, physicalId] of this.namesInUse) if (physicalId === res.physicalId) this.namesInUse.delete(name);
     this.event(id, res.type, 'DELETE_COMPLETE', res.physicalId);
     return undefined;
+  }
+
+  /**
+   * The time a native resource operation takes: never zero in AWS, so a custom resource that runs
+   * alongside a policy it forgot to depend on starts before that policy exists, as it would there.
+   */
+  private async nativeOperation(): Promise<void> {
+    const ms = (this.options.nativeOperationMs ?? 10) * this.timeScale;
+    if (this.parallel && ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private resolveProps(def: any): any {
