@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   readonly keyPropagationFailures?: number;
   /** Scales every function Timeout (the offline knobs use short timers). Default 1. */
   readonly timeScale?: number;
+  /** IAM propagation delay of policy changes, in ms (see the simulator's `iamPropagationMs`). Default 0. */
+  readonly iamPropagationMs?: number;
 }
 
 /** Default name of the AEP credentials secret the scenarios import. */
@@ -86,6 +88,7 @@ export class ScenarioWorld {
       keyPropagationFailures: options.keyPropagationFailures ?? 1,
       logSink: this.logs,
       timeScale: options.timeScale,
+      iamPropagationMs: options.iamPropagationMs,
       // Every event in a fresh container: a grant that is missing when a cold container must read
       // the credentials again is found, not hidden by a warm container's cache.
       containers: 'cold',

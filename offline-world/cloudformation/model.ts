@@ -72,6 +72,12 @@ export interface SimulatorOptions {
    * default 10; only when `parallel`): long enough for a resource running alongside to start first.
    */
   readonly nativeOperationMs?: number;
+  /**
+   * IAM propagation delay in ms (scaled by `timeScale`; default 0: at once): a policy created or
+   * changed is in force only this long after CloudFormation made it, a deleted one applies this
+   * long after (iam-propagation.ts).
+   */
+  readonly iamPropagationMs?: number;
 }
 
 /** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */

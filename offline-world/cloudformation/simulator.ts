@@ -1,4 +1,5 @@
 import { authorize } from './iam';
+import { IamPropagation, TrackedResources } from './iam-propagation';
 import { deploymentOrder, IntrinsicContext, resolve } from './intrinsics';
 import { LambdaService } from './lambda';
 import {
@@ -86,7 +87,8 @@ export class CloudFormationSimulator {
   /** Events of every operation so far. */
   public readonly events: StackEvent[] = [];
   /** @internal */
-  public readonly live = new Map<string, LiveResource>();
+  public readonly live: Map<string, LiveResource> = new TrackedResources((id, before, after) => this.iam.record(id, before, after));
+  private readonly iam = new IamPropagation(() => (this.options.iamPropagationMs ?? 0) * this.timeScale);
   private template: any;
   private assemblyDir = '';
   /** Artifact name of the deployed template in its cloud assembly (not necessarily the stack's name). */
@@ -287,7 +289,7 @@ export class CloudFormationSimulator {
       } else {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
         await this.nativeOperation();
-        current.properties = props;
+        this.live.set(id, { ...current, properties: props });
         this.applySideEffects(id, def.Type, props, current.physicalId);
         this.event(id, def.Type, 'UPDATE_COMPLETE', current.physicalId);
       }
@@ -453,7 +455,7 @@ export class CloudFormationSimulator {
    */
   private async nativeOperation(): Promise<void> {
     const ms = (this.options.nativeOperationMs ?? 10) * this.timeScale;
-    if (this.parallel && ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (this.parallel && ms > 0) await new Promise((done) => setTimeout(done, ms));
   }
 
   private resolveProps(def: any): any {
@@ -520,7 +522,7 @@ export class CloudFormationSimulator {
 
   /** IAM evaluation of one call against the policies live in the account (see iam.ts). */
   private authorize(request: AuthorizationRequest, account: CloudFormationSimulator[]): Promise<AuthorizationDecision> {
-    const live = account.filter((sim) => sim.account === this.account).flatMap((sim) => [...sim.live.values()]);
+    const live = account.filter((sim) => sim.account === this.account).flatMap((sim) => sim.iam.inForce(sim.live));
     return authorize(request, this.account, live);
   }
 

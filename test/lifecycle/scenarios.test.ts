@@ -171,6 +171,24 @@ describe('the destination connection pair (one custom resource) under rollback',
   });
 });
 
+describe('IAM propagation: a grant is in force seconds after CloudFormation made it', () => {
+  test('first deployment: every custom resource\'s first secret read after its fresh grant succeeds, within the Lambda deadline', async () => {
+    await w.close();
+    w = await ScenarioWorld.start(`Scenario${++n}`, { iamPropagationMs: 400 });
+    const result = await w.deploy((scope) => {
+      destination()(scope);
+      destination({ auth: S3DestinationAuth.assumedRole(), folderPath: 'role' }, 'RoleExports')(scope);
+    });
+    expect(result.failure).toBeUndefined();
+    expect(result.status).toBe('CREATE_COMPLETE');
+    // The handler was refused at first and read again once the grant was in force.
+    expect(w.logs.some((l) => l.includes('retrying') && l.includes('GetSecretValue'))).toBe(true);
+    await expectConsistent();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    await expectConsistent();
+  });
+});
+
 describe('bug 2: grants outlive the events that need them', () => {
   test('credentials secret AND sandbox change: the cleanup Delete of the old connection can still read the old secret', async () => {
     w.seedCredentials('aep/oauth-new');

@@ -123,7 +123,8 @@ function cr(props: Record<string, any>, dependsOn?: string[], prefix = ''): any 
   return { Type: 'Custom::Thing', Properties: { ServiceToken: { 'Fn::GetAtt': [`${prefix}Framework`, 'Arn'] }, ...props }, ...(dependsOn ? { DependsOn: dependsOn } : {}) };
 }
 
-function simulator(options: { timeScale?: number; parallel?: boolean } = {}): CloudFormationSimulator {
+type SimulatorKnobs = { timeScale?: number; parallel?: boolean; iamPropagationMs?: number; nativeOperationMs?: number };
+function simulator(options: SimulatorKnobs = {}): CloudFormationSimulator {
   return new CloudFormationSimulator(STACK, { aws, account: ACCOUNT, region: 'us-east-1', keyPropagationFailures: 0, ...options });
 }
 
@@ -353,6 +354,54 @@ describe('IAM', () => {
     const result = await sim.deploy(stack({ ...provider(), S: secret, P: grant, D: deny, A: cr({ ReadSecret: { Ref: 'S' } }, ['P', 'D']) }));
     expect(result.status).toBe('ROLLBACK_COMPLETE');
     expect(result.failure).toContain('is not authorized to perform: secretsmanager:GetSecretValue');
+  });
+});
+
+describe('IAM propagation and concurrency', () => {
+  const secret = { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: '{"k":"not-a-real-value"}' } };
+  const grant = {
+    Type: 'AWS::IAM::Policy',
+    Properties: {
+      PolicyName: 'ReadSecret',
+      Roles: [{ Ref: 'HandlerRole' }],
+      PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'S' } }] },
+    },
+  };
+
+  test('a resource that forgot to depend on its grant runs alongside it and is denied (one at a time, it got lucky)', async () => {
+    // Both become ready when the provider is; `Grant` sorts before `Reader`: run one at a time,
+    // the grant happens to exist first.
+    const template = () => stack({ ...provider(), S: secret, Grant: { ...grant, DependsOn: ['Framework'] }, Reader: cr({ ReadSecret: { Ref: 'S' } }) });
+    expect((await simulator({ parallel: false }).deploy(template())).status).toBe('CREATE_COMPLETE');
+    // IAM takes its time creating a policy (seconds in AWS).
+    const result = await simulator({ nativeOperationMs: 300 }).deploy(template());
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failure).toMatch(/^Reader: .*is not authorized to perform: secretsmanager:GetSecretValue/);
+  });
+
+  test('a fresh grant is in force only after the propagation delay', async () => {
+    const sim = simulator({ iamPropagationMs: 300 });
+    // Depends on the grant, reads at once: denied.
+    const first = await sim.deploy(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' } }, ['P']) }));
+    expect(first.status).toBe('ROLLBACK_COMPLETE');
+    expect(first.failure).toContain('is not authorized to perform: secretsmanager:GetSecretValue');
+    // Reads after the delay: allowed.
+    const sim2 = simulator({ iamPropagationMs: 300 });
+    expect((await sim2.deploy(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }, ['P']) }))).status)
+      .toBe('CREATE_COMPLETE');
+  });
+
+  test('a removed grant keeps applying for the propagation delay, then stops', async () => {
+    const sim = simulator({ iamPropagationMs: 300 });
+    await sim.create(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }, ['P']) }));
+    // P leaves the stack (deleted in the cleanup); B reads right after: still allowed.
+    await sim.update(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }) }));
+    expect((await sim.deploy(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }), B: cr({ ReadSecret: { Ref: 'S' } }) }))).status)
+      .toBe('UPDATE_COMPLETE');
+    await new Promise((r) => setTimeout(r, 350));
+    const late = await sim.deploy(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }), C: cr({ ReadSecret: { Ref: 'S' } }) }));
+    expect(late.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(late.failure).toMatch(/^C: .*is not authorized to perform/);
   });
 });
 
