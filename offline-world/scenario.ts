@@ -23,10 +23,12 @@ export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
 export interface ScenarioScope {
   readonly stack: Stack;
   /**
-   * A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in), of the
-   * stand-in credential's IMS org unless `imsOrgId` names another (`null`: none).
+   * A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in) unless
+   * `credentials` gives one, of the stand-in credential's IMS org unless `imsOrgId` names another (`null`: none).
    */
-  sandbox(options?: { sandboxName?: string; credentialsSecretName?: string; imsOrgId?: string | null }): AepSandbox;
+  sandbox(options?: {
+    sandboxName?: string; credentialsSecretName?: string; imsOrgId?: string | null; credentials?: secretsmanager.ISecret;
+  }): AepSandbox;
 }
 
 /** Options of {@link ScenarioWorld.start}. */
@@ -113,7 +115,7 @@ export class ScenarioWorld {
     build({
       stack,
       sandbox: (options = {}) => new AepSandbox({
-        credentials: secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
+        credentials: options.credentials ?? secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
         sandboxName: options.sandboxName ?? 'prod',
         endpoints,
         imsOrgId: options.imsOrgId === null ? undefined : options.imsOrgId ?? this.aep.credentials.orgId,

@@ -1,6 +1,6 @@
 import { authorize } from './iam';
 import { IamPropagation, TrackedResources } from './iam-propagation';
-import { deploymentOrder, IntrinsicContext, resolve } from './intrinsics';
+import { deploymentOrder, IntrinsicContext, resolve, resolveDynamicReferences } from './intrinsics';
 import { LambdaService } from './lambda';
 import {
   CfnResponse, clone, CUSTOM, InvocationRecord, LeftBehind, LiveResource, OperationResult, orThrow, PropertyUsage, same, SimulatorOptions, StackEvent,
@@ -459,7 +459,9 @@ export class CloudFormationSimulator {
   }
 
   private resolveProps(def: any): any {
-    return clone(resolve(def.Properties ?? {}, this.context()));
+    const props = clone(resolve(def.Properties ?? {}, this.context()));
+    // A custom resource gets dynamic references unresolved (CloudFormation does not support them there).
+    return CUSTOM(def.Type) ? props : resolveDynamicReferences(props, (id) => this.options.aws.getSecret(id));
   }
 
   /** Mirrors what the real resource would make observable to the handler. */
