@@ -78,6 +78,11 @@ export interface SimulatorOptions {
    * long after (iam-propagation.ts).
    */
   readonly iamPropagationMs?: number;
+  /**
+   * Each resource operation starts up to this many ms (random) after its dependencies are done
+   * (default 0): shuffles concurrent operations to find a dependency a template forgot.
+   */
+  readonly startJitterMs?: number;
 }
 
 /** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */

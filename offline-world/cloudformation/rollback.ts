@@ -19,6 +19,7 @@ export interface RollbackHost {
   readonly live: Map<string, LiveResource>;
   readonly leftBehind: LeftBehind[];
   readonly parallel: boolean;
+  readonly jitterMs?: number;
   event(logicalId: string, type: string, status: string, physicalId?: string, reason?: string): void;
   customResource(id: string, type: string, requestType: 'Create' | 'Update' | 'Delete', phase: string, props: any, physicalId?: string, oldProps?: any): Promise<CfnResponse>;
   applySideEffects(id: string, type: string, props: any, physicalId: string): void;
@@ -36,7 +37,7 @@ export async function rollbackCreate(host: RollbackHost, created: string[], temp
   const order = deploymentOrder(template.Resources).reverse().filter((id) => created.includes(id));
   const outcome = await runGraph(order, (id) => after.get(id)!, (id) =>
     host.deleteLive(id, host.live.get(id)!, `${phase}-rollback`, policyOf(template, id, 'DeletionPolicy', true)),
-  { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
+  { parallel: host.parallel, jitterMs: host.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
   return outcome.failed.length === 0 && outcome.skipped.length === 0;
 }
 
@@ -58,7 +59,7 @@ export async function revertUpdate(
   await runGraph(order, (id) => after.get(id)!, async (id) => {
     await revertStep(byId.get(id)!);
     return true;
-  }, { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
+  }, { parallel: host.parallel, jitterMs: host.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'run' });
   return { ok: rollbackOk, cleanup: toDelete };
 
   async function revertStep(step: UpdateStep): Promise<void> {
@@ -110,5 +111,5 @@ export async function rollbackCleanup(host: RollbackHost, cleanup: Doomed[], new
       await host.cleanupDelete(id, res, `${phase}-rollback-cleanup`, policyOf(newTemplate, id, 'DeletionPolicy', true));
     }
     return true;
-  }, { parallel: host.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
+  }, { parallel: host.parallel, jitterMs: host.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'run' });
 }

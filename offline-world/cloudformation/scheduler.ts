@@ -38,6 +38,11 @@ export interface GraphOptions {
   readonly stopOnFailure: boolean;
   /** Whether a node whose prerequisite failed still runs (rollback Updates) or is skipped (deletes). */
   readonly afterFailedPrerequisite: 'run' | 'skip';
+  /**
+   * Each operation starts up to this many ms (random) after it is ready (default 0): shakes the
+   * order of concurrent operations, to find a dependency a template forgot.
+   */
+  readonly jitterMs?: number;
 }
 
 /** What {@link runGraph} did. */
@@ -79,7 +84,8 @@ export async function runGraph(
           continue;
         }
         pending.delete(id);
-        running.set(id, work(id).then((ok) => {
+        const started = options.jitterMs ? new Promise<void>((ok) => setTimeout(ok, Math.random() * options.jitterMs!)) : Promise.resolve();
+        running.set(id, started.then(() => work(id)).then((ok) => {
           running.delete(id);
           finished.add(id);
           (ok ? succeeded : failed).push(id);

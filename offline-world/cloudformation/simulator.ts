@@ -130,6 +130,8 @@ export class CloudFormationSimulator {
   private get region() { return this.options.region ?? 'us-east-1'; }
   /** @internal Whether ready resources run concurrently (CloudFormation's behaviour, the default). */
   public get parallel() { return this.options.parallel !== false; }
+  /** @internal */
+  public get jitterMs() { return this.options.startJitterMs; }
   private get timeScale() { return this.options.timeScale ?? 1; }
 
   /** The stack status after the last operation (undefined before the first). */
@@ -225,7 +227,7 @@ export class CloudFormationSimulator {
       if (this.live.has(id)) created.push(id);
       if (error) failure ??= `${id}: ${error}`;
       return !error;
-    }, { parallel: this.parallel, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
     if (!failure) return this.finish('create', 'CREATE_COMPLETE');
     const ok = await rollbackCreate(this, created, this.template, phase);
     return this.finish('create', ok ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED', failure);
@@ -294,7 +296,7 @@ export class CloudFormationSimulator {
         this.event(id, def.Type, 'UPDATE_COMPLETE', current.physicalId);
       }
       return true;
-    }, { parallel: this.parallel, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
 
     if (!failure) {
       const removed = Object.keys(oldTemplate.Resources).filter((id) => !(id in this.template.Resources) && this.live.has(id));
@@ -311,7 +313,7 @@ export class CloudFormationSimulator {
           if (removed.includes(id)) this.live.delete(id);
         }
         return true;
-      }, { parallel: this.parallel, stopOnFailure: false, afterFailedPrerequisite: 'run' });
+      }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'run' });
       return this.finish('update', 'UPDATE_COMPLETE');
     }
 
@@ -335,7 +337,7 @@ export class CloudFormationSimulator {
       const ok = await this.deleteLive(id, this.live.get(id)!, phase, policyOf(this.template, id, 'DeletionPolicy'));
       if (!ok) failure ??= `${id}: ${[...this.opEvents].reverse().find((e) => e.logicalId === id && e.status === 'DELETE_FAILED')?.reason}`;
       return ok;
-    }, { parallel: this.parallel, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
     if (outcome.failed.length || outcome.skipped.length) return this.finish('delete', 'DELETE_FAILED', failure);
     const result = this.finish('delete', 'DELETE_COMPLETE');
     this.template = undefined;

@@ -174,7 +174,7 @@ describe('the destination connection pair (one custom resource) under rollback',
 describe('IAM propagation: a grant is in force seconds after CloudFormation made it', () => {
   test('first deployment: every custom resource\'s first secret read after its fresh grant succeeds, within the Lambda deadline', async () => {
     await w.close();
-    w = await ScenarioWorld.start(`Scenario${++n}`, { iamPropagationMs: 400 });
+    w = await ScenarioWorld.start(`Scenario${++n}`, { iamPropagationMs: 1500 });
     const result = await w.deploy((scope) => {
       destination()(scope);
       destination({ auth: S3DestinationAuth.assumedRole(), folderPath: 'role' }, 'RoleExports')(scope);

@@ -123,7 +123,7 @@ function cr(props: Record<string, any>, dependsOn?: string[], prefix = ''): any 
   return { Type: 'Custom::Thing', Properties: { ServiceToken: { 'Fn::GetAtt': [`${prefix}Framework`, 'Arn'] }, ...props }, ...(dependsOn ? { DependsOn: dependsOn } : {}) };
 }
 
-type SimulatorKnobs = { timeScale?: number; parallel?: boolean; iamPropagationMs?: number; nativeOperationMs?: number };
+type SimulatorKnobs = { timeScale?: number; parallel?: boolean; iamPropagationMs?: number; nativeOperationMs?: number; startJitterMs?: number };
 function simulator(options: SimulatorKnobs = {}): CloudFormationSimulator {
   return new CloudFormationSimulator(STACK, { aws, account: ACCOUNT, region: 'us-east-1', keyPropagationFailures: 0, ...options });
 }
@@ -488,6 +488,14 @@ describe('parallel resource operations (CloudFormation starts every resource who
     await sim.delete();
     expect(requests(sim, 'delete')[0]).toBe('Delete C C-v1');
     expect(overlap('Delete A', 'Delete B')).toBe(true);
+  });
+
+  test('startJitterMs shuffles the start of concurrent operations (to find a forgotten dependency)', async () => {
+    const ids = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+    const sim = simulator({ startJitterMs: 100 });
+    await sim.create(stack({ ...provider(), ...Object.fromEntries(ids.map((id) => [id, cr({})])) }));
+    // Without jitter they start in deployment order; 8 in that order by chance: 1 in 40320.
+    expect(requests(sim, 'create').map((r) => r.split(' ')[1])).not.toEqual(ids);
   });
 
   test('parallel: false runs one operation at a time in deployment order', async () => {
