@@ -24,10 +24,12 @@ export const SCENARIO_ENV = { account: '111122223333', region: 'us-east-1' };
 export interface ScenarioScope {
   readonly stack: Stack;
   /**
-   * A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in), of the
-   * stand-in credential's IMS org unless `imsOrgId` names another (`null`: none).
+   * A sandbox whose credentials secret is imported by name (seeded in the AWS stand-in) unless
+   * `credentials` gives one, of the stand-in credential's IMS org unless `imsOrgId` names another (`null`: none).
    */
-  sandbox(options?: { sandboxName?: string; credentialsSecretName?: string; imsOrgId?: string | null }): AepSandbox;
+  sandbox(options?: {
+    sandboxName?: string; credentialsSecretName?: string; imsOrgId?: string | null; credentials?: secretsmanager.ISecret;
+  }): AepSandbox;
 }
 
 /** Options of {@link ScenarioWorld.start}. */
@@ -36,6 +38,8 @@ export interface ScenarioOptions {
   readonly keyPropagationFailures?: number;
   /** Scales every function Timeout (the offline knobs use short timers). Default 1. */
   readonly timeScale?: number;
+  /** IAM propagation delay of policy changes, in ms (see the simulator's `iamPropagationMs`). Default 0. */
+  readonly iamPropagationMs?: number;
 }
 
 /** Default name of the AEP credentials secret the scenarios import. */
@@ -106,6 +110,7 @@ export class ScenarioWorld {
       keyPropagationFailures: this.options.keyPropagationFailures ?? 1,
       logSink: this.logs,
       timeScale: this.options.timeScale,
+      iamPropagationMs: this.options.iamPropagationMs,
       // Every event in a fresh container: a grant that is missing when a cold container must read
       // the credentials again is found, not hidden by a warm container's cache.
       containers: 'cold',
@@ -160,7 +165,7 @@ export class ScenarioWorld {
     build({
       stack,
       sandbox: (options = {}) => new AepSandbox({
-        credentials: secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
+        credentials: options.credentials ?? secretsmanager.Secret.fromSecretNameV2(stack, `AepCredentials${++n}`, options.credentialsSecretName ?? CREDENTIALS_SECRET),
         sandboxName: options.sandboxName ?? 'prod',
         endpoints,
         imsOrgId: options.imsOrgId === null ? undefined : options.imsOrgId ?? this.aep.credentials.orgId,

@@ -16,6 +16,8 @@ export const OFFLINE_KNOBS: Record<string, string> = {
   AEP_DEADLINE_MS: '8000',
   AWS_KEY_PROBE_INTERVAL_MS: '10',
   AWS_KEY_PROBE_DEADLINE_MS: '5000',
+  AWS_GRANT_PROPAGATION_MS: '3000',
+  AWS_GRANT_RETRY_BASE_MS: '20',
 };
 
 /** The example app's stack. */

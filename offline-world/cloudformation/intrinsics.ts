@@ -108,3 +108,28 @@ export function deploymentOrder(resources: Record<string, any>): string[] {
   Object.keys(resources).sort().forEach(visit);
   return order;
 }
+
+/**
+ * Resolves CloudFormation's Secrets Manager dynamic references in every string of `value`
+ * (`{{resolve:secretsmanager:<secret-id>:SecretString:<json-key>:<stage>:<version>}}`, as
+ * `SecretValue.secretsManager` renders them), with the value `read` returns for the secret id.
+ * CloudFormation resolves them itself while it creates the resource: the value never appears in
+ * the template.
+ */
+export function resolveDynamicReferences(value: unknown, read: (secretId: string) => string | undefined): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\{\{resolve:secretsmanager:(.+?)(?::SecretString:([^:}]*)(?::[^:}]*(?::[^:}]*)?)?)?\}\}/g, (_m, id: string, key?: string) => {
+      const text = read(id);
+      if (text === undefined) throw new Error(`Secrets Manager can't find the specified secret (dynamic reference to ${id})`);
+      if (!key) return text;
+      const field = JSON.parse(text)[key];
+      if (field === undefined) throw new Error(`Could not find SecretString key ${key} in secret ${id}`);
+      return typeof field === 'string' ? field : JSON.stringify(field);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveDynamicReferences(v, read));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDynamicReferences(v, read)]));
+  }
+  return value;
+}

@@ -1,10 +1,21 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { deploymentOrder, IntrinsicContext, references, resolve } from './intrinsics';
+import { authorize } from './iam';
+import { IamPropagation, TrackedResources } from './iam-propagation';
+import { deploymentOrder, IntrinsicContext, resolve, resolveDynamicReferences } from './intrinsics';
+import { LambdaService } from './lambda';
+import {
+  CfnResponse, clone, CUSTOM, InvocationRecord, LeftBehind, LiveResource, OperationResult, orThrow, PropertyUsage, same, SimulatorOptions, StackEvent,
+  StackStatus, SynthesizedStack,
+} from './model';
+import { customResource } from './provider-framework';
+import { customName, derivedAttribute, policyOf, RemovalPolicyName, replaces, simulate, Where } from './resources';
+import { Doomed, revertUpdate, rollbackCleanup, rollbackCreate, UpdateStep } from './rollback';
+import { dependencies, dependents, runGraph } from './scheduler';
 import type { AuthorizationDecision, AuthorizationRequest, AwsStandIn } from '../stand-in/aws';
-import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentials';
+
+export { CREATE_FAILED_PHYSICAL_ID_MARKER, readStack, StackOperationError } from './model';
+export type {
+  InvocationRecord, LeftBehind, OperationResult, PropertyUsage, SimulatorOptions, StackEvent, StackStatus, SynthesizedStack,
+} from './model';
 
 /**
  * A small offline CloudFormation: deploys, updates and deletes synthesized stacks by walking the
@@ -19,6 +30,10 @@ import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentia
  * rollback, and a changed PhysicalResourceId makes CFN delete the previous one at the end);
  * aws-cdk issues #13527 / #30012 (the PhysicalResourceId of a FAILED Update response is what CFN
  * records and later sends to Delete)):
+ * - Scheduling (scheduler.ts): every resource whose dependencies are done starts at once, so
+ *   independent resources are created/updated (dependency order) and deleted (reverse dependency
+ *   order) concurrently; after the first failure nothing new starts and the operations in
+ *   progress finish. `parallel: false` runs one at a time (debugging).
  * - Create: resources in dependency order. First failure → ROLLBACK: every resource that exists
  *   (including a custom resource whose FAILED Create response carried a PhysicalResourceId — the
  *   Provider framework's CREATE_FAILED marker) gets a Delete, in reverse order. ROLLBACK_COMPLETE,
@@ -48,187 +63,14 @@ import { fakeAccessKeyId, fakeSecretAccessKey } from '../stand-in/fake-credentia
  *   response; the response body is limited to 4096 bytes.
  */
 
-/** The property that gives each resource type a custom (account-unique) name. */
-const NAME_PROPERTY: Record<string, string> = {
-  'AWS::SecretsManager::Secret': 'Name',
-  'AWS::IAM::User': 'UserName',
-  'AWS::IAM::Role': 'RoleName',
-  'AWS::S3::Bucket': 'BucketName',
-  'AWS::Lambda::Function': 'FunctionName',
-  'AWS::Logs::LogGroup': 'LogGroupName',
-};
-
-/** `type|name` when the resource is custom-named (secret names, user names…), else undefined. */
-function customName(type: string, props: any): string | undefined {
-  const key = NAME_PROPERTY[type];
-  const value = key ? props?.[key] : undefined;
-  return typeof value === 'string' ? `${type}|${value}` : undefined;
-}
-
-/** What a resource's DeletionPolicy / UpdateReplacePolicy means for one delete. */
-type RemovalPolicyName = 'Retain' | 'Delete';
-
-/**
- * The policy CloudFormation applies when deleting `id` of `template`: `Retain` keeps the physical
- * resource; `RetainExceptOnCreate` retains except when the delete rolls back its own creation;
- * `Snapshot` deletes (after a snapshot, which the model does not need).
- */
-function policyOf(template: any, id: string, attribute: 'DeletionPolicy' | 'UpdateReplacePolicy', rollingBackCreate = false): RemovalPolicyName {
-  const value = template?.Resources?.[id]?.[attribute];
-  if (value === 'Retain') return 'Retain';
-  if (value === 'RetainExceptOnCreate' && !rollingBackCreate) return 'Retain';
-  return 'Delete';
-}
-
-/** One synthesized stack: its template and the directory holding its assets. */
-export interface SynthesizedStack {
-  /**
-   * The stack's artifact name in the cloud assembly (its template and asset manifest files). The
-   * simulator may deploy it under another stack name, as `--stack-name` or a per-tenant copy does.
-   */
-  readonly stackName: string;
-  readonly template: any;
-  readonly assemblyDir: string;
-}
-
-/** Reads a stack of a cloud assembly written by `app.synth()`. */
-export function readStack(assemblyDir: string, stackName: string): SynthesizedStack {
-  const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${stackName}.template.json`), 'utf8'));
-  return { stackName, template, assemblyDir };
-}
-
-/** What one custom-resource request (or one scheduled refresh attempt) did. */
-export interface InvocationRecord {
-  readonly phase: string;
-  readonly requestType: 'Create' | 'Update' | 'Delete' | 'Refresh';
-  readonly logicalId: string;
-  readonly resourceType: string;
-  /** The PhysicalResourceId CloudFormation got back (or holds, on failure). */
-  readonly physicalId?: string;
-  readonly aepRequests: number;
-  /** FAILED reason (custom resources) or function error (refresh). */
-  readonly error?: string;
-  readonly response?: any;
-  /** The request CloudFormation sent (custom resources). */
-  readonly request?: { PhysicalResourceId?: string; ResourceProperties: any; OldResourceProperties?: any };
-  /** True when the Provider framework answered without invoking the user function. */
-  readonly answeredByFramework?: boolean;
-}
-
-/** Options of {@link CloudFormationSimulator}. */
-export interface SimulatorOptions {
-  readonly aws: AwsStandIn;
-  /** Counts AEP requests (the stand-in's recording length). */
-  readonly aepRequestCount?: () => number;
-  readonly account?: string;
-  readonly region?: string;
-  /** Failed key probes simulated for each new IAM access key (IAM propagation delay). */
-  readonly keyPropagationFailures?: number;
-  /** Captured handler console output (for secret-leak scans). */
-  readonly logSink?: string[];
-  /**
-   * Multiplies every AWS-side duration (function Timeout, custom resource ServiceTimeout), so
-   * that short offline knobs meet proportionally short limits (default 1).
-   */
-  readonly timeScale?: number;
-  /**
-   * Whether a Lambda container is reused while its code, role and environment stay the same
-   * (`warm`, default) or every invocation gets a fresh one (`cold`). Real Lambda may start a
-   * container at any time, so a cold container is the harsher test of grants: a warm one hides a
-   * missing permission behind a credential it cached on an earlier event.
-   */
-  readonly containers?: 'warm' | 'cold';
-}
-
-/** Which properties each custom-resource type (or refresh rule) was given and which the handler read. */
-export interface PropertyUsage {
-  readonly emitted: Map<string, Set<string>>;
-  readonly read: Map<string, Set<string>>;
-}
-
-/** Stack statuses the simulator ends operations in. */
-export type StackStatus =
-  | 'CREATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'ROLLBACK_FAILED'
-  | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED'
-  | 'DELETE_COMPLETE' | 'DELETE_FAILED';
-
-/** One resource event, as `describe-stack-events` would list it. */
-export interface StackEvent {
-  readonly logicalId: string;
-  readonly type: string;
-  readonly physicalId?: string;
-  readonly status: string;
-  readonly reason?: string;
-}
-
-/** The outcome of one stack operation. */
-export interface OperationResult {
-  readonly operation: 'create' | 'update' | 'delete';
-  readonly status: StackStatus;
-  /** The first resource failure (`<logicalId>: <reason>`). */
-  readonly failure?: string;
-  readonly events: StackEvent[];
-}
-
-/** Thrown by {@link CloudFormationSimulator.create}/`update`/`delete` when the operation did not complete. */
-export class StackOperationError extends Error {
-  constructor(public readonly result: OperationResult) {
-    super(`${result.operation} ended ${result.status}: ${result.failure ?? 'a rollback or delete step failed'}`);
-    this.name = 'StackOperationError';
-  }
-}
-
-/** A physical resource CloudFormation stopped tracking without deleting it. */
-export interface LeftBehind {
-  readonly logicalId: string;
-  readonly physicalId: string;
-  readonly type: string;
-  /** e.g. `update-cleanup`, `update-rollback-cleanup`. */
-  readonly phase: string;
-  readonly error: string;
-}
-
-interface LiveResource {
-  type: string;
-  physicalId: string;
-  attributes: Record<string, any>;
-  properties: any;
-}
-
-/** What CloudFormation received from a custom resource provider. */
-interface CfnResponse {
-  readonly status: 'SUCCESS' | 'FAILED';
-  readonly physicalId?: string;
-  readonly data?: Record<string, any>;
-  readonly reason?: string;
-}
-
-/** One warm Lambda container: a module instance and its role session. */
-interface Container {
-  readonly key: string;
-  readonly entry: (event: any, ctx: any) => any;
-  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
-}
-
-interface FunctionError { errorType: string; errorMessage: string; trace?: string[] }
-
-/** Physical id the Provider framework answers a failed Create with (cfn-response.ts). */
-export const CREATE_FAILED_PHYSICAL_ID_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
-
 /** Distinguishes simulators sharing one AWS stand-in (generated names and keys must not collide). */
 let simulatorInstances = 0;
-/** Serial of generated physical names, across simulators: two stacks never get the same role name. */
-let generatedNames = 0;
 
 /**
  * The simulators deploying into one AWS stand-in, i.e. one account: IAM decides a call with the
  * policies of every stack there (a role is found by name wherever it was created).
  */
 const accounts = new WeakMap<AwsStandIn, Set<CloudFormationSimulator>>();
-
-const CUSTOM = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
-const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Simulates one CloudFormation stack through create, update and delete. */
 export class CloudFormationSimulator {
@@ -244,7 +86,9 @@ export class CloudFormationSimulator {
   public readonly leftBehind: LeftBehind[] = [];
   /** Events of every operation so far. */
   public readonly events: StackEvent[] = [];
-  private live = new Map<string, LiveResource>();
+  /** @internal */
+  public readonly live: Map<string, LiveResource> = new TrackedResources((id, before, after) => this.iam.record(id, before, after));
+  private readonly iam = new IamPropagation(() => (this.options.iamPropagationMs ?? 0) * this.timeScale);
   private template: any;
   private assemblyDir = '';
   /** Artifact name of the deployed template in its cloud assembly (not necessarily the stack's name). */
@@ -252,24 +96,42 @@ export class CloudFormationSimulator {
   private stackStatus?: StackStatus;
   /** The stack id (ARN) the custom resources see in their events. */
   public readonly stackId: string;
-  private readonly instance = ++simulatorInstances;
+  /** @internal */
+  public readonly instance = ++simulatorInstances;
   private counter = 0;
-  private readonly containers = new Map<string, Container>();
   private opEvents: StackEvent[] = [];
   /** Access keys already registered with the AWS stand-in. */
   private readonly registered = new Set<string>();
 
-  constructor(private readonly stackName: string, private readonly options: SimulatorOptions) {
+  private readonly lambda: LambdaService;
+
+  constructor(public readonly stackName: string, private readonly options: SimulatorOptions) {
     // A stack id is unique per deployment, even for a name used before (AWS::StackId).
     this.stackId = `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/00000000-0000-4000-8000-${String(this.instance).padStart(12, '0')}`;
     const simulators = accounts.get(options.aws) ?? new Set<CloudFormationSimulator>();
     accounts.set(options.aws, simulators);
     simulators.add(this);
     options.aws.setAuthorizer((request) => this.authorize(request, [...simulators]));
+    const self = this;
+    this.lambda = new LambdaService({
+      options,
+      stackName,
+      instance: this.instance,
+      live: (id) => this.live.get(id)!,
+      arnOf: (fn, id) => this.derivedAttribute(fn, 'Arn', id),
+      nextSerial: () => ++self.counter,
+      assemblyDir: () => this.assemblyDir,
+      artifactName: () => this.artifactName,
+    });
   }
 
-  private get account() { return this.options.account ?? '111122223333'; }
+  /** @internal */
+  public get account() { return this.options.account ?? '111122223333'; }
   private get region() { return this.options.region ?? 'us-east-1'; }
+  /** @internal Whether ready resources run concurrently (CloudFormation's behaviour, the default). */
+  public get parallel() { return this.options.parallel !== false; }
+  /** @internal */
+  public get jitterMs() { return this.options.startJitterMs; }
   private get timeScale() { return this.options.timeScale ?? 1; }
 
   /** The stack status after the last operation (undefined before the first). */
@@ -351,6 +213,7 @@ export class CloudFormationSimulator {
     return runs;
   }
 
+
   // ------------------------------------------------------------------ operations
 
   private async runCreate(stack: SynthesizedStack, phase: string): Promise<OperationResult> {
@@ -358,16 +221,15 @@ export class CloudFormationSimulator {
     this.begin(stack);
     const created: string[] = [];
     let failure: string | undefined;
-    for (const id of deploymentOrder(this.template.Resources)) {
+    const deps = dependencies(this.template.Resources);
+    await runGraph(deploymentOrder(this.template.Resources), (id) => deps.get(id)!, async (id) => {
       const error = await this.createResource(id, phase);
       if (this.live.has(id)) created.push(id);
-      if (error) { failure = `${id}: ${error}`; break; }
-    }
+      if (error) failure ??= `${id}: ${error}`;
+      return !error;
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
     if (!failure) return this.finish('create', 'CREATE_COMPLETE');
-    let ok = true;
-    for (const id of created.reverse()) {
-      ok = (await this.deleteLive(id, this.live.get(id)!, `${phase}-rollback`, policyOf(this.template, id, 'DeletionPolicy', true))) && ok;
-    }
+    const ok = await rollbackCreate(this, created, this.template, phase);
     return this.finish('create', ok ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED', failure);
   }
 
@@ -378,17 +240,17 @@ export class CloudFormationSimulator {
     }
     const oldTemplate = this.template;
     this.begin(stack);
-    type Step = { id: string; kind: 'created' } | { id: string; kind: 'updated'; before: LiveResource; replacedNative: boolean };
-    const steps: Step[] = [];
-    const replaced: Array<{ id: string; res: LiveResource }> = [];
+    const steps: UpdateStep[] = [];
+    const replaced: Doomed[] = [];
     let failure: string | undefined;
-    for (const id of deploymentOrder(this.template.Resources)) {
+    const fail = (id: string, reason: string | undefined) => { failure ??= `${id}: ${reason}`; return false; };
+    const deps = dependencies(this.template.Resources);
+    await runGraph(deploymentOrder(this.template.Resources), (id) => deps.get(id)!, async (id) => {
       const current = this.live.get(id);
       if (!current) {
         const error = await this.createResource(id, phase);
         if (this.live.has(id)) steps.push({ id, kind: 'created' });
-        if (error) { failure = `${id}: ${error}`; break; }
-        continue;
+        return error ? fail(id, error) : true;
       }
       const def = this.template.Resources[id];
       let props: any;
@@ -396,11 +258,10 @@ export class CloudFormationSimulator {
         if (def.Type !== current.type) throw new Error(`Update of resource type is not permitted (${current.type} → ${def.Type})`);
         props = this.resolveProps(def);
       } catch (e) {
-        failure = `${id}: ${(e as Error).message}`;
         this.event(id, current.type, 'UPDATE_FAILED', current.physicalId, (e as Error).message);
-        break;
+        return fail(id, (e as Error).message);
       }
-      if (same(props, current.properties)) continue;
+      if (same(props, current.properties)) return true;
       const before: LiveResource = clone(current);
       if (CUSTOM(def.Type)) {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
@@ -408,113 +269,76 @@ export class CloudFormationSimulator {
         if (response.status === 'FAILED') {
           // CloudFormation records the id of the FAILED response (aws-cdk #13527) and the new properties.
           this.live.set(id, { ...current, physicalId: response.physicalId ?? current.physicalId, properties: props });
-          failure = `${id}: ${response.reason}`;
           this.event(id, def.Type, 'UPDATE_FAILED', response.physicalId, response.reason);
-          break;
+          return fail(id, response.reason);
         }
         this.live.set(id, { type: def.Type, physicalId: response.physicalId!, attributes: response.data ?? {}, properties: props });
         if (response.physicalId !== current.physicalId) replaced.push({ id, res: before });
         this.event(id, def.Type, 'UPDATE_COMPLETE', response.physicalId);
-      } else if (this.replaces(def.Type, current.properties, props)) {
-        steps.push({ id, kind: 'updated', before, replacedNative: true });
-        replaced.push({ id, res: before });
+      } else if (replaces(def.Type, current.properties, props)) {
+        const step: UpdateStep = { id, kind: 'updated', before, replacedNative: true };
+        const old: Doomed = { id, res: before };
+        steps.push(step);
+        replaced.push(old);
         this.live.delete(id);
         const error = await this.createResource(id, phase);
-        if (error) { this.live.set(id, before); steps.pop(); replaced.pop(); failure = `${id}: ${error}`; break; }
+        if (error) {
+          this.live.set(id, before);
+          steps.splice(steps.indexOf(step), 1);
+          replaced.splice(replaced.indexOf(old), 1);
+          return fail(id, error);
+        }
       } else {
         steps.push({ id, kind: 'updated', before, replacedNative: false });
-        current.properties = props;
+        await this.nativeOperation();
+        this.live.set(id, { ...current, properties: props });
         this.applySideEffects(id, def.Type, props, current.physicalId);
         this.event(id, def.Type, 'UPDATE_COMPLETE', current.physicalId);
       }
-    }
+      return true;
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: true, afterFailedPrerequisite: 'skip' });
 
     if (!failure) {
       const removed = Object.keys(oldTemplate.Resources).filter((id) => !(id in this.template.Resources) && this.live.has(id));
       const doomed = new Map<string, LiveResource[]>();
       for (const { id, res } of replaced) doomed.set(id, [...(doomed.get(id) ?? []), res]);
       for (const id of removed) doomed.set(id, [...(doomed.get(id) ?? []), this.live.get(id)!]);
-      for (const id of deploymentOrder(oldTemplate.Resources).reverse()) {
-        for (const res of doomed.get(id) ?? []) {
+      // Cleanup: reverse dependency order of the OLD template; failures are ignored (left behind).
+      const after = dependents(oldTemplate.Resources);
+      await runGraph(deploymentOrder(oldTemplate.Resources).reverse().filter((id) => doomed.has(id)), (id) => after.get(id) ?? [], async (id) => {
+        for (const res of doomed.get(id)!) {
           const policy = removed.includes(id) ? policyOf(oldTemplate, id, 'DeletionPolicy') : policyOf(oldTemplate, id, 'UpdateReplacePolicy');
           await this.cleanupDelete(id, res, `${phase}-cleanup`, policy);
           // A removed resource exists (its policy still applies, say) until its own Delete ran.
           if (removed.includes(id)) this.live.delete(id);
         }
-      }
+        return true;
+      }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'run' });
       return this.finish('update', 'UPDATE_COMPLETE');
     }
 
     // UPDATE_ROLLBACK_IN_PROGRESS
-    const rollbackPhase = `${phase}-rollback`;
-    const rollbackCleanup: Array<{ id: string; res: LiveResource }> = [];
-    let rollbackOk = true;
-    for (const step of [...steps].reverse()) {
-      const now = this.live.get(step.id)!;
-      if (step.kind === 'created') {
-        this.live.delete(step.id);
-        rollbackCleanup.push({ id: step.id, res: now });
-        continue;
-      }
-      if (step.replacedNative) {
-        rollbackCleanup.push({ id: step.id, res: now });
-        this.live.set(step.id, step.before);
-        this.event(step.id, now.type, 'UPDATE_COMPLETE', step.before.physicalId, 'rolled back to the previous physical resource');
-      } else if (CUSTOM(now.type)) {
-        const response = await this.customResource(step.id, now.type, 'Update', rollbackPhase, step.before.properties, now.physicalId, now.properties);
-        if (response.status === 'FAILED') {
-          rollbackOk = false;
-          this.event(step.id, now.type, 'UPDATE_FAILED', now.physicalId, response.reason);
-          continue;
-        }
-        const restored = { type: now.type, physicalId: response.physicalId!, attributes: response.data ?? {}, properties: step.before.properties };
-        this.live.set(step.id, restored);
-        if (response.physicalId !== now.physicalId) {
-          rollbackCleanup.push({ id: step.id, res: now });
-        } else if (now.physicalId !== step.before.physicalId) {
-          this.leftBehind.push({
-            logicalId: step.id,
-            physicalId: step.before.physicalId,
-            type: now.type,
-            phase: rollbackPhase,
-            error: `orphaned: the rollback Update kept ${now.physicalId}, so CloudFormation no longer tracks ${step.before.physicalId}`,
-          });
-        }
-        this.event(step.id, now.type, 'UPDATE_COMPLETE', response.physicalId);
-      } else {
-        this.live.set(step.id, step.before);
-        this.applySideEffects(step.id, now.type, step.before.properties, step.before.physicalId);
-        this.event(step.id, now.type, 'UPDATE_COMPLETE', step.before.physicalId);
-      }
-    }
+    const reverted = await revertUpdate(this, steps, stack.template, phase);
     this.template = oldTemplate;
-    if (!rollbackOk) return this.finish('update', 'UPDATE_ROLLBACK_FAILED', failure);
-    const newOrder = deploymentOrder(stack.template.Resources).reverse();
-    rollbackCleanup.sort((a, b) => newOrder.indexOf(a.id) - newOrder.indexOf(b.id));
-    for (const { id, res } of rollbackCleanup) await this.cleanupDelete(id, res, `${rollbackPhase}-cleanup`, policyOf(stack.template, id, 'DeletionPolicy', true));
+    if (!reverted.ok) return this.finish('update', 'UPDATE_ROLLBACK_FAILED', failure);
+    await rollbackCleanup(this, reverted.cleanup, stack.template, phase);
     return this.finish('update', 'UPDATE_ROLLBACK_COMPLETE', failure);
   }
 
   private async runDelete(phase: string): Promise<OperationResult> {
     if (this.template === undefined) throw new Error(`stack ${this.stackName} does not exist`);
     this.opEvents = [];
-    const failed = new Set<string>();
     let failure: string | undefined;
-    const deps = (id: string) => references(this.template.Resources[id]?.Properties ?? {});
-    for (const id of deploymentOrder(this.template.Resources).reverse()) {
-      const res = this.live.get(id);
-      if (!res) continue;
-      // A resource something undeletable still depends on stays too.
-      if ([...failed].some((f) => deps(f).has(id) || [this.template.Resources[f]?.DependsOn ?? []].flat().includes(id))) {
-        failed.add(id);
-        continue;
-      }
-      if (!(await this.deleteLive(id, res, phase, policyOf(this.template, id, 'DeletionPolicy')))) {
-        failed.add(id);
-        failure = failure ?? `${id}: ${this.opEvents[this.opEvents.length - 1]?.reason}`;
-      }
-    }
-    if (failed.size) return this.finish('delete', 'DELETE_FAILED', failure);
+    // A resource is deleted once everything depending on it is; one something undeletable still
+    // depends on stays too.
+    const after = dependents(this.template.Resources);
+    const order = deploymentOrder(this.template.Resources).reverse().filter((id) => this.live.has(id));
+    const outcome = await runGraph(order, (id) => after.get(id)!, async (id) => {
+      const ok = await this.deleteLive(id, this.live.get(id)!, phase, policyOf(this.template, id, 'DeletionPolicy'));
+      if (!ok) failure ??= `${id}: ${[...this.opEvents].reverse().find((e) => e.logicalId === id && e.status === 'DELETE_FAILED')?.reason}`;
+      return ok;
+    }, { parallel: this.parallel, jitterMs: this.jitterMs, stopOnFailure: false, afterFailedPrerequisite: 'skip' });
+    if (outcome.failed.length || outcome.skipped.length) return this.finish('delete', 'DELETE_FAILED', failure);
     const result = this.finish('delete', 'DELETE_COMPLETE');
     this.template = undefined;
     return result;
@@ -535,7 +359,8 @@ export class CloudFormationSimulator {
     return result;
   }
 
-  private event(logicalId: string, type: string, status: string, physicalId?: string, reason?: string): void {
+  /** @internal */
+  public event(logicalId: string, type: string, status: string, physicalId?: string, reason?: string): void {
     const e: StackEvent = { logicalId, type, status, physicalId, reason };
     this.opEvents.push(e);
     this.events.push(e);
@@ -572,7 +397,10 @@ export class CloudFormationSimulator {
       this.event(id, def.Type, 'CREATE_FAILED', undefined, reason);
       return reason;
     }
-    const { physicalId, attributes } = this.simulate(id, def.Type, props);
+    // The name is taken from the moment the create starts (a concurrent create of it fails).
+    if (name !== undefined) this.namesInUse.set(name, '');
+    await this.nativeOperation();
+    const { physicalId, attributes } = simulate(this.where, ++this.counter, id, def.Type, props);
     if (name !== undefined) this.namesInUse.set(name, physicalId);
     this.live.set(id, { type: def.Type, physicalId, attributes, properties: props });
     this.applySideEffects(id, def.Type, props, physicalId);
@@ -581,7 +409,8 @@ export class CloudFormationSimulator {
   }
 
   /** Deletes a live resource (removing it from the stack on success). */
-  private async deleteLive(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<boolean> {
+  /** @internal */
+  public async deleteLive(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<boolean> {
     const error = await this.deletePhysical(id, res, phase, policy);
     if (error) return false;
     this.live.delete(id);
@@ -589,7 +418,8 @@ export class CloudFormationSimulator {
   }
 
   /** A cleanup Delete: failures are ignored by CloudFormation, recorded here. */
-  private async cleanupDelete(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<void> {
+  /** @internal */
+  public async cleanupDelete(id: string, res: LiveResource, phase: string, policy: RemovalPolicyName): Promise<void> {
     const error = await this.deletePhysical(id, res, phase, policy);
     if (error) this.leftBehind.push({ logicalId: id, physicalId: res.physicalId, type: res.type, phase, error });
   }
@@ -608,7 +438,10 @@ export class CloudFormationSimulator {
         this.event(id, res.type, 'DELETE_FAILED', res.physicalId, response.reason);
         return response.reason;
       }
-    } else if (res.type === 'AWS::IAM::AccessKey') {
+    } else {
+      await this.nativeOperation();
+    }
+    if (res.type === 'AWS::IAM::AccessKey') {
       this.options.aws.deleteAccessKey(res.physicalId);
     } else if (res.type === 'AWS::SecretsManager::Secret') {
       this.options.aws.deleteSecret(res.physicalId);
@@ -618,56 +451,24 @@ export class CloudFormationSimulator {
     return undefined;
   }
 
+  /**
+   * The time a native resource operation takes: never zero in AWS, so a custom resource that runs
+   * alongside a policy it forgot to depend on starts before that policy exists, as it would there.
+   */
+  private async nativeOperation(): Promise<void> {
+    const ms = (this.options.nativeOperationMs ?? 10) * this.timeScale;
+    if (this.parallel && ms > 0) await new Promise((done) => setTimeout(done, ms));
+  }
+
   private resolveProps(def: any): any {
-    return clone(resolve(def.Properties ?? {}, this.context()));
-  }
-
-  /** CloudFormation replaces these on the listed property changes. */
-  private replaces(type: string, oldProps: any, newProps: any): boolean {
-    const immutable: Record<string, string[]> = {
-      'AWS::IAM::AccessKey': ['Serial', 'UserName'],
-      'AWS::S3::Bucket': ['BucketName'],
-      'AWS::IAM::User': ['UserName'],
-      'AWS::IAM::Role': ['RoleName'],
-      'AWS::SecretsManager::Secret': ['Name'],
-      'AWS::Lambda::Function': ['FunctionName'],
-      'AWS::Logs::LogGroup': ['LogGroupName'],
-    };
-    return (immutable[type] ?? []).some((k) => !same(oldProps[k], newProps[k]));
-  }
-
-  private simulate(id: string, type: string, props: any): { physicalId: string; attributes: Record<string, string> } {
-    const n = ++this.counter;
-    const serial = ++generatedNames;
-    const arnOf = (service: string, resource: string) => `arn:aws:${service}:${this.region}:${this.account}:${resource}`;
-    switch (type) {
-      case 'AWS::IAM::AccessKey': {
-        const seed = `${this.stackName}/${this.instance}/${id}/${n}`;
-        const accessKeyId = fakeAccessKeyId('AKIA', seed);
-        const secretAccessKey = fakeSecretAccessKey(seed);
-        return { physicalId: accessKeyId, attributes: { SecretAccessKey: secretAccessKey } };
-      }
-      case 'AWS::SecretsManager::Secret':
-      {
-        // Secrets Manager's random 6-character suffix, unique per simulator and resource.
-        const suffix = fakeSecretAccessKey(`${this.stackName}/${this.instance}/${id}/${n}`).replace(/[^A-Za-z0-9]/g, '').slice(0, 6);
-        return { physicalId: arnOf('secretsmanager', `secret:${props.Name ?? id}-${suffix}`), attributes: {} };
-      }
-      case 'AWS::IAM::Role':
-        return { physicalId: props.RoleName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
-      case 'AWS::IAM::User':
-        return { physicalId: props.UserName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
-      case 'AWS::S3::Bucket':
-        return { physicalId: props.BucketName ?? `${this.stackName}-${id}-sim${serial}`.toLowerCase().slice(0, 63), attributes: {} };
-      case 'AWS::Lambda::Function':
-        return { physicalId: props.FunctionName ?? `${this.stackName}-${id}-SIM${serial}`.slice(0, 64), attributes: {} };
-      default:
-        return { physicalId: `${id}-sim${n}`, attributes: {} };
-    }
+    const props = clone(resolve(def.Properties ?? {}, this.context()));
+    // A custom resource gets dynamic references unresolved (CloudFormation does not support them there).
+    return CUSTOM(def.Type) ? props : resolveDynamicReferences(props, (id) => this.options.aws.getSecret(id));
   }
 
   /** Mirrors what the real resource would make observable to the handler. */
-  private applySideEffects(id: string, type: string, props: any, physicalId: string): void {
+  /** @internal */
+  public applySideEffects(id: string, type: string, props: any, physicalId: string): void {
     const aws = this.options.aws;
     if (type === 'AWS::IAM::AccessKey') {
       if (!this.registered.has(physicalId)) {
@@ -690,6 +491,43 @@ export class CloudFormationSimulator {
       const tags: Array<{ Key: string; Value: string }> = props.Tags ?? [];
       aws.tagSecret(physicalId, Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
     }
+  }
+
+  private get where(): Where {
+    return { stackName: this.stackName, instance: this.instance, account: this.account, region: this.region, stackId: this.stackId };
+  }
+
+  private derivedAttribute(res: LiveResource, attr: string, id: string): string {
+    return derivedAttribute(this.where, res, attr, id);
+  }
+
+  /** @internal One custom-resource request (see provider-framework.ts). */
+  public customResource(
+    id: string, type: string, requestType: 'Create' | 'Update' | 'Delete', phase: string,
+    props: any, physicalId?: string, oldProps?: any,
+  ): Promise<CfnResponse> {
+    return customResource({
+      region: this.region,
+      stackId: this.stackId,
+      timeScale: this.timeScale,
+      invocations: this.invocations,
+      nextSerial: () => ++this.counter,
+      aepCount: () => this.aepCount(),
+      functionByArn: (arn) => this.functionByArn(arn),
+      live: (logicalId) => this.live.get(logicalId)!,
+      track: (t, p) => this.track(t, p),
+      invokeFunction: (logicalId, event) => this.invokeFunction(logicalId, event),
+    }, id, type, requestType, phase, props, physicalId, oldProps);
+  }
+
+  private invokeFunction(logicalId: string, event: any) {
+    return this.lambda.invoke(logicalId, event);
+  }
+
+  /** IAM evaluation of one call against the policies live in the account (see iam.ts). */
+  private authorize(request: AuthorizationRequest, account: CloudFormationSimulator[]): Promise<AuthorizationDecision> {
+    const live = account.filter((sim) => sim.account === this.account).flatMap((sim) => sim.iam.inForce(sim.live));
+    return authorize(request, this.account, live);
   }
 
   private context(): IntrinsicContext {
@@ -718,245 +556,6 @@ export class CloudFormationSimulator {
     };
   }
 
-  private derivedAttribute(res: LiveResource, attr: string, id: string): string {
-    const p = res.physicalId;
-    if (CUSTOM(res.type)) {
-      // CloudFormation's wording when a GetAtt names a key the provider's Data lacks.
-      throw new Error(`CustomResource attribute error: Vendor response doesn't contain ${attr} key in object ${this.stackId}|${id}|${p}`);
-    }
-    if (attr === 'Arn') {
-      switch (res.type) {
-        case 'AWS::IAM::Role': return `arn:aws:iam::${this.account}:role/${p}`;
-        case 'AWS::IAM::User': return `arn:aws:iam::${this.account}:user/${p}`;
-        case 'AWS::S3::Bucket': return `arn:aws:s3:::${p}`;
-        case 'AWS::Lambda::Function': return `arn:aws:lambda:${this.region}:${this.account}:function:${p}`;
-        case 'AWS::Logs::LogGroup': return `arn:aws:logs:${this.region}:${this.account}:log-group:${p}:*`;
-        case 'AWS::KMS::Key': return `arn:aws:kms:${this.region}:${this.account}:key/${p}`;
-        default: return `arn:aws:sim:${this.region}:${this.account}:${id}/${p}`;
-      }
-    }
-    if ((attr === 'RoleId' && res.type === 'AWS::IAM::Role') || (attr === 'UserId' && res.type === 'AWS::IAM::User')) {
-      // IAM's unique ids (AROA… / AIDA…): derived from the physical resource, never its name.
-      const digest = createHash('sha256').update(`${res.type}/${p}`).digest('hex').toUpperCase().replace(/[^A-Z0-9]/g, '');
-      return `${attr === 'RoleId' ? 'AROA' : 'AIDA'}${digest.slice(0, 17)}`;
-    }
-    return `${p}.${attr}`;
-  }
-
-  // ------------------------------------------------------------------ custom resources
-
-  /**
-   * One custom-resource request as CloudFormation sends it to the ServiceToken, bounded by the
-   * resource's ServiceTimeout; returns what CloudFormation received.
-   */
-  private async customResource(
-    id: string, type: string, requestType: 'Create' | 'Update' | 'Delete', phase: string,
-    props: any, physicalId?: string, oldProps?: any,
-  ): Promise<CfnResponse> {
-    const requestId = `00000000-0000-4000-8000-${String(++this.counter).padStart(12, '0')}`;
-    const event: any = {
-      RequestType: requestType,
-      ServiceToken: props.ServiceToken,
-      ResponseURL: `https://cloudformation-custom-resource-response-${this.region}.s3.amazonaws.com/sim/${requestId}`,
-      StackId: this.stackId,
-      RequestId: requestId,
-      LogicalResourceId: id,
-      ResourceType: type,
-      ResourceProperties: props,
-    };
-    if (physicalId !== undefined) event.PhysicalResourceId = physicalId;
-    if (requestType === 'Update') event.OldResourceProperties = oldProps;
-    const request = clone({ PhysicalResourceId: physicalId, ResourceProperties: props, OldResourceProperties: oldProps });
-    const before = this.aepCount();
-    const serviceTimeoutMs = Number(props.ServiceTimeout ?? 3600) * 1000 * this.timeScale;
-    let answeredByFramework = false;
-    const work = this.providerFramework(event, type, () => { answeredByFramework = true; });
-    let response = await withTimeout(work, serviceTimeoutMs);
-    if (response === TIMED_OUT || response === NO_RESPONSE) {
-      response = {
-        status: 'FAILED',
-        physicalId: requestType === 'Create' ? undefined : physicalId,
-        reason: `CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [${requestId}].`,
-      };
-    } else if (JSON.stringify(response).length > 4096) {
-      response = { status: 'FAILED', physicalId: requestType === 'Create' ? undefined : physicalId, reason: 'Response object is too long.' };
-    }
-    const r = response as CfnResponse;
-    this.invocations.push({
-      phase,
-      requestType,
-      logicalId: id,
-      resourceType: type,
-      physicalId: r.physicalId ?? physicalId,
-      aepRequests: this.aepCount() - before,
-      error: r.status === 'FAILED' ? r.reason : undefined,
-      response: r.status === 'SUCCESS' ? { PhysicalResourceId: r.physicalId, Data: r.data } : undefined,
-      request,
-      answeredByFramework: answeredByFramework || undefined,
-    });
-    return r;
-  }
-
-  /**
-   * The aws-cdk-lib Provider framework's onEvent function (custom-resources/lib/provider-framework/
-   * runtime/framework.ts, cfn-response.ts, outbound.ts, aws-cdk-lib 2.180), run as its own
-   * Lambda (bounded by its own Timeout: if it dies, no response reaches CloudFormation):
-   * - safeHandler: a Delete of the CREATE_FAILED marker is answered SUCCESS without calling the
-   *   user function; any error → FAILED, with the marker as physical id when a Create had none.
-   * - invokeUserFunction: synchronous Lambda Invoke; a FunctionError (throw, timeout) becomes
-   *   `<errorMessage>\n\nLogs: /aws/lambda/<name>\n` — NOT re-invoked. Only an Invoke API error
-   *   (e.g. the function does not exist) is retried, once, after `waitUntilFunctionActiveV2`.
-   * - createResponseEvent: missing PhysicalResourceId → RequestId (Create) or the request's id
-   *   (Update/Delete); a Delete that changes the id is an error.
-   */
-  private async providerFramework(event: any, trackType: string, onSelfAnswer: () => void): Promise<CfnResponse | typeof NO_RESPONSE> {
-    const frameworkId = this.functionByArn(event.ServiceToken);
-    if (!frameworkId) {
-      return { status: 'FAILED', physicalId: event.PhysicalResourceId, reason: `Invalid service token: ${event.ServiceToken}` };
-    }
-    const frameworkProps = this.live.get(frameworkId)!.properties;
-    const userArn = frameworkProps.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN;
-    if (!userArn) throw new Error(`simulator: ${frameworkId} is not an aws-cdk-lib Provider framework function (no USER_ON_EVENT_FUNCTION_ARN)`);
-    if (frameworkProps.Environment?.Variables?.USER_IS_COMPLETE_FUNCTION_ARN) throw new Error('simulator: isComplete providers are not modelled');
-    if (event.RequestType === 'Delete' && event.PhysicalResourceId === CREATE_FAILED_PHYSICAL_ID_MARKER) {
-      onSelfAnswer();
-      return { status: 'SUCCESS', physicalId: event.PhysicalResourceId };
-    }
-    const frameworkTimeoutMs = Number(frameworkProps.Timeout ?? 3) * 1000 * this.timeScale;
-    const run = async (): Promise<CfnResponse> => {
-      try {
-        let userId = this.functionByArn(userArn);
-        if (!userId) {
-          // outbound.ts: a thrown Invoke is retried once after waiting for the function to be active.
-          userId = this.functionByArn(userArn);
-          if (!userId) throw new Error(`Function not found: ${userArn}`);
-        }
-        const payload = JSON.parse(JSON.stringify(event));
-        payload.ResourceProperties = this.track(trackType, payload.ResourceProperties ?? {});
-        const result = await this.invokeFunction(userId, payload);
-        if (result.functionError) {
-          const name = userArn.split(':').pop();
-          throw new Error([result.functionError.errorMessage || 'error', '', `Logs: /aws/lambda/${name}`, ''].join('\n'));
-        }
-        const out = (result.payload ?? {}) as any;
-        const physicalId = out.PhysicalResourceId || (event.RequestType === 'Create' ? event.RequestId : event.PhysicalResourceId);
-        if (event.RequestType === 'Delete' && physicalId !== event.PhysicalResourceId) {
-          throw new Error(`DELETE: cannot change the physical resource ID from "${event.PhysicalResourceId}" to "${out.PhysicalResourceId}" during deletion`);
-        }
-        return { status: 'SUCCESS', physicalId, data: out.Data };
-      } catch (e) {
-        const physicalId = event.PhysicalResourceId ?? (event.RequestType === 'Create' ? CREATE_FAILED_PHYSICAL_ID_MARKER : undefined);
-        return { status: 'FAILED', physicalId, reason: (e as Error).message };
-      }
-    };
-    const outcome = await withTimeout(run(), frameworkTimeoutMs);
-    return outcome === TIMED_OUT ? NO_RESPONSE : outcome;
-  }
-
-  // ------------------------------------------------------------------ Lambda
-
-  /**
-   * Runs a function as Lambda would: in its own module instance (a container per function and
-   * configuration), with its Environment, its execution role's credentials and a deadline of
-   * its Timeout (scaled). Errors come back as Lambda's FunctionError payload.
-   */
-  private async invokeFunction(logicalId: string, event: any): Promise<{ payload?: unknown; functionError?: FunctionError }> {
-    const fn = this.live.get(logicalId)!;
-    const props = fn.properties;
-    const awsRequestId = `00000000-0000-4000-9000-${String(++this.counter).padStart(12, '0')}`;
-    let container;
-    try {
-      container = this.container(logicalId, fn);
-    } catch (e) {
-      return { functionError: { errorType: 'Runtime.ImportModuleError', errorMessage: (e as Error).message } };
-    }
-    const timeoutSeconds = Number(props.Timeout ?? 3);
-    const timeoutMs = timeoutSeconds * 1000 * this.timeScale;
-    const deadline = Date.now() + timeoutMs;
-    const context = {
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      functionName: fn.physicalId,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: this.derivedAttribute(fn, 'Arn', logicalId),
-      memoryLimitInMB: String(props.MemorySize ?? 128),
-      awsRequestId,
-      logGroupName: `/aws/lambda/${fn.physicalId}`,
-      logStreamName: `sim/[$LATEST]${awsRequestId.slice(-12)}`,
-    };
-    const env: Record<string, string> = {
-      ...(props.Environment?.Variables ?? {}),
-      AWS_LAMBDA_FUNCTION_NAME: fn.physicalId,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
-      AWS_ACCESS_KEY_ID: container.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: container.credentials.secretAccessKey,
-      AWS_SESSION_TOKEN: container.credentials.sessionToken,
-    };
-    const saved: Record<string, string | undefined> = {};
-    for (const k of Object.keys(env)) { saved[k] = process.env[k]; process.env[k] = env[k]; }
-    try {
-      const work = this.capture(async () => container.entry(event, context));
-      work.catch(() => undefined);
-      const outcome = await withTimeout(work, timeoutMs);
-      if (outcome === TIMED_OUT) {
-        return { functionError: { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${awsRequestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds` } };
-      }
-      // The response travels as JSON, like Lambda's Payload.
-      return { payload: outcome === undefined ? null : JSON.parse(JSON.stringify(outcome)) };
-    } catch (e) {
-      const err = e as Error;
-      return { functionError: { errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(e), trace: String(err?.stack ?? '').split('\n') } };
-    } finally {
-      for (const k of Object.keys(saved)) {
-        if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
-      }
-    }
-  }
-
-  /** The function's container: reused while its code, role and environment stay the same. */
-  private container(logicalId: string, fn: LiveResource): Container {
-    const props = fn.properties;
-    const key = JSON.stringify([props.Code, props.Handler, props.Role, props.Environment, props.Timeout]);
-    const existing = this.containers.get(logicalId);
-    if (existing && existing.key === key && this.options.containers !== 'cold') return existing;
-    const roleArn: string = props.Role;
-    const credentials = this.options.aws.registerRoleSession({ roleArn, sessionName: fn.physicalId, seed: `${this.stackName}/${this.instance}/${logicalId}/${key}` });
-    const entry = this.loadFunction(logicalId, props);
-    const container = { key, entry, credentials };
-    this.containers.set(logicalId, container);
-    return container;
-  }
-
-  /**
-   * Loads a function's bundled code from the cloud assembly (asset hash → directory) as a fresh
-   * module instance: module-level state (SDK clients, cached tokens) is never shared between
-   * two functions, as between two Lambda containers.
-   */
-  private loadFunction(logicalId: string, props: any): (event: any, ctx: any) => any {
-    const key: string = props.Code?.S3Key ?? '';
-    const hash = key.replace(/\.zip$/, '');
-    const manifest = JSON.parse(fs.readFileSync(path.join(this.assemblyDir, `${this.artifactName}.assets.json`), 'utf8'));
-    const source = manifest.files?.[hash]?.source;
-    if (!source) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
-    const dir = path.join(this.assemblyDir, source.path);
-    if (!fs.existsSync(dir)) throw new Error(`asset ${dir} not found for ${logicalId}`);
-    const handler = String(props.Handler);
-    const dot = handler.lastIndexOf('.');
-    const [file, exportName] = [handler.slice(0, dot), handler.slice(dot + 1)];
-    const filename = ['.js', '.cjs', ''].map((ext) => path.join(dir, file + ext)).find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
-    if (!filename) throw new Error(`Cannot find module '${file}' in ${dir} (${logicalId})`);
-    const mod = { exports: {} as any };
-    const localRequire = (id: string) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
-    };
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname',
-      `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${filename}`);
-    compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
-    const entry = mod.exports[exportName];
-    if (typeof entry !== 'function') throw new Error(`${logicalId} handler ${handler} not exported by the bundle`);
-    return entry;
-  }
 
   private functionByArn(arn: unknown): string | undefined {
     return [...this.live.entries()].find(([id, r]) => r.type === 'AWS::Lambda::Function' && this.derivedAttribute(r, 'Arn', id) === arn)?.[0];
@@ -967,61 +566,6 @@ export class CloudFormationSimulator {
     const config = [...this.live.values()].find((r) => r.type === 'AWS::Lambda::EventInvokeConfig' && r.properties.FunctionName === fnName);
     return Number(config?.properties.MaximumRetryAttempts ?? 2);
   }
-
-  // ------------------------------------------------------------------ IAM
-
-  /**
-   * Evaluates one AWS call against the policies live NOW in the account (every simulator sharing
-   * this AWS stand-in: IAM names are account-wide), with the request's context keys (a secret's
-   * tags as `aws:ResourceTag/<key>`, from the stand-in): for a role session, the role's inline
-   * `Policies`, the AWS::IAM::Policy / ManagedPolicy resources attached to it; for an IAM user
-   * (or its session), the same for the user and its groups; the resource policy of a Secrets
-   * Manager secret when the stack has one. AWS-managed policy ARNs are not modelled (the stack's
-   * functions use AWSLambdaBasicExecutionRole, which grants CloudWatch Logs only).
-   */
-  private async authorize(request: AuthorizationRequest, account: CloudFormationSimulator[]): Promise<AuthorizationDecision> {
-    const role = /:assumed-role\/([^/]+)\//.exec(request.principalArn)?.[1];
-    const user = /:user\/(?:.*\/)?([^/]+)$/.exec(request.principalArn)?.[1];
-    const live = account.filter((sim) => sim.account === this.account).flatMap((sim) => [...sim.live.values()]);
-    const attached = (r: LiveResource, key: 'Roles' | 'Users' | 'Groups', name: string) => (r.properties[key] ?? []).includes(name);
-    const policies: any[] = [];
-    let principal: string;
-    if (role) {
-      const roleRes = live.find((r) => r.type === 'AWS::IAM::Role' && r.physicalId === role);
-      if (!roleRes) return 'denied';
-      principal = `arn:aws:sts::${this.account}:assumed-role/${role}/${request.principalArn.split('/').pop()}`;
-      policies.push(...(roleRes.properties.Policies ?? []).map((p: any) => p.PolicyDocument));
-      policies.push(...live.filter((r) => r.type === 'AWS::IAM::Policy' && attached(r, 'Roles', role)).map((r) => r.properties.PolicyDocument));
-      policies.push(...live.filter((r) => r.type === 'AWS::IAM::ManagedPolicy' && (attached(r, 'Roles', role)
-        || (roleRes.properties.ManagedPolicyArns ?? []).includes(r.physicalId))).map((r) => r.properties.PolicyDocument));
-    } else if (user) {
-      const userRes = live.find((r) => r.type === 'AWS::IAM::User' && r.physicalId === user);
-      if (!userRes) return 'denied';
-      principal = `arn:aws:iam::${this.account}:user/${user}`;
-      const groups: string[] = userRes.properties.Groups ?? [];
-      policies.push(...(userRes.properties.Policies ?? []).map((p: any) => p.PolicyDocument));
-      for (const g of live.filter((r) => r.type === 'AWS::IAM::Group' && groups.includes(r.physicalId))) {
-        policies.push(...(g.properties.Policies ?? []).map((p: any) => p.PolicyDocument));
-      }
-      policies.push(...live.filter((r) => (r.type === 'AWS::IAM::Policy' || r.type === 'AWS::IAM::ManagedPolicy')
-        && (attached(r, 'Users', user) || groups.some((g) => attached(r, 'Groups', g)))).map((r) => r.properties.PolicyDocument));
-    } else {
-      return 'denied';
-    }
-    const resourcePolicy = live.find((r) => r.type === 'AWS::SecretsManager::ResourcePolicy' && r.properties.SecretId === request.resourceArn)?.properties.ResourcePolicy;
-    const accountId = request.resourceArn.split(':')[4] || this.account;
-    const result = await runSimulation({
-      request: { principal, action: request.action, resource: { resource: request.resourceArn, accountId }, contextVariables: request.context },
-      identityPolicies: policies.map((policy, i) => ({ name: `p${i}`, policy })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy,
-    }, { simulationMode: 'Strict' });
-    if (result.resultType === 'error') throw new Error(`IAM simulation error for ${request.action}: ${JSON.stringify(result.errors)}`);
-    const overall = result.overallResult;
-    return overall === 'Allowed' ? 'allowed' : overall === 'ExplicitlyDenied' ? 'explicitly-denied' : 'denied';
-  }
-
   // ------------------------------------------------------------------ helpers
 
   private aepCount(): number {
@@ -1041,48 +585,5 @@ export class CloudFormationSimulator {
         return Reflect.get(target, key, receiver);
       },
     });
-  }
-
-  /** Runs a handler with console output captured into the log sink (and kept off the screen). */
-  private async capture<T>(fn: () => Promise<T>): Promise<T> {
-    const sink = this.options.logSink;
-    if (!sink) return fn();
-    const original = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
-    const write = process.stdout.write.bind(process.stdout);
-    const record = (...args: unknown[]) => { sink.push(args.map((a) => typeof a === 'string' ? a : safeJson(a)).join(' ')); };
-    console.log = console.info = console.warn = console.error = console.debug = record;
-    (process.stdout as any).write = (chunk: any, ...rest: any[]) => { sink.push(String(chunk)); return typeof rest[rest.length - 1] === 'function' ? (rest[rest.length - 1](), true) : true; };
-    try {
-      return await fn();
-    } finally {
-      Object.assign(console, original);
-      (process.stdout as any).write = write;
-    }
-  }
-}
-
-const TIMED_OUT = Symbol('timed out');
-const NO_RESPONSE = Symbol('no response');
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((ok) => { timer = setTimeout(() => ok(TIMED_OUT), ms); });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function orThrow(result: OperationResult): OperationResult {
-  if (!result.status.endsWith('_COMPLETE') || result.status.includes('ROLLBACK')) throw new StackOperationError(result);
-  return result;
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return value instanceof Error ? `${value.name}: ${value.message}` : JSON.stringify(value);
-  } catch {
-    return String(value);
   }
 }

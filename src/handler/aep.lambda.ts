@@ -8,6 +8,7 @@
  * - `aws/`: the AWS calls (Secrets Manager reads, STS key probe and session tokens);
  * - `plumbing/`: logging with redaction, property parsing, events, config and the retry loop.
  */
+import { beginSecretReads } from './aws/secrets';
 import { type LambdaContext, startInvocation } from './plumbing/config';
 import { assertAllowedEndpoints, assertPinnedRefreshTarget } from './plumbing/endpoints';
 import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
@@ -33,6 +34,7 @@ export type { LambdaContext } from './plumbing/config';
 export async function handler(event: CustomResourceEvent, context?: LambdaContext): Promise<CustomResourceResponse> {
   resetSecrets();
   const invocation = startInvocation(context);
+  beginSecretReads(invocation);
   log('info', 'custom resource event', {
     requestType: event.RequestType,
     resourceType: event.ResourceType,
@@ -58,6 +60,7 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
 export async function refreshHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<{ ConnectionId: string; Etag: string }> {
   resetSecrets();
   const invocation = startInvocation(context);
+  beginSecretReads(invocation);
   checkContractVersion(event);
   try {
     assertAllowedEndpoints(event);

@@ -43,11 +43,23 @@ class PolicyRoutedPrincipal implements iam.IPrincipal {
 }
 
 /**
+ * What, besides its logical id, makes a secret created in this stack another physical secret: its
+ * `Name` (CloudFormation replaces an AWS::SecretsManager::Secret whose Name changes, keeping the
+ * logical id and so the `Ref` the policy names). Empty for an imported secret or one without a Name.
+ */
+function physicalIdentity(stack: Stack, secret: secretsmanager.ISecret): string {
+  const cfn = secret.node.defaultChild;
+  if (!(cfn instanceof secretsmanager.CfnSecret) || cfn.name === undefined) return '';
+  return `\nName=${JSON.stringify(stack.resolve(cfn.name))}`;
+}
+
+/**
  * The policy letting `role` read exactly `secrets`, one per distinct set of secrets in `scope`.
  *
  * Why a policy of its own whose construct id hashes the secrets: a resource that reads a secret
  * depends on this policy, so CloudFormation creates it first, and a changed set of secrets gives
- * a NEW logical id. The old policy then leaves the stack and CloudFormation deletes it in the
+ * a NEW logical id (a secret of this stack replaced under the same logical id, by a new Name,
+ * counts as another secret: its ARN changes behind the same `Ref`). The old policy then leaves the stack and CloudFormation deletes it in the
  * cleanup phase in reverse dependency order of the old template, i.e. only after the old custom
  * resource (replaced or removed) was deleted with its old properties, which still name the old
  * secrets. A role's default policy would instead be updated in place before that Delete runs.
@@ -59,7 +71,8 @@ export function secretReadPolicy(scope: Construct, role: iam.IRole, secrets: sec
   const byArn = new Map<string, secretsmanager.ISecret>();
   for (const secret of secrets) byArn.set(JSON.stringify(stack.resolve(secret.secretArn)), secret);
   const arns = [...byArn.keys()].sort();
-  const hash = crypto.createHash('sha256').update(arns.join('\n')).digest('hex').substring(0, 8).toUpperCase();
+  const identities = arns.map((arn) => arn + physicalIdentity(stack, byArn.get(arn)!));
+  const hash = crypto.createHash('sha256').update(identities.join('\n')).digest('hex').substring(0, 8).toUpperCase();
   const id = `${SECRET_READ_POLICY_PREFIX}${hash}`;
   const existing = scope.node.tryFindChild(id) as iam.Policy | undefined;
   if (existing) return existing;

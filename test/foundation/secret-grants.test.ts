@@ -223,3 +223,28 @@ describe('secrets the library creates: one constant prefix grant per stack', () 
     expect(JSON.stringify(granted[1])).toContain('ExportsOutput'); // the owner stack's exported ARN
   });
 });
+
+describe('a credentials secret made in the stack', () => {
+  /** A connection whose sandbox credential is a secret of the stack, named `name` (unnamed when undefined). */
+  function withStackSecret(name: string | undefined): any {
+    const app = new App();
+    const stack = new Stack(app, 'Grants', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const credentials = new secretsmanager.Secret(stack, 'Creds', { secretName: name });
+    new AepConnection(stack, 'Plain', {
+      sandbox: new AepSandbox({ credentials, imsOrgId: 'ACME01@AdobeOrg' }),
+      connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
+      authSpecName: 'IAMRole Based',
+      authParams: { bucketName: 'acme-inbound' },
+    });
+    return Template.fromStack(stack).toJSON();
+  }
+
+  test('a new Name (CloudFormation replaces the secret behind the same Ref) gives a new read policy, so the old one outlives the old resource\'s cleanup Delete', () => {
+    const v1 = grantOf(withStackSecret('acme/aep-v1'), 'Plain');
+    const v2 = grantOf(withStackSecret('acme/aep-v2'), 'Plain');
+    expect(v2).not.toBe(v1);
+    expect(grantOf(withStackSecret('acme/aep-v1'), 'Plain')).toBe(v1);
+    // The same secret under the same name keeps its policy, as does an unnamed one.
+    expect(grantOf(withStackSecret(undefined), 'Plain')).toBe(grantOf(withStackSecret(undefined), 'Plain'));
+  });
+});

@@ -71,10 +71,17 @@ describe('backoff', () => {
 describe('config', () => {
   test('production defaults, env overrides, garbage ignored', () => {
     expect(loadConfig({})).toEqual({
-      httpTimeoutMs: 15_000, retryBaseMs: 1_000, retryMaxAttempts: 5, deadlineMs: 120_000, keyProbeDeadlineMs: 120_000, keyProbeIntervalMs: 500,
+      httpTimeoutMs: 15_000,
+      retryBaseMs: 1_000,
+      retryMaxAttempts: 5,
+      deadlineMs: 120_000,
+      keyProbeDeadlineMs: 120_000,
+      keyProbeIntervalMs: 500,
+      grantPropagationMs: 30_000,
+      grantRetryBaseMs: 250,
     });
-    expect(loadConfig({ AEP_HTTP_TIMEOUT_MS: '50', AEP_RETRY_MAX_ATTEMPTS: 'many', AEP_DEADLINE_MS: '-1' })).toMatchObject({
-      httpTimeoutMs: 50, retryMaxAttempts: 5, deadlineMs: 120_000,
+    expect(loadConfig({ AEP_HTTP_TIMEOUT_MS: '50', AEP_RETRY_MAX_ATTEMPTS: 'many', AEP_DEADLINE_MS: '-1', AWS_GRANT_PROPAGATION_MS: '700' })).toMatchObject({
+      httpTimeoutMs: 50, retryMaxAttempts: 5, deadlineMs: 120_000, grantPropagationMs: 700,
     });
   });
 

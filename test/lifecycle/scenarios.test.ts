@@ -6,10 +6,10 @@
  * AEP holds exactly what the stack owns (plus what RETAIN keeps), every key AEP holds works, no
  * 8+ character piece of a secret in any template, log, response, error, stack event or recording.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import { CREDENTIALS_SECRET, SCENARIO_ENV, ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { Attributes, CommonProps, DestinationConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
@@ -171,6 +171,24 @@ describe('the destination connection pair (one custom resource) under rollback',
   });
 });
 
+describe('IAM propagation: a grant is in force seconds after CloudFormation made it', () => {
+  test('first deployment: every custom resource\'s first secret read after its fresh grant succeeds, within the Lambda deadline', async () => {
+    await w.close();
+    w = await ScenarioWorld.start(`Scenario${++n}`, { iamPropagationMs: 1500 });
+    const result = await w.deploy((scope) => {
+      destination()(scope);
+      destination({ auth: S3DestinationAuth.assumedRole(), folderPath: 'role' }, 'RoleExports')(scope);
+    });
+    expect(result.failure).toBeUndefined();
+    expect(result.status).toBe('CREATE_COMPLETE');
+    // The handler was refused at first and read again once the grant was in force.
+    expect(w.logs.some((l) => l.includes('retrying') && l.includes('GetSecretValue'))).toBe(true);
+    await expectConsistent();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    await expectConsistent();
+  });
+});
+
 describe('bug 2: grants outlive the events that need them', () => {
   test('credentials secret AND sandbox change: the cleanup Delete of the old connection can still read the old secret', async () => {
     w.seedCredentials('aep/oauth-new');
@@ -181,6 +199,36 @@ describe('bug 2: grants outlive the events that need them', () => {
     expect(w.sim.leftBehind).toEqual([]);
     expect(connectionOf('Exports')).not.toBe(a);
     expect(w.aep.getConnection(a)).toBeUndefined();
+    await expectConsistent();
+  });
+
+  test('credentials secret made in the stack, replaced in the same deployment as a sandbox change: the old connection is deleted with the old secret, then the old secret goes', async () => {
+    // The stack's own secret, filled by a dynamic reference (no value in the template); a new
+    // name replaces it.
+    const build = (secretName: string, sandboxName: string) => ({ stack, sandbox }: ScenarioScope) => {
+      const credentials = new secretsmanager.Secret(stack, 'AepCredentials', {
+        secretName,
+        secretStringValue: SecretValue.secretsManager(CREDENTIALS_SECRET),
+      });
+      new AepS3Destination(stack, 'Exports', {
+        sandbox: sandbox({ sandboxName, credentials }),
+        bucket: s3.Bucket.fromBucketName(stack, 'ExportsBucket', 'acme-aep-exports'),
+      });
+    };
+    expect((await w.deploy(build('acme/aep-credentials-v1', 'prod'))).status).toBe('CREATE_COMPLETE');
+    const a = connectionOf('Exports');
+    const oldSecret = w.sim.resources().find((r) => r.type === 'AWS::SecretsManager::Secret')!.physicalId;
+    const result = await w.deploy(build('acme/aep-credentials-v2', 'dev'));
+    expect(result.status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(connectionOf('Exports')).not.toBe(a);
+    expect(w.aep.getConnection(a)).toBeUndefined();
+    // The old connection's Delete ran before the old secret's.
+    const cleanup = result.events.filter((e) => e.status === 'DELETE_COMPLETE').map((e) => e.physicalId);
+    expect(cleanup.indexOf(a)).toBeGreaterThanOrEqual(0);
+    expect(cleanup.indexOf(a)).toBeLessThan(cleanup.indexOf(oldSecret));
+    await expectConsistent();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
     await expectConsistent();
   });
 

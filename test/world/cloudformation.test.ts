@@ -28,8 +28,10 @@ const instance = Math.random().toString(36).slice(2);
 exports.handler = async (event, context) => {
   const p = event.ResourceProperties;
   globalThis.__worldLog.push({ type: event.RequestType, id: event.LogicalResourceId, physicalId: event.PhysicalResourceId,
-    version: p.Version, remaining: context.getRemainingTimeInMillis(), instance, fn: process.env.AWS_LAMBDA_FUNCTION_NAME });
+    version: p.Version, remaining: context.getRemainingTimeInMillis(), instance, fn: process.env.AWS_LAMBDA_FUNCTION_NAME, at: Date.now() });
+  const entry = globalThis.__worldLog[globalThis.__worldLog.length - 1];
   if (p.SleepMs) await new Promise((r) => setTimeout(r, Number(p.SleepMs)));
+  entry.fnAfter = process.env.AWS_LAMBDA_FUNCTION_NAME;
   if (p.ReadSecret && event.RequestType !== 'Delete') {
     client = client || new SecretsManagerClient({});
     await client.send(new GetSecretValueCommand({ SecretId: p.ReadSecret }));
@@ -44,7 +46,9 @@ exports.handler = async (event, context) => {
 };
 `;
 
-interface LogEntry { type: string; id: string; physicalId?: string; version?: string; remaining: number; instance: string; fn: string }
+interface LogEntry {
+  type: string; id: string; physicalId?: string; version?: string; remaining: number; instance: string; fn: string; fnAfter?: string; at: number;
+}
 const log = (): LogEntry[] => (globalThis as any).__worldLog;
 
 let aws: AwsStandIn;
@@ -119,7 +123,8 @@ function cr(props: Record<string, any>, dependsOn?: string[], prefix = ''): any 
   return { Type: 'Custom::Thing', Properties: { ServiceToken: { 'Fn::GetAtt': [`${prefix}Framework`, 'Arn'] }, ...props }, ...(dependsOn ? { DependsOn: dependsOn } : {}) };
 }
 
-function simulator(options: { timeScale?: number } = {}): CloudFormationSimulator {
+type SimulatorKnobs = { timeScale?: number; parallel?: boolean; iamPropagationMs?: number; nativeOperationMs?: number; startJitterMs?: number };
+function simulator(options: SimulatorKnobs = {}): CloudFormationSimulator {
   return new CloudFormationSimulator(STACK, { aws, account: ACCOUNT, region: 'us-east-1', keyPropagationFailures: 0, ...options });
 }
 
@@ -281,11 +286,13 @@ describe('Lambda and timeouts', () => {
     await new Promise((r) => setTimeout(r, 400));
   });
 
-  test('each function runs in its own module instance; a function keeps its warm instance', async () => {
+  test('each function runs in its own module instance; a function keeps its warm instance, and scales out when busy', async () => {
     const sim = simulator();
-    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({}), B: cr({}), C: cr({}, undefined, 'Other') }));
+    // B runs after A (DependsOn): A's container is idle again. D runs alongside A: a second container.
+    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({ SleepMs: 50 }), B: cr({}, ['A']), C: cr({}, undefined, 'Other'), D: cr({ SleepMs: 50 }) }));
     const byId = Object.fromEntries(log().map((e) => [e.id, e]));
     expect(byId.A.instance).toBe(byId.B.instance);
+    expect(byId.D.instance).not.toBe(byId.A.instance);
     expect(byId.C.instance).not.toBe(byId.A.instance);
     expect(byId.C.fn).not.toBe(byId.A.fn);
   });
@@ -350,6 +357,54 @@ describe('IAM', () => {
   });
 });
 
+describe('IAM propagation and concurrency', () => {
+  const secret = { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: '{"k":"not-a-real-value"}' } };
+  const grant = {
+    Type: 'AWS::IAM::Policy',
+    Properties: {
+      PolicyName: 'ReadSecret',
+      Roles: [{ Ref: 'HandlerRole' }],
+      PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'S' } }] },
+    },
+  };
+
+  test('a resource that forgot to depend on its grant runs alongside it and is denied (one at a time, it got lucky)', async () => {
+    // Both become ready when the provider is; `Grant` sorts before `Reader`: run one at a time,
+    // the grant happens to exist first.
+    const template = () => stack({ ...provider(), S: secret, Grant: { ...grant, DependsOn: ['Framework'] }, Reader: cr({ ReadSecret: { Ref: 'S' } }) });
+    expect((await simulator({ parallel: false }).deploy(template())).status).toBe('CREATE_COMPLETE');
+    // IAM takes its time creating a policy (seconds in AWS).
+    const result = await simulator({ nativeOperationMs: 300 }).deploy(template());
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failure).toMatch(/^Reader: .*is not authorized to perform: secretsmanager:GetSecretValue/);
+  });
+
+  test('a fresh grant is in force only after the propagation delay', async () => {
+    const sim = simulator({ iamPropagationMs: 300 });
+    // Depends on the grant, reads at once: denied.
+    const first = await sim.deploy(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' } }, ['P']) }));
+    expect(first.status).toBe('ROLLBACK_COMPLETE');
+    expect(first.failure).toContain('is not authorized to perform: secretsmanager:GetSecretValue');
+    // Reads after the delay: allowed.
+    const sim2 = simulator({ iamPropagationMs: 300 });
+    expect((await sim2.deploy(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }, ['P']) }))).status)
+      .toBe('CREATE_COMPLETE');
+  });
+
+  test('a removed grant keeps applying for the propagation delay, then stops', async () => {
+    const sim = simulator({ iamPropagationMs: 300 });
+    await sim.create(stack({ ...provider(), S: secret, P: grant, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }, ['P']) }));
+    // P leaves the stack (deleted in the cleanup); B reads right after: still allowed.
+    await sim.update(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }) }));
+    expect((await sim.deploy(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }), B: cr({ ReadSecret: { Ref: 'S' } }) }))).status)
+      .toBe('UPDATE_COMPLETE');
+    await new Promise((r) => setTimeout(r, 350));
+    const late = await sim.deploy(stack({ ...provider(), S: secret, A: cr({ ReadSecret: { Ref: 'S' }, SleepMs: 400 }), C: cr({ ReadSecret: { Ref: 'S' } }) }));
+    expect(late.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(late.failure).toMatch(/^C: .*is not authorized to perform/);
+  });
+});
+
 describe('IAM access keys', () => {
   const user = { Type: 'AWS::IAM::User', Properties: {} };
   const key = (serial: number, status?: string) => ({ Type: 'AWS::IAM::AccessKey', Properties: { UserName: { Ref: 'U' }, Serial: serial, ...(status ? { Status: status } : {}) } });
@@ -409,5 +464,71 @@ describe('Retain policies and custom names', () => {
     await sim.update(stack({ ...provider() }));
     expect((await sim.deploy(stack({ ...provider(), S2: secret('app/two') }))).status).toBe('UPDATE_COMPLETE');
     await sim.delete();
+  });
+});
+
+describe('parallel resource operations (CloudFormation starts every resource whose dependencies are done)', () => {
+  /** [start, end] of each handler invocation, by `<type> <id>`, from the fake handler's log and the invocations. */
+  const overlap = (a: string, b: string) => {
+    const starts = log();
+    const [ea, eb] = [a, b].map((k) => starts.find((e) => `${e.type} ${e.id}` === k));
+    return ea !== undefined && eb !== undefined && Math.abs(ea.at - eb.at) < 100;
+  };
+
+  test('independent resources are created together, dependent ones after; deletes run in reverse dependency order, independent ones together', async () => {
+    const sim = simulator();
+    const template = stack({ ...provider(), A: cr({ SleepMs: 300 }), B: cr({ SleepMs: 300 }), C: cr({ SleepMs: 10 }, ['A', 'B']) });
+    const started = Date.now();
+    await sim.create(template);
+    // Two 300 ms creates side by side, then C: well under the 600 ms one after the other takes.
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(overlap('Create A', 'Create B')).toBe(true);
+    expect(requests(sim, 'create').pop()).toBe('Create C -');
+    (globalThis as any).__worldLog = [];
+    await sim.delete();
+    expect(requests(sim, 'delete')[0]).toBe('Delete C C-v1');
+    expect(overlap('Delete A', 'Delete B')).toBe(true);
+  });
+
+  test('startJitterMs shuffles the start of concurrent operations (to find a forgotten dependency)', async () => {
+    const ids = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+    const sim = simulator({ startJitterMs: 100 });
+    await sim.create(stack({ ...provider(), ...Object.fromEntries(ids.map((id) => [id, cr({})])) }));
+    // Without jitter they start in deployment order; 8 in that order by chance: 1 in 40320.
+    expect(requests(sim, 'create').map((r) => r.split(' ')[1])).not.toEqual(ids);
+  });
+
+  test('parallel: false runs one operation at a time in deployment order', async () => {
+    const sim = simulator({ parallel: false });
+    const started = Date.now();
+    await sim.create(stack({ ...provider(), A: cr({ SleepMs: 200 }), B: cr({ SleepMs: 200 }) }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(overlap('Create A', 'Create B')).toBe(false);
+  });
+
+  test('after a failure nothing new starts; operations in progress finish, then the rollback deletes them', async () => {
+    const sim = simulator();
+    const result = await sim.deploy(stack({
+      ...provider(),
+      Slow: cr({ SleepMs: 300 }),
+      Bad: cr({ Fail: 'Create' }),
+      Later: cr({}, ['Bad']),
+      AfterSlow: cr({}, ['Slow']),
+    }));
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(requests(sim, 'create').sort()).toEqual(['Create Bad -', 'Create Slow -']);
+    expect(requests(sim, 'create-rollback')).toContain('Delete Slow Slow-v1');
+  });
+
+  test('concurrent invocations each see their own environment and role session', async () => {
+    const sim = simulator();
+    await sim.create(stack({ ...provider(), ...provider('Other'), A: cr({ SleepMs: 100 }), B: cr({ SleepMs: 100 }, undefined, 'Other') }));
+    const byId = Object.fromEntries(log().map((e) => [e.id, e]));
+    expect(overlap('Create A', 'Create B')).toBe(true);
+    expect(byId.A.fn).toMatch(/-Handler-/);
+    expect(byId.B.fn).toMatch(/-OtherHandler-/);
+    expect(byId.A.fnAfter).toBe(byId.A.fn);
+    expect(byId.B.fnAfter).toBe(byId.B.fn);
+    expect(process.env.AWS_LAMBDA_FUNCTION_NAME).toBeUndefined();
   });
 });

@@ -2,7 +2,9 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../../private/contract';
+import { type Invocation, loadConfig, operationDeadline } from '../plumbing/config';
 import { registerSecret } from '../plumbing/log';
+import { retry } from '../plumbing/retry';
 
 const ACCESS_KEY_PARAM = 's3AccessKey';
 
@@ -28,9 +30,39 @@ function secretsManager(): SecretsManagerClient {
   return client;
 }
 
+/**
+ * The invocation whose time budget bounds the secret reads (a container runs one invocation at a
+ * time; {@link beginSecretReads} is called at the start of each).
+ */
+let budget: Invocation | undefined;
+
+/** Bounds this invocation's secret reads (their AccessDenied retries) by its deadline. */
+export function beginSecretReads(invocation: Invocation): void {
+  budget = invocation;
+}
+
+/**
+ * GetSecretValue, read again while AccessDenied for the grant propagation window (never past the
+ * invocation's deadline): CloudFormation runs a custom resource as soon as the policy granting its
+ * secret is CREATE_COMPLETE, but IAM puts that policy in force only seconds later. Any other error,
+ * or a refusal that outlasts the window (a real missing grant), fails at once / then.
+ */
+async function getSecretString(arn: string): Promise<string | undefined> {
+  const invocation = budget ?? { config: loadConfig(), deadline: Number.POSITIVE_INFINITY };
+  const { config } = invocation;
+  const out = await retry({
+    operation: `GetSecretValue ${arn}`,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: config.grantRetryBaseMs,
+    deadline: operationDeadline(invocation, config.grantPropagationMs),
+    classify: (err) => ({ retryable: (err as { name?: string })?.name === 'AccessDeniedException' }),
+  }, () => secretsManager().send(new (secretsManagerSdk().GetSecretValueCommand)({ SecretId: arn })));
+  return out.SecretString;
+}
+
 /** Reads a Secrets Manager secret whose value is a JSON object. Registers nothing: callers know which fields are secret. */
 export async function readJsonSecret(arn: string): Promise<Record<string, unknown>> {
-  const out = await secretsManager().send(new (secretsManagerSdk().GetSecretValueCommand)({ SecretId: arn }));
+  const out = { SecretString: await getSecretString(arn) };
   if (typeof out.SecretString !== 'string') {
     throw new Error(`Secret ${arn} has no SecretString; store it as a JSON string`);
   }

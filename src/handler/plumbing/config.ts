@@ -20,6 +20,14 @@ export interface HandlerConfig {
    * Create goes on at most this long (plus one STS round trip) after the key starts working.
    */
   readonly keyProbeIntervalMs: number;
+  /**
+   * How long a secret read refused with AccessDenied is read again (`AWS_GRANT_PROPAGATION_MS`,
+   * default 30 s): IAM puts a policy CloudFormation just created or changed in force only
+   * seconds later, so the first read after a fresh grant may be refused.
+   */
+  readonly grantPropagationMs: number;
+  /** First backoff step between those reads; steps double up to 16× this (`AWS_GRANT_RETRY_BASE_MS`, default 250 ms). */
+  readonly grantRetryBaseMs: number;
 }
 
 /** Time kept back from the Lambda timeout so a failure can still be reported to CloudFormation. */
@@ -34,6 +42,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadlineMs: positiveInt(env.AEP_DEADLINE_MS, 120_000),
     keyProbeDeadlineMs: positiveInt(env.AWS_KEY_PROBE_DEADLINE_MS, 120_000),
     keyProbeIntervalMs: positiveInt(env.AWS_KEY_PROBE_INTERVAL_MS, 500),
+    grantPropagationMs: positiveInt(env.AWS_GRANT_PROPAGATION_MS, 30_000),
+    grantRetryBaseMs: positiveInt(env.AWS_GRANT_RETRY_BASE_MS, 250),
   };
 }
 
