@@ -108,7 +108,7 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
   {
     id: 'src-patch-lower-case-op',
     spec: 'flow-service.yaml',
-    operations: ['patchConnection', 'patchTargetConnection', 'patchFlow'],
+    operations: ['patchConnection', 'patchTargetConnection', 'patchSourceConnection', 'patchFlow'],
     direction: 'request',
     rule: /^\/requestBody\/\*\/op enum \["ADD","REPLACE","REMOVE"\]$/,
     witness: { method: 'PATCH', path: `${FS}/targetConnections/${ID}`, body: [{ op: 'replace', path: '/params/path', value: 'aep/exports' }] },
@@ -118,7 +118,7 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
   {
     id: 'patch-value-any-json',
     spec: 'flow-service.yaml',
-    operations: ['patchConnection', 'patchTargetConnection', 'patchFlow'],
+    operations: ['patchConnection', 'patchTargetConnection', 'patchSourceConnection', 'patchFlow'],
     direction: 'request',
     rule: /^\/requestBody\/\*\/value type "object"$/,
     witness: { method: 'PATCH', path: `${FS}/flows/${ID}`, body: [{ op: 'replace', path: '/name', value: 'ingest' }] },

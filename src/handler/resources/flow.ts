@@ -314,7 +314,8 @@ function scheduleOps(raw: unknown, stored: Record<string, unknown> | undefined, 
   const ops: PatchOp[] = [];
   for (const key of [...new Set([...Object.keys(stored), ...Object.keys(desired)])].sort()) {
     const path = `/scheduleParams/${key}`;
-    if (desired[key] === undefined) ops.push({ op: 'remove', path });
+    // Adobe's specs require a value on every patch op, remove included: the one removed.
+    if (desired[key] === undefined) ops.push({ op: 'remove', path, value: present[key] ?? stored[key] });
     else if (canonical(stored[key]) !== canonical(desired[key])) ops.push({ op: present[key] === undefined ? 'add' : 'replace', path, value: desired[key] });
   }
   return ops;
