@@ -62,7 +62,9 @@ describe('the spec cache is per AEP environment', () => {
     const other = await AepStandIn.start({ connectionSpecVariant: { encryptionAlgo: 'PGPGPG' } });
     // Both environments are sandboxes of the synthesized stack, so the function allows both.
     const allowed = process.env[HandlerEnvironment.ALLOWED_ENDPOINTS];
-    process.env[HandlerEnvironment.ALLOWED_ENDPOINTS] = encodeAllowedEndpoints([[h.aep.flowServiceUrl, h.aep.imsUrl], [other.flowServiceUrl, other.imsUrl]]);
+    process.env[HandlerEnvironment.ALLOWED_ENDPOINTS] = encodeAllowedEndpoints([
+      [h.aep.flowServiceUrl, h.aep.imsUrl], [other.flowServiceUrl, other.imsUrl],
+    ]);
     try {
       const first = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), { [ConnectionProps.ENCRYPTION]: ENCRYPTION })));
       expect(h.aep.getConnection(first.PhysicalResourceId)!.encryption?.params.encryptionAlgo).toBe('PGP/GPG');

@@ -44,7 +44,9 @@ describe('AEP stand-in: applied-but-lost and delayed-application faults', () => 
     token = aep.issueToken();
   });
 
-  function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeout = ANSWER_TIMEOUT_MS): Promise<AxiosResponse> {
+  function call(
+    method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeout = ANSWER_TIMEOUT_MS,
+  ): Promise<AxiosResponse> {
     return axios.request({
       method,
       url: `${aep.flowServiceUrl}${path}`,
