@@ -7,7 +7,7 @@ import { DECORATION_FIELD } from '../../offline-world/stand-in/get-decoration';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, Attributes, CommonProps, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps,
-  FlowProps, ResourceTypes,
+  FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
 const h = useHarness();
@@ -370,6 +370,32 @@ describe('6. a rename of a connection AEP reads back decorated is a patch, not a
   test('target connection', async () => {
     const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
     await renameDecorated(h.targetConnectionProps(base), { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' }, '/targetConnections');
+  });
+
+  test('target connection: an unchanged Update under decorated reads patches nothing (no churn on every deploy)', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const props = h.targetConnectionProps(base);
+    const opts = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props, opts));
+    h.aep.decorateGets(true);
+    h.aep.resetRecording();
+    await handler(cfnEvent('Update', props, { ...opts, physicalId: id, oldProps: props }));
+    expect(h.aep.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+    expect(JSON.stringify(h.aep.requests.find((r) => r.method === 'GET' && r.path.endsWith(`/targetConnections/${id}`))!.response)).toContain(DECORATION_FIELD);
+  });
+
+  test('target connection: a param the stack no longer sets is still removed under decorated reads', async () => {
+    const { PhysicalResourceId: base } = await handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey())));
+    const props = h.targetConnectionProps(base);
+    const opts = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props, opts));
+    const params = { ...(props[TargetConnectionProps.PARAMS] as Record<string, unknown>) };
+    expect(params.csvOptions).toBeDefined();
+    delete params.csvOptions;
+    const next = { ...props, [TargetConnectionProps.PARAMS]: params };
+    h.aep.decorateGets(true);
+    await handler(cfnEvent('Update', next, { ...opts, physicalId: id, oldProps: props }));
+    expect(h.aep.targetConnections()[0].params?.csvOptions).toBeUndefined();
   });
 
   test('destination pair (base and target as one resource)', async () => {

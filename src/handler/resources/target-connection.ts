@@ -1,3 +1,4 @@
+import { projectLike } from './dataflow-connection';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../../private/contract';
 import { AepClient } from '../aep/aep-client';
@@ -101,7 +102,22 @@ export function desiredState(event: CustomResourceEvent): DesiredTarget {
 /** Ops that move a target connection's patchable fields (name, description, params) to `desired`. */
 export function fieldOps(current: { name?: unknown; description?: unknown; params?: unknown }, desired: DesiredTarget): PatchOp[] {
   const ops = nameAndDescriptionOps(current, desired);
-  if (canonical(current.params ?? {}) !== canonical(desired.params)) ops.push({ op: 'replace', path: '/params', value: desired.params });
+  if (paramsDiffer(current.params, desired.params)) ops.push({ op: 'replace', path: '/params', value: desired.params });
   return ops;
+}
+
+/** The export-settings params the library sets; any other key in what AEP reads back is AEP's own. */
+const TARGET_PARAM_KEYS = ['mode', 'bucketName', 'path', 'fileType', 'datasetFileType', 'compression', 'csvOptions', 'includeFileManifest'];
+
+/**
+ * Whether AEP's params differ from the stack's, judged as AEP reads them back: keys of its own
+ * added, keys reordered, numbers and booleans echoed as strings (or the reverse) are no
+ * difference, so an unchanged deploy patches nothing; a value changed, or a param the stack no
+ * longer sets still held, is one.
+ */
+function paramsDiffer(held: unknown, desired: Record<string, unknown>): boolean {
+  const current = held && typeof held === 'object' && !Array.isArray(held) ? held as Record<string, unknown> : {};
+  if (TARGET_PARAM_KEYS.some((key) => current[key] !== undefined && desired[key] === undefined)) return true;
+  return canonical(projectLike(current, desired)) !== canonical(desired);
 }
 
