@@ -23,14 +23,21 @@ export function decorateBody(body: unknown): unknown {
   return { ...body, items: body.items.map((item) => (isObject(item) ? decorateItem(item) : item)) };
 }
 
-/** Keys reversed, an added top-level field, and `params`/`data`/`auth.params` decorated deeply. */
+/** Keys reversed, an added top-level field, `params`/`data`/`auth.params` and the encryption block decorated. */
 function decorateItem(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { [DECORATION_FIELD]: { decoratedBy: 'stand-in' } };
   for (const key of Object.keys(item).reverse()) {
     const value = item[key];
-    if ((key === 'params' || key === 'data') && isObject(value)) out[key] = decorateDeep(value);
-    else if (key === 'auth' && isObject(value) && isObject(value.params)) out[key] = { ...value, params: reversed(value.params) };
-    else out[key] = value;
+    if ((key === 'params' || key === 'data') && isObject(value)) {
+      out[key] = decorateDeep(value);
+    } else if ((key === 'encryption' || key === 'encryptionSpecs') && isObject(value) && isObject(value.params)) {
+      // The encryption block as AEP may echo it: keys reordered, a field of its own in its params.
+      out[key] = { [DECORATION_FIELD]: 'added by AEP', ...reversed({ ...value, params: { ...reversed(value.params), [DECORATION_FIELD]: 'added by AEP' } }) };
+    } else if (key === 'auth' && isObject(value) && isObject(value.params)) {
+      out[key] = { ...value, params: reversed(value.params) };
+    } else {
+      out[key] = value;
+    }
   }
   return out;
 }

@@ -398,6 +398,18 @@ describe('6. a rename of a connection AEP reads back decorated is a patch, not a
     expect(h.aep.targetConnections()[0].params?.csvOptions).toBeUndefined();
   });
 
+  test('base connection with file encryption: an unchanged Update under decorated reads patches nothing', async () => {
+    const encryption = { specName: 'File Encryption', params: { encryptionAlgo: 'PGP/GPG', publicKey: 'QUJDREVGR0g=' } };
+    const props = h.destinationAccessKeyProps(h.seedKey(), { [ConnectionProps.ENCRYPTION]: encryption });
+    const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
+    h.aep.decorateGets(true);
+    h.aep.resetRecording();
+    await handler(cfnEvent('Update', props, { physicalId: id, oldProps: props }));
+    expect(h.aep.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+    const read = h.aep.requests.find((r) => r.method === 'GET' && r.path.endsWith(`/connections/${id}`))!;
+    expect(JSON.stringify((read.response as { items: Array<{ encryption?: unknown }> }).items[0].encryption)).toContain(DECORATION_FIELD);
+  });
+
   test('destination pair (base and target as one resource)', async () => {
     const props = pairProps();
     const created = await handler(cfnEvent('Create', props, PAIR));

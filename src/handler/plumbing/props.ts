@@ -65,3 +65,19 @@ export function anyChanged(a: RawProps, b: RawProps, keys: readonly string[]): b
   // test sees the handler read every property the constructs emit.
   return keys.map((k) => canonical(a[k] ?? null) !== canonical(b[k] ?? null)).includes(true);
 }
+
+/** `actual` reduced to the shape of `desired`: the keys it sets, array items index by index, scalars compared as text. */
+export function projectLike(actual: unknown, desired: unknown): unknown {
+  if (desired === undefined || desired === null) return desired;
+  if (Array.isArray(desired)) {
+    return Array.isArray(actual) && actual.length === desired.length ? actual.map((a, i) => projectLike(a, desired[i])) : actual;
+  }
+  if (typeof desired === 'object') {
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return actual;
+    const out: Record<string, unknown> = {};
+    const [a, d] = [actual as Record<string, unknown>, desired as Record<string, unknown>];
+    for (const key of Object.keys(d)) out[key] = projectLike(a[key], d[key]);
+    return out;
+  }
+  return actual !== undefined && actual !== null && String(actual) === String(desired) ? desired : actual;
+}

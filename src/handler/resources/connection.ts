@@ -9,7 +9,7 @@ import { readAepCredentials } from '../aws/secrets';
 import type { Invocation } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { log } from '../plumbing/log';
-import { anyChanged, canonical, optionalObject, optionalString, type RawProps, requireString, stringMap } from '../plumbing/props';
+import { anyChanged, canonical, optionalObject, optionalString, projectLike, type RawProps, requireString, stringMap } from '../plumbing/props';
 
 const COLLECTION = '/connections';
 
@@ -222,7 +222,8 @@ function fieldOps(current: FlowItem | { name?: unknown; description?: unknown },
   const held = current as Record<string, unknown>;
   for (const key of ENCRYPTION_KEYS) {
     const want = desired.encryption?.key === key ? desired.encryption.value : undefined;
-    if (canonical(held[key] ?? null) === canonical(want ?? null)) continue;
+    // Judged as AEP reads it back: fields of its own, key order and echoed scalars are no change.
+    if (canonical((want ? projectLike(held[key], want) : held[key]) ?? null) === canonical(want ?? null)) continue;
     ops.push(want
       ? { op: held[key] ? 'replace' : 'add', path: `/${key}`, value: want }
       // destinations.yaml's PatchConnectionItem requires a `value` on every op, remove included:

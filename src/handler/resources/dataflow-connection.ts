@@ -3,7 +3,7 @@ import { adoptionMarker, AepIds, DataflowAttributes, DataflowConnectionProps } f
 import { AepClient } from '../aep/aep-client';
 import type { Invocation } from '../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { canonical, optionalObject, optionalString, requireString } from '../plumbing/props';
+import { canonical, optionalObject, optionalString, projectLike, requireString } from '../plumbing/props';
 
 /**
  * The connections a dataflow joins (DATAFLOWS §3.2, §3.3, §4.2): `Custom::AepSourceConnection`
@@ -96,22 +96,6 @@ function kindOfAs(item: FlowItem, d: DesiredConnection): FlowKind {
   const base = typeof item.baseConnectionId === 'string' ? item.baseConnectionId : undefined;
   const specId = String((item.connectionSpec as { id?: unknown } | undefined)?.id);
   return kind(specId, base, projectLike(item.data, d.data), projectLike(item.params, d.params));
-}
-
-/** `actual` reduced to the shape of `desired`: the keys it sets, array items index by index, scalars compared as text. */
-export function projectLike(actual: unknown, desired: unknown): unknown {
-  if (desired === undefined || desired === null) return desired;
-  if (Array.isArray(desired)) {
-    return Array.isArray(actual) && actual.length === desired.length ? actual.map((a, i) => projectLike(a, desired[i])) : actual;
-  }
-  if (typeof desired === 'object') {
-    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return actual;
-    const out: Record<string, unknown> = {};
-    const [a, d] = [actual as Record<string, unknown>, desired as Record<string, unknown>];
-    for (const key of Object.keys(d)) out[key] = projectLike(a[key], d[key]);
-    return out;
-  }
-  return actual !== undefined && actual !== null && String(actual) === String(desired) ? desired : actual;
 }
 
 async function create(collection: Collection, event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
