@@ -6,6 +6,8 @@
  * "the handler does it this way" is not a reason.
  */
 
+import { fakeAccessKeyId } from './stand-in/fake-credentials';
+
 /** The spec files the contract check judges by. */
 export type SpecName = 'flow-service.yaml' | 'destinations.yaml' | 'data-prep.yaml';
 
@@ -174,7 +176,7 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
     witness: {
       method: 'GET',
       path: `${FS}/connections/${ID}`,
-      response: { status: 200, body: { items: [{ auth: { specName: 'Access Key', params: { s3AccessKey: 'AKIAIOSFODNN7EXAMPLE', s3SecretKey: '***' } } }] } },
+      response: { status: 200, body: { items: [{ auth: { specName: 'Access Key', params: { s3AccessKey: fakeAccessKeyId('AKIA', 'contract-gap-witness'), s3SecretKey: '***' } } }] } },
     },
     reason: 'destinations.yaml reuses the create request\'s auth schema for a read connection, so the secret must look like a 40-character key; Flow Service returns only "a partial view of the credentials" (flow-service.yaml), a masked value that by design is not the key (its exact form is undocumented).',
     doc: 'flow-service.yaml tag "Base connections" ("a partial view of the credentials"); API-NOTES §3.2, §9.11',

@@ -3,6 +3,7 @@
  * never echoed) and which for a name: real names, including those CloudFormation generates, must
  * still work.
  */
+import { fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { parseDoctorArgs, secretValueShape, UsageError } from '../../src/cli/args';
 
 describe('secretValueShape', () => {
@@ -10,7 +11,8 @@ describe('secretValueShape', () => {
     ['{"clientId":"abc"}', 'JSON'],
     ['clientSecret=abc', 'text naming clientSecret'],
     ['p8e-Xq3vT9kLm2Rb7Yc4Nw8Hd1Fs6Gj5Pz0A', 'an Adobe client secret (p8e-…)'],
-    ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'an AWS secret access key'],
+    // Never issued by AWS: the stand-ins' generator of correctly shaped keys.
+    [fakeSecretAccessKey('doctor-args'), 'an AWS secret access key'],
     ['a'.repeat(20) + '1234567890' + 'B'.repeat(12), 'a random-looking token'],
     ['has spaces in it', 'text with characters no secret name has'],
   ])('%s looks like %s', (value, shape) => {
