@@ -1,4 +1,5 @@
 import type { AepClient } from './aep-client';
+import { ContainerCache } from './container-cache';
 import { log } from '../plumbing/log';
 
 /**
@@ -44,7 +45,7 @@ export class LiveSpecMismatchError extends Error {
   }
 }
 
-const cache = new Map<string, Promise<LiveConnectionSpec>>();
+const cache = new ContainerCache<LiveConnectionSpec>();
 
 /** Drops the per-container cache (tests switch the stand-in's variant between cases). */
 export function forgetConnectionSpecs(): void {
@@ -56,22 +57,15 @@ export function forgetConnectionSpecs(): void {
  * and spec id: two environments in one stack may serve different revisions of the same spec.
  */
 export function readConnectionSpec(client: AepClient, specId: string): Promise<LiveConnectionSpec> {
-  const key = `${client.environment} ${specId}`;
-  let spec = cache.get(key);
-  if (!spec) {
-    spec = client.request('GET', `/connectionSpecs/${encodeURIComponent(specId)}`).then((res) => {
-      const parsed = parseConnectionSpec(res.data, specId);
-      log('info', 'read the live connection spec', {
-        specId,
-        authSpecs: parsed.authSpecs.map((a) => ({ name: a.name, params: Object.keys(a.params), required: a.required })),
-        encryption: parsed.encryption && { name: parsed.encryption.name, encryptionAlgo: parsed.encryption.params.encryptionAlgo?.enum },
-      });
-      return parsed;
+  return cache.get(`${client.environment} ${specId}`, () => client.request('GET', `/connectionSpecs/${encodeURIComponent(specId)}`).then((res) => {
+    const parsed = parseConnectionSpec(res.data, specId);
+    log('info', 'read the live connection spec', {
+      specId,
+      authSpecs: parsed.authSpecs.map((a) => ({ name: a.name, params: Object.keys(a.params), required: a.required })),
+      encryption: parsed.encryption && { name: parsed.encryption.name, encryptionAlgo: parsed.encryption.params.encryptionAlgo?.enum },
     });
-    cache.set(key, spec);
-    spec.catch(() => cache.delete(key));
-  }
-  return spec;
+    return parsed;
+  }));
 }
 
 /** Parses `{ items: [spec] }` (DATAFLOWS §1.1); throws when AEP's answer has no usable auth specs. */

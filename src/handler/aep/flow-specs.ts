@@ -1,4 +1,5 @@
 import type { AepClient } from './aep-client';
+import { ContainerCache } from './container-cache';
 import { log } from '../plumbing/log';
 
 /**
@@ -28,7 +29,7 @@ export interface LiveFlowSpec {
   readonly mappingVersionType?: ScheduleFieldType;
 }
 
-const cache = new Map<string, Promise<LiveFlowSpec | undefined>>();
+const cache = new ContainerCache<LiveFlowSpec | undefined>();
 
 /** Drops the per-container cache (tests switch the stand-in's variant between cases). */
 export function forgetFlowSpecs(): void {
@@ -41,22 +42,18 @@ export function forgetFlowSpecs(): void {
  */
 export function readFlowSpec(client: AepClient, lookup: { id: string } | { name: string }): Promise<LiveFlowSpec | undefined> {
   const key = `${client.environment} ${'id' in lookup ? `id ${lookup.id}` : `name ${lookup.name}`}`;
-  let spec = cache.get(key);
-  if (!spec) {
+  return cache.get(key, () => {
     const request = 'id' in lookup
       ? client.request('GET', `/flowSpecs/${encodeURIComponent(lookup.id)}`)
       : client.request('GET', '/flowSpecs', { query: [['property', `name=="${lookup.name}"`]] });
-    spec = request.then((res) => {
+    return request.then((res) => {
       const item = ((res.data as { items?: unknown[] } | undefined)?.items ?? [])[0];
       if (!item || typeof item !== 'object') return undefined;
       const parsed = parseFlowSpec(item as Record<string, unknown>);
       log('info', 'read the live flow spec', { id: parsed.id, name: parsed.name, transformations: parsed.transformationNames, schedule: parsed.scheduleTypes });
       return parsed;
     });
-    cache.set(key, spec);
-    spec.catch(() => cache.delete(key));
-  }
-  return spec;
+  });
 }
 
 /** Parses one flow spec item; tolerant of both documented spellings of the transformation list. */
