@@ -160,14 +160,20 @@ project.addPackageIgnore('!/lib/handler/aep-function.js');
 project.addPackageIgnore('!/lib/handler/aep-function.d.ts');
 // The CLI runs from its bundle (assets/cli/index.js); its tsc output would require dev dependencies.
 project.addPackageIgnore('/lib/cli/');
+// The runtime layers shared by the handler and the CLIs run only inside those bundles.
+project.addPackageIgnore('/lib/aep/');
+project.addPackageIgnore('/lib/aws/');
+project.addPackageIgnore('/lib/plumbing/');
 
 // jsii-rosetta compiles the README's examples against the package's dependency closure; the
 // cdk-nag example also needs cdk-nag, which is not a dependency of the library.
 project.package.addField('jsiiRosetta', { exampleDependencies: { 'cdk-nag': '^2.38.2' } });
 
-// The handler is bundled (esbuild inlines axios etc.), so its devDependency imports are fine.
-project.eslint?.allowDevDeps('src/handler/**');
-project.eslint?.allowDevDeps('src/cli/**');
+// The handler, the CLIs and the runtime layers they share (AEP transport, AWS calls, plumbing) are
+// bundled (esbuild inlines axios etc.), so their devDependency imports are fine.
+for (const bundled of ['handler', 'cli', 'aep', 'aws', 'plumbing']) {
+  project.eslint?.allowDevDeps(`src/${bundled}/**`);
+}
 
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');

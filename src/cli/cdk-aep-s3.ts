@@ -5,7 +5,7 @@
 import { DOCTOR_USAGE, parseDoctorArgs, UsageError } from './args';
 import { ExitCodes, runDoctor } from './doctor';
 import { renderHuman } from './render';
-import { errorMessage, redact, setLogSink } from '../handler/plumbing/log';
+import { errorMessage, redact, setLogSink } from '../plumbing/log';
 
 const USAGE = `Usage: cdk-aep-s3 <command>
 

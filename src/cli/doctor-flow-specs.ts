@@ -1,6 +1,6 @@
-import type { AepClient } from '../handler/aep/aep-client';
-import { generalTransformName, type LiveFlowSpec, parseFlowSpec } from '../handler/aep/flow-specs';
-import { errorMessage } from '../handler/plumbing/log';
+import type { AepClient } from '../aep/aep-client';
+import { generalTransformName, type LiveFlowSpec, parseFlowSpec } from '../aep/flow-specs';
+import { errorMessage } from '../plumbing/log';
 import { AepIds, DataflowIds } from '../private/contract';
 
 /**

@@ -6,16 +6,16 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DoctorOptions } from './args';
 import { flowSpecFindings } from './doctor-flow-specs';
 import { getRoleTrust, IamError } from './iam';
-import { AepClient } from '../handler/aep/aep-client';
+import { AepClient } from '../aep/aep-client';
 import {
   authSpecOf, encryptionBlock, LiveConnectionSpec, LiveSpecMismatchError, parseConnectionSpec, replaceableParams,
-} from '../handler/aep/connection-specs';
-import { AepError } from '../handler/aep/errors';
-import { getImsToken, type ImsClientCredentials } from '../handler/aep/ims';
-import { readAepCredentials } from '../handler/aws/secrets';
-import { loadConfig, startInvocation } from '../handler/plumbing/config';
-import { errorMessage, redact, registerSecret } from '../handler/plumbing/log';
-import { RetryExhaustedError } from '../handler/plumbing/retry';
+} from '../aep/connection-specs';
+import { AepError } from '../aep/errors';
+import { getImsToken, type ImsClientCredentials } from '../aep/ims';
+import { readAepCredentials } from '../aws/secrets';
+import { loadConfig, startInvocation } from '../plumbing/config';
+import { errorMessage, redact, registerSecret } from '../plumbing/log';
+import { RetryExhaustedError } from '../plumbing/retry';
 import { ADOPTION_MARKER_PREFIX, AepIds, DEFAULT_IMS_SCOPES, IAM_ROLE_ARN, parseMarker, RETIRED_MARKER_PREFIX } from '../private/contract';
 
 /**

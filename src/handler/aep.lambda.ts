@@ -8,11 +8,11 @@
  * - `aws/`: the AWS calls (Secrets Manager reads, STS key probe and session tokens);
  * - `plumbing/`: logging with redaction, property parsing, events, config and the retry loop.
  */
-import { beginSecretReads } from './aws/secrets';
-import { type LambdaContext, startInvocation } from './plumbing/config';
-import { assertAllowedEndpoints, assertPinnedRefreshTarget } from './plumbing/endpoints';
-import type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
-import { errorMessage, log, resetSecrets } from './plumbing/log';
+import { beginSecretReads } from '../aws/secrets';
+import { type LambdaContext, startInvocation } from '../plumbing/config';
+import { assertAllowedEndpoints, assertPinnedRefreshTarget } from '../plumbing/endpoints';
+import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
+import { errorMessage, log, resetSecrets } from '../plumbing/log';
 import { onConnectionEvent } from './resources/connection';
 import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
 import { onDestinationConnectionEvent } from './resources/destination-connection';
@@ -24,8 +24,8 @@ import { refreshSessionToken } from './resources/refresh';
 import { onTargetConnectionEvent } from './resources/target-connection';
 import { CONTRACT_VERSION, CommonProps, DataflowResourceTypes, RefreshEventKeys, ResourceTypes } from '../private/contract';
 
-export type { CustomResourceEvent, CustomResourceResponse } from './plumbing/events';
-export type { LambdaContext } from './plumbing/config';
+export type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
+export type { LambdaContext } from '../plumbing/config';
 
 /**
  * onEvent handler of the aws-cdk-lib `custom-resources` Provider: registers AEP Flow Service

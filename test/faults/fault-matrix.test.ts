@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FaultSpec } from '../../offline-world/stand-in';
 import { handler } from '../../src/handler/aep.lambda';
-import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../src/plumbing/events';
 import { adoptionMarker, ConnectionProps } from '../../src/private/contract';
 import { cfnEvent, Harness, type SeededKey, STACK_ID, TEST_KNOBS } from '../handler/harness';
 

@@ -1,6 +1,6 @@
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { redact, REDACTED } from '../../src/handler/plumbing/log';
+import { redact, REDACTED } from '../../src/plumbing/log';
 import { CommonProps, ConnectionProps } from '../../src/private/contract';
 
 // One module instance per test file: one Lambda container whose caches outlive invocations.

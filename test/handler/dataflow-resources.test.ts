@@ -6,7 +6,7 @@
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
 import type { StoredFlow } from '../../offline-world/stand-in/aep-flows';
 import { handler } from '../../src/handler/aep.lambda';
-import { canonical, projectLike } from '../../src/handler/plumbing/props';
+import { canonical, projectLike } from '../../src/plumbing/props';
 import {
   AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
   ResourceTypes, TargetConnectionProps,

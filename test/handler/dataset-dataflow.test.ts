@@ -6,7 +6,7 @@
  */
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/handler/plumbing/config';
+import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/plumbing/config';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';

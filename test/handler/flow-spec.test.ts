@@ -7,7 +7,7 @@
  */
 import { cfnEvent, useHarness } from './harness';
 import { contractFailures } from '../../offline-world/stand-in/contract-check';
-import { parseFlowSpec } from '../../src/handler/aep/flow-specs';
+import { parseFlowSpec } from '../../src/aep/flow-specs';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, ConnectionProps, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps, ProfileMappingProps,

@@ -1,6 +1,6 @@
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
-import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/handler/plumbing/config';
+import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/plumbing/config';
 import { CommonProps } from '../../src/private/contract';
 
 /**

@@ -6,9 +6,9 @@
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey } from '../../offline-world/stand-in';
 import { contractFailures } from '../../offline-world/stand-in/contract-check';
-import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
-import { forgetFlowSpecs } from '../../src/handler/aep/flow-specs';
-import type { CustomResourceEvent, CustomResourceResponse } from '../../src/handler/plumbing/events';
+import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
+import { forgetFlowSpecs } from '../../src/aep/flow-specs';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../src/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, REFRESH_PINNED_KEYS, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 /** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */

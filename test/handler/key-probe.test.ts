@@ -1,6 +1,6 @@
 import { cfnEvent, TEST_KNOBS, useHarness } from './harness';
+import { probeDelay } from '../../src/aws/aws-keys';
 import { handler } from '../../src/handler/aep.lambda';
-import { probeDelay } from '../../src/handler/aws/aws-keys';
 
 const h = useHarness();
 

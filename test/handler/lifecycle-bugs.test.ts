@@ -5,9 +5,9 @@
  */
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { getSessionToken } from '../../src/aws/aws-keys';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
-import { getSessionToken } from '../../src/handler/aws/aws-keys';
-import { redact, resetSecrets } from '../../src/handler/plumbing/log';
+import { redact, resetSecrets } from '../../src/plumbing/log';
 import { AepIds, Attributes, CommonProps, ConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();

@@ -5,7 +5,7 @@
  */
 import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { AepStandIn } from '../../offline-world/stand-in';
-import { forgetConnectionSpecs } from '../../src/handler/aep/connection-specs';
+import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { AepIds, CommonProps, ConnectionProps, encodeAllowedEndpoints, HandlerEnvironment } from '../../src/private/contract';
 

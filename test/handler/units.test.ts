@@ -1,7 +1,7 @@
-import { AepError, parseErrorBody, parseRetryAfter } from '../../src/handler/aep/errors';
-import { loadConfig, startInvocation } from '../../src/handler/plumbing/config';
-import { redact, registerSecret, resetSecrets } from '../../src/handler/plumbing/log';
-import { backoffDelay, retry, RetryExhaustedError } from '../../src/handler/plumbing/retry';
+import { AepError, parseErrorBody, parseRetryAfter } from '../../src/aep/errors';
+import { loadConfig, startInvocation } from '../../src/plumbing/config';
+import { redact, registerSecret, resetSecrets } from '../../src/plumbing/log';
+import { backoffDelay, retry, RetryExhaustedError } from '../../src/plumbing/retry';
 
 describe('parseErrorBody', () => {
   test.each([

@@ -1,11 +1,11 @@
 import { reachabilityFolder } from './reachability';
+import { type AwsKey, getSessionToken, waitUntilKeyWorks } from '../../aws/aws-keys';
+import { waitUntilKeyCanList } from '../../aws/s3-probe';
+import { readSecretParams } from '../../aws/secrets';
+import { type Invocation, operationDeadline } from '../../plumbing/config';
+import { registerSecret } from '../../plumbing/log';
+import { optionalInt, optionalString, type RawProps, requireString, stringMap } from '../../plumbing/props';
 import { AepIds, AWS_ACCESS_KEY_ID_PATTERN, CommonProps, ConnectionProps, decodeBoolean, STS_SESSION_DURATION } from '../../private/contract';
-import { type AwsKey, getSessionToken, waitUntilKeyWorks } from '../aws/aws-keys';
-import { waitUntilKeyCanList } from '../aws/s3-probe';
-import { readSecretParams } from '../aws/secrets';
-import { type Invocation, operationDeadline } from '../plumbing/config';
-import { registerSecret } from '../plumbing/log';
-import { optionalInt, optionalString, type RawProps, requireString, stringMap } from '../plumbing/props';
 
 /** AEP auth param names of the S3 `Access Key` auth spec (API-NOTES §4.1, §5.2). */
 export const S3Params = {

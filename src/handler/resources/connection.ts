@@ -2,14 +2,14 @@ import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
+import { AepClient } from '../../aep/aep-client';
+import { checkAuthParams, encryptionBlock, type EncryptionBlock, type LiveConnectionSpec, readConnectionSpec } from '../../aep/connection-specs';
+import { readAepCredentials } from '../../aws/secrets';
+import type { Invocation } from '../../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
+import { log } from '../../plumbing/log';
+import { anyChanged, canonical, optionalObject, optionalString, projectLike, type RawProps, requireString, stringMap } from '../../plumbing/props';
 import { adoptionMarker, AepIds, Attributes, CommonProps, ConnectionProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { checkAuthParams, encryptionBlock, type EncryptionBlock, type LiveConnectionSpec, readConnectionSpec } from '../aep/connection-specs';
-import { readAepCredentials } from '../aws/secrets';
-import type { Invocation } from '../plumbing/config';
-import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { log } from '../plumbing/log';
-import { anyChanged, canonical, optionalObject, optionalString, projectLike, type RawProps, requireString, stringMap } from '../plumbing/props';
 
 const COLLECTION = '/connections';
 

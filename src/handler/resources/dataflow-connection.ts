@@ -1,9 +1,9 @@
 import { type Collection, createOrAdopt, type FlowItem, type FlowKind, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent } from './flow-resource';
+import { AepClient } from '../../aep/aep-client';
+import type { Invocation } from '../../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
+import { canonical, optionalObject, optionalString, projectLike, requireString } from '../../plumbing/props';
 import { adoptionMarker, AepIds, DataflowAttributes, DataflowConnectionProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import type { Invocation } from '../plumbing/config';
-import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { canonical, optionalObject, optionalString, projectLike, requireString } from '../plumbing/props';
 
 /**
  * The connections a dataflow joins (DATAFLOWS §3.2, §3.3, §4.2): `Custom::AepSourceConnection`

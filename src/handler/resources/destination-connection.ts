@@ -3,15 +3,15 @@ import {
   deleteItem, type FlowItem, type FlowRef, getItem, owned, type Ownership, patchItem, removeTwins, retireMarker, updateInPlace,
 } from './flow-resource';
 import { createTarget, desiredState, fieldOps, TARGET_CONNECTION_TYPE, targetKind } from './target-connection';
+import { AepClient } from '../../aep/aep-client';
+import { AepError, hasStatus } from '../../aep/errors';
+import type { Invocation } from '../../plumbing/config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
+import { errorMessage, log } from '../../plumbing/log';
+import { optionalString, requireString } from '../../plumbing/props';
 import {
   adoptionMarker, Attributes, CommonProps, DestinationConnectionProps, RemovalPolicies, TargetConnectionProps,
 } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { AepError, hasStatus } from '../aep/errors';
-import type { Invocation } from '../plumbing/config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
-import { errorMessage, log } from '../plumbing/log';
-import { optionalString, requireString } from '../plumbing/props';
 
 /**
  * Time kept back, in HTTP timeouts, from the target connection's step so that when it fails the

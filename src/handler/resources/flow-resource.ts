@@ -1,12 +1,12 @@
 import { stillUsedMessage } from './dependants';
+import { AepClient } from '../../aep/aep-client';
+import { AepError, classifyAepError, hasStatus } from '../../aep/errors';
+import { type Invocation, operationDeadline } from '../../plumbing/config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
+import { errorMessage, log } from '../../plumbing/log';
+import { optionalString } from '../../plumbing/props';
+import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
 import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, ownMarkers, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { AepError, classifyAepError, hasStatus } from '../aep/errors';
-import { type Invocation, operationDeadline } from '../plumbing/config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
-import { errorMessage, log } from '../plumbing/log';
-import { optionalString } from '../plumbing/props';
-import { backoffDelay, retry, RetryExhaustedError, sleep } from '../plumbing/retry';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,

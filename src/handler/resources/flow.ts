@@ -2,15 +2,15 @@ import {
   createOrAdopt, deleteItem, type FlowItem, type FlowKind, type FlowRef, getItem, markedDescription, nameAndDescriptionOps,
   onFlowResourceEvent, patchItem, type PatchOp, watchForLateTwins,
 } from './flow-resource';
+import { AepClient } from '../../aep/aep-client';
+import { classifyAepError, hasStatus } from '../../aep/errors';
+import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../../aep/flow-specs';
+import { type Invocation, operationDeadline } from '../../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
+import { errorMessage, log } from '../../plumbing/log';
+import { canonical, optionalObject, optionalString, type RawProps, requireString } from '../../plumbing/props';
+import { retry } from '../../plumbing/retry';
 import { adoptionMarker, AepIds, DataflowIds, FlowProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { classifyAepError, hasStatus } from '../aep/errors';
-import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../aep/flow-specs';
-import { type Invocation, operationDeadline } from '../plumbing/config';
-import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { errorMessage, log } from '../plumbing/log';
-import { canonical, optionalObject, optionalString, type RawProps, requireString } from '../plumbing/props';
-import { retry } from '../plumbing/retry';
 
 const COLLECTION = '/flows';
 const SELECTORS = '/transformations/0/params/segmentSelectors/selectors';

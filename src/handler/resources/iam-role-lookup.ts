@@ -1,8 +1,8 @@
+import { AepClient } from '../../aep/aep-client';
+import type { Invocation } from '../../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
+import { requireString } from '../../plumbing/props';
 import { Attributes, CommonProps, IAM_ROLE_ARN, IamRoleLookupProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import type { Invocation } from '../plumbing/config';
-import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { requireString } from '../plumbing/props';
 
 
 /**

@@ -1,13 +1,13 @@
 import { createHash } from 'crypto';
 import { isAmbiguous, SETTLE_TIMEOUTS } from './flow-resource';
+import { AepClient } from '../../aep/aep-client';
+import { AepError, classifyAepError } from '../../aep/errors';
+import { type Invocation, operationDeadline } from '../../plumbing/config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
+import { log } from '../../plumbing/log';
+import { canonical, requireString } from '../../plumbing/props';
+import { retry, sleep } from '../../plumbing/retry';
 import { adoptionMarker, CommonProps, DataflowAttributes, DataflowIds, MappingSetProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { AepError, classifyAepError } from '../aep/errors';
-import { type Invocation, operationDeadline } from '../plumbing/config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
-import { log } from '../plumbing/log';
-import { canonical, requireString } from '../plumbing/props';
-import { retry, sleep } from '../plumbing/retry';
 
 /**
  * `Custom::AepMappingSet`: a Data Prep mapping set (DATAFLOWS §3.4, shape B of the Data Prep API).

@@ -1,12 +1,12 @@
 import { createHash } from 'crypto';
 import { createOrAdoptMappingSet, dataPrepClient, getSet, type StoredSet } from './mapping-set';
+import { AepClient } from '../../aep/aep-client';
+import type { Invocation } from '../../plumbing/config';
+import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
+import { log } from '../../plumbing/log';
+import { canonical, requireString } from '../../plumbing/props';
 import { adoptionMarker, AepIds, CommonProps, DataflowAttributes, ProfileMappingProps } from '../../private/contract';
 import { attributeListProblems, attributeMapping, isIdentityAttribute } from '../../private/profile-attributes';
-import { AepClient } from '../aep/aep-client';
-import type { Invocation } from '../plumbing/config';
-import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../plumbing/events';
-import { log } from '../plumbing/log';
-import { canonical, requireString } from '../plumbing/props';
 
 /** The profile union schema, as the attribute mapping tutorial reads it (DATAFLOWS §4.6 step 1). */
 export const UNION_SCHEMA_PATH = '/config/entityTypes/_xdm.context.profile';

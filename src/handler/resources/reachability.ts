@@ -1,13 +1,13 @@
 import { deleteItem } from './flow-resource';
+import type { AepClient } from '../../aep/aep-client';
+import { AepError } from '../../aep/errors';
+import type { ExportFolder } from '../../aws/s3-probe';
+import { operationDeadline } from '../../plumbing/config';
+import type { CustomResourceEvent } from '../../plumbing/events';
+import { errorMessage, log } from '../../plumbing/log';
+import { optionalString, type RawProps, requireString } from '../../plumbing/props';
+import { retry, RetryExhaustedError } from '../../plumbing/retry';
 import { AepIds, ConnectionProps } from '../../private/contract';
-import type { AepClient } from '../aep/aep-client';
-import { AepError } from '../aep/errors';
-import type { ExportFolder } from '../aws/s3-probe';
-import { operationDeadline } from '../plumbing/config';
-import type { CustomResourceEvent } from '../plumbing/events';
-import { errorMessage, log } from '../plumbing/log';
-import { optionalString, type RawProps, requireString } from '../plumbing/props';
-import { retry, RetryExhaustedError } from '../plumbing/retry';
 
 /** Time kept back from the check, in HTTP timeouts, for deleting the connection when it fails. */
 const CLEANUP_RESERVE_TIMEOUTS = 2;

@@ -1,12 +1,12 @@
 import { awsKeyOf, S3Params, sessionDuration, temporaryParams } from './auth-params';
 import { type FlowRef, patchItem } from './flow-resource';
+import { AepClient } from '../../aep/aep-client';
+import { LiveSpecMismatchError, readConnectionSpec, replaceableParams } from '../../aep/connection-specs';
+import { readSecretParams } from '../../aws/secrets';
+import type { Invocation } from '../../plumbing/config';
+import { log, writeLine } from '../../plumbing/log';
+import { type RawProps, requireString, stringMap } from '../../plumbing/props';
 import { AepIds, RefreshEventKeys, RefreshMetric } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import { LiveSpecMismatchError, readConnectionSpec, replaceableParams } from '../aep/connection-specs';
-import { readSecretParams } from '../aws/secrets';
-import type { Invocation } from '../plumbing/config';
-import { log, writeLine } from '../plumbing/log';
-import { type RawProps, requireString, stringMap } from '../plumbing/props';
 
 /**
  * Replaces the temporary credentials of an S3 source connection before they expire

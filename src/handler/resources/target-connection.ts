@@ -1,9 +1,9 @@
 import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { AepClient } from '../../aep/aep-client';
+import type { Invocation } from '../../plumbing/config';
+import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
+import { canonical, optionalObject, optionalString, projectLike, requireString } from '../../plumbing/props';
 import { adoptionMarker, AepIds, Attributes, decodeBoolean, TargetConnectionProps } from '../../private/contract';
-import { AepClient } from '../aep/aep-client';
-import type { Invocation } from '../plumbing/config';
-import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
-import { canonical, optionalObject, optionalString, projectLike, requireString } from '../plumbing/props';
 
 const COLLECTION = '/targetConnections';
 

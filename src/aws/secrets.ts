@@ -1,10 +1,10 @@
 // Types only: the module itself is loaded on first use (see secretsManager).
 // eslint-disable-next-line import/no-extraneous-dependencies
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../../private/contract';
 import { type Invocation, loadConfig, operationDeadline } from '../plumbing/config';
 import { registerSecret } from '../plumbing/log';
 import { retry } from '../plumbing/retry';
+import { AWS_ACCESS_KEY_ID_PATTERN, DEFAULT_IMS_SCOPES } from '../private/contract';
 
 const ACCESS_KEY_PARAM = 's3AccessKey';
 

@@ -5,7 +5,7 @@
  * Otherwise the client secret would go to whichever server the event names.
  */
 import { optionalString, type RawProps } from './props';
-import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, REFRESH_PINNED_KEYS } from '../../private/contract';
+import { CommonProps, decodeAllowedEndpoints, type EndpointPair, HandlerEnvironment, REFRESH_PINNED_KEYS } from '../private/contract';
 
 /** Why an event was refused: its endpoints are not among those the stack was synthesized with. */
 export class EndpointNotAllowedError extends Error {

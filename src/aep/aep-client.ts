@@ -1,11 +1,11 @@
 import { AepError, classifyAepError, hasStatus } from './errors';
 import { type HttpResponse, send } from './http';
 import { dropImsToken, getImsToken, type ImsClientCredentials } from './ims';
-import { CommonProps } from '../../private/contract';
 import { readAepCredentials } from '../aws/secrets';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import { type RawProps, requireString } from '../plumbing/props';
 import { retry } from '../plumbing/retry';
+import { CommonProps } from '../private/contract';
 
 /** Options of one {@link AepClient.request}. */
 export interface AepRequestOptions {
