@@ -264,6 +264,12 @@ export class AepFlows {
   readonly deletes: AsyncDeletes;
   /** The documented variant of the flow specs served and enforced (flow-specs.ts); back to the default on {@link clear}. */
   flowSpecVariant: FlowSpecVariant = DEFAULT_FLOW_SPEC_VARIANT;
+  /**
+   * How `GET /mappingSets?name=` filters (guess 20 of the README: the Data Prep OpenAPI says only
+   * "Filter the mapping sets by name"): `exact`, or `ignored` (every set of the sandbox, oldest
+   * first, `limit` per page from `start`), the reading under which a lookup must page.
+   */
+  mappingSetNameFilter: 'exact' | 'ignored' = 'exact';
 
   constructor(private readonly host: FlowsHost, private readonly schemas: FlowSchemas | undefined, flowDeleteDelayMs?: number) {
     this.deletes = new AsyncDeletes(flowDeleteDelayMs);
@@ -271,6 +277,7 @@ export class AepFlows {
 
   clear(): void {
     this.flowSpecVariant = DEFAULT_FLOW_SPEC_VARIANT;
+    this.mappingSetNameFilter = 'exact';
     this.deletes.clear();
     this.sources.clear();
     this.flows.clear();
@@ -715,10 +722,14 @@ export class AepFlows {
     }
     if (id === undefined && method === 'POST') return this.createMappingSet(ex, sandbox, body);
     if (id === undefined && method === 'GET') {
-      const name = ex.url.searchParams.get('name');
+      const name = this.mappingSetNameFilter === 'exact' ? ex.url.searchParams.get('name') : null;
       const limit = Number(ex.url.searchParams.get('limit') ?? 10);
-      const data = [...this.mappingSets.values()].filter((s) => s.sandboxName === sandbox && (name === null || s.name === name)).slice(0, limit);
-      return this.host.reply(ex, 200, { data: structuredClone(data), _page: { count: data.length } });
+      const start = Number(ex.url.searchParams.get('start') ?? 0);
+      const data = [...this.mappingSets.values()]
+        .filter((s) => s.sandboxName === sandbox && (name === null || s.name === name))
+        .sort((a, b) => a.modifiedDate - b.modifiedDate)
+        .slice(start, start + limit);
+      return this.host.reply(ex, 200, { data: structuredClone(data), _page: { count: data.length, limit } });
     }
     if (id !== undefined && method === 'GET') {
       const set = this.mappingSets.get(id);

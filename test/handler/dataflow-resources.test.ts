@@ -205,6 +205,28 @@ describe('adoption after an ambiguous POST', () => {
     expect([...h.aep.dataflows.mappingSets.keys()]).toEqual([res.PhysicalResourceId]);
   });
 
+  test('mapping set POST 504 applied now, Data Prep ignoring ?name= and 250 older sets: the lookup pages to the set, none made twice', async () => {
+    h.aep.dataflows.mappingSetNameFilter = 'ignored';
+    for (let i = 0; i < 250; i++) {
+      h.aep.dataflows.mappingSets.set(`foreign-${i}`, {
+        id: `foreign-${i}`,
+        sandboxName: 'prod',
+        name: `made in the UI ${i}`,
+        version: 0,
+        createdDate: i,
+        modifiedDate: i,
+        outputSchema: { id: 'x' },
+        mappings: [],
+      });
+    }
+    h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: '/data/foundation/conversion/mappingSets' } });
+    const res = await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));
+    const ours = [...h.aep.dataflows.mappingSets.keys()].filter((id) => !id.startsWith('foreign-'));
+    expect(ours).toEqual([res.PhysicalResourceId]);
+    const lookups = h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/mappingSets'));
+    expect(lookups.length).toBeGreaterThanOrEqual(3);
+  });
+
   test('mapping set POST 504 applied two timeouts later: looked up through the settle window, never POSTed twice', async () => {
     h.aep.inject({ kind: 'status', status: 504, apply: 'later', applyAfterMs: 2 * TIMEOUT_MS, match: { method: 'POST', path: '/data/foundation/conversion/mappingSets' } });
     const res = await handler(cfnEvent('Create', { ...h.common(), [ProfileMappingProps.ATTRIBUTES]: ATTRIBUTES }, PROFILE));

@@ -106,12 +106,26 @@ export async function getSet(client: AepClient, id: string): Promise<StoredSet |
   }
 }
 
+/**
+ * Pages of the name lookup read at most (10,000 sets): bounded time in a sandbox full of sets made
+ * by others. Past it, the set counts as not found (a second set is harmless: nothing references it).
+ */
+const MAX_LOOKUP_PAGES = 100;
+const LOOKUP_PAGE = 100;
+
 async function findByName(client: AepClient, name: string): Promise<StoredSet | undefined> {
-  // data-prep.yaml requires both `limit` and `start` on this list (listMappingSets).
-  const res = await client.request('GET', '/mappingSets', { query: [['name', name], ['limit', '100'], ['start', '0']] });
-  const data = (res.data as { data?: unknown } | undefined)?.data;
-  const sets = (Array.isArray(data) ? data : []) as StoredSet[];
-  return sets.filter((s) => s.name === name).sort((a, b) => a.id.localeCompare(b.id))[0];
+  // data-prep.yaml requires both `limit` and `start` on this list (listMappingSets). Whether AEP
+  // filters `name` exactly is unsaid (README guess 20): names are compared here and every page read.
+  const found: StoredSet[] = [];
+  for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+    const res = await client.request('GET', '/mappingSets', { query: [['name', name], ['limit', String(LOOKUP_PAGE)], ['start', String(page * LOOKUP_PAGE)]] });
+    const data = (res.data as { data?: unknown } | undefined)?.data;
+    const sets = (Array.isArray(data) ? data : []) as StoredSet[];
+    found.push(...sets.filter((s) => s.name === name));
+    if (sets.length < LOOKUP_PAGE) break;
+    if (page === MAX_LOOKUP_PAGES - 1) log('warn', 'mapping set lookup stopped after the page limit', { pages: MAX_LOOKUP_PAGES });
+  }
+  return found.sort((a, b) => a.id.localeCompare(b.id))[0];
 }
 
 /**
