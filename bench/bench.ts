@@ -36,6 +36,8 @@ const ROOT = path.resolve(__dirname, '..');
 const ENV = { account: '111122223333', region: 'us-east-1' };
 const AEP_SECRET_NAME = 'aep/oauth';
 const RESOURCE_LIMIT = 500;
+/** AEP's hard limit (issue 19). */
+const AEP_DESTINATIONS_PER_SANDBOX = 100;
 const HANDLER_BUNDLE = path.join(ROOT, 'assets/handler/aep.lambda/index.js');
 /**
  * Cloud assemblies go here, reused across synths as a project's cdk.out is. Under the project: the
@@ -57,9 +59,14 @@ function libraryStack(n: number, options: { outdir?: string; endpoints?: AepEndp
   const app = new App({ outdir: options.outdir ?? SYNTH_OUT });
   const stack = new Stack(app, `Lib${n}`, { env: ENV });
   const bucket = new s3.Bucket(stack, 'Bucket');
-  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', AEP_SECRET_NAME), endpoints: options.endpoints });
+  const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', AEP_SECRET_NAME);
+  // AEP takes at most 100 destinations per sandbox (the library refuses the 101st at synth): past
+  // that, destinations go to further sandboxes, so the largest N is CloudFormation's cap alone.
+  const sandboxes: AepSandbox[] = [];
   for (let i = 0; i < n; i++) {
-    new AepS3Destination(stack, `Dest${i}`, { sandbox, bucket, folderPath: `aep/d${i}/%SEGMENT_NAME%`, auth: S3DestinationAuth.accessKey() });
+    const group = Math.floor(i / AEP_DESTINATIONS_PER_SANDBOX);
+    sandboxes[group] ??= new AepSandbox({ credentials, endpoints: options.endpoints, ...(group > 0 ? { sandboxName: `prod-${group}` } : {}) });
+    new AepS3Destination(stack, `Dest${i}`, { sandbox: sandboxes[group], bucket, folderPath: `aep/d${i}/%SEGMENT_NAME%`, auth: S3DestinationAuth.accessKey() });
   }
   return stack;
 }
