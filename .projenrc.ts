@@ -151,6 +151,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
 });
 
+// Every jest run ends with its ten slowest test files (also test-reports/slowest-suites.txt), so
+// a suite that grows slow shows in the run that made it slow (issue 19: jest <= 60 s).
+project.jest?.addReporter(new javascript.JestReporter('<rootDir>/test/reporters/slowest-suites.js'));
+
 // The package ships what a consumer loads and nothing else. The Lambda code runs from the esbuild
 // bundle under assets/; of lib/handler only the generated AepFunction construct (which points at
 // that bundle) is loaded at synth time (lib/private/provider.js). The rest of lib/handler would

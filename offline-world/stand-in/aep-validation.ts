@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { dereference } from '@readme/openapi-parser';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import * as YAML from 'yaml';
 import {
   checkConnection, checkConnectionSpecRef, checkTargetConnection, DATA_LAKE_TARGET_SPEC, isObject, Violation, violation,
 } from './aep-rules';
+import { readSpecFile } from './validator-cache';
 import { AepIds } from '../../src/private/contract';
 
 /** The two Adobe OpenAPI files the stand-in validates against. */
@@ -234,8 +234,25 @@ export interface OpenApiDoc {
   components?: { schemas?: Record<string, object> };
 }
 
-export async function loadSpec(file: string): Promise<OpenApiDoc> {
-  const raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+// Parsing and dereferencing a spec costs more than compiling what the stand-in takes from it; the
+// validators here and the flow schemas (aep-flows.ts) read the same two files, so each is loaded
+// once per process. Nobody writes to a loaded document (ajv only reads schemas).
+const loadedSpecs = new Map<string, Promise<OpenApiDoc>>();
+
+/** A spec, parsed and dereferenced (once per process and file). */
+export function loadSpec(file: string): Promise<OpenApiDoc> {
+  const key = path.resolve(file);
+  let loaded = loadedSpecs.get(key);
+  if (!loaded) {
+    loaded = parseSpec(key);
+    loadedSpecs.set(key, loaded);
+    loaded.catch(() => loadedSpecs.delete(key));
+  }
+  return loaded;
+}
+
+async function parseSpec(file: string): Promise<OpenApiDoc> {
+  const raw = readSpecFile(file);
   // `example(s)` are documentation; destinations.yaml even has a dangling
   // #/components/examples/Patch_Connection_Response ref that makes dereferencing fail.
   // The files themselves are Adobe's and stay untouched.

@@ -17,6 +17,7 @@ import {
 import { AepValidator } from './aep-validation';
 import { ContractCheck, ContractViolation } from './contract-check';
 import { governingSpec } from './contract-governor';
+import { fakeAccessKeyId, fakeSecretAccessKey } from './fake-credentials';
 import { FaultInjector, FaultKind, FaultSpec } from './faults';
 import { decorateBody, isDecoratedRead } from './get-decoration';
 import {
@@ -466,6 +467,30 @@ export class AepStandIn {
     const etag = ((await current.json()) as { items: Array<{ etag: string }> }).items[0].etag;
     const res = await fetch(url, { method: 'PATCH', headers: { ...headers, 'if-match': etag, 'content-type': 'application/json' }, body: JSON.stringify(ops) });
     if (!res.ok) throw new Error(`uiPatch: PATCH ${collection}/${id} answered ${res.status}: ${await res.text()}`);
+  }
+
+  /**
+   * A crowded sandbox (issue 19): `count` base connections of the S3 destination spec, each with
+   * its target connection, as people make them in the AEP UI (no adoption marker), older than
+   * anything a test creates next. Stored directly: `count` can be thousands and only what the
+   * client then pays to work beside them is measured. Lists page them at 100 as any others.
+   */
+  public crowd(count: number, sandbox = 'prod'): void {
+    const spec = { id: AepIds.S3_DESTINATION_CONNECTION_SPEC, version: '1.0' };
+    for (let i = 0; i < count; i++) {
+      const base: StoredConnection = {
+        ...this.newResource(sandbox, { name: `ui-export-${i}`, description: 'Made in the AEP UI', connectionSpec: spec }),
+        auth: { specName: 'Access Key', params: { s3AccessKey: fakeAccessKeyId('AKIA', `crowd-${i}`), s3SecretKey: fakeSecretAccessKey(`crowd-${i}`) } },
+      };
+      stampAuthorizedDate(base);
+      this.connectionStore.put(base);
+      this.targetStore.put({
+        ...this.newResource(sandbox, { name: `ui-export-${i}`, connectionSpec: spec }),
+        baseConnectionId: base.id,
+        params: { mode: 'Server-to-server', bucketName: 'ui-exports', path: `exports/${i}` },
+        inheritedAttributes: { baseConnection: base.id },
+      });
+    }
   }
 
   /** Stops the server, dropping open connections and abandoning delayed requests. */

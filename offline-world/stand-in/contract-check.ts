@@ -8,10 +8,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import OpenAPIBackend, { type Operation } from 'openapi-backend';
-import * as YAML from 'yaml';
+import { cacheCompiledValidators, readSpecFile, validatorCacheDir } from './validator-cache';
 import { CONTRACT_GAPS, type ContractGap, type GovernedDirection, type SpecName } from '../contract-gaps';
 
 /** Where each spec's paths live under the gateway host (the `servers` entry of each file). */
@@ -339,7 +340,9 @@ const branchValidators = new Map<string, ValidateFunction>();
 /** The errors of each branch of `composite` judged alone, or undefined when its root is not found. */
 function branchErrors(composite: ErrorObject, roots: () => readonly object[]): ErrorObject[][] | undefined {
   const [id, pointer] = splitSchemaPath(composite.schemaPath);
-  const root = id ? undefined : roots().find((r) => resolvePointer(r, pointer) === composite.schema);
+  // Equal in value, not identity: a validator loaded from the disk cache (validator-cache.ts)
+  // reports a copy of its schema.
+  const root = id ? undefined : roots().find((r) => isDeepStrictEqual(resolvePointer(r, pointer), composite.schema));
   const rootId = id ?? (root ? registerRoot(root) : undefined);
   if (!rootId) return undefined;
   return (composite.schema as unknown[]).map((_, index) => {
@@ -430,11 +433,14 @@ const NEVER_CALLED: ReadonlySet<string> = new Set([
 ]);
 
 async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<LoadedSpecs> {
+  // Compiling every operation's validators is most of a stand-in's start; with the disk cache
+  // the first process of a run compiles them and every later one loads ajv's code for them.
+  const cacheDir = validatorCacheDir();
   const apis = new Map<SpecName, OpenAPIBackend>();
   await Promise.all(names.map(async (name) => {
     // `example(s)` are documentation, not contract: destinations.yaml even has a dangling
     // #/components/examples ref that stops dereferencing. Adobe's files stay untouched.
-    const definition = stripExamples(YAML.parse(fs.readFileSync(path.join(dir, name), 'utf8'))) as ConstructorParameters<typeof OpenAPIBackend>[0]['definition'];
+    const definition = stripExamples(readSpecFile(path.join(dir, name))) as ConstructorParameters<typeof OpenAPIBackend>[0]['definition'];
     const api = new ParsedBackend({
       definition,
       quick: true,
@@ -442,8 +448,8 @@ async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<Loade
       validate: true,
       coerceTypes: true,
       // verbose: a failed oneOf carries its branches and data, so closestBranches can judge each.
-      ajvOpts: { strict: false, allErrors: true, verbose: true },
-      customizeAjv: (ajv) => formatsFor(ajv as unknown as Ajv) as unknown as typeof ajv,
+      ajvOpts: { strict: false, allErrors: true, verbose: true, ...(cacheDir ? { code: { source: true } } : {}) },
+      customizeAjv: (ajv) => cacheCompiledValidators(formatsFor(ajv as unknown as Ajv), cacheDir) as unknown as typeof ajv,
     });
     await api.init();
     // Compiled now, not on a request's first use: compiling one operation takes 100-200 ms of
