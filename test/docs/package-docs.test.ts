@@ -45,11 +45,13 @@ describe('README links', () => {
 });
 
 describe('API docs state facts, not internal note sections', () => {
-  /** Library code that ships as .js/.d.ts (the handler ships only as a bundle without comments). */
+  /** Runtime layers that ship only inside the bundles, without comments (the package ignores their lib/ output). */
+  const BUNDLED_ONLY = new Set(['handler', 'cli', 'aep', 'aws', 'plumbing']);
+  /** Library code that ships as .js/.d.ts. */
   function shippedSources(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) return e.name === 'handler' ? [] : shippedSources(p);
+      if (e.isDirectory()) return dir.endsWith('src') && BUNDLED_ONLY.has(e.name) ? [] : shippedSources(p);
       return p.endsWith('.ts') ? [p] : [];
     });
   }
