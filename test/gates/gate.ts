@@ -1,0 +1,114 @@
+/**
+ * The destructive-change gate (run by .ci/run):
+ *
+ *   ts-node test/gates/gate.ts           check: fails when a snapshot is stale, or when the
+ *                                        templates would REPLACE or DELETE an AEP object or an
+ *                                        IAM identity a connection depends on, unacknowledged
+ *   ts-node test/gates/gate.ts --update  rewrites the snapshots and prints what to acknowledge
+ *
+ * "Before" is the snapshot as committed on the base branch (GATES_BASE_REF, else the merge base
+ * with origin/main or main), so refreshing the snapshots in a pull request does not hide the
+ * replacement it brings; without git history, the committed snapshot in the working tree.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { type Acknowledgement, acknowledgementFor, type CfnTemplate, canonical, describe, destructiveChanges, type DestructiveChange, judge } from './destructive';
+import { snapshotTemplates } from './stacks';
+
+const ROOT = path.join(__dirname, '..', '..');
+export const SNAPSHOT_DIR = path.join(__dirname, 'snapshots');
+export const ACK_FILE = path.join(__dirname, 'acknowledged-replacements.json');
+
+const snapshotFile = (stack: string) => path.join(SNAPSHOT_DIR, `${stack}.template.json`);
+const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commit whose snapshots count as "what is deployed today", if git can tell. */
+export function baseCommit(): string | undefined {
+  const explicit = process.env.GATES_BASE_REF;
+  if (explicit) {
+    const c = git(['rev-parse', '--verify', `${explicit}^{commit}`]);
+    if (!c) throw new Error(`GATES_BASE_REF=${explicit} is not a commit here`);
+    return c;
+  }
+  for (const ref of ['origin/main', 'main']) {
+    if (git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])) {
+      const base = git(['merge-base', 'HEAD', ref]);
+      if (base) return base;
+    }
+  }
+  return undefined;
+}
+
+/** The snapshot of `stack` at `commit` (undefined when that commit has none: a new stack). */
+function snapshotAt(commit: string | undefined, stack: string): CfnTemplate | undefined {
+  if (commit) {
+    const text = git(['show', `${commit}:${rel(snapshotFile(stack))}`]);
+    if (text !== undefined) return JSON.parse(text) as CfnTemplate;
+    // The base has no snapshots yet (the gate's own first pull request): the working tree's.
+  }
+  return fs.existsSync(snapshotFile(stack)) ? JSON.parse(fs.readFileSync(snapshotFile(stack), 'utf8')) as CfnTemplate : undefined;
+}
+
+export function readAcknowledgements(file = ACK_FILE): Acknowledgement[] {
+  if (!fs.existsSync(file)) return [];
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { acknowledged?: Acknowledgement[] };
+  return parsed.acknowledged ?? [];
+}
+
+/** Snapshot text: stable key order as synthesized, 2-space JSON, trailing newline. */
+export const snapshotText = (t: CfnTemplate): string => `${JSON.stringify(t, null, 2)}\n`;
+
+function main(): number {
+  const update = process.argv.includes('--update');
+  const started = Date.now();
+  const current = snapshotTemplates();
+  const base = baseCommit();
+  const problems: string[] = [];
+  const changes: DestructiveChange[] = [];
+
+  for (const [stack, template] of Object.entries(current)) {
+    const before = snapshotAt(base, stack);
+    if (before) changes.push(...destructiveChanges(stack, before, template));
+    const file = snapshotFile(stack);
+    const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    if (update) {
+      fs.mkdirSync(SNAPSHOT_DIR, { recursive: true });
+      if (committed !== snapshotText(template)) {
+        fs.writeFileSync(file, snapshotText(template));
+        console.log(`gate: wrote ${rel(file)}`);
+      }
+    } else if (committed === undefined || canonical(JSON.parse(committed)) !== canonical(template)) {
+      problems.push(`${rel(file)} is stale: the stack's template changed. Review the change, run 'npx ts-node --project tsconfig.dev.json test/gates/gate.ts --update' and commit the snapshot.`);
+    }
+  }
+  for (const file of fs.existsSync(SNAPSHOT_DIR) ? fs.readdirSync(SNAPSHOT_DIR) : []) {
+    const stack = file.replace(/\.template\.json$/, '');
+    if (!(stack in current)) {
+      if (update) fs.rmSync(path.join(SNAPSHOT_DIR, file));
+      else problems.push(`${rel(path.join(SNAPSHOT_DIR, file))} belongs to no snapshotted stack: delete it (--update does)`);
+    }
+  }
+
+  const verdict = judge(changes, readAcknowledgements());
+  console.log(`gate: compared ${Object.keys(current).length} stacks with ${base ? `the snapshots of ${base.slice(0, 12)}` : 'the committed snapshots'}`);
+  for (const c of verdict.acknowledged) console.log(`gate: acknowledged: ${describe(c)}`);
+  for (const a of verdict.unused) console.log(`gate: note: acknowledgement of ${a.stack}/${a.logicalId} (${a.change}) matches no change; remove it once merged`);
+  for (const c of verdict.unacknowledged) {
+    problems.push(`${describe(c)}\n  If intended, add to ${rel(ACK_FILE)} "acknowledged": ${JSON.stringify(acknowledgementFor(c))}`);
+  }
+  for (const p of problems) console.error(`gate: FAIL ${p}`);
+  console.log(`gate: ${problems.length ? 'failed' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  // --update writes the snapshots even when something is destructive; the check still fails on it.
+  return problems.length && !(update && verdict.unacknowledged.length === problems.length) ? 1 : 0;
+}
+
+if (require.main === module) process.exitCode = main();
