@@ -48,14 +48,15 @@ export function baseCommit(): string | undefined {
   return undefined;
 }
 
-/** The snapshot of `stack` at `commit` (undefined when that commit has none: a new stack). */
-function snapshotAt(commit: string | undefined, stack: string): CfnTemplate | undefined {
+/** The snapshot of `stack` at `commit`, else the working tree's (undefined: a new stack). */
+function snapshotAt(commit: string | undefined, stack: string): { template: CfnTemplate; from: string } | undefined {
   if (commit) {
     const text = git(['show', `${commit}:${rel(snapshotFile(stack))}`]);
-    if (text !== undefined) return JSON.parse(text) as CfnTemplate;
-    // The base has no snapshots yet (the gate's own first pull request): the working tree's.
+    if (text !== undefined) return { template: JSON.parse(text) as CfnTemplate, from: commit.slice(0, 12) };
+    // The base has no snapshot of it (a new stack, or the gate's own first pull request).
   }
-  return fs.existsSync(snapshotFile(stack)) ? JSON.parse(fs.readFileSync(snapshotFile(stack), 'utf8')) as CfnTemplate : undefined;
+  const file = snapshotFile(stack);
+  return fs.existsSync(file) ? { template: JSON.parse(fs.readFileSync(file, 'utf8')) as CfnTemplate, from: 'working tree' } : undefined;
 }
 
 export function readAcknowledgements(file = ACK_FILE): Acknowledgement[] {
@@ -77,7 +78,8 @@ function main(): number {
 
   for (const [stack, template] of Object.entries(current)) {
     const before = snapshotAt(base, stack);
-    if (before) changes.push(...destructiveChanges(stack, before, template));
+    if (before) changes.push(...destructiveChanges(stack, before.template, template));
+    console.log(`gate: ${stack}: compared with the snapshot of ${before ? before.from : 'nothing (new stack)'}`);
     const file = snapshotFile(stack);
     const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
     if (update) {
@@ -99,7 +101,6 @@ function main(): number {
   }
 
   const verdict = judge(changes, readAcknowledgements());
-  console.log(`gate: compared ${Object.keys(current).length} stacks with ${base ? `the snapshots of ${base.slice(0, 12)}` : 'the committed snapshots'}`);
   for (const c of verdict.acknowledged) console.log(`gate: acknowledged: ${describe(c)}`);
   for (const a of verdict.unused) console.log(`gate: note: acknowledgement of ${a.stack}/${a.logicalId} (${a.change}) matches no change; remove it once merged`);
   for (const c of verdict.unacknowledged) {
