@@ -9,6 +9,13 @@
  * "Before" is the snapshot as committed on the base branch (GATES_BASE_REF, else the merge base
  * with origin/main or main), so refreshing the snapshots in a pull request does not hide the
  * replacement it brings; without git history, the committed snapshot in the working tree.
+ *
+ * Why not @aws-cdk/integ-runner's snapshot mode: its destructive-change check knows
+ * CloudFormation's replacement rules only, so a custom-resource property change never reads as a
+ * replacement (the handler decides that), and its `allowDestroy` acknowledges a resource type,
+ * not one resource for one reason. It would also add a pinned CLI (aws-cdk 2.x) and integ-runner
+ * (offline only with aws-cdk-lib <= 2.257) to the dev toolchain for nothing the comparer here
+ * needs: a synth, committed templates and one table of rules.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
