@@ -148,7 +148,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/', '.jsii.tabl.json'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
+  // api-baseline/: the committed public API of the last release, for jsii-diff in CI (not shipped).
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'api-baseline/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
 });
 
 // Every jest run ends with its ten slowest test files (also test-reports/slowest-suites.txt), so

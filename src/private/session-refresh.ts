@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CommonProps, encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, RefreshMetric } from './contract';
+import { jsonPerField } from './json-per-field';
 import { lambdaIdentity } from './lambda-identity';
 import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
 import { AepProvider, HANDLER_TIMEOUT } from './provider';
@@ -90,7 +91,8 @@ export class SessionTokenRefresh extends Construct {
         [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[props.sandbox.endpoints.flowServiceUrl, props.sandbox.endpoints.imsUrl]]),
         // Likewise the connection it refreshes, the key it uses and the sandbox: an event naming
         // another connection would otherwise give it this source's credentials.
-        [HandlerEnvironment.REFRESH_TARGET]: Stack.of(this).toJsonString({
+        // One Fn::Join element per field: a sandbox change reads as one line, not a new escaped string.
+        [HandlerEnvironment.REFRESH_TARGET]: jsonPerField({
           [RefreshEventKeys.CONNECTION_ID]: props.connectionId,
           [RefreshEventKeys.AUTH_SECRET_ARN]: props.keySecret.secretArn,
           [CommonProps.CREDENTIALS_SECRET_ARN]: props.sandbox.credentials.secretArn,
@@ -107,17 +109,20 @@ export class SessionTokenRefresh extends Construct {
     this.rule = new events.Rule(this, 'Schedule', {
       description: `cdk-aep-s3: refresh the AEP session token of ${props.connectionName}`,
       schedule: events.Schedule.rate(props.refreshEvery),
-      targets: [new targets.LambdaFunction(this.function, {
-        event: events.RuleTargetInput.fromObject({
-          ...sandboxProperties(props.sandbox),
-          [RefreshEventKeys.CONNECTION_ID]: props.connectionId,
-          [RefreshEventKeys.NAME]: props.connectionName,
-          [RefreshEventKeys.AUTH_SECRET_ARN]: props.keySecret.secretArn,
-          [RefreshEventKeys.AUTH_SECRET_FIELDS]: props.keySecretFields,
-          [RefreshEventKeys.SESSION_TOKEN_DURATION]: String(props.duration.toSeconds()),
-        }),
-      })],
+      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({}) })],
     });
+    // The input is JSON text (Input is a string property, so it cannot be a structured object),
+    // written with one Fn::Join element per field so that a one-field change reads as one line in
+    // `cdk diff` instead of a new escaped string. RuleTargetInput can only quote text, hence the
+    // override; the event the function receives is byte for byte what fromObject made.
+    (this.rule.node.defaultChild as events.CfnRule).addPropertyOverride('Targets.0.Input', jsonPerField({
+      ...sandboxProperties(props.sandbox),
+      [RefreshEventKeys.CONNECTION_ID]: props.connectionId,
+      [RefreshEventKeys.NAME]: props.connectionName,
+      [RefreshEventKeys.AUTH_SECRET_ARN]: props.keySecret.secretArn,
+      [RefreshEventKeys.AUTH_SECRET_FIELDS]: props.keySecretFields,
+      [RefreshEventKeys.SESSION_TOKEN_DURATION]: String(props.duration.toSeconds()),
+    }));
     this.rule.node.addDependency(secretRead);
   }
 
