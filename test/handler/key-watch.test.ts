@@ -64,7 +64,7 @@ afterEach(rememberIssued);
 /** AEP's view, unmasked (test-only): the key id and secret it would use. */
 function aepKey(id: string): { id: string; secret: string } {
   const params = h.aep.getConnection(id)!.auth.params;
-  return { id: params.s3AccessKey, secret: params.s3SecretKey };
+  return { id: params.s3AccessKey as string, secret: params.s3SecretKey as string };
 }
 
 
