@@ -817,7 +817,9 @@ export class AwsStandIn {
    */
   private async iamAccessKeys(identity: Identity, action: string, form: URLSearchParams): Promise<string> {
     const userName = requireString(form.get('UserName') ?? undefined, 'userName');
-    await this.authorizeQuery(identity, `iam:${action}`, `arn:aws:iam::${AWS_TEST_ACCOUNT}:user/${userName}`);
+    // The caller's own account: IAM users live in the account that calls IAM.
+    const account = identity.arn.split(':')[4] || AWS_TEST_ACCOUNT;
+    await this.authorizeQuery(identity, `iam:${action}`, `arn:aws:iam::${account}:user/${userName}`);
     if (!this.iamUsers.has(userName) && !this.accessKeysOf(userName).length) {
       throw new AwsError(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
     }

@@ -157,7 +157,9 @@ export class AccessKeyWatch extends Construct {
       memorySize: 256,
       logGroup,
       environment: {
-        ...(rotates ? { [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[props.sandbox.endpoints.flowServiceUrl, props.sandbox.endpoints.imsUrl]]) } : {}),
+        ...(rotates ? {
+          [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[props.sandbox.endpoints.flowServiceUrl, props.sandbox.endpoints.imsUrl]]),
+        } : {}),
         [HandlerEnvironment.KEY_WATCH_TARGET]: Stack.of(this).toJsonString(target),
       },
       // The schedule is the retry: a blind async retry could start a second rotation mid-way.

@@ -59,7 +59,8 @@ describe('template', () => {
 
     const target = pinnedTarget(stack, fn);
     expect(Object.keys(target).sort()).toEqual(expect.arrayContaining([
-      KeyWatchKeys.USER_NAME, KeyWatchKeys.CONNECTION_ID, KeyWatchKeys.AUTH_SECRET_ARN, KeyWatchKeys.CONNECTION_SPEC_ID, KeyWatchKeys.ROTATE_AFTER_SECONDS,
+      KeyWatchKeys.USER_NAME, KeyWatchKeys.CONNECTION_ID, KeyWatchKeys.AUTH_SECRET_ARN,
+      KeyWatchKeys.CONNECTION_SPEC_ID, KeyWatchKeys.ROTATE_AFTER_SECONDS,
     ]));
     expect(target[KeyWatchKeys.ROTATE_AFTER_SECONDS]).toBe(String(30 * 86_400));
     expect(JSON.stringify(target)).toContain('ExportsAuthAccessKeyUser');
@@ -68,8 +69,13 @@ describe('template', () => {
     const alarms = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'));
     const age = alarms.find((a) => a.Properties.MetricName === KeyWatchMetric.AGE)!;
     expect(age.Properties).toMatchObject({
-      Namespace: KeyWatchMetric.NAMESPACE, Statistic: 'Maximum', Period: 86_400, EvaluationPeriods: 1,
-      Threshold: 76, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore',
+      Namespace: KeyWatchMetric.NAMESPACE,
+      Statistic: 'Maximum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 76,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
     });
     const failures = alarms.find((a) => a.Properties.MetricName === 'Errors')!;
     expect(failures.Properties).toMatchObject({ Statistic: 'Sum', Threshold: 1, TreatMissingData: 'notBreaching' });
