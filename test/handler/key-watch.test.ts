@@ -59,7 +59,11 @@ function rememberIssued(): void {
   for (const k of h.aws.issuedKeys) h.secretValues.add(k.secretAccessKey);
 }
 
-afterEach(rememberIssued);
+// Every issued key's secret (the rolled-back ones too) must be absent from all output.
+afterEach(() => {
+  rememberIssued();
+  h.expectNoSecretsIn();
+});
 
 /** AEP's view, unmasked (test-only): the key id and secret it would use. */
 function aepKey(id: string): { id: string; secret: string } {
@@ -144,6 +148,21 @@ test('AEP answers 502 but applied the PATCH: the read-back decides, the rotation
   await keyWatchHandler({});
   const stored = secretKey(key.secretArn);
   expect(stored.accessKeyId).not.toBe(key.accessKeyId);
+  expect(aepKey(id).id).toBe(stored.accessKeyId);
+  expect(h.aws.accessKeysOf(USER).map((k) => k.accessKeyId)).toEqual([stored.accessKeyId]);
+});
+
+test('AEP answers 200 but did not apply the PATCH: the read-back catches it before any key is deleted; the next run finishes', async () => {
+  const { id, key } = await destination({ rotateAfterDays: 30 });
+  const etag = h.aep.getConnection(id)!.etag;
+  h.aep.inject({ match: { method: 'PATCH' }, kind: 'status', status: 200, body: { id, etag } });
+  const err = await rejectionOf(() => keyWatchHandler({}));
+  expect(err.message).toMatch(/reads back with access key .* no key was deleted/);
+  expect(aepKey(id).id).toBe(key.accessKeyId);
+  expect(h.aws.accessKeyWorks(key.accessKeyId)).toBe(true);
+
+  await keyWatchHandler({});
+  const stored = secretKey(key.secretArn);
   expect(aepKey(id).id).toBe(stored.accessKeyId);
   expect(h.aws.accessKeysOf(USER).map((k) => k.accessKeyId)).toEqual([stored.accessKeyId]);
 });
