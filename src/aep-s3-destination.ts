@@ -1,4 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,6 +25,7 @@ import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
 import { refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
 import { registerDestination } from './private/destination-registry';
+import { AccessKeyWatch } from './private/key-watch';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
 import {
@@ -197,6 +199,10 @@ export class AepS3Destination extends Construct {
    * The principal AEP acts as (the IAM user or the role), for extra grants.
    * Undefined for `S3DestinationAuth.accessKeyFromSecret()` without a `user`.
    */
+  /** Alarm before the library-made key passes `keyLifecycle.maxKeyAge` (only with it). */
+  public readonly keyAgeAlarm?: cloudwatch.IAlarm;
+  /** Alarm on a failed scheduled key rotation (only with `keyLifecycle.rotateEvery`). */
+  public readonly keyRotationAlarm?: cloudwatch.IAlarm;
   public readonly grantee?: iam.IGrantable;
   /** The IAM user, for key-based auth when the library knows it. */
   public readonly user?: iam.IUser;
@@ -293,6 +299,20 @@ export class AepS3Destination extends Construct {
     this.connectionName = this.connection.connectionName;
     this.targetConnectionId = targetConnectionIdOf(this.connection);
     this.removalPolicy = props.removalPolicy;
+
+    // Day two: the key's age and its scheduled rotation (S3DestinationAuth.accessKey({ keyLifecycle })).
+    if (binding.keyWatch) {
+      const watch = new AccessKeyWatch(this, 'KeyWatch', {
+        ...binding.keyWatch,
+        sandbox: props.sandbox,
+        connectionId: this.connectionId,
+        connectionName: this.connectionName,
+        connectionSpecId: AepIds.S3_DESTINATION_CONNECTION_SPEC,
+        after: this.connection.resource,
+      });
+      this.keyAgeAlarm = watch.ageAlarm;
+      this.keyRotationAlarm = watch.rotationAlarm;
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { AepIds } from './private/contract';
 import { managedDescription, refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
+import { AccessKeyWatch } from './private/key-watch';
 import { folderScope, validateSourceDataflowPath, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
 import { bindAccessKeySource, bindIamRoleSource, SourceAuthBinding, SourceAuthBindOptions } from './private/source-auth-binding';
@@ -157,6 +158,10 @@ export class AepS3Source extends Construct {
   public readonly refreshFunction?: lambda.IFunction;
   /** The schedule invoking {@link refreshFunction} (session-token auth). */
   public readonly refreshSchedule?: events.IRule;
+  /** Alarm before the library-made key passes `keyLifecycle.maxKeyAge` (only with it). */
+  public readonly keyAgeAlarm?: cloudwatch.IAlarm;
+  /** Alarm on a failed scheduled key rotation (only with `keyLifecycle.rotateEvery`). */
+  public readonly keyRotationAlarm?: cloudwatch.IAlarm;
 
   private readonly sandbox: AepSandbox;
   /** The bucket name when known at synth time, and the folder path: what dataflow paths must stay in. */
@@ -231,6 +236,21 @@ export class AepS3Source extends Construct {
       });
       this.refreshFunction = this.refresh.function;
       this.refreshSchedule = this.refresh.rule;
+    }
+
+    // Day two: the key's age and its scheduled rotation (S3SourceAuth.accessKey({ keyLifecycle })).
+    if (binding.keyWatch) {
+      const watch = new AccessKeyWatch(this, 'KeyWatch', {
+        ...binding.keyWatch,
+        sandbox: props.sandbox,
+        connectionId: this.connectionId,
+        connectionName: this.connectionName,
+        connectionSpecId: AepIds.S3_SOURCE_CONNECTION_SPEC,
+        sessionTokenDuration: session?.duration,
+        after: this.connection.resource,
+      });
+      this.keyAgeAlarm = watch.ageAlarm;
+      this.keyRotationAlarm = watch.rotationAlarm;
     }
   }
 

@@ -2,9 +2,11 @@ import { Annotations, CfnOutput, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { AccessKeyLifecycleOptions } from './access-key-lifecycle';
 import { accessKeyAuthFields, ACCESS_KEY_FIELDS, ManagedAccessKey } from './private/access-key';
 import { AepIds } from './private/contract';
 import { DestinationAuthBinding, DestinationAuthBindOptions } from './private/destination-auth-binding';
+import { resolveKeyLifecycle } from './private/key-watch';
 import { suppressNag } from './private/nag';
 import { ownedSecret } from './private/owned-secret';
 import { FOLDER_POLICY_NAME, folderPolicy, folderPolicyDocument, folderWildcardSuppression, inlineFolderPolicy } from './private/s3-scope';
@@ -44,6 +46,15 @@ export interface AccessKeyAuthOptions {
    * @default - no serial (the first key)
    */
   readonly serial?: number;
+
+  /**
+   * An alarm before the key passes an age you set, and/or a scheduled rotation of the key
+   * (see {@link AccessKeyLifecycleOptions} for how a rotation outside CloudFormation and later
+   * deploys fit together).
+   *
+   * @default - no age alarm, no scheduled rotation
+   */
+  readonly keyLifecycle?: AccessKeyLifecycleOptions;
 }
 
 /** Options of {@link S3DestinationAuth.assumedRole}. */
@@ -131,6 +142,7 @@ export abstract class S3DestinationAuth {
    */
   public static accessKey(options: AccessKeyAuthOptions = {}): S3DestinationAuth {
     validateSerial('auth.serial', options.serial);
+    resolveKeyLifecycle('auth.keyLifecycle', options.keyLifecycle);
     return new ManagedKeyAuth(options);
   }
 
@@ -198,6 +210,12 @@ class ManagedKeyAuth extends S3DestinationAuth {
       credentialsSecret: key.secret,
       // The user carries its folder policy inline (the key needs the user anyway).
       dependables: [key.user],
+      keyWatch: this.options.keyLifecycle && {
+        lifecycle: resolveKeyLifecycle('auth.keyLifecycle', this.options.keyLifecycle)!,
+        user: key.user,
+        keySecret: key.secret,
+        keySecretFields: accessKeyAuthFields(),
+      },
     };
   }
 }

@@ -2,6 +2,7 @@ export * from './aep-sandbox';
 export * from './aep-connection';
 export * from './aep-s3-destination';
 export * from './destination-auth';
+export * from './access-key-lifecycle';
 export * from './export-options';
 export * from './file-encryption';
 export * from './aep-s3-source';

@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { AccessKeyLifecycleOptions } from './access-key-lifecycle';
 import { AepIds, STS_SESSION_DURATION } from './private/contract';
+import { resolveKeyLifecycle } from './private/key-watch';
 import { IAM_ROLE_ARN, invalid, isConcrete, validateEndpointUrl, validateSerial } from './private/validation';
 
 const STS_MAX_SECONDS = STS_SESSION_DURATION.MAX_SECONDS;
@@ -68,6 +70,15 @@ export interface S3SourceAccessKeyOptions {
    * @default - no serial (the first key)
    */
   readonly serial?: number;
+
+  /**
+   * An alarm before the long-term key passes an age you set, and/or a scheduled rotation of it
+   * (with `sessionToken`, AEP then gets session credentials made from the new key). See
+   * {@link AccessKeyLifecycleOptions}.
+   *
+   * @default - no age alarm, no scheduled rotation
+   */
+  readonly keyLifecycle?: AccessKeyLifecycleOptions;
 }
 
 /** Options of {@link S3SourceAuth.iamRole}. */
@@ -96,8 +107,10 @@ export class S3SourceAuth {
     validateSerial('auth.serial', options.serial);
     validateEndpointUrl('auth.serviceUrl', options.serviceUrl);
     const session = options.sessionToken ? resolveSessionToken(options.sessionToken) : undefined;
+    resolveKeyLifecycle('auth.keyLifecycle', options.keyLifecycle);
     return new S3SourceAuth(S3SourceAuthMode.ACCESS_KEY, {
       serial: options.serial,
+      keyLifecycle: options.keyLifecycle,
       serviceUrl: options.serviceUrl,
       sessionTokenDuration: session?.duration,
       refreshEvery: session?.refreshEvery,
@@ -128,6 +141,8 @@ export class S3SourceAuth {
   public readonly serial?: number;
   /** The given Adobe role ARN, if any (otherwise it is looked up). */
   public readonly adobeRoleArn?: string;
+  /** The key's age alarm and scheduled rotation settings, if any. */
+  public readonly keyLifecycle?: AccessKeyLifecycleOptions;
 
   private constructor(mode: S3SourceAuthMode, settings: {
     serial?: number;
@@ -135,6 +150,7 @@ export class S3SourceAuth {
     sessionTokenDuration?: Duration;
     refreshEvery?: Duration;
     adobeRoleArn?: string;
+    keyLifecycle?: AccessKeyLifecycleOptions;
   }) {
     this.mode = mode;
     this.serial = settings.serial;
@@ -142,6 +158,7 @@ export class S3SourceAuth {
     this.sessionTokenDuration = settings.sessionTokenDuration;
     this.refreshEvery = settings.refreshEvery;
     this.adobeRoleArn = settings.adobeRoleArn;
+    this.keyLifecycle = settings.keyLifecycle;
   }
 }
 

@@ -38,7 +38,12 @@ export interface AccessKeyRegistration {
   readonly notValidForNextCalls?: number;
   /** `Inactive` keys are refused like deleted ones (default `Active`). */
   readonly status?: 'Active' | 'Inactive';
+  /** When IAM created the key (epoch ms; default now): what `ListAccessKeys` reports as `CreateDate`. */
+  readonly createDate?: number;
 }
+
+/** IAM's limit of access keys per user (`CreateAccessKey` answers `LimitExceeded` beyond it). */
+export const ACCESS_KEYS_PER_USER = 2;
 
 /** What an {@link AwsAuthorizer} is asked: may this principal call this action on this resource? */
 export interface AuthorizationRequest {
@@ -91,6 +96,9 @@ interface Identity {
   /** For session credentials: the long-term key they were issued to. */
   readonly parentKeyId?: string;
   inactive?: boolean;
+  /** For IAM user keys: the user and when the key was created (epoch ms). */
+  readonly userName?: string;
+  createDate?: number;
 }
 
 interface StoredSecret {
@@ -186,6 +194,12 @@ export class AwsStandIn {
   /** Every stack ever put, deleted ones included (DescribeStacks by ARN still finds those). */
   private readonly stacks: StandInStack[] = [];
   private readonly roles = new Map<string, StandInRole>();
+  /** IAM users that ListAccessKeys knows (every user a key was registered for, see {@link iamAccessKeys}). */
+  private readonly iamUsers = new Set<string>();
+  /** STS refusals of a key made by `CreateAccessKey` before it works (IAM eventual consistency). */
+  public newKeyPropagationFailures = 0;
+  /** Every key `CreateAccessKey` issued (tests look for their secrets in output). */
+  public readonly issuedKeys: AwsCredentials[] = [];
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -242,6 +256,7 @@ export class AwsStandIn {
   /** Accepts a long-term IAM user key from now on. */
   public registerAccessKey(key: AccessKeyRegistration): void {
     const userName = key.userName ?? 'aep-s3-user';
+    this.iamUsers.add(userName);
     this.identities.set(key.accessKeyId, {
       secretAccessKey: key.secretAccessKey,
       kind: 'user',
@@ -249,7 +264,24 @@ export class AwsStandIn {
       userId: fakeAccessKeyId('AIDA', `user:${userName}`),
       notValidFor: key.notValidForNextCalls ?? 0,
       inactive: key.status === 'Inactive',
+      userName,
+      createDate: key.createDate ?? Date.now(),
     });
+  }
+
+  /** The IAM user's access keys as `ListAccessKeys` reports them, oldest first. */
+  public accessKeysOf(userName: string): Array<{ accessKeyId: string; status: 'Active' | 'Inactive'; createDate: number }> {
+    return [...this.identities.entries()]
+      .filter(([, i]) => i.kind === 'user' && i.userName === userName)
+      .map(([accessKeyId, i]) => ({ accessKeyId, status: i.inactive ? 'Inactive' as const : 'Active' as const, createDate: i.createDate ?? 0 }))
+      .sort((a, b) => a.createDate - b.createDate || (a.accessKeyId < b.accessKeyId ? -1 : 1));
+  }
+
+  /** Makes a key look created `createDate` (epoch ms) to `ListAccessKeys`: time passing, without waiting. */
+  public setAccessKeyCreateDate(accessKeyId: string, createDate: number): void {
+    const identity = this.identities.get(accessKeyId);
+    if (!identity || identity.kind !== 'user') throw new Error(`no IAM user access key ${accessKeyId}`);
+    identity.createDate = createDate;
   }
 
   /** `iam:UpdateAccessKey`: an `Inactive` key is refused (InvalidClientTokenId) until made `Active` again. */
@@ -427,6 +459,9 @@ export class AwsStandIn {
     this.bucketRegions.clear();
     this.stacks.length = 0;
     this.roles.clear();
+    this.iamUsers.clear();
+    this.newKeyPropagationFailures = 0;
+    this.issuedKeys.length = 0;
     this.sessionTokenCount = 0;
     this.registerLambdaIdentity();
   }
@@ -492,7 +527,7 @@ export class AwsStandIn {
 
     try {
       if (service === 'unknown') {
-        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks/ListStackResources, IAM GetRole and S3 ListObjectsV2)`);
+        throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks/ListStackResources, IAM GetRole and access keys, and S3 ListObjectsV2)`);
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {
@@ -754,9 +789,12 @@ export class AwsStandIn {
 
   // ---------------------------------------------------------------- IAM (Query protocol, XML)
 
-  /** `GetRole`: the role with its trust policy URL-encoded, as IAM returns it. */
+  /** `GetRole`: the role with its trust policy URL-encoded, as IAM returns it; the user access-key calls. */
   private async iam(identity: Identity, form: URLSearchParams): Promise<string> {
     const action = form.get('Action');
+    if (form.get('Version') === '2010-05-08' && (action === 'ListAccessKeys' || action === 'CreateAccessKey' || action === 'DeleteAccessKey')) {
+      return this.iamAccessKeys(identity, action, form);
+    }
     if (form.get('Version') !== '2010-05-08' || action !== 'GetRole') {
       throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version')}`);
     }
@@ -769,6 +807,49 @@ export class AwsStandIn {
       + `<RoleId>${role.roleId}</RoleId><RoleName>${escapeXml(role.roleName)}</RoleName><Arn>${escapeXml(role.arn)}</Arn>`
       + `<CreateDate>${new Date(role.createDate).toISOString()}</CreateDate><MaxSessionDuration>3600</MaxSessionDuration>`
       + `</Role></GetRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetRoleResponse>`;
+  }
+
+  /**
+   * `ListAccessKeys` / `CreateAccessKey` / `DeleteAccessKey` of an IAM user, as IAM answers them:
+   * `CreateDate` per key, at most {@link ACCESS_KEYS_PER_USER} keys per user (`LimitExceeded`, 409),
+   * `NoSuchEntity` (404) for a user without keys or a key that is not the user's. Users exist
+   * here through their keys (the user of a deleted last key still lists, empty).
+   */
+  private async iamAccessKeys(identity: Identity, action: string, form: URLSearchParams): Promise<string> {
+    const userName = requireString(form.get('UserName') ?? undefined, 'userName');
+    // The caller's own account: IAM users live in the account that calls IAM.
+    const account = identity.arn.split(':')[4] || AWS_TEST_ACCOUNT;
+    await this.authorizeQuery(identity, `iam:${action}`, `arn:aws:iam::${account}:user/${userName}`);
+    if (!this.iamUsers.has(userName) && !this.accessKeysOf(userName).length) {
+      throw new AwsError(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+    }
+    this.iamUsers.add(userName);
+    const meta = `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`;
+    if (action === 'ListAccessKeys') {
+      const members = this.accessKeysOf(userName).map((k) => `<member><UserName>${escapeXml(userName)}</UserName><AccessKeyId>${k.accessKeyId}</AccessKeyId>`
+        + `<Status>${k.status}</Status><CreateDate>${new Date(k.createDate).toISOString()}</CreateDate></member>`).join('');
+      return `<ListAccessKeysResponse xmlns="${IAM_NS}"><ListAccessKeysResult><AccessKeyMetadata>${members}</AccessKeyMetadata>`
+        + `<IsTruncated>false</IsTruncated></ListAccessKeysResult>${meta}</ListAccessKeysResponse>`;
+    }
+    if (action === 'CreateAccessKey') {
+      if (this.accessKeysOf(userName).length >= ACCESS_KEYS_PER_USER) {
+        throw new AwsError(409, 'LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${ACCESS_KEYS_PER_USER}`);
+      }
+      const key = { accessKeyId: fakeAccessKeyId('AKIA'), secretAccessKey: fakeSecretAccessKey() };
+      // A new key is refused by STS for a moment, as on AWS.
+      this.registerAccessKey({ ...key, userName, notValidForNextCalls: this.newKeyPropagationFailures });
+      this.issuedKeys.push(key);
+      const created = this.identities.get(key.accessKeyId)!.createDate!;
+      return `<CreateAccessKeyResponse xmlns="${IAM_NS}"><CreateAccessKeyResult><AccessKey><UserName>${escapeXml(userName)}</UserName>`
+        + `<AccessKeyId>${key.accessKeyId}</AccessKeyId><Status>Active</Status><SecretAccessKey>${escapeXml(key.secretAccessKey)}</SecretAccessKey>`
+        + `<CreateDate>${new Date(created).toISOString()}</CreateDate></AccessKey></CreateAccessKeyResult>${meta}</CreateAccessKeyResponse>`;
+    }
+    const accessKeyId = requireString(form.get('AccessKeyId') ?? undefined, 'accessKeyId');
+    if (!this.accessKeysOf(userName).some((k) => k.accessKeyId === accessKeyId)) {
+      throw new AwsError(404, 'NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`);
+    }
+    this.deleteAccessKey(accessKeyId);
+    return `<DeleteAccessKeyResponse xmlns="${IAM_NS}">${meta}</DeleteAccessKeyResponse>`;
   }
 
   // ---------------------------------------------------------------- Secrets Manager (JSON 1.1)

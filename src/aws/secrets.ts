@@ -161,3 +161,12 @@ export async function readSecretParams(arn: string, fields: Record<string, strin
   }
   return params;
 }
+
+/**
+ * Writes a new current version of a JSON secret (PutSecretValue). Only the key watch writes, and
+ * only the library's own access-key secret: every other secret is the user's or CloudFormation's.
+ * The caller registers the secret fields with the redactor before calling.
+ */
+export async function putJsonSecret(arn: string, value: Record<string, string>): Promise<void> {
+  await secretsManager().send(new (secretsManagerSdk().PutSecretValueCommand)({ SecretId: arn, SecretString: JSON.stringify(value) }));
+}

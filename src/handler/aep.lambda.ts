@@ -10,7 +10,7 @@
  */
 import { beginSecretReads } from '../aws/secrets';
 import { type LambdaContext, startInvocation } from '../plumbing/config';
-import { assertAllowedEndpoints, assertPinnedRefreshTarget } from '../plumbing/endpoints';
+import { assertAllowedEndpoints, assertPinnedRefreshTarget, pinnedKeyWatchTarget } from '../plumbing/endpoints';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { errorMessage, log, resetSecrets } from '../plumbing/log';
 import { onConnectionEvent } from './resources/connection';
@@ -18,6 +18,7 @@ import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resou
 import { onDestinationConnectionEvent } from './resources/destination-connection';
 import { onFlowEvent } from './resources/flow';
 import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
+import { watchAccessKey } from './resources/key-watch';
 import { onMappingSetEvent } from './resources/mapping-set';
 import { onProfileMappingEvent } from './resources/profile-mapping';
 import { refreshSessionToken } from './resources/refresh';
@@ -69,6 +70,29 @@ export async function refreshHandler(event: Record<string, unknown>, context?: L
     return { ConnectionId: ref.id, Etag: ref.etag };
   } catch (err) {
     throw failure(err, { connectionId: event[RefreshEventKeys.CONNECTION_ID] });
+  }
+}
+
+/**
+ * Scheduled (EventBridge) watch of a library-made access key: publishes its age and, when
+ * rotation is on, rotates it (see `watchAccessKey`). Its whole target comes from the function's
+ * environment (`CDK_AEP_S3_KEY_WATCH_TARGET`); the event is not read, so whoever may invoke the
+ * function can at most make it run early.
+ */
+export async function keyWatchHandler(
+  _event?: unknown, context?: LambdaContext,
+): Promise<{ AccessKeyId: string; Rotated: boolean; AgeDays: number }> {
+  resetSecrets();
+  const invocation = startInvocation(context);
+  beginSecretReads(invocation);
+  const target = pinnedKeyWatchTarget();
+  checkContractVersion(target);
+  try {
+    assertAllowedEndpoints(target);
+    const result = await watchAccessKey(target, invocation);
+    return { AccessKeyId: result.accessKeyId, Rotated: result.rotated, AgeDays: result.ageDays };
+  } catch (err) {
+    throw failure(err, { connectionId: target.ConnectionId });
   }
 }
 

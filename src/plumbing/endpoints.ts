@@ -70,3 +70,22 @@ export function assertPinnedRefreshTarget(event: RawProps, env: Record<string, s
       + `was synthesized for (environment variable ${HandlerEnvironment.REFRESH_TARGET}); a refresh function only ever refreshes its own source connection.`);
   }
 }
+
+/**
+ * The key watch's target from the function's environment (`CDK_AEP_S3_KEY_WATCH_TARGET`, written
+ * at synth): the user, secret, connection and sandbox it may touch. Nothing comes from the event.
+ */
+export function pinnedKeyWatchTarget(env: Record<string, string | undefined> = process.env): RawProps {
+  const raw = env[HandlerEnvironment.KEY_WATCH_TARGET];
+  let pinned: unknown;
+  try {
+    pinned = raw === undefined ? undefined : JSON.parse(raw);
+  } catch {
+    pinned = undefined;
+  }
+  if (!pinned || typeof pinned !== 'object' || Array.isArray(pinned)) {
+    throw new EndpointNotAllowedError(`Refusing to run: ${HandlerEnvironment.KEY_WATCH_TARGET} is ${raw === undefined ? 'not set' : 'not a JSON object'} `
+      + 'in the function\'s environment, so it has no key to watch. Redeploy the stack with this library version.');
+  }
+  return pinned as RawProps;
+}

@@ -146,6 +146,36 @@ export const RefreshMetric = {
 } as const;
 
 /**
+ * The key watch's target (age metric, scheduled rotation), pinned as JSON in its environment
+ * ({@link HandlerEnvironment.KEY_WATCH_TARGET}) with the sandbox's {@link CommonProps}; the
+ * function reads nothing from its event.
+ */
+export const KeyWatchKeys = {
+  /** The library-made IAM user whose keys are watched. */
+  USER_NAME: 'UserName',
+  CONNECTION_ID: 'ConnectionId',
+  CONNECTION_SPEC_ID: ConnectionProps.CONNECTION_SPEC_ID,
+  /** The AEP connection name, the metric dimension. */
+  NAME: ConnectionProps.NAME,
+  AUTH_SECRET_ARN: ConnectionProps.AUTH_SECRET_ARN,
+  AUTH_SECRET_FIELDS: ConnectionProps.AUTH_SECRET_FIELDS,
+  /** Set when AEP holds session credentials made from the key (source `sessionToken`). */
+  SESSION_TOKEN_DURATION: ConnectionProps.SESSION_TOKEN_DURATION,
+  /** Rotate once the key AEP uses is this many seconds old; absent: measure only. */
+  ROTATE_AFTER_SECONDS: 'RotateAfterSeconds',
+} as const;
+
+/** Metrics of the key watch (namespace shared with the refresh metric). */
+export const KeyWatchMetric = {
+  NAMESPACE: RefreshMetric.NAMESPACE,
+  /** Age in days of the oldest active key of the user, as IAM reports it (CreateDate). */
+  AGE: 'AccessKeyAgeDays',
+  /** 1 per successful watch run that may rotate, 0 per failed one. */
+  ROTATION: 'AccessKeyRotationSuccess',
+  DIMENSION: RefreshMetric.DIMENSION,
+} as const;
+
+/**
  * Shape of an AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 upper-case
  * letters or digits. A secret access key (40 characters) never matches, which is how swapped
  * secret fields are caught before the secret half is used as an identifier.
@@ -253,6 +283,8 @@ export const HandlerEnvironment = {
    * {@link REFRESH_PINNED_KEYS}): an event naming another is refused.
    */
   REFRESH_TARGET: 'CDK_AEP_S3_REFRESH_TARGET',
+  /** The key watch's whole target (JSON of {@link KeyWatchKeys} and the sandbox's common props). */
+  KEY_WATCH_TARGET: 'CDK_AEP_S3_KEY_WATCH_TARGET',
 } as const;
 
 /**

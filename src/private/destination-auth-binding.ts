@@ -1,6 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IDependable } from 'constructs';
+import type { KeyWatchBinding } from './key-watch';
 import { S3GrantSpec } from './s3-scope';
 
 /**
@@ -42,4 +43,6 @@ export interface DestinationAuthBinding {
   readonly credentialsSecret?: secretsmanager.ISecret;
   /** Must exist before AEP is told about the credential (AEP may test it right away). */
   readonly dependables: IDependable[];
+  /** Set when the library made the key and the user asked for its age alarm or rotation. */
+  readonly keyWatch?: KeyWatchBinding;
 }

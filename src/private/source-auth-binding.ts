@@ -8,6 +8,7 @@ import { Construct, IDependable } from 'constructs';
 import { accessKeyAuthFields, ManagedAccessKey } from './access-key';
 import { Attributes } from './contract';
 import { AepIamRoleLookup } from './iam-role-lookup';
+import { type KeyWatchBinding, resolveKeyLifecycle } from './key-watch';
 import { isRetain } from './provider';
 import { retainOnDelete } from './retain';
 import { FolderScope, folderStatements, inlineFolderPolicy, kmsViaS3, regionalS3Host } from './s3-scope';
@@ -73,6 +74,8 @@ export interface SourceAuthBinding {
   readonly aepPrincipalArn?: string;
   /** Set when AEP gets session credentials that must be refreshed. */
   readonly sessionToken?: SourceSessionToken;
+  /** Set when the user asked for the key's age alarm or rotation. */
+  readonly keyWatch?: KeyWatchBinding;
 }
 
 /**
@@ -116,6 +119,12 @@ export function bindAccessKeySource(source: Construct, auth: S3SourceAuth, optio
     sessionToken: auth.sessionTokenDuration && auth.refreshEvery
       ? { keySecret: accessKey.secret, keySecretFields: secretFields, duration: auth.sessionTokenDuration, refreshEvery: auth.refreshEvery }
       : undefined,
+    keyWatch: auth.keyLifecycle && {
+      lifecycle: resolveKeyLifecycle('auth.keyLifecycle', auth.keyLifecycle)!,
+      user: accessKey.user,
+      keySecret: accessKey.secret,
+      keySecretFields: secretFields,
+    },
   };
 }
 
