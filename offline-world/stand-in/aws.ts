@@ -518,7 +518,8 @@ export class AwsStandIn {
       if (service === 'unknown') {
         throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks/ListStackResources, IAM GetRole and S3 ListObjectsV2)`);
       }
-      const injected = this.faults.find((f) => f.left > 0 && f.fault.service === service && (f.fault.action === undefined || f.fault.action === action));
+      const injected = this.faults.find((f) => f.left > 0 && f.fault.service === service
+        && (f.fault.action === undefined || f.fault.action === action));
       if (injected) {
         injected.left -= 1;
         const { status, code, message } = injected.fault;

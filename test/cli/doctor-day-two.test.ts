@@ -9,11 +9,11 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { cfnEvent, STACK_ID, useHarness } from '../handler/harness';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
+import { cfnEvent, STACK_ID, useHarness } from '../handler/harness';
 
 const CLI = path.resolve(__dirname, '../../assets/cli/index.js');
 const h = useHarness();
@@ -195,7 +195,8 @@ describe('exit codes: one per outcome, each from a real run', () => {
 
   test('3 cannot reach: a refused Flow Service port fails fast, names the host and what to check, and no "not AEP on AWS" guess', async () => {
     const port = await closedPort();
-    const run = await doctor(['--credentials-secret', h.credentialsArn, '--sandbox', 'prod', '--ims-url', h.aep.imsUrl, '--flow-service-url', `http://127.0.0.1:${port}/data/foundation/flowservice`],
+    const flowServiceUrl = `http://127.0.0.1:${port}/data/foundation/flowservice`;
+    const run = await doctor(['--credentials-secret', h.credentialsArn, '--sandbox', 'prod', '--ims-url', h.aep.imsUrl, '--flow-service-url', flowServiceUrl],
       { AEP_HTTP_TIMEOUT_MS: '15000', AEP_RETRY_BASE_MS: '1000', AEP_RETRY_MAX_ATTEMPTS: '5', AEP_DEADLINE_MS: '120000' });
     expect(run.code).toBe(3);
     expect(run.stdout).toContain(`[PROBLEM] cannot reach the Flow Service at 127.0.0.1:${port}: connection refused (nothing listens there) (ECONNREFUSED); check --flow-service-url, DNS, and the network path`);
