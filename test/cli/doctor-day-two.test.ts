@@ -145,7 +145,8 @@ describe('exit codes: one per outcome, each from a real run', () => {
     expect(report.checks.every((c: Finding) => typeof c.check === 'string' && c.check.length > 0)).toBe(true);
     // Each check's cost, as the stand-ins logged it: the listing pages at 100 (limit=100), the
     // flow checks read nothing more for an enabled flow, the orphan check asks STS and CloudFormation once.
-    const cost = Object.fromEntries(report.costs.map((c: { check: string; aepRequests: number; awsRequests: number }) => [c.check, [c.aepRequests, c.awsRequests]]));
+    type Cost = { check: string; aepRequests: number; awsRequests: number };
+    const cost = Object.fromEntries(report.costs.map((c: Cost) => [c.check, [c.aepRequests, c.awsRequests]]));
     expect(cost).toEqual({
       'connection-specs': [2, 0],
       'aep-iam-role': [1, 0],
