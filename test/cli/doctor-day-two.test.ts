@@ -362,3 +362,47 @@ describe('stale-destination-schedules: dataset exports near or past their end', 
     expect(findings(report, 'stale-destination-schedules').map((c) => [c.id, c.status])).toEqual([['schedules-ok', 'ok']]);
   });
 });
+
+describe('sandbox-usage: the sandbox at a glance', () => {
+  /** Copies of the flow the handler created (same request body), as another tool would add them. */
+  async function moreDestinationFlows(count: number): Promise<void> {
+    const create = h.aep.requests.find((r) => r.method === 'POST' && r.path.endsWith('/flows'))!;
+    for (let i = 0; i < count; i++) {
+      const res = await fetch(`${h.aep.flowServiceUrl}/flows`, {
+        method: 'POST',
+        headers: { ...h.aep.flowServiceHeaders(h.aep.issueToken()), 'content-type': 'application/json' },
+        body: JSON.stringify({ ...(create.body as Record<string, unknown>), name: `copy ${i}`, description: 'made elsewhere' }),
+      });
+      expect(res.status).toBe(201);
+    }
+  }
+
+  test('80 of 100 destination dataflows: a warning; the listing pages at 100 and says how many requests it took', async () => {
+    await deployDatasetExport({ endTime: nowS() + 365 * DAY_S });
+    await moreDestinationFlows(79);
+    h.aep.resetRecording();
+    const run = await doctor(args('--json'));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.sandboxView.destinations).toEqual({ used: 80, limit: 100 });
+    expect(report.sandboxView.dataflows).toEqual({ all: { enabled: 80 }, ours: { enabled: 1 } });
+    expect(report.sandboxView.listRequests).toBe(4);
+    const [finding] = findings(report, 'sandbox-usage');
+    expect(finding).toMatchObject({ id: 'destination-limit', status: 'warning' });
+    expect(finding.message).toContain("80 of AEP's 100 destination dataflows used; dataflows 80 enabled (ours: 1 enabled)");
+  });
+
+  test('100 of 100: a problem (AEP refuses the next one), exit 1; 101 flows take two pages of GET /flows', async () => {
+    await deployDatasetExport({ endTime: nowS() + 365 * DAY_S });
+    await moreDestinationFlows(100);
+    h.aep.resetRecording();
+    const run = await doctor(args('--json'));
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.sandboxView.destinations).toEqual({ used: 101, limit: 100 });
+    expect(report.sandboxView.listRequests).toBe(5);
+    expect(h.aep.requests.filter((r) => r.path.endsWith('/flowservice/flows')).map((r) => [r.query.limit, typeof r.query.continuationToken])).toEqual([['100', 'undefined'], ['100', 'string']]);
+    expect(findings(report, 'sandbox-usage')[0]).toMatchObject({ id: 'destination-limit', status: 'problem' });
+    expect(report.costs.find((c: { check: string }) => c.check === 'sandbox-objects').aepRequests).toBe(5);
+  });
+});
