@@ -42,7 +42,11 @@ export function renderHuman(report: DoctorReport): string {
   const problems = report.checks.filter((c) => c.status === 'problem').length;
   const undecided = report.checks.filter((c) => c.status === 'cannot-decide').length;
   const tail = undecided ? `; ${undecided} check${undecided === 1 ? '' : 's'} could not decide` : '';
-  lines.push('', `${problems === 0 ? 'No problem found' : `${problems} problem${problems === 1 ? '' : 's'} found`}${tail} (exit code ${report.exitCode}).`);
+  if (report.exitCode === 3) {
+    lines.push('', `Stopped: cannot reach or authenticate (exit code ${report.exitCode}).`);
+  } else {
+    lines.push('', `${problems === 0 ? 'No problem found' : `${problems} problem${problems === 1 ? '' : 's'} found`}${tail} (exit code ${report.exitCode}).`);
+  }
   return lines.join('\n');
 }
 
