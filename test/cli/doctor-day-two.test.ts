@@ -262,6 +262,28 @@ describe('exit codes: one per outcome, each from a real run', () => {
   });
 });
 
+describe('a Flow Service that fails mid-run names the host, and guesses nothing', () => {
+  test('the configs API failing (503 past the retries) is a warning, not "probably not AEP on AWS"', async () => {
+    h.aep.inject({ match: { method: 'GET', path: `/connectionSpecs/${AepIds.S3_SOURCE_CONNECTION_SPEC}/configs` }, kind: 'status', status: 503, times: 10 });
+    const run = await doctor(args('--json'));
+    const [finding] = findings(JSON.parse(run.stdout), 'aep-iam-role');
+    expect(finding.status).toBe('warning');
+    expect(finding.message).toMatch(/^could not ask the configs API for AEP's IAM role \(GET …\/configs\?authType=IamBasedAuthentication\): .*503.*; try again later$/);
+    expect(run.stdout).not.toContain('probably not AEP on AWS');
+    expect(run.code).toBe(0);
+  });
+
+  test('connections reset while listing: cannot decide (exit 4), naming the Flow Service host', async () => {
+    h.aep.inject({ match: { method: 'GET', path: '/flows' }, kind: 'reset', times: 10 });
+    const run = await doctor(args('--json'));
+    expect(run.code).toBe(4);
+    const [finding] = findings(JSON.parse(run.stdout), 'sandbox-objects');
+    expect(finding.status).toBe('cannot-decide');
+    expect(finding.message).toBe(`could not list /flows (GET /flows) in sandbox prod: Flow Service at ${new URL(h.aep.flowServiceUrl).host} did not answer: `
+      + 'the connection was reset (ECONNRESET); check --flow-service-url, DNS, and the network path from this machine (firewall, VPN, HTTPS_PROXY)');
+  });
+});
+
 describe('Secrets Manager failures are not blamed on the secret name', () => {
   test('unreachable: exit 3, names the endpoint, says the secret is not at fault', async () => {
     const port = await closedPort();
