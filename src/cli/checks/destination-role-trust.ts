@@ -9,7 +9,7 @@ import { getRoleTrust, IamError } from '../iam';
 
 /**
  * The trust of each live stack's roles that Adobe's destinations account may assume, against the
- * credential's org (`sts:ExternalId`, API-NOTES §5.3). Cost per live stack with an assumed-role
+ * credential's org (`sts:ExternalId`: AEP sends the IMS org id as the external id since August 2026). Cost per live stack with an assumed-role
  * destination: ListStackResources (1 per 100 resources) and 1 IAM GetRole per role of the stack.
  */
 export const destinationRoleTrust: DoctorCheck = {

@@ -10,7 +10,7 @@ const status = (run: Record<string, unknown>) => String((run.metrics as { status
 
 /**
  * Flows a live stack declares that AEP shows `disabled`. AEP disables a source dataflow that
- * failed for 30 days (API-NOTES §10); its runs say why. A disabled flow whose last run failed is
+ * failed continuously for 30 days (Adobe release notes, June 2026); its runs say why. A disabled flow whose last run failed is
  * a problem with AEP's reason; one with no failed last run is a warning (the stack may set
  * `enabled: false`; the doctor does not read templates). Cost: 0 requests when every flow is
  * enabled, else 1 `GET /runs` per disabled flow (at most {@link MAX_RUN_READS}).

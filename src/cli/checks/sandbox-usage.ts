@@ -1,7 +1,7 @@
 import { isDestinationFlow } from './live-flows';
 import type { DoctorCheck } from './types';
 
-/** AEP's hard limit of destinations per sandbox (API-NOTES §10, guardrails). */
+/** AEP's hard limit of destinations per sandbox (Adobe's guardrails for destinations). */
 export const DESTINATION_LIMIT = 100;
 
 /**

@@ -7,7 +7,7 @@ const DAY_MS = 86_400_000;
 /**
  * Dataset export flows of live stacks past or near the end of their schedule: AEP stops an export
  * at `scheduleParams.endTime`, and one created without it six months after its creation
- * (API-NOTES §10). Past the end: problem; within `--warn-days` (default 30): warning. Cost: 0
+ * (Adobe's dataset export tutorial). Past the end: problem; within `--warn-days` (default 30): warning. Cost: 0
  * requests (the listing holds the schedules).
  */
 export const staleDestinationSchedules: DoctorCheck = {
