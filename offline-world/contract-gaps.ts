@@ -339,6 +339,42 @@ export const CONTRACT_GAPS: readonly ContractGap[] = [
     doc: 'DATAFLOWS §4.5 (selectors), §3.6 (replace /name, /scheduleParams; help/destinations/api/update-destination-dataflows.md)',
   },
   {
+    id: 'fs-unfiltered-list-destination-targets',
+    spec: 'flow-service.yaml',
+    operations: ['getTargetConnections'],
+    direction: 'response',
+    rule: /^\/items\/\*\/inheritedAttributes\/baseConnection type "object"$/,
+    // Only the destination items (typed by destinations.yaml) of a list no filter narrowed.
+    when: (body) => listItems(body).filter((i) => typeof (i.inheritedAttributes as { baseConnection?: unknown } | undefined)?.baseConnection === 'string')
+      .every((i) => connectionSpecId(i) === DEST_SPEC.id),
+    witness: {
+      method: 'GET',
+      path: `${FS}/targetConnections`,
+      response: { status: 200, body: { items: [{ id: ID, name: 'exports', connectionSpec: DEST_SPEC, inheritedAttributes: { baseConnection: ID } }] } },
+    },
+    reason: 'An unfiltered GET /targetConnections (the doctor listing a sandbox) answers source and destination target connections alike; flow-service.yaml types inheritedAttributes.baseConnection as an object, destinations.yaml (TargetConnectionItem) as the base connection id string, which is what a destination target connection carries.',
+    doc: 'destinations.yaml TargetConnectionItem.inheritedAttributes.baseConnection ("Inherited base connection ID", type string); API-NOTES §3.5 (listing)',
+  },
+  {
+    id: 'fs-unfiltered-list-destination-flows',
+    spec: 'flow-service.yaml',
+    operations: ['listFlows'],
+    direction: 'response',
+    rule: /^\/items\/\*\/scheduleParams\/interval type "string"$/,
+    when: (body) => listItems(body).filter((i) => typeof (i.scheduleParams as { interval?: unknown } | undefined)?.interval === 'number')
+      .every((i) => DESTINATION_FLOW_SPECS.includes(String((i.flowSpec as { id?: unknown } | undefined)?.id))),
+    witness: {
+      method: 'GET',
+      path: `${FS}/flows`,
+      response: {
+        status: 200,
+        body: { items: [{ id: ID, name: 'datasets', flowSpec: { id: '269ba276-16fc-47db-92b0-c1049a3c131f', version: '1.0' }, state: 'enabled', scheduleParams: { interval: 6, timeUnit: 'hour', startTime: 1735689600 } }] },
+      },
+    },
+    reason: 'An unfiltered GET /flows answers source and destination flows alike; flow-service.yaml types scheduleParams.interval as a string, destinations.yaml\'s "Dataset Schedule Params" as an integer, which is what a dataset export flow carries.',
+    doc: 'destinations.yaml "Dataset Schedule Params" (interval integer); DATAFLOWS §4.4, §6.1',
+  },
+  {
     id: 'dst-datalake-source-ambiguous',
     spec: 'destinations.yaml',
     operations: ['postSourceConnection'],
@@ -367,4 +403,12 @@ function authSpecName(value: unknown): unknown {
 
 function connectionSpecId(value: unknown): unknown {
   return (value as { connectionSpec?: { id?: unknown } } | undefined)?.connectionSpec?.id;
+}
+
+/** The S3 audience and dataset export flow specs (DATAFLOWS §0.1). */
+const DESTINATION_FLOW_SPECS = ['1a0514a6-33d4-4c7f-aff8-594799c47549', '269ba276-16fc-47db-92b0-c1049a3c131f'];
+
+function listItems(body: unknown): Array<Record<string, unknown>> {
+  const items = (body as { items?: unknown } | undefined)?.items;
+  return Array.isArray(items) ? items.filter((i): i is Record<string, unknown> => !!i && typeof i === 'object') : [];
 }

@@ -153,7 +153,7 @@ export interface StoredRun {
   id: string;
   flowId: string;
   createdAt: number;
-  metrics: { statusSummary: { status: string } };
+  metrics: { statusSummary: { status: string; errors?: Array<{ code: string; message: string }> } };
 }
 
 const SELECTORS_PATH = /^\/transformations\/0\/params\/segmentSelectors\/selectors\/(\d+|-)$/;
@@ -286,9 +286,13 @@ export class AepFlows {
     this.runs.length = 0;
   }
 
-  /** Records a run of a flow (tests: a failed run for the run alarm). */
-  addRun(flowId: string, status: string): StoredRun {
-    const run = { id: randomBytes(16).toString('hex'), flowId, createdAt: this.host.timestamp(), metrics: { statusSummary: { status } } };
+  /**
+   * Records a run of a flow (tests: a failed run for the run alarm). `errors` are AEP's reasons
+   * ([spec-dst] `StatusSummary.errors[]` of `Info` {code, message}).
+   */
+  addRun(flowId: string, status: string, errors?: Array<{ code: string; message: string }>): StoredRun {
+    const statusSummary = errors ? { status, errors } : { status };
+    const run = { id: randomBytes(16).toString('hex'), flowId, createdAt: this.host.timestamp(), metrics: { statusSummary } };
     this.runs.push(run);
     return run;
   }

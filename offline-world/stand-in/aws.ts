@@ -145,6 +145,23 @@ interface StandInRole {
 }
 
 /** An AWS error in the shape of the protocol it is sent with. */
+/**
+ * A failure of AWS itself (throttling, an outage) answered instead of a call, in the service's own
+ * error format, before authentication or authorization: what a caller sees when the service, not
+ * its request, is at fault.
+ */
+export interface AwsFault {
+  readonly service: 'secretsmanager' | 'sts' | 'cloudformation' | 'iam' | 's3';
+  /** Only this action (e.g. `GetSecretValue`); default every action of the service. */
+  readonly action?: string;
+  /** HTTP status: 400 for throttling (`ThrottlingException`, `Throttling`), 5xx for an outage. */
+  readonly status: number;
+  readonly code: string;
+  readonly message?: string;
+  /** How many calls it answers (default: every call until {@link AwsStandIn.reset}). */
+  readonly times?: number;
+}
+
 class AwsError extends Error {
   constructor(
     readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender',
@@ -200,6 +217,7 @@ export class AwsStandIn {
   public newKeyPropagationFailures = 0;
   /** Every key `CreateAccessKey` issued (tests look for their secrets in output). */
   public readonly issuedKeys: AwsCredentials[] = [];
+  private readonly faults: Array<{ fault: AwsFault; left: number }> = [];
 
   private constructor(options: AwsStandInOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -449,9 +467,15 @@ export class AwsStandIn {
     if (live) live.stackStatus = 'DELETE_COMPLETE';
   }
 
-  /** Forgets secrets, calls, registered keys and issued sessions (the Lambda identity stays). */
+  /** Answers matching calls with `fault` (see {@link AwsFault}); they are still recorded in {@link calls}. */
+  public inject(fault: AwsFault): void {
+    this.faults.push({ fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+  }
+
+  /** Forgets secrets, calls, registered keys, issued sessions and injected faults (the Lambda identity stays). */
   public reset(): void {
     this.calls.length = 0;
+    this.faults.length = 0;
     this.secrets.clear();
     this.identities.clear();
     this.deletedSecrets.clear();
@@ -528,6 +552,13 @@ export class AwsStandIn {
     try {
       if (service === 'unknown') {
         throw new AwsError(400, 'UnknownOperationException', `AWS stand-in does not implement ${action} (only Secrets Manager, STS, CloudFormation DescribeStacks/ListStackResources, IAM GetRole and access keys, and S3 ListObjectsV2)`);
+      }
+      const injected = this.faults.find((f) => f.left > 0 && f.fault.service === service
+        && (f.fault.action === undefined || f.fault.action === action));
+      if (injected) {
+        injected.left -= 1;
+        const { status, code, message } = injected.fault;
+        throw new AwsError(status, code, message ?? (status >= 500 ? 'Service unavailable' : 'Rate exceeded'), status >= 500 ? 'Receiver' : 'Sender');
       }
       const identity = await this.authenticate(service, req, url, body);
       if (service === 's3') {

@@ -13,6 +13,8 @@ export interface DoctorOptions {
   readonly verbose: boolean;
   readonly imsUrl: string;
   readonly flowServiceUrl: string;
+  /** Warn about a dataset export this many days before its schedule ends (`--warn-days`, default 30). */
+  readonly warnDays: number;
 }
 
 /** A command line the doctor cannot run: exit code 2 with the usage text. */
@@ -25,25 +27,34 @@ export class UsageError extends Error {
 
 /** `--help` output. */
 export const DOCTOR_USAGE = `Usage: cdk-aep-s3 doctor --sandbox <name> [--credentials-secret <arn|name>] [--region <region>] [--json]
-                        [--ims-url <url>] [--flow-service-url <url>] [--verbose]
+                        [--warn-days <n>] [--ims-url <url>] [--flow-service-url <url>] [--verbose]
 
-Checks an AEP sandbox before the first deploy of cdk-aep-s3 constructs, or after a failure:
-the API credential, the permissions the constructs need, what the live S3 connection specs
-declare, AEP's IAM role (AEP on AWS), and AEP connections left behind by deleted stacks.
+Checks an AEP sandbox before the first deploy of cdk-aep-s3 constructs, after a failure, or from
+CI and cron: the API credential, the permissions the constructs need, what the live S3 connection
+specs declare, AEP's IAM role (AEP on AWS), objects left behind by deleted or failed stacks,
+dataflows AEP disabled, dataset exports near their end, and the sandbox's use of AEP's limits.
 
   --sandbox <name>             AEP sandbox (lower case), e.g. prod
   --credentials-secret <id>    name or ARN (never the value) of the Secrets Manager secret holding
                                {clientId, clientSecret, orgId, scopes?};
                                without it: env AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID [, AEP_SCOPES]
   --region <region>            region of the secret and of the CloudFormation stacks (default: AWS SDK chain)
-  --json                       machine-readable report on stdout
+  --json                       machine-readable report on stdout (shape in the README)
+  --warn-days <n>              warn about a dataset export ending within n days (default 30)
   --verbose                    retries and other handler log lines on stderr
   --ims-url <url>              IMS base URL (default ${DefaultEndpoints.IMS_URL})
   --flow-service-url <url>     Flow Service base URL (default ${DefaultEndpoints.FLOW_SERVICE_URL})
 
-Exit codes: 0 no problem found; 1 problems found (orphaned connections, missing permission,
-unreadable connection spec); 2 usage error; 3 cannot authenticate (secret unreadable,
-credential refused by IMS or by the AEP gateway).`;
+Exit codes:
+  0  healthy: no problem found, every check decided
+  1  problems found (orphaned or failed-create objects, a dataflow AEP disabled, an ended export,
+     a missing permission, an unreadable connection spec, ...)
+  2  usage error
+  3  cannot reach or authenticate (IMS, Flow Service or Secrets Manager unreachable, secret
+     unreadable, credential refused by IMS or by the AEP gateway)
+  4  cannot decide: no problem found, but a check could not conclude (CloudFormation denied or
+     throttled, a marker without region/account, a host that stopped answering)
+A run with problems and undecided checks exits 1.`;
 
 /**
  * Why `value` looks like a secret's VALUE rather than a secret's name or ARN, or undefined.
@@ -66,7 +77,7 @@ export function secretValueShape(value: string): string | undefined {
   return undefined;
 }
 
-const VALUE_FLAGS = new Set(['--credentials-secret', '--sandbox', '--region', '--ims-url', '--flow-service-url']);
+const VALUE_FLAGS = new Set(['--credentials-secret', '--sandbox', '--region', '--ims-url', '--flow-service-url', '--warn-days']);
 
 /** Parses the arguments after `doctor`; throws {@link UsageError}. Returns undefined for `--help`. */
 export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefined {
@@ -111,6 +122,8 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefi
       + 'and pass its name, or set AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_ORG_ID. If it held a real client secret, it is now in your '
       + 'shell history: rotate it in the Adobe Developer Console.');
   }
+  const warnDaysText = values.get('--warn-days') ?? '30';
+  if (!/^\d{1,4}$/.test(warnDaysText)) throw new UsageError(`--warn-days '${warnDaysText}' must be a whole number of days (0-9999), e.g. 30`);
   return {
     credentialsSecret: secretId,
     sandbox,
@@ -119,6 +132,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorOptions | undefi
     verbose,
     imsUrl: endpoint('--ims-url', values.get('--ims-url') ?? DefaultEndpoints.IMS_URL),
     flowServiceUrl: endpoint('--flow-service-url', values.get('--flow-service-url') ?? DefaultEndpoints.FLOW_SERVICE_URL),
+    warnDays: Number(warnDaysText),
   };
 }
 

@@ -25,7 +25,7 @@ const FLOW_SPECS = [
 
 /** Reads the three flow specs the library uses; a spec that cannot be read is an `info` check, not a problem. */
 export async function flowSpecFindings(
-  client: AepClient, add: (id: string, status: 'ok' | 'info' | 'warning' | 'problem', message: string) => void,
+  client: Pick<AepClient, 'request'>, add: (id: string, status: 'ok' | 'info' | 'warning' | 'problem', message: string) => void,
 ): Promise<FlowSpecFinding[]> {
   const specs: Partial<Record<(typeof FLOW_SPECS)[number]['key'], LiveFlowSpec>> = {};
   const out: FlowSpecFinding[] = [];

@@ -246,15 +246,29 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
       expect(run.code).toBe(1);
     });
 
-    test('objects still carrying the earlier marker (no region): looked up by name here, and an orphan verdict says another region may own them', async () => {
+    test('objects still carrying the earlier marker (no region): never called orphans, whatever this region holds: cannot decide, exit 4', async () => {
       aws.putStack('Shared');
       await createMarkedConnection('destination', EU, 'DestinationConnectionEEEE', { legacy: true });
       const run = await doctor(standard('--json'));
       const report = JSON.parse(run.stdout);
       expect(report.stacks).toHaveLength(1);
-      expect(report.stacks[0]).toEqual(expect.objectContaining({ stackName: 'Shared', state: 'recreated' }));
+      expect(report.stacks[0]).toEqual(expect.objectContaining({ stackName: 'Shared', state: 'unknown' }));
       expect(report.stacks[0].region).toBeUndefined();
-      expect(report.stacks[0].detail).toMatch(/unless a stack of this name and id lives in another region or account/);
+      expect(report.stacks[0].detail).toMatch(/written before markers named a region and account, and the stack named Shared in us-east-1 is another one .*a stack of this name and id in another region or account may own them/);
+      const findings = report.checks.filter((c: { check: string }) => c.check === 'orphaned-objects');
+      expect(findings.map((c: { status: string }) => c.status)).toEqual(['cannot-decide']);
+      expect(findings[0].action).toMatch(/^find stack Shared \(id …\/7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d\) in the other regions and accounts/);
+      expect(run.stdout).not.toMatch(/[Dd]elete them/);
+      expect(run.code).toBe(4);
+
+      // No stack of that name here at all: still undecided, never "delete them".
+      aws.reset();
+      aws.putSecret(SECRET_NAME, JSON.stringify(aep.credentials));
+      const human = await doctor(standard());
+      expect(human.code).toBe(4);
+      expect(human.stdout).toContain('[UNDECIDED] could not tell whether stack Shared still owns 1 AEP object(s): their marker was written before markers named a region and account, and no stack named Shared exists in us-east-1');
+      expect(human.stdout).not.toMatch(/[Dd]elete them|ORPHANED/);
+      expect(human.stdout).toContain('No problem found; 1 check could not decide (exit code 4).');
     });
   });
 
