@@ -235,6 +235,10 @@ const cliBundle = project.addTask('bundle:cli', {
     '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
   ].join(' '),
 });
+// npm sets the executable bit only where it links a bin (npx, npm install); jsii's Python, Java,
+// .NET and Go wrappers run the file from the unpacked tarball directly, which needs mode 755 in
+// the tarball (npm pack keeps the file's mode). test/ecosystem/bin-executable.test.ts checks it.
+cliBundle.exec('node -e "require(\'fs\').chmodSync(\'assets/cli/index.js\', 0o755)"');
 project.tasks.tryFind('bundle')!.spawn(cliBundle);
 
 // Tests synthesize stacks that reference the bundled handler asset, so bundle first.
