@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
 import { managedDescription } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
 import { validateInlineAuthParams } from './private/secret-params';
@@ -141,6 +142,7 @@ export class AepConnection extends Construct {
 
   constructor(scope: Construct, id: string, props: AepConnectionProps) {
     super(scope, id);
+    constructing(this);
 
     this.connectionName = props.connectionName ?? defaultConnectionName(this);
     validateText('connectionName', this.connectionName, 256);

@@ -6,6 +6,7 @@ import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { instantSeconds } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
@@ -301,6 +302,7 @@ export class SourceDataflow extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceDataflowProps) {
     super(scope, id);
+    constructing(this);
     validate(props);
     const parts = new DataflowParts(this, props);
     const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /\*|\/$/.test(props.path) ? 'folder' : 'file' };
