@@ -148,7 +148,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/', '.jsii.tabl.json'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
+  // .jsii.tabl.json (the rosetta translations) ships: Construct Hub and jsii-pacmak read it beside .jsii.
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
 
 // The package ships what a consumer loads and nothing else. The Lambda code runs from the esbuild
@@ -240,6 +241,19 @@ const cliBundle = project.addTask('bundle:cli', {
 // the tarball (npm pack keeps the file's mode). test/ecosystem/bin-executable.test.ts checks it.
 cliBundle.exec('node -e "require(\'fs\').chmodSync(\'assets/cli/index.js\', 0o755)"');
 project.tasks.tryFind('bundle')!.spawn(cliBundle);
+
+// The README's and docstrings' TypeScript examples, translated to Python, Java, C# and Go by
+// jsii-rosetta (--strict: every example must compile). The tablet lands at its default location,
+// .jsii.tabl.json beside .jsii, which is where jsii-pacmak (every package:* task) and Construct Hub
+// look for translations; without it they print the TypeScript inside ```python fences. It ships in
+// the npm tarball. The check that the generated Python README is Python: .ci/run, python-docs.ts.
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Translate the README and API doc examples into every jsii language (.jsii.tabl.json, read by jsii-pacmak)',
+  exec: 'jsii-rosetta extract --strict',
+});
+for (const task of ['package:js', 'package:java', 'package:python', 'package:dotnet', 'package:go']) {
+  project.tasks.tryFind(task)?.prependSpawn(rosettaExtract);
+}
 
 // Tests synthesize stacks that reference the bundled handler asset, so bundle first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
