@@ -34,6 +34,8 @@ export interface AepConnectionProps {
    * Non-secret auth params, sent inline (they appear in the template and the Provider
    * framework's logs). Params AEP treats as secret (`s3SecretKey`, `s3SessionToken`, `s3Role`,
    * `password`, ...) are refused at synth time: pass them with `authSecret`/`authSecretFields`.
+   * A map rather than a struct because the keys are the connection spec's own param names, sent
+   * verbatim: write them as AEP spells them (camelCase) in every language, Python included.
    *
    * @default - none
    */
