@@ -149,7 +149,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/', '.jsii.tabl.json'],
   // api-baseline/: the committed public API of the last release, for jsii-diff in CI (not shipped).
-  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'api-baseline/', 'cdk.out/', '.demo/', 'test-reports/', '.jsii.tabl.json'] },
+  // .jsii.tabl.json (the rosetta translations) ships: Construct Hub and jsii-pacmak read it beside .jsii.
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'bench/', 'offline-world/', '.ci/', 'api-baseline/', 'cdk.out/', '.demo/', 'test-reports/'] },
 });
 
 // Every jest run ends with its ten slowest test files (also test-reports/slowest-suites.txt), so
@@ -240,7 +241,24 @@ const cliBundle = project.addTask('bundle:cli', {
     '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
   ].join(' '),
 });
+// npm sets the executable bit only where it links a bin (npx, npm install); jsii's Python, Java,
+// .NET and Go wrappers run the file from the unpacked tarball directly, which needs mode 755 in
+// the tarball (npm pack keeps the file's mode). test/ecosystem/bin-executable.test.ts checks it.
+cliBundle.exec('node -e "require(\'fs\').chmodSync(\'assets/cli/index.js\', 0o755)"');
 project.tasks.tryFind('bundle')!.spawn(cliBundle);
+
+// The README's and docstrings' TypeScript examples, translated to Python, Java, C# and Go by
+// jsii-rosetta (--strict: every example must compile). The tablet lands at its default location,
+// .jsii.tabl.json beside .jsii, which is where jsii-pacmak (every package:* task) and Construct Hub
+// look for translations; without it they print the TypeScript inside ```python fences. It ships in
+// the npm tarball. The check that the generated Python README is Python: .ci/run, python-docs.ts.
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Translate the README and API doc examples into every jsii language (.jsii.tabl.json, read by jsii-pacmak)',
+  exec: 'jsii-rosetta extract --strict',
+});
+for (const task of ['package:js', 'package:java', 'package:python', 'package:dotnet', 'package:go']) {
+  project.tasks.tryFind(task)?.prependSpawn(rosettaExtract);
+}
 
 // Tests synthesize stacks that reference the bundled handler asset, so bundle first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

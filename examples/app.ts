@@ -104,7 +104,7 @@ export class AepS3ExampleStack extends Stack {
     });
 
     // Two audiences exported with three profile attributes and the email identity.
-    audienceExports.addDataflow('Newsletter', {
+    audienceExports.addAudienceDataflow('Newsletter', {
       audiences: [
         { audienceId: '2d79d0d8-724f-49fc-a09d-d1dec338c93c', schedule: AudienceSchedule.dailyFullAfterSegmentation({ startDate: '2025-01-05' }), fileNameTemplate: '%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%' },
         { audienceId: '7f1c0b6e-5b0e-4c47-9f65-0f7e7c1f4a21', schedule: AudienceSchedule.incremental(changed ? IncrementalFrequency.EVERY_6_HOURS : IncrementalFrequency.EVERY_12_HOURS, { startDate: '2025-01-05' }) },

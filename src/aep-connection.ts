@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { Attributes, ConnectionProps, DestinationConnectionProps, ResourceTypes, STS_SESSION_DURATION } from './private/contract';
 import { managedDescription } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { AepProvider, removalPolicyProperty } from './private/provider';
 import { defaultConnectionName } from './private/sandbox-properties';
 import { validateInlineAuthParams } from './private/secret-params';
@@ -33,6 +34,8 @@ export interface AepConnectionProps {
    * Non-secret auth params, sent inline (they appear in the template and the Provider
    * framework's logs). Params AEP treats as secret (`s3SecretKey`, `s3SessionToken`, `s3Role`,
    * `password`, ...) are refused at synth time: pass them with `authSecret`/`authSecretFields`.
+   * A map rather than a struct because the keys are the connection spec's own param names, sent
+   * verbatim: write them as AEP spells them (camelCase) in every language, Python included.
    *
    * @default - none
    */
@@ -141,6 +144,7 @@ export class AepConnection extends Construct {
 
   constructor(scope: Construct, id: string, props: AepConnectionProps) {
     super(scope, id);
+    constructing(this);
 
     this.connectionName = props.connectionName ?? defaultConnectionName(this);
     validateText('connectionName', this.connectionName, 256);

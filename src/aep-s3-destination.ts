@@ -25,6 +25,7 @@ import { FileEncryption } from './file-encryption';
 import { AepIds } from './private/contract';
 import { refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
 import { registerDestination } from './private/destination-registry';
+import { constructing } from './private/errors';
 import { AccessKeyWatch } from './private/key-watch';
 import { isRetain } from './private/provider';
 import { retainOnDelete } from './private/retain';
@@ -222,6 +223,7 @@ export class AepS3Destination extends Construct {
 
   constructor(scope: Construct, id: string, props: AepS3DestinationProps) {
     super(scope, id);
+    constructing(this);
     props.sandbox._checkReadableFrom(this);
     validateDestinationEnums(props);
     this.sandbox = props.sandbox;
@@ -316,13 +318,25 @@ export class AepS3Destination extends Construct {
   }
 
   /**
-   * Adds an audience export dataflow into this destination (audience exports only). CloudFormation
-   * deletes it before this destination's connections.
+   * Adds an audience export dataflow into this destination (`ExportType.AUDIENCES` only).
+   * CloudFormation deletes it before this destination's connections.
    */
-  public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
-    if (this.exportType !== ExportType.AUDIENCES) invalid('exportType', this.exportType, 'addDataflow exports audiences: the destination needs ExportType.AUDIENCES');
+  public addAudienceDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
+    if (this.exportType !== ExportType.AUDIENCES) {
+      invalid('exportType', this.exportType, 'addAudienceDataflow exports audiences: the destination needs ExportType.AUDIENCES (use addDatasetDataflow for datasets)', this);
+    }
     refuseRetainedFlowOnDeletedConnection(this, this.removalPolicy, id, options.removalPolicy);
     return new DestinationDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
+  }
+
+  /**
+   * Adds an audience export dataflow into this destination.
+   *
+   * @deprecated use `addAudienceDataflow` (same behaviour; the name says which export it adds,
+   * beside `addDatasetDataflow`). Removed in the next major release.
+   */
+  public addDataflow(id: string, options: DestinationDataflowOptions): DestinationDataflow {
+    return this.addAudienceDataflow(id, options);
   }
 
   /**
@@ -331,7 +345,7 @@ export class AepS3Destination extends Construct {
    * connections.
    */
   public addDatasetDataflow(id: string, options: DatasetDataflowOptions): DatasetDataflow {
-    if (this.exportType !== ExportType.DATASETS) invalid('exportType', this.exportType, 'addDatasetDataflow exports datasets: the destination needs ExportType.DATASETS (use addDataflow for audiences)');
+    if (this.exportType !== ExportType.DATASETS) invalid('exportType', this.exportType, 'addDatasetDataflow exports datasets: the destination needs ExportType.DATASETS (use addAudienceDataflow for audiences)', this);
     refuseRetainedFlowOnDeletedConnection(this, this.removalPolicy, id, options.removalPolicy);
     return new DatasetDataflow(this, id, { ...options, sandbox: this.sandbox, targetConnectionId: this.targetConnectionId });
   }

@@ -11,6 +11,7 @@ import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
 import { AepIds } from './private/contract';
 import { managedDescription, refuseRetainedFlowOnDeletedConnection } from './private/dataflow-parts';
+import { constructing, ValidationError } from './private/errors';
 import { AccessKeyWatch } from './private/key-watch';
 import { folderScope, validateSourceDataflowPath, validateSourceFolderPath } from './private/s3-scope';
 import { refreshAlarmWindow, SessionTokenRefresh } from './private/session-refresh';
@@ -174,6 +175,7 @@ export class AepS3Source extends Construct {
 
   constructor(scope: Construct, id: string, props: AepS3SourceProps) {
     super(scope, id);
+    constructing(this);
     props.sandbox._checkReadableFrom(this);
     this.sandbox = props.sandbox;
 
@@ -328,7 +330,7 @@ export class AepS3Source extends Construct {
 
   private requireRefresh(method: string): SessionTokenRefresh {
     if (!this.refresh) {
-      throw new Error(`${method}() needs S3SourceAuth.accessKey({ sessionToken: {...} }): ${this.node.path} registers no temporary credentials, so nothing is refreshed`);
+      throw new ValidationError(`${method}() needs S3SourceAuth.accessKey({ sessionToken: {...} }): this source registers no temporary credentials, so nothing is refreshed`, this);
     }
     return this.refresh;
   }

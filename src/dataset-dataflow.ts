@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
 import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { instantSeconds } from './private/schedule-time';
 import { invalid } from './private/validation';
 
@@ -154,6 +155,7 @@ export class DatasetDataflow extends Construct {
 
   constructor(scope: Construct, id: string, props: DatasetDataflowProps) {
     super(scope, id);
+    constructing(this);
     const datasets = validateDatasets(props.datasets);
     const schedule = props.schedule._toParams();
     if (props.folderNameTemplate !== undefined) schedule.folderNameTemplate = validateFolderNameTemplate(props.folderNameTemplate);

@@ -5,6 +5,7 @@ import {
   DataflowAttributes, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { attributeListProblems, attributeMapping, MAX_MAPPED_ATTRIBUTES } from './private/profile-attributes';
 import { validateCalendarDate } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
@@ -146,7 +147,7 @@ export class DeduplicationKey {
   }
 }
 
-/** Options of `AepS3Destination.addDataflow`. */
+/** Options of `AepS3Destination.addAudienceDataflow`. */
 export interface DestinationDataflowOptions {
   /** Audiences to export. Adding, removing or changing one PATCHes only its selector; the flow is kept. */
   readonly audiences: AudienceExport[];
@@ -217,6 +218,7 @@ export class DestinationDataflow extends Construct {
 
   constructor(scope: Construct, id: string, props: DestinationDataflowProps) {
     super(scope, id);
+    constructing(this);
     const audiences = validateAudiences(props.audiences);
     const attributes = validateAttributes(props.attributes);
     warnAboveGuardrails(this, audiences.length, attributes);
@@ -249,7 +251,7 @@ function warnAboveGuardrails(flow: Construct, audienceCount: number, attributes:
   if (audienceCount > MAX_AUDIENCES_PER_DATAFLOW) {
     Annotations.of(flow).addWarningV2('cdk-aep-s3:audiences-per-dataflow',
       `audiences: ${audienceCount} audiences in one dataflow, above AEP's guardrail of ${MAX_AUDIENCES_PER_DATAFLOW} per dataflow (a soft limit: `
-      + 'activations may slow down or be refused). Split them over several dataflows (addDataflow again on this destination).');
+      + 'activations may slow down or be refused). Split them over several dataflows (addAudienceDataflow again on this destination).');
   }
   if (attributes !== undefined && !Token.isUnresolved(attributes) && attributes.length > MAX_MAPPED_ATTRIBUTES) {
     Annotations.of(flow).addWarningV2('cdk-aep-s3:attributes-per-dataflow',

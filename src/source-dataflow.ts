@@ -6,6 +6,7 @@ import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
+import { constructing } from './private/errors';
 import { instantSeconds } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
@@ -113,18 +114,25 @@ export enum IngestionFrequency {
   WEEK = 'week',
 }
 
-/** Properties of {@link IngestionSchedule.recurring}. */
-export interface RecurringScheduleProps {
-  /** The unit of the interval between runs. */
-  readonly frequency: IngestionFrequency;
-  /** Whole number of units between runs: at least 15 for minutes, at least 1 otherwise. */
-  readonly interval: number;
+/**
+ * When an ingestion schedule starts: the shape every schedule factory of the library takes (an
+ * options struct of ISO-8601 strings), as `AudienceScheduleOptions` and `DatasetScheduleOptions`.
+ */
+export interface IngestionScheduleOptions {
   /**
    * First run: an ISO-8601 date and time with its zone, `Z` or an offset
    * (`2025-01-01T00:00:00Z`, `2025-01-01T02:00:00+02:00`). A time without a zone is refused: it
    * would mean another instant on every machine that synthesizes the app.
    */
   readonly startTime: string;
+}
+
+/** Options of {@link IngestionSchedule.recurring}. */
+export interface RecurringScheduleOptions extends IngestionScheduleOptions {
+  /** The unit of the interval between runs. */
+  readonly frequency: IngestionFrequency;
+  /** Whole number of units between runs: at least 15 for minutes, at least 1 otherwise. */
+  readonly interval: number;
   /**
    * Ingest the files already in the path on the first run.
    * @default true
@@ -132,19 +140,29 @@ export interface RecurringScheduleProps {
   readonly backfill?: boolean;
 }
 
+/**
+ * Properties of {@link IngestionSchedule.recurring}.
+ *
+ * @deprecated use `RecurringScheduleOptions` (the same fields; "Options", as every other
+ * schedule factory's struct). Removed in the next major release.
+ */
+export interface RecurringScheduleProps extends RecurringScheduleOptions {}
+
 /** When a source dataflow runs. Patched in place. */
 export class IngestionSchedule {
-  /**
-   * One run at `startTime`.
-   *
-   * @param startTime an ISO-8601 date and time with its zone, `Z` or an offset (`2025-01-01T00:00:00Z`)
-   */
-  public static once(startTime: string): IngestionSchedule {
-    return new IngestionSchedule({ startTime: String(instantSeconds('schedule.startTime', startTime)), frequency: 'once' });
+  /** One run at `startTime`. */
+  public static once(options: IngestionScheduleOptions): IngestionSchedule {
+    // JavaScript callers of the former `once(startTime)` signature: say how to call it now.
+    const given: unknown = options;
+    if (typeof given === 'string' || given instanceof Date) {
+      const fix = typeof given === 'string' ? JSON.stringify(given) : 'date.toISOString()';
+      invalid('schedule', String(given), `IngestionSchedule.once takes options, as every schedule factory: IngestionSchedule.once({ startTime: ${fix} })`);
+    }
+    return new IngestionSchedule({ startTime: String(instantSeconds('schedule.startTime', options.startTime)), frequency: 'once' });
   }
 
   /** Every `interval` units from `startTime`. */
-  public static recurring(props: RecurringScheduleProps): IngestionSchedule {
+  public static recurring(props: RecurringScheduleOptions): IngestionSchedule {
     validateEnum('schedule.frequency', props.frequency, IngestionFrequency, 'IngestionFrequency');
     const i = props.interval;
     if (!Token.isUnresolved(i)) {
@@ -301,6 +319,7 @@ export class SourceDataflow extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceDataflowProps) {
     super(scope, id);
+    constructing(this);
     validate(props);
     const parts = new DataflowParts(this, props);
     const params: { [key: string]: unknown } = { path: props.path, type: props.recursive || /\*|\/$/.test(props.path) ? 'folder' : 'file' };

@@ -1,6 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
 import { IMS_ORG_ID } from './contract';
+import { ValidationError } from './errors';
 
 /**
  * Synth-time input checks shared by every construct.
@@ -10,9 +12,13 @@ import { IMS_ORG_ID } from './contract';
  * known at deploy time.
  */
 
-/** Throws the library's standard validation error. */
-export function invalid(property: string, value: unknown, rule: string): never {
-  throw new Error(`Invalid ${property} ${describeValue(value)}: ${rule}`);
+/**
+ * Throws the library's standard validation error. It names the construct being built (or
+ * `scope`, for methods of a construct) and its stack starts at the caller's line (errors.ts).
+ */
+export function invalid(property: string, value: unknown, rule: string, scope?: IConstruct): never {
+  const error = new ValidationError(`Invalid ${property} ${describeValue(value)}: ${rule}`, scope);
+  throw error; // Node prints this line above the stack: the message and path below say what to change.
 }
 
 /**

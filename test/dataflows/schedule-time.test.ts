@@ -13,7 +13,7 @@ const PROPS: Array<[string, string, (value: any) => unknown]> = [
   ['DatasetExportSchedule startTime', 'schedule.startTime', (v) => DatasetExportSchedule.daily({ startTime: v })],
   ['DatasetExportSchedule endTime', 'schedule.endTime', (v) => DatasetExportSchedule.everyHours(6, { startTime: '2000-01-01T00:00:00Z', endTime: v })],
   ['IngestionSchedule.recurring startTime', 'schedule.startTime', (v) => recurring(v)],
-  ['IngestionSchedule.once startTime', 'schedule.startTime', (v) => IngestionSchedule.once(v)],
+  ['IngestionSchedule.once startTime', 'schedule.startTime', (v) => IngestionSchedule.once({ startTime: v })],
 ];
 
 describe.each(PROPS)('%s', (_name, property, call) => {
@@ -54,7 +54,7 @@ test.each([
   ['2025-01-01T00:00:00.999Z', '1735689600'],
 ])('%s is the same instant everywhere (epoch %s)', (startTime, epoch) => {
   expect(recurring(startTime)._toParams().startTime).toBe(epoch);
-  expect(IngestionSchedule.once(startTime)._toParams().startTime).toBe(epoch);
+  expect(IngestionSchedule.once({ startTime })._toParams().startTime).toBe(epoch);
   expect(DatasetExportSchedule.daily({ startTime })._toParams().startTime).toBe(epoch);
 });
 

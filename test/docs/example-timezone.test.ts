@@ -16,7 +16,7 @@ const { buildExampleApp } = require(path.join(process.argv[1], 'examples/app'));
 buildExampleApp(process.argv[2]).synth();
 // The zone-less form a user might write must be refused in every zone, not read in this one.
 const { IngestionSchedule, DatasetExportSchedule } = require(path.join(process.argv[1], 'src'));
-for (const make of [() => IngestionSchedule.once('2025-01-01T00:00:00'), () => DatasetExportSchedule.daily({ startTime: '2025-01-01T00:00:00' })]) {
+for (const make of [() => IngestionSchedule.once({ startTime: '2025-01-01T00:00:00' }), () => DatasetExportSchedule.daily({ startTime: '2025-01-01T00:00:00' })]) {
   try {
     make();
     console.log('accepted');

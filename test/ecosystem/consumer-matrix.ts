@@ -99,6 +99,8 @@ function readmeJsBlocks(): string[] {
 /** What the tarball ships: the handler bundle, only the handler file runtime code loads, no inline maps. */
 function checkTarball(unpacked: string, files: string[]): void {
   check(files.includes('assets/handler/aep.lambda/index.js'), 'tarball: no handler bundle at assets/handler/aep.lambda/index.js');
+  // The rosetta translations: Construct Hub and jsii-pacmak read them beside .jsii.
+  check(files.includes('.jsii.tabl.json'), "tarball: no .jsii.tabl.json (run 'npx projen rosetta:extract' before packing)");
   const handlerJs = files.filter((f) => /^lib\/handler\/.*\.js$/.test(f));
   check(JSON.stringify(handlerJs) === JSON.stringify(['lib/handler/aep-function.js']),
     `tarball: lib/handler/*.js must be exactly lib/handler/aep-function.js, got ${JSON.stringify(handlerJs)}`);

@@ -17,6 +17,9 @@ function errorOf(fn: () => unknown): string {
   throw new Error('expected an error, nothing was thrown');
 }
 
+/** How a construct's error ends: the path of the construct, as aws-cdk-lib's ValidationError shows it. */
+const atPath = (id: string) => `\n    at path [Messages/${id}]`;
+
 const newStack = (env: { account?: string; region?: string } = { account: ACCOUNT, region: REGION }) =>
   new Stack(new App(), 'Messages', { env });
 
@@ -58,7 +61,7 @@ describe('unsupported folder macros are named, with the supported ones', () => {
       sandbox: newSandbox(stack), bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports'), folderPath,
     }))).toBe(`Invalid folderPath ${JSON.stringify(folderPath)}: ${macro} is not a folder macro: AEP supports only `
       + '%SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%, at the end of the path '
-      + "(file-name macros such as %DESTINATION% or %DATETIME(…)% belong to the dataflow's file name template)");
+      + "(file-name macros such as %DESTINATION% or %DATETIME(…)% belong to the dataflow's file name template)" + atPath('D'));
   });
 
   test('a stray % still gets the character rule, which names the macros', () => {
@@ -66,7 +69,7 @@ describe('unsupported folder macros are named, with the supported ones', () => {
     expect(errorOf(() => new AepS3Destination(stack, 'D', {
       sandbox: newSandbox(stack), bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports'), folderPath: 'aep/50%',
     }))).toBe('Invalid folderPath "aep/50%": may only contain letters, digits and / ! - _ . * \' ( ), followed by an optional '
-      + '%SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%');
+      + '%SEGMENT_NAME%, %SEGMENT_ID% or %SEGMENT_NAME%/%SEGMENT_ID%' + atPath('D'));
   });
 });
 
@@ -120,7 +123,7 @@ describe('AepSandbox credentials in another region or account', () => {
     expect(errorOf(() => new AepS3Destination(stack, 'D', { sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-exports') })))
       .toBe(`Invalid credentials "${arnIn('us-east-1', ACCOUNT)}": is a secret in region us-east-1, but stack Messages deploys to `
         + `${REGION} and its handler reads secrets in its own region: replicate the secret to ${REGION} (Secrets Manager replica `
-        + "regions) and pass the replica's ARN, or deploy the stack to the secret's region");
+        + "regions) and pass the replica's ARN, or deploy the stack to the secret's region" + atPath('D'));
     const source = newStack();
     const sourceSandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretCompleteArn(source, 'C', arnIn('us-east-1', ACCOUNT)) });
     expect(errorOf(() => new AepS3Source(source, 'S', { sandbox: sourceSandbox, bucket: s3.Bucket.fromBucketName(source, 'B', 'acme-aep-inbound') })))
@@ -138,7 +141,7 @@ describe('AepSandbox credentials in another region or account', () => {
     expect(errorOf(() => new AepS3Source(stack, 'S', { sandbox: new AepSandbox({ credentials }), bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-aep-inbound') })))
       .toBe(`Invalid credentials "${arnIn(REGION, '444455556666')}": is a secret in account 444455556666, but stack Messages deploys `
         + `to account ${ACCOUNT} and its handler reads secrets of its own account: store the AEP credential in a secret of account `
-        + `${ACCOUNT} (region ${REGION}) and pass that`);
+        + `${ACCOUNT} (region ${REGION}) and pass that${atPath('S')}`);
   });
 
   test('an accessKeyFromSecret secret in another region or account fails at synth, like the sandbox credential', () => {
@@ -154,11 +157,11 @@ describe('AepSandbox credentials in another region or account', () => {
     expect(destination(key('us-east-1', ACCOUNT)))
       .toBe(`Invalid auth (S3DestinationAuth.accessKeyFromSecret secret) "${key('us-east-1', ACCOUNT)}": is a secret in region us-east-1, `
         + `but stack Messages deploys to ${REGION} and its handler reads secrets in its own region: replicate the secret to ${REGION} `
-        + "(Secrets Manager replica regions) and pass the replica's ARN, or deploy the stack to the secret's region");
+        + "(Secrets Manager replica regions) and pass the replica's ARN, or deploy the stack to the secret's region" + atPath('D'));
     expect(destination(key(REGION, '444455556666')))
       .toBe(`Invalid auth (S3DestinationAuth.accessKeyFromSecret secret) "${key(REGION, '444455556666')}": is a secret in account 444455556666, `
         + `but stack Messages deploys to account ${ACCOUNT} and its handler reads secrets of its own account: store the access key `
-        + `in a secret of account ${ACCOUNT} (region ${REGION}) and pass that`);
+        + `in a secret of account ${ACCOUNT} (region ${REGION}) and pass that${atPath('D')}`);
   });
 
   test('same region and account, or an environment-agnostic stack, synthesizes', () => {
