@@ -73,6 +73,11 @@ const MAX_WINDOW_SECONDS = 30 * 86_400;
  * The health of one dataflow: its check schedule, metrics and alarms.
  */
 export class DataflowHealthAlarms extends Construct {
+  /** @internal */
+  public static _create(scope: Construct, id: string, props: HealthTarget & { readonly options: DataflowHealthAlarmsOptions }): DataflowHealthAlarms {
+    return new DataflowHealthAlarms(scope, id, props);
+  }
+
   /** Failed runs within the runs window reached the threshold: read the run's errors in AEP (Monitoring), fix the cause. */
   public readonly failedRunsAlarm: cloudwatch.Alarm;
   /** Runs succeeded with no file or no record: check that files land under the source path, or that the audiences/datasets have data. */
@@ -87,17 +92,13 @@ export class DataflowHealthAlarms extends Construct {
   private readonly flowId: string;
   private readonly period: Duration;
 
-  /** @internal */
-  public static _create(scope: Construct, id: string, props: HealthTarget & { readonly options: DataflowHealthAlarmsOptions }): DataflowHealthAlarms {
-    return new DataflowHealthAlarms(scope, id, props);
-  }
-
   private constructor(scope: Construct, id: string, props: HealthTarget & { readonly options: DataflowHealthAlarmsOptions }) {
     super(scope, id);
     const o = props.options;
     this.flowId = props.flowId;
     const checkEvery = minutes('health.checkEvery', o.checkEvery ?? DEFAULT_CHECK_EVERY, 5, 1440);
-    const interval = props.intervalSeconds !== undefined && !Token.isUnresolved(props.intervalSeconds) ? props.intervalSeconds : FALLBACK_INTERVAL_SECONDS;
+    const known = props.intervalSeconds !== undefined && !Token.isUnresolved(props.intervalSeconds);
+    const interval = known ? props.intervalSeconds! : FALLBACK_INTERVAL_SECONDS;
     const window = o.runsWindow === undefined
       ? Math.min(Math.max(interval, checkEvery), MAX_WINDOW_SECONDS)
       : minutes('health.runsWindow', o.runsWindow, checkEvery / 60, MAX_WINDOW_SECONDS / 60);
@@ -111,7 +112,10 @@ export class DataflowHealthAlarms extends Construct {
     });
 
     const name = props.flowName;
-    const alarm = (alarmId: string, metricName: string, threshold: number, comparison: cloudwatch.ComparisonOperator, missing: cloudwatch.TreatMissingData, what: string) => {
+    const alarm = (
+      alarmId: string, metricName: string, threshold: number,
+      comparison: cloudwatch.ComparisonOperator, missing: cloudwatch.TreatMissingData, what: string,
+    ) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         // Two check periods, one breaching datapoint: a check that lands late in the next period
         // neither hides a problem nor makes the alarm flap.

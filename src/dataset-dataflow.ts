@@ -194,7 +194,11 @@ export class DatasetDataflow extends Construct {
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
     this.healthAlarms = props.health?._bind(this, {
-      sandbox: props.sandbox, flowId: this.flowId, flowName: parts.name, enabled: props.enabled ?? true, intervalSeconds: scheduleIntervalSeconds(schedule),
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: scheduleIntervalSeconds(schedule),
     });
   }
 }

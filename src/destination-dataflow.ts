@@ -260,7 +260,11 @@ export class DestinationDataflow extends Construct {
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
     this.healthAlarms = props.health?._bind(this, {
-      sandbox: props.sandbox, flowId: this.flowId, flowName: parts.name, enabled: props.enabled ?? true, intervalSeconds: minInterval(props.audiences.map((a) => scheduleIntervalSeconds(a.schedule._toSchedule()))),
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: minInterval(props.audiences.map((a) => scheduleIntervalSeconds(a.schedule._toSchedule()))),
     });
   }
 }

@@ -346,7 +346,11 @@ export class SourceDataflow extends Construct {
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
     this.healthAlarms = props.health?._bind(this, {
-      sandbox: props.sandbox, flowId: this.flowId, flowName: parts.name, enabled: props.enabled ?? true, intervalSeconds: scheduleIntervalSeconds(props.schedule._toParams()),
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: scheduleIntervalSeconds(props.schedule._toParams()),
     });
     this.sourceConnectionId = source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID);
     this.targetConnectionId = target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID);

@@ -9,8 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, DataflowHealth, DatasetExportSchedule, DatasetFileType, ExportType, IncrementalFrequency,
-  IngestionFormat, IngestionFrequency, IngestionSchedule, SourceDataflowOptions,
+  AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, DataflowHealth, DatasetExportSchedule, DatasetFileType, ExportType,
+  IncrementalFrequency, IngestionFormat, IngestionFrequency, IngestionSchedule, SourceDataflowOptions,
 } from '../../src';
 import { DataflowResourceTypes, FlowProps, HealthEventKeys, HealthMetric } from '../../src/private/contract';
 
@@ -94,7 +94,10 @@ describe('DataflowHealth.alarms', () => {
   test('user thresholds and check interval', () => {
     const { stack, source } = setup();
     source.addDataflow('Crm', ingestion(IngestionFrequency.DAY, 1, {
-      health: DataflowHealth.alarms({ checkEvery: Duration.minutes(30), failedRunsThreshold: 3, emptyRunsThreshold: 2, maxTimeWithoutSuccess: Duration.hours(36), runsWindow: Duration.days(2) }),
+      health: DataflowHealth.alarms({
+        checkEvery: Duration.minutes(30), failedRunsThreshold: 3, emptyRunsThreshold: 2,
+        maxTimeWithoutSuccess: Duration.hours(36), runsWindow: Duration.days(2),
+      }),
     }));
     const t = Template.fromStack(stack);
     expect(byMetric(t, HealthMetric.FAILED_RUNS)[0].Properties).toMatchObject({ Threshold: 3, Period: 1800, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
@@ -134,7 +137,10 @@ describe('DataflowHealth.alarms', () => {
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const role = t.toJSON().Resources[roleId];
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId)) as any[];
-    const statements = [...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement), ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement)];
+    const statements = [
+      ...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+      ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement),
+    ];
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.some((a: string) => a.startsWith('cloudwatch:'))).toBe(false);
     expect(actions.filter((a: string) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
