@@ -95,8 +95,11 @@ describe('DataflowHealth.alarms', () => {
     const { stack, source } = setup();
     source.addDataflow('Crm', ingestion(IngestionFrequency.DAY, 1, {
       health: DataflowHealth.alarms({
-        checkEvery: Duration.minutes(30), failedRunsThreshold: 3, emptyRunsThreshold: 2,
-        maxTimeWithoutSuccess: Duration.hours(36), runsWindow: Duration.days(2),
+        checkEvery: Duration.minutes(30),
+        failedRunsThreshold: 3,
+        emptyRunsThreshold: 2,
+        maxTimeWithoutSuccess: Duration.hours(36),
+        runsWindow: Duration.days(2),
       }),
     }));
     const t = Template.fromStack(stack);
