@@ -3,11 +3,12 @@
  * `healthCheckHandler`), one schedule per watched dataflow, four alarms whose defaults come from
  * the dataflow's schedule, SNS actions, least-privilege IAM, the re-enable opt-in, validation.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, DataflowHealth, DatasetExportSchedule, DatasetFileType, ExportType,
   IncrementalFrequency, IngestionFormat, IngestionFrequency, IngestionSchedule, SourceDataflowOptions,
@@ -187,5 +188,20 @@ describe('DataflowHealth.alarms', () => {
       return JSON.stringify(Template.fromStack(stack).toJSON());
     };
     expect(synth()).toBe(synth());
+  });
+
+  test('cdk-nag AwsSolutions: no unsuppressed finding on the checker, its schedule or its alarms', () => {
+    const { stack, source, topic } = setup();
+    source.addDataflow('Crm', ingestion(IngestionFrequency.HOUR, 1, { health: DataflowHealth.alarms({ alarmTopic: topic }) }));
+    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    const annotations = Annotations.fromStack(stack);
+    const all = [
+      ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ];
+    // The checks run on this stack: the fixture's own topic (no SSL policy) is reported.
+    expect(all.some((f) => f.id === '/S/Alerts/Resource')).toBe(true);
+    const findings = all.filter((f) => f.id.includes('DataflowHealth') || f.id.includes('/Health/'));
+    expect(findings.map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`)).toEqual([]);
   });
 });
