@@ -101,6 +101,8 @@ export class AepS3ExampleStack extends Stack {
         { source: 'Email', destination: 'personalEmail.address' },
       ]),
       schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.HOUR, interval: changed ? 2 : 1, startTime: '2025-01-01T00:00:00Z' }),
+      // After 30 days of failed runs AEP disables the flow; the next deploy enables it again.
+      reEnableWhenDisabledByAep: true,
     });
 
     // Two audiences exported with three profile attributes and the email identity.

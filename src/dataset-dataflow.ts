@@ -1,9 +1,11 @@
 import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
+import { DataflowHealth, DataflowHealthAlarms } from './dataflow-health';
 import { DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
 import { constructing } from './private/errors';
+import { reEnableProperty, scheduleIntervalSeconds } from './private/health-checker';
 import { instantSeconds } from './private/schedule-time';
 import { invalid } from './private/validation';
 
@@ -134,6 +136,22 @@ export interface DatasetDataflowOptions {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Watch the dataflow after deploy: `DataflowHealth.alarms({ alarmTopic })` adds a scheduled
+   * check of its runs and four CloudWatch alarms (failed runs, empty runs, no success for too
+   * long, disabled by AEP).
+   * @default - not watched
+   */
+  readonly health?: DataflowHealth;
+  /**
+   * Whether a deploy enables again a dataflow that AEP disabled itself (AEP disables a source
+   * dataflow whose runs failed for 30 days). Off, the deploy leaves it disabled and reports AEP's
+   * reason (the flow resource's `AepNotice` attribute and the handler log): enabling a flow
+   * whose cause is not fixed only fails again. A flow disabled by a person is enabled again
+   * either way, as the stack declares.
+   * @default false
+   */
+  readonly reEnableWhenDisabledByAep?: boolean;
 }
 
 /** Properties of a {@link DatasetDataflow}. */
@@ -152,6 +170,8 @@ export interface DatasetDataflowProps extends DatasetDataflowOptions {
 export class DatasetDataflow extends Construct {
   /** The AEP flow id. */
   public readonly flowId: string;
+  /** The health check and alarms ({@link DataflowHealth.alarms}); undefined when not watched. */
+  public readonly healthAlarms?: DataflowHealthAlarms;
 
   constructor(scope: Construct, id: string, props: DatasetDataflowProps) {
     super(scope, id);
@@ -172,8 +192,16 @@ export class DatasetDataflow extends Construct {
       [FlowProps.SOURCE_CONNECTION_ID]: source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID),
       [FlowProps.TARGET_CONNECTION_ID]: props.targetConnectionId,
       [FlowProps.DATASET_SCHEDULE]: schedule,
+      ...reEnableProperty(props.reEnableWhenDisabledByAep),
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+    this.healthAlarms = props.health?._bind(this, {
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: scheduleIntervalSeconds(schedule),
+    });
   }
 }
 

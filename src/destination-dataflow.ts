@@ -1,11 +1,13 @@
 import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepSandbox } from './aep-sandbox';
+import { DataflowHealth, DataflowHealthAlarms } from './dataflow-health';
 import {
   DataflowAttributes, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
 import { constructing } from './private/errors';
+import { minInterval, reEnableProperty, scheduleIntervalSeconds } from './private/health-checker';
 import { attributeListProblems, attributeMapping, MAX_MAPPED_ATTRIBUTES } from './private/profile-attributes';
 import { validateCalendarDate } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
@@ -197,6 +199,22 @@ export interface DestinationDataflowOptions {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Watch the dataflow after deploy: `DataflowHealth.alarms({ alarmTopic })` adds a scheduled
+   * check of its runs and four CloudWatch alarms (failed runs, empty runs, no success for too
+   * long, disabled by AEP).
+   * @default - not watched
+   */
+  readonly health?: DataflowHealth;
+  /**
+   * Whether a deploy enables again a dataflow that AEP disabled itself (AEP disables a source
+   * dataflow whose runs failed for 30 days). Off, the deploy leaves it disabled and reports AEP's
+   * reason (the flow resource's `AepNotice` attribute and the handler log): enabling a flow
+   * whose cause is not fixed only fails again. A flow disabled by a person is enabled again
+   * either way, as the stack declares.
+   * @default false
+   */
+  readonly reEnableWhenDisabledByAep?: boolean;
 }
 
 /** Properties of a {@link DestinationDataflow}. */
@@ -215,6 +233,8 @@ export interface DestinationDataflowProps extends DestinationDataflowOptions {
 export class DestinationDataflow extends Construct {
   /** The AEP flow id. */
   public readonly flowId: string;
+  /** The health check and alarms ({@link DataflowHealth.alarms}); undefined when not watched. */
+  public readonly healthAlarms?: DataflowHealthAlarms;
 
   constructor(scope: Construct, id: string, props: DestinationDataflowProps) {
     super(scope, id);
@@ -238,8 +258,16 @@ export class DestinationDataflow extends Construct {
           mappingVersion: profileMapping.getAttString(DataflowAttributes.MAPPING_SET_VERSION),
         },
       } : {}),
+      ...reEnableProperty(props.reEnableWhenDisabledByAep),
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+    this.healthAlarms = props.health?._bind(this, {
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: minInterval(props.audiences.map((a) => scheduleIntervalSeconds(a.schedule._toSchedule()))),
+    });
   }
 }
 

@@ -10,3 +10,4 @@ export * from './source-auth';
 export * from './source-dataflow';
 export * from './destination-dataflow';
 export * from './dataset-dataflow';
+export * from './dataflow-health';

@@ -2,11 +2,13 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AepConnection } from './aep-connection';
 import { AepSandbox } from './aep-sandbox';
+import { DataflowHealth, DataflowHealthAlarms } from './dataflow-health';
 import {
   AepIds, DataflowAttributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, MappingSetProps,
 } from './private/contract';
 import { DataflowParts } from './private/dataflow-parts';
 import { constructing } from './private/errors';
+import { reEnableProperty, scheduleIntervalSeconds } from './private/health-checker';
 import { instantSeconds } from './private/schedule-time';
 import { invalid, validateEnum } from './private/validation';
 
@@ -290,6 +292,22 @@ export interface SourceDataflowOptions {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Watch the dataflow after deploy: `DataflowHealth.alarms({ alarmTopic })` adds a scheduled
+   * check of its runs and four CloudWatch alarms (failed runs, empty runs, no success for too
+   * long, disabled by AEP).
+   * @default - not watched
+   */
+  readonly health?: DataflowHealth;
+  /**
+   * Whether a deploy enables again a dataflow that AEP disabled itself (AEP disables a source
+   * dataflow whose runs failed for 30 days). Off, the deploy leaves it disabled and reports AEP's
+   * reason (the flow resource's `AepNotice` attribute and the handler log): enabling a flow
+   * whose cause is not fixed only fails again. A flow disabled by a person is enabled again
+   * either way, as the stack declares.
+   * @default false
+   */
+  readonly reEnableWhenDisabledByAep?: boolean;
 }
 
 /** Properties of a {@link SourceDataflow}. */
@@ -312,6 +330,8 @@ const SCHEMA_ID = /^https:\/\/ns\.adobe\.com\/[A-Za-z0-9_-]+\/schemas\/[0-9a-f]+
 export class SourceDataflow extends Construct {
   /** The AEP flow id. */
   public readonly flowId: string;
+  /** The health check and alarms ({@link DataflowHealth.alarms}); undefined when not watched. */
+  public readonly healthAlarms?: DataflowHealthAlarms;
   /** The source connection id. */
   public readonly sourceConnectionId: string;
   /** The Data Lake target connection id. */
@@ -341,8 +361,16 @@ export class SourceDataflow extends Construct {
       [FlowProps.TARGET_CONNECTION_ID]: target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID),
       [FlowProps.MAPPING]: mapping,
       [FlowProps.SCHEDULE]: props.schedule._toParams(),
+      ...reEnableProperty(props.reEnableWhenDisabledByAep),
     }, props.enabled);
     this.flowId = flow.getAttString(DataflowAttributes.FLOW_ID);
+    this.healthAlarms = props.health?._bind(this, {
+      sandbox: props.sandbox,
+      flowId: this.flowId,
+      flowName: parts.name,
+      enabled: props.enabled ?? true,
+      intervalSeconds: scheduleIntervalSeconds(props.schedule._toParams()),
+    });
     this.sourceConnectionId = source.getAttString(DataflowAttributes.SOURCE_CONNECTION_ID);
     this.targetConnectionId = target.getAttString(DataflowAttributes.TARGET_CONNECTION_ID);
   }

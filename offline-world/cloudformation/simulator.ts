@@ -1,3 +1,4 @@
+import { scheduledEvent, targetInput } from './event-input';
 import { authorize } from './iam';
 import { IamPropagation, TrackedResources } from './iam-propagation';
 import { deploymentOrder, IntrinsicContext, resolve, resolveDynamicReferences } from './intrinsics';
@@ -181,25 +182,28 @@ export class CloudFormationSimulator {
   }
 
   /**
-   * Invokes every scheduled refresh target (EventBridge rule → Lambda with constant Input) the way
+   * Invokes every scheduled target (EventBridge rule → Lambda with constant Input or an input
+   * transformer over the scheduled event at `time`) the way
    * EventBridge does: an asynchronous invocation, which Lambda retries twice on a function error
    * (default `MaximumRetryAttempts` 2, or the function's EventInvokeConfig). Throws when every
    * attempt of a target failed. Returns how many targets ran.
    */
-  public async runSchedules(phase = 'refresh'): Promise<number> {
+  public async runSchedules(phase = 'refresh', time: Date = new Date()): Promise<number> {
     let runs = 0;
     for (const [id, def] of Object.entries<any>(this.template.Resources)) {
       if (def.Type !== 'AWS::Events::Rule' || !this.live.has(id)) continue;
       const props = this.live.get(id)!.properties;
       if (props.State === 'DISABLED') continue;
       for (const target of props.Targets ?? []) {
-        if (target.Input === undefined) continue;
+        if (target.Input === undefined && target.InputTransformer === undefined) continue;
         const fnId = this.functionByArn(target.Arn);
         if (!fnId) throw new Error(`refresh ${id}: no function behind ${target.Arn}`);
         const retries = this.asyncRetries(fnId);
         let error: string | undefined;
         for (let attempt = 0; attempt <= retries; attempt++) {
-          const input = this.track('AWS::Events::Rule', JSON.parse(String(target.Input)));
+          // The scheduled event at `time` (event-input.ts): constant Input, or the transformer's view of the event.
+          const event = scheduledEvent(`arn:aws:events:${this.region}:${this.account}:rule/${id}`, time, this.account, this.region);
+          const input = this.track('AWS::Events::Rule', targetInput(target, event) as Record<string, unknown>);
           const before = this.aepCount();
           const result = await this.invokeFunction(fnId, input);
           error = result.functionError?.errorMessage;

@@ -12,6 +12,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { isObject, Violation, violation } from './aep-rules';
+import { AepRuns, type RunInput, type StoredRun } from './aep-runs';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { loadSpec, newAjv, OpenApiDoc, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { AsyncDeletes, Defer } from './async-delete';
@@ -149,12 +150,7 @@ export interface StoredConversionSchema {
 }
 
 /** A flow run (DATAFLOWS §3.9). */
-export interface StoredRun {
-  id: string;
-  flowId: string;
-  createdAt: number;
-  metrics: { statusSummary: { status: string; errors?: Array<{ code: string; message: string }> } };
-}
+export type { StoredRun } from './aep-runs';
 
 const SELECTORS_PATH = /^\/transformations\/0\/params\/segmentSelectors\/selectors\/(\d+|-)$/;
 /** Paths a flow PATCH may touch (DATAFLOWS §3.6, §4.5–§4.8). */
@@ -259,7 +255,8 @@ export class AepFlows {
   readonly flows = new ResourceStore<StoredFlow>(['id', 'name', 'flowSpec.id', 'state', 'sourceConnectionIds[]', 'targetConnectionIds[]', 'createdAt', 'updatedAt']);
   readonly mappingSets = new Map<string, StoredMappingSet>();
   readonly conversionSchemas = new Map<string, StoredConversionSchema>();
-  readonly runs: StoredRun[] = [];
+  /** Runs, the world clock and AEP's 30-day auto-disable rule (aep-runs.ts). */
+  readonly runs = new AepRuns({ flows: () => this.flows.all(), putFlow: (flow) => this.flows.put(flow as StoredFlow) });
   /** Destination flow deletions accepted (202) and not carried out yet; `delayMs` is settable per test. */
   readonly deletes: AsyncDeletes;
   /** The documented variant of the flow specs served and enforced (flow-specs.ts); back to the default on {@link clear}. */
@@ -283,18 +280,13 @@ export class AepFlows {
     this.flows.clear();
     this.mappingSets.clear();
     this.conversionSchemas.clear();
-    this.runs.length = 0;
+    this.runs.clear();
   }
 
-  /**
-   * Records a run of a flow (tests: a failed run for the run alarm). `errors` are AEP's reasons
-   * ([spec-dst] `StatusSummary.errors[]` of `Info` {code, message}).
-   */
-  addRun(flowId: string, status: string, errors?: Array<{ code: string; message: string }>): StoredRun {
-    const statusSummary = errors ? { status, errors } : { status };
-    const run = { id: randomBytes(16).toString('hex'), flowId, createdAt: this.host.timestamp(), metrics: { statusSummary } };
-    this.runs.push(run);
-    return run;
+  /** Records a run of a flow (tests: a failed run for the run alarm); see {@link AepRuns.add}. `errors` are AEP's reasons. */
+  addRun(flowId: string, run: string | RunInput, errors?: Array<{ code: string; message: string }>): StoredRun {
+    const input = typeof run === 'string' ? { status: run } : run;
+    return this.runs.add(flowId, errors ? { ...input, errors } : input);
   }
 
   /**
@@ -358,7 +350,7 @@ export class AepFlows {
       return;
     }
     if (collection === 'flowSpecs' && method === 'GET' && sub === undefined) return this.flowSpecs(ex, id);
-    if (collection === 'runs' && method === 'GET' && id === undefined) return this.listRuns(ex);
+    if (collection === 'runs' && method === 'GET' && id === undefined) return this.listRuns(ex, sandbox);
     if (collection === 'flows' && id && sub === 'action' && rest.length === 0 && method === 'POST') return this.action(ex, sandbox, id);
     if ((collection === 'sourceConnections' || collection === 'flows') && sub === undefined) {
       const store: ResourceStore<StoredResource> = collection === 'flows' ? this.flows : this.sources;
@@ -410,15 +402,10 @@ export class AepFlows {
     this.host.reply(ex, 200, { items: specs });
   }
 
-  private listRuns(ex: FlowsExchange): void {
-    const filters = ex.url.searchParams.getAll('property');
-    const flowFilter = filters.map((f) => /^flowId==(.+)$/.exec(f)).find((m) => m);
-    if (!flowFilter || filters.length !== 1) {
-      return this.host.reject(ex, violation('stand-in serves runs filtered by exactly one property=flowId==<id>', '1450-400'));
-    }
-    const ids = flowFilter[1].split(',');
-    const items = this.runs.filter((r) => ids.includes(r.flowId)).sort((a, b) => b.createdAt - a.createdAt).slice(0, 100);
-    this.host.reply(ex, 200, { items });
+  private listRuns(ex: FlowsExchange, sandbox: string): void {
+    const result = this.runs.list(sandbox, ex.url.searchParams, ex.url.origin + ex.url.pathname);
+    if ('messages' in result) return this.host.reject(ex, result);
+    this.host.reply(ex, result.status, result.body);
   }
 
   // ------------------------------------------------------------------ source connections
@@ -673,7 +660,9 @@ export class AepFlows {
     const to = op === 'enable' ? 'enabled' : 'disabled';
     if (flow.state === to) return this.host.reject(ex, violation(`The action ${op} cannot be applied on the current state ${flow.state}`, '1422-400'));
     const etag = newEtag();
-    this.flows.put({ ...flow, state: to, etag, version: etag, updatedAt: this.host.timestamp() });
+    const now = this.host.timestamp();
+    // The last operation is this action now (aep-runs.ts keeps AEP's own disable there, with its reason).
+    this.flows.put({ ...flow, state: to, etag, version: etag, updatedAt: now, lastOperation: { started: now, updated: now, operation: op, status: { value: 'completed', errors: [] } } });
     this.host.reply(ex, 200, { id, etag });
   }
 

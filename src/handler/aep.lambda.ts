@@ -17,13 +17,14 @@ import { onConnectionEvent } from './resources/connection';
 import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
 import { onDestinationConnectionEvent } from './resources/destination-connection';
 import { onFlowEvent } from './resources/flow';
+import { checkDataflowHealth, type HealthReport } from './resources/health-check';
 import { onIamRoleLookupEvent } from './resources/iam-role-lookup';
 import { watchAccessKey } from './resources/key-watch';
 import { onMappingSetEvent } from './resources/mapping-set';
 import { onProfileMappingEvent } from './resources/profile-mapping';
 import { refreshSessionToken } from './resources/refresh';
 import { onTargetConnectionEvent } from './resources/target-connection';
-import { CONTRACT_VERSION, CommonProps, DataflowResourceTypes, RefreshEventKeys, ResourceTypes } from '../private/contract';
+import { CONTRACT_VERSION, CommonProps, DataflowResourceTypes, HealthEventKeys, RefreshEventKeys, ResourceTypes } from '../private/contract';
 
 export type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 export type { LambdaContext } from '../plumbing/config';
@@ -93,6 +94,24 @@ export async function keyWatchHandler(
     return { AccessKeyId: result.accessKeyId, Rotated: result.rotated, AgeDays: result.ageDays };
   } catch (err) {
     throw failure(err, { connectionId: target.ConnectionId });
+  }
+}
+
+/**
+ * Scheduled (EventBridge) health check of one dataflow: reads the flow and its recent runs
+ * (read-only, bounded) and emits its health metrics. The event holds the contract's
+ * `CommonProps` and `HealthEventKeys`.
+ */
+export async function healthCheckHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<HealthReport> {
+  resetSecrets();
+  const invocation = startInvocation(context);
+  beginSecretReads(invocation);
+  checkContractVersion(event);
+  try {
+    assertAllowedEndpoints(event);
+    return await checkDataflowHealth(event, invocation);
+  } catch (err) {
+    throw failure(err, { flowId: event[HealthEventKeys.FLOW_ID] });
   }
 }
 

@@ -176,6 +176,30 @@ export const KeyWatchMetric = {
 } as const;
 
 /**
+ * Event the scheduled dataflow health check receives (one EventBridge rule per dataflow, input
+ * set by the construct). Same sandbox keys as {@link CommonProps}, plus the flow.
+ */
+export const HealthEventKeys = {
+  FLOW_ID: 'FlowId',
+  /** `'true'` / `'false'`: what the stack declares (a disabled flow the stack wants enabled is the alarm). */
+  DECLARED_ENABLED: 'Enabled',
+  /** Seconds back from the check time whose runs are counted (failed, empty). */
+  RUNS_WINDOW_SECONDS: 'RunsWindowSeconds',
+  /** The scheduled event's time (ISO-8601): the check's "now", so a late invocation counts the same window. */
+  TIME: 'Time',
+} as const;
+
+/** CloudWatch namespace, dimension and metrics the health check emits (Embedded Metric Format). */
+export const HealthMetric = {
+  NAMESPACE: 'CdkAepS3/Dataflows',
+  DIMENSION: 'FlowId',
+  FAILED_RUNS: 'FailedRuns',
+  EMPTY_RUNS: 'EmptyRuns',
+  HOURS_SINCE_SUCCESS: 'HoursSinceLastSuccess',
+  DISABLED: 'DisabledWhileDeclaredEnabled',
+} as const;
+
+/**
  * Shape of an AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 upper-case
  * letters or digits. A secret access key (40 characters) never matches, which is how swapped
  * secret fields are caught before the secret half is used as an identifier.
@@ -420,6 +444,8 @@ export const FlowProps = {
   /** `'true'` / `'false'`. */
   ENABLED: 'Enabled',
   REMOVAL_POLICY: 'RemovalPolicy',
+  /** `'true'`: an Update re-enables a flow AEP disabled (its own reason on the flow); absent = report only. */
+  RE_ENABLE_WHEN_DISABLED_BY_AEP: 'ReEnableWhenDisabledByAep',
 } as const;
 
 /** `Data` keys of dataflow resources. */
@@ -430,6 +456,8 @@ export const DataflowAttributes = {
   MAPPING_SET_VERSION: 'MappingSetVersion',
   FLOW_ID: 'FlowId',
   FLOW_SPEC_ID: 'FlowSpecId',
+  /** What the last Update found AEP had changed on its own (a disable with AEP's reason, an export near or past its endTime); absent when nothing. */
+  AEP_NOTICE: 'AepNotice',
 } as const;
 
 /** Dataflow constants (DATAFLOWS §0.1). */

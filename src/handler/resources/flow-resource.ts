@@ -6,7 +6,7 @@ import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalI
 import { errorMessage, log } from '../../plumbing/log';
 import { optionalString } from '../../plumbing/props';
 import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, ownMarkers, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, DataflowAttributes, ownMarkers, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -48,6 +48,8 @@ export interface FlowRef {
    * than POSTing one: whoever undoes a failed step must not delete what it did not make.
    */
   readonly adopted?: boolean;
+  /** What an Update found AEP had changed on its own (aep-drift.ts): returned in `Data` as `AepNotice`. */
+  readonly notice?: string;
   /**
    * Set by {@link createOrAdopt} when the object was POSTed after an earlier POST of this call
    * failed ambiguously: that earlier POST may still be applied later (see {@link watchForLateTwins}).
@@ -535,7 +537,7 @@ export async function onFlowResourceEvent(
 ): Promise<CustomResourceResponse> {
   const respond = (ref: FlowRef): CustomResourceResponse => ({
     PhysicalResourceId: ref.id,
-    Data: { [type.idAttribute]: ref.id, [Attributes.ETAG]: ref.etag },
+    Data: { [type.idAttribute]: ref.id, [Attributes.ETAG]: ref.etag, ...(ref.notice ? { [DataflowAttributes.AEP_NOTICE]: ref.notice } : {}) },
   });
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const lookup = (kind: FlowKind, excludeId?: string) => ({

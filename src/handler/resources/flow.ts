@@ -1,3 +1,4 @@
+import { judgeAepDrift } from './aep-drift';
 import {
   createOrAdopt, deleteItem, type FlowItem, type FlowKind, type FlowRef, getItem, markedDescription, nameAndDescriptionOps,
   onFlowResourceEvent, patchItem, type PatchOp, watchForLateTwins,
@@ -38,7 +39,12 @@ export function onFlowEvent(event: CustomResourceEvent, invocation: Invocation):
       const d = desiredState(e);
       return flowOps(current, d, await resolveFlowSpec(client, d));
     },
-    afterUpdate: (client, ref, e, current) => setState(client, ref, current.state, desiredState(e).enabled),
+    afterUpdate: async (client, ref, e, current) => {
+      // What AEP changed on its own (a disable with its reason, an export past its endTime) decides the state and is reported.
+      const drift = judgeAepDrift(current, { enabled: desiredState(e).enabled, reEnableWhenDisabledByAep: optionalString(e.ResourceProperties, FlowProps.RE_ENABLE_WHEN_DISABLED_BY_AEP) === 'true' });
+      const next = await setState(client, ref, current.state, drift.enabled);
+      return drift.notice ? { ...next, notice: drift.notice } : next;
+    },
   }, event, invocation);
 }
 
