@@ -87,6 +87,8 @@ export class AepRuns {
 
   constructor(private readonly host: RunsHost) {}
 
+  private lastDefaultStart = 0;
+
   /** Now on the world clock (epoch ms). */
   now(): number {
     return Date.now() + this.offsetMs;
@@ -102,6 +104,7 @@ export class AepRuns {
   clear(): void {
     this.store.clear();
     this.offsetMs = 0;
+    this.lastDefaultStart = 0;
   }
 
   /** Every run, oldest first (test accessor). */
@@ -113,7 +116,9 @@ export class AepRuns {
   add(flowId: string, input: RunInput): StoredRun {
     const flow = this.host.flows().find((f) => f.id === flowId);
     if (!flow) throw new Error(`no flow ${flowId} to add a run to`);
-    const started = input.startedAt ?? this.now();
+    // Runs recorded one after another without a time start one after another (never in the same ms).
+    const started = input.startedAt ?? Math.max(this.now(), this.lastDefaultStart + 1);
+    if (input.startedAt === undefined) this.lastDefaultStart = started;
     const ok = /^success$/i.test(input.status);
     const files = input.files ?? (ok ? 1 : 0);
     const records = input.records ?? files * 10;

@@ -325,7 +325,7 @@ describe('disabled-dataflows: a flow a live stack declares, disabled by AEP', ()
     expect(finding.message).toBe(`destination dataflow ${flow} (DatasetFlow of stack aep-test) is declared by a live stack but AEP disabled it after failed runs `
       + '(1 of the last 2 failed; AEP says: CONNECTOR-2001-500 Access Denied writing to s3://acme-aep-exports/aep/datasets). '
       + `Nothing moves until it is re-enabled: fix the cause, then re-enable it: AEP UI Dataflows > ${flow} > Enable, or POST /flows/${flow}/action?op=enable`);
-    expect(finding.evidence![1]).toMatch(/^2 run\(s\) read, 1 failed; last run [0-9a-f]+ failed at /);
+    expect(finding.evidence![1]).toMatch(/^2 run\(s\) read, 1 failed; last run [0-9a-f-]+ failed at /);
     expect(report.sandboxView.dataflows).toEqual({ all: { disabled: 1 }, ours: { disabled: 1 } });
     // Its cost: one runs read, for this flow only.
     expect(report.costs.find((c: { check: string }) => c.check === 'disabled-dataflows')).toEqual({ check: 'disabled-dataflows', aepRequests: 1, awsRequests: 0 });
