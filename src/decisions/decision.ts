@@ -103,3 +103,18 @@ function keyDifferences(a: string, b: string): string[] {
   const [x, y] = [parse(a), parse(b)];
   return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => canonical(x[k] ?? null) !== canonical(y[k] ?? null)).sort();
 }
+
+/** The description AEP stores: the user's text followed by our adoption marker. */
+export function markedDescription(description: string | undefined, marker: string): string {
+  return description ? `${description} ${marker}` : marker;
+}
+
+/** Ops that move `/name` and `/description` from `current` to `desired`. */
+export function nameAndDescriptionOps(
+  current: { name?: unknown; description?: unknown }, desired: { name: string; description: string },
+): PatchOp[] {
+  const ops: PatchOp[] = [];
+  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
+  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
+  return ops;
+}

@@ -455,20 +455,7 @@ function nextToken(data: unknown): string | undefined {
   return new URL(href, 'http://x').searchParams.get('continuationToken') ?? undefined;
 }
 
-/** The description AEP stores: the user's text followed by our adoption marker. */
-export function markedDescription(description: string | undefined, marker: string): string {
-  return description ? `${description} ${marker}` : marker;
-}
-
-/** Ops that move `/name` and `/description` from `current` to `desired`. */
-export function nameAndDescriptionOps(
-  current: { name?: unknown; description?: unknown }, desired: { name: string; description: string },
-): PatchOp[] {
-  const ops: PatchOp[] = [];
-  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
-  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
-  return ops;
-}
+export { markedDescription, nameAndDescriptionOps } from '../../decisions/decision';
 
 /** How one resource type creates, updates and reports a Flow Service item. */
 export interface FlowResourceType {
