@@ -62,6 +62,9 @@ export function decideChange(input: ChangeInput): PlannedChange {
   const { resourceType, previous, desired } = input;
   const current = input.current ?? undefined;
   if (!desired) {
+    if (resourceType === DataflowResourceTypes.MAPPING_SET || resourceType === DataflowResourceTypes.PROFILE_MAPPING) {
+      return { action: 'retain', fields: [], changed: [], reason: 'AEP cannot delete Data Prep mapping sets: left in AEP, unused' };
+    }
     const props = previous ?? {};
     return { ...(input.current === undefined ? decideDelete(props, { id: '?' }) : decideDelete(props, current)), changed: [] };
   }

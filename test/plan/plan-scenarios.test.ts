@@ -1,0 +1,186 @@
+/**
+ * `cdk-aep-s3 plan` against the offline world, for the scripted changes of issue 17: for each,
+ * the app before is deployed (CloudFormation simulator, bundled handler, AEP stand-in), plan
+ * decides from the two cloud assemblies and the live sandbox, then the app after is deployed and
+ * what the handler did in AEP (new physical ids, PATCH requests, deletions) must be what plan said.
+ */
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import { runPlan, type PlanReport } from '../../src/cli/plan';
+import { fieldOfPath } from '../../src/decisions/decision';
+import {
+  AepS3Destination, AepS3Source, AudienceExport, AudienceSchedule, IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule, S3SourceAuth,
+} from '../../src';
+import { ResourceTypes } from '../../src/private/contract';
+
+jest.setTimeout(180_000);
+
+let w: ScenarioWorld;
+let n = 0;
+beforeEach(async () => {
+  w = await ScenarioWorld.start(`Plan${++n}`);
+});
+afterEach(async () => {
+  await w.close();
+});
+
+const A1: AudienceExport = { audienceId: 'seg-1', schedule: AudienceSchedule.onceFull({ startDate: '2025-02-01' }) };
+const A2: AudienceExport = { audienceId: 'seg-2', schedule: AudienceSchedule.onceFull({ startDate: '2025-02-01' }) };
+
+/** The app the scripted changes edit. */
+export interface AppShape {
+  readonly sourceName?: string;
+  readonly folderPath?: string;
+  readonly sandboxName?: string;
+  readonly audiences?: AudienceExport[];
+  readonly sourceAuth?: 'accessKey' | 'iamRole';
+  readonly withIngestion?: boolean;
+}
+
+export function app(shape: AppShape = {}) {
+  return ({ stack, sandbox }: ScenarioScope) => {
+    const sb = sandbox({ sandboxName: shape.sandboxName ?? 'prod' });
+    const source = new AepS3Source(stack, 'Inbound', {
+      sandbox: sb,
+      bucket: s3.Bucket.fromBucketName(stack, 'InBucket', 'acme-aep-inbound'),
+      folderPath: shape.folderPath ?? 'crm',
+      connectionName: shape.sourceName,
+      auth: shape.sourceAuth === 'iamRole' ? S3SourceAuth.iamRole() : S3SourceAuth.accessKey(),
+    });
+    if (shape.withIngestion !== false) {
+      source.addDataflow('Crm', {
+        path: `/acme-aep-inbound/${shape.folderPath ?? 'crm'}/*.csv`,
+        format: IngestionFormat.delimited({ columnDelimiter: ';' }),
+        datasetId: '5f3c3cedb2805c194ff0b69a',
+        schemaId: 'https://ns.adobe.com/acme/schemas/995dabbea86d58e346ff91bd8aa741a9f36f29b1019138d4',
+        mapping: IngestionMapping.inline([{ source: 'Id', destination: '_id' }]),
+        schedule: IngestionSchedule.recurring({ frequency: IngestionFrequency.MINUTE, interval: 30, startTime: '2025-01-01T00:00:00Z' }),
+      });
+    }
+    const destination = new AepS3Destination(stack, 'Exports', { sandbox: sb, bucket: s3.Bucket.fromBucketName(stack, 'OutBucket', 'acme-aep-exports') });
+    destination.addDataflow('Audiences', { audiences: shape.audiences ?? [A1] });
+  };
+}
+
+/** `logical id → action [fields]` as plan printed it (AEP objects only). */
+function planned(report: PlanReport): Record<string, string> {
+  return Object.fromEntries(report.entries.map((e) => [e.logicalId, `${e.action}${e.action === 'patch' ? ` ${e.fields.join(',')}` : ''}`]));
+}
+
+/**
+ * `logical id → action [fields]` as the handler did it during the last deploy: a new physical id
+ * is a replacement, PATCHes and flow actions on the object are a patch (fields from the op paths),
+ * nothing is no change; a resource gone from the stack was deleted, or retained when AEP still
+ * holds it (mapping sets, which AEP cannot delete).
+ */
+function performed(before: Map<string, { type: string; physicalId: string; targetId?: string }>, firstRequest: number): Record<string, string> {
+  const after = new Map(w.sim.resources().filter((r) => r.type.startsWith('Custom::Aep') && r.type !== ResourceTypes.IAM_ROLE_LOOKUP)
+    .map((r) => [r.logicalId, { type: r.type, physicalId: r.physicalId }]));
+  const requests = w.aep.requests.slice(firstRequest);
+  const out: Record<string, string> = {};
+  for (const [id, was] of before) {
+    if (!after.has(id)) {
+      const deleted = requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/${was.physicalId.split('/')[0]}`));
+      out[id] = deleted ? 'delete' : 'retain';
+    }
+  }
+  for (const [id, now] of after) {
+    const was = before.get(id);
+    if (!was) {
+      out[id] = 'create';
+      continue;
+    }
+    if (was.physicalId.split('/')[0] !== now.physicalId.split('/')[0]) {
+      out[id] = 'replace';
+      continue;
+    }
+    const ids = [[was.physicalId.split('/')[0], ''], ...(was.targetId ? [[was.targetId, 'target.']] : [])];
+    const fields = new Set<string>();
+    for (const [aepId, prefix] of ids) {
+      for (const r of requests.filter((q) => q.path.endsWith(`/${aepId}`) && q.method === 'PATCH')) {
+        for (const op of r.body as Array<{ path: string }>) {
+          const field = fieldOfPath(op.path);
+          fields.add(prefix && field === 'params' ? `${prefix}${field}` : field);
+        }
+      }
+      if (requests.some((q) => q.method === 'POST' && q.path.endsWith(`/${aepId}/action`))) fields.add('state');
+    }
+    out[id] = fields.size ? `patch ${[...fields].sort().join(',')}` : 'none';
+  }
+  return out;
+}
+
+function aepResources(): Map<string, { type: string; physicalId: string; targetId?: string }> {
+  return new Map(w.sim.resources().filter((r) => r.type.startsWith('Custom::Aep') && r.type !== ResourceTypes.IAM_ROLE_LOOKUP).map((r) => {
+    const target = r.type === ResourceTypes.DESTINATION_CONNECTION ? String(w.sim.resource(r.logicalId)?.attributes?.TargetConnectionId) : undefined;
+    return [r.logicalId, { type: r.type, physicalId: r.physicalId, ...(target ? { targetId: target } : {}) }];
+  }));
+}
+
+/** Deploys `before`, plans `after` (with the live sandbox), deploys `after`; returns both views. */
+async function scripted(before: AppShape, after: AppShape, sandbox = before.sandboxName ?? 'prod') {
+  const first = w.synth(app(before));
+  const created = await w.sim.deploy(first);
+  expect(created.failure).toBeUndefined();
+  const second = w.synth(app(after));
+  const report = await runPlan({
+    app: second.assemblyDir, previous: first.assemblyDir, sandbox, imsUrl: w.aep.imsUrl, flowServiceUrl: w.aep.flowServiceUrl, json: true,
+  }, { AEP_CLIENT_ID: w.aep.credentials.clientId, AEP_CLIENT_SECRET: w.aep.credentials.clientSecret, AEP_ORG_ID: w.aep.credentials.orgId });
+  const templatesOnly = await runPlan({ app: second.assemblyDir, previous: first.assemblyDir, json: true }, {});
+  const resources = aepResources();
+  const mark = w.aep.requests.length;
+  const updated = await w.sim.deploy(second);
+  expect(updated.failure).toBeUndefined();
+  return { report, templatesOnly, did: performed(resources, mark) };
+}
+
+test('rename: the connection is patched in place (name), nothing else changes; exit 0', async () => {
+  const { report, templatesOnly, did } = await scripted({ sourceName: 'crm-in' }, { sourceName: 'crm-inbound' });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  expect(Object.values(did).filter((a) => a !== 'none')).toEqual(['patch name']);
+  expect(report.exitCode).toBe(0);
+});
+
+test('folder change: the source connection is patched (auth params), the ingestion path change replaces its source connection and dataflow', async () => {
+  const { report, templatesOnly, did } = await scripted({ folderPath: 'crm' }, { folderPath: 'crm2' });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  expect(Object.values(did)).toContain('replace');
+  expect(report.exitCode).toBe(1);
+});
+
+test('sandbox change: every AEP object is replaced (made in the new sandbox), with the sandbox named as the reason', async () => {
+  const { report, templatesOnly, did } = await scripted({ sandboxName: 'prod' }, { sandboxName: 'dev' });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  const connection = report.entries.find((e) => e.resourceType === ResourceTypes.CONNECTION)!;
+  expect(connection.reason).toMatch(/sandbox prod → dev/);
+  expect(report.exitCode).toBe(1);
+});
+
+test('audience added: the audience dataflow is patched (audiences), exit 0', async () => {
+  const { report, templatesOnly, did } = await scripted({ audiences: [A1] }, { audiences: [A1, A2] });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  expect(Object.values(did).filter((a) => a !== 'none')).toEqual(['patch audiences']);
+  expect(report.exitCode).toBe(0);
+});
+
+test('auth mode change (access key → IAM role): the source connection is replaced (auth type) and its ingestion chain with it', async () => {
+  const { report, templatesOnly, did } = await scripted({ sourceAuth: 'accessKey' }, { sourceAuth: 'iamRole' });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  const connection = report.entries.find((e) => e.resourceType === ResourceTypes.CONNECTION)!;
+  expect(connection.action).toBe('replace');
+  expect(connection.reason).toMatch(/AuthSpecName/);
+  expect(report.exitCode).toBe(1);
+});
+
+test('construct removed (the ingestion dataflow): its flow and connections are deleted, its mapping set is left in AEP', async () => {
+  const { report, templatesOnly, did } = await scripted({ withIngestion: true }, { withIngestion: false });
+  expect(planned(report)).toEqual(did);
+  expect(planned(templatesOnly)).toEqual(did);
+  expect(Object.values(did).filter((a) => a === 'delete').length).toBeGreaterThanOrEqual(3);
+  expect(report.exitCode).toBe(1);
+});
