@@ -94,6 +94,10 @@ export async function runPlan(options: PlanOptions, env: Record<string, string |
   let previous: Templates;
   if (options.previous) {
     previous = loadTemplates(options.previous, options.stackName);
+    // Two single templates are one stack before and after, whatever their file names.
+    if (desired.size === 1 && previous.size === 1 && !statSync(options.previous).isDirectory()) {
+      previous = new Map([[[...desired.keys()][0], [...previous.values()][0]]]);
+    }
   } else {
     previous = await deployedTemplates([...desired.keys()], options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, notSeen);
   }

@@ -73,6 +73,8 @@ export function decideChange(input: ChangeInput): PlannedChange {
     return { action: 'create', fields: [], changed: [], ...adopt };
   }
   const effects = CHANGE_EFFECTS[resourceType] ?? {};
+  const drift = current ? driftOf(previous, current) : [];
+  const withDrift = drift.length ? { drift } : {};
   const changed = [...new Set([...Object.keys(previous), ...Object.keys(desired)])]
     .filter((k) => canonical(previous[k] ?? null) !== canonical(desired[k] ?? null)).sort();
   const effectOf = (key: string): PropertyEffect => {
@@ -83,8 +85,11 @@ export function decideChange(input: ChangeInput): PlannedChange {
     // A property the table does not know is patched (the handler patches whatever it reads).
     return effects[key] ?? { effect: 'patch', field: key };
   };
-  const drift = current ? driftOf(previous, current) : [];
-  const withDrift = drift.length ? { drift } : {};
+  // Same properties: CloudFormation sends no Update, so drift stays until the next change.
+  if (!changed.length) {
+    const gone = input.current === null ? { reason: 'not found in AEP (deleted outside CloudFormation?): its next Update makes it again' } : {};
+    return { action: 'none', fields: [], changed, ...withDrift, ...gone };
+  }
   const sandbox = [CommonProps.SANDBOX_NAME, CommonProps.FLOW_SERVICE_URL].filter((k) => changed.includes(k));
   if (sandbox.length) {
     const from = optionalString(previous, CommonProps.SANDBOX_NAME);

@@ -6,11 +6,12 @@
  */
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
+import {
+  AepS3Destination, AepS3Source, AudienceExport, AudienceSchedule, IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule,
+  S3SourceAuth,
+} from '../../src';
 import { runPlan, type PlanReport } from '../../src/cli/plan';
 import { fieldOfPath } from '../../src/decisions/decision';
-import {
-  AepS3Destination, AepS3Source, AudienceExport, AudienceSchedule, IngestionFormat, IngestionFrequency, IngestionMapping, IngestionSchedule, S3SourceAuth,
-} from '../../src';
 import { ResourceTypes } from '../../src/private/contract';
 
 jest.setTimeout(180_000);
