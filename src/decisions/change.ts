@@ -104,11 +104,11 @@ export function decideChange(input: ChangeInput): PlannedChange {
     const replacement = input.current !== undefined
       ? decideUpdate(kindNow, current, current && rules.of(current, desired))
       : decideUpdate(kindNow, { id: 'previous' }, rules.desired(previous));
-    if (replacement) return { ...replacement, changed, ...withDrift, reason: replacementReason(replacement, changed, effectOf) };
+    if (replacement) return { ...replacement, changed, ...withDrift, reason: replacementReason(replacement, changed, effectOf, desired) };
   }
   const replacing = changed.filter((k) => effectOf(k).effect === 'replace');
   if (replacing.length) {
-    return { action: 'replace', fields: replacing, changed, ...withDrift, reason: replacing.map((k) => `${k}: ${effectOf(k).why}`).join('; ') };
+    return { action: 'replace', fields: replacing, changed, ...withDrift, reason: replacing.map((k) => `${k}: ${effectOf(k).why}${followed(desired[k])}`).join('; ') };
   }
   const fields = [...new Set(changed.map(effectOf).map((e) => (e.effect === 'patch' ? e.field ?? '' : '')).filter(Boolean))].sort();
   const live = current ? nameAndDescriptionOps(current, { name: String(desired.Name ?? current.name), description: describedAs(desired, current) })
@@ -118,10 +118,16 @@ export function decideChange(input: ChangeInput): PlannedChange {
 }
 
 /** Names the changed properties behind a kind change (what a reviewer changed), else the kind's fields. */
-function replacementReason(d: Decision, changed: readonly string[], effectOf: (k: string) => PropertyEffect): string {
+function replacementReason(d: Decision, changed: readonly string[], effectOf: (k: string) => PropertyEffect, desired: RawProps): string {
   const replacing = changed.filter((k) => effectOf(k).effect === 'replace');
-  if (replacing.length) return replacing.map((k) => `${k}: ${effectOf(k).why}`).join('; ');
+  if (replacing.length) return replacing.map((k) => `${k}: ${effectOf(k).why}${followed(desired[k])}`).join('; ');
   return d.reason ?? 'unchangeable fields differ';
+}
+
+/** ` (X is replaced)` when a value is the new id of a resource this change replaces. */
+function followed(value: unknown): string {
+  const m = typeof value === 'string' ? /^«new ([^.»]+)\./.exec(value) : null;
+  return m ? ` (${m[1]} is replaced)` : '';
 }
 
 /** The description the handler writes for these properties, with the marker the live object already carries. */

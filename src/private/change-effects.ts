@@ -162,7 +162,7 @@ export const CONSTRUCT_PROP_EFFECTS: readonly ConstructPropEffect[] = [
 
 /** The sentence a prop's TSDoc and the README say about a change. */
 export function changeEffectSentence(row: ConstructPropEffect): string {
-  const what = row.effect === 'patch' ? 'patched in place' : row.effect === 'replace' ? 'replaces the AEP object' : 'no change in AEP';
+  const what = row.effect === 'patch' ? 'patched in place' : row.effect === 'replace' ? 'replaces the AEP object' : 'none';
   return `Change in AEP: ${what}; dataflows: ${row.dataflows}.`;
 }
 
