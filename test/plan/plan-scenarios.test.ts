@@ -1,16 +1,20 @@
 /**
  * `cdk-aep-s3 plan` against the offline world, for the scripted changes of issue 17: for each,
  * the app before is deployed (CloudFormation simulator, bundled handler, AEP stand-in), plan
- * decides from the two cloud assemblies and the live sandbox, then the app after is deployed and
+ * (the bundled command, spawned) decides from the two cloud assemblies and the live sandbox, then the app after is deployed and
  * what the handler did in AEP (new physical ids, PATCH requests, deletions) must be what plan said.
  */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { A1, A2, app, type AppShape } from './plan-app';
 import { ScenarioWorld } from '../../offline-world/scenario';
-import { runPlan, type PlanReport } from '../../src/cli/plan';
+import { type PlanReport } from '../../src/cli/plan';
 import { fieldOfPath } from '../../src/decisions/decision';
 import { ResourceTypes } from '../../src/private/contract';
 
 jest.setTimeout(180_000);
+
+const CLI = process.env.PLAN_CLI ?? path.resolve(__dirname, '../../assets/cli/index.js');
 
 let w: ScenarioWorld;
 let n = 0;
@@ -77,16 +81,35 @@ function aepResources(): Map<string, { type: string; physicalId: string; targetI
   }));
 }
 
+/**
+ * The bundled command, spawned (PLAN_CLI: the bin of an unpacked `npm pack` tarball; default
+ * assets/cli/index.js), with `--json`; its exit code must be the report's.
+ */
+function planCommand(args: string[], env: Record<string, string>): Promise<PlanReport> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'plan', ...args, '--json'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? Number((err as { code?: unknown }).code) : 0;
+      try {
+        const report = JSON.parse(stdout) as PlanReport;
+        expect(code).toBe(report.exitCode);
+        resolve(report);
+      } catch (e) {
+        reject(new Error(`plan exited ${code}: ${stderr} ${String(e)}`));
+      }
+    });
+  });
+}
+
 /** Deploys `before`, plans `after` (with the live sandbox), deploys `after`; returns both views. */
 async function scripted(before: AppShape, after: AppShape, sandbox = before.sandboxName ?? 'prod') {
   const first = w.synth(app(before));
   const created = await w.sim.deploy(first);
   expect(created.failure).toBeUndefined();
   const second = w.synth(app(after));
-  const report = await runPlan({
-    app: second.assemblyDir, previous: first.assemblyDir, sandbox, imsUrl: w.aep.imsUrl, flowServiceUrl: w.aep.flowServiceUrl, json: true,
-  }, { AEP_CLIENT_ID: w.aep.credentials.clientId, AEP_CLIENT_SECRET: w.aep.credentials.clientSecret, AEP_ORG_ID: w.aep.credentials.orgId });
-  const templatesOnly = await runPlan({ app: second.assemblyDir, previous: first.assemblyDir, json: true }, {});
+  const report = await planCommand([second.assemblyDir, '--previous', first.assemblyDir, '--sandbox', sandbox,
+    '--ims-url', w.aep.imsUrl, '--flow-service-url', w.aep.flowServiceUrl],
+  { AEP_CLIENT_ID: w.aep.credentials.clientId, AEP_CLIENT_SECRET: w.aep.credentials.clientSecret, AEP_ORG_ID: w.aep.credentials.orgId });
+  const templatesOnly = await planCommand([second.assemblyDir, '--previous', first.assemblyDir], {});
   const resources = aepResources();
   const mark = w.aep.requests.length;
   const updated = await w.sim.deploy(second);
