@@ -14,7 +14,7 @@ export interface FlowItem {
   readonly [key: string]: unknown;
 }
 
-/** One RFC 6902 operation (lower-case `op`, API-NOTES §3.4). */
+/** One RFC 6902 operation (lower-case `op`, as Adobe documents it). */
 export interface PatchOp {
   readonly op: 'add' | 'replace' | 'remove';
   readonly path: string;

@@ -6,7 +6,7 @@ import type { FlowItem, FlowKind } from './decision';
 import { canonical, optionalObject, optionalString, projectLike, type RawProps, requireString } from '../plumbing/props';
 import { ConnectionProps, DataflowConnectionProps, DataflowIds, FlowProps, TargetConnectionProps } from '../private/contract';
 
-/** A base connection's kind: its connection spec and auth type (API-NOTES §3.6 `1414-400`). */
+/** A base connection's kind: its connection spec and auth type (AEP refuses to patch either: `1414-400`). */
 export function connectionKind(specId: string, authSpecName: string): FlowKind {
   return { key: canonical({ specId, authSpecName }), filters: [`connectionSpec.id==${specId}`] };
 }
@@ -43,7 +43,7 @@ export function targetKindOf(item: FlowItem): FlowKind {
 
 /**
  * A flow's kind: its source and target connections. A dataset export's kind leaves the source
- * out (`sourceConnectionId` undefined): AEP re-points it in place (DATAFLOWS §4.2).
+ * out (`sourceConnectionId` undefined): AEP re-points it in place (`replace /sourceConnectionIds`).
  */
 export function flowKind(sourceConnectionId: string | undefined, targetConnectionId: string): FlowKind {
   if (sourceConnectionId === undefined) {

@@ -98,7 +98,7 @@ export const CHANGE_EFFECTS: Readonly<Record<string, Readonly<Record<string, Pro
     [FlowProps.DESCRIPTION]: patch('description'),
     [FlowProps.FLOW_SPEC_NAME]: none('which flow spec to look up; a flow keeps the one it was made with'),
     [FlowProps.FLOW_SPEC_ID]: none('which flow spec to look up; a flow keeps the one it was made with'),
-    // A dataset export is re-pointed in place (DATAFLOWS §4.2): see {@link flowSourceEffect}.
+    // A dataset export is re-pointed in place: see DATASET_EXPORT_SOURCE_EFFECT.
     [FlowProps.SOURCE_CONNECTION_ID]: replace('AEP cannot change an ingestion or audience flow\'s source connection'),
     [FlowProps.TARGET_CONNECTION_ID]: replace('AEP cannot change a flow\'s target connection'),
     [FlowProps.MAPPING]: patch('mapping'),
