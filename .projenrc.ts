@@ -170,6 +170,7 @@ project.addPackageIgnore('/lib/cli/');
 project.addPackageIgnore('/lib/aep/');
 project.addPackageIgnore('/lib/aws/');
 project.addPackageIgnore('/lib/plumbing/');
+project.addPackageIgnore('/lib/decisions/');
 
 // jsii-rosetta compiles the README's examples against the package's dependency closure; the
 // cdk-nag example also needs cdk-nag, which is not a dependency of the library.

@@ -82,6 +82,7 @@ export interface AepS3DestinationProps {
    *
    * May be a token (e.g. a `CfnParameter`): CloudFormation then computes the same static prefix
    * (the text before the first `%`), and the rules are not checked at synth time.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - 'aep/%SEGMENT_NAME%' for audience exports, 'aep/datasets' for dataset exports
    */
@@ -89,6 +90,7 @@ export interface AepS3DestinationProps {
 
   /**
    * How AEP authenticates to the bucket.
+   * Change in AEP: replaces the AEP object; dataflows: its dataflows are re-created on the new connection (new flow ids; the run history stays with the old ones).
    *
    * @default S3DestinationAuth.accessKey()
    */
@@ -103,6 +105,7 @@ export interface AepS3DestinationProps {
 
   /**
    * File format of audience exports. Not allowed with `ExportType.DATASETS`.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default ExportFileType.CSV
    */
@@ -117,6 +120,7 @@ export interface AepS3DestinationProps {
 
   /**
    * Compression of exported files.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default Compression.NONE
    */
@@ -148,6 +152,7 @@ export interface AepS3DestinationProps {
 
   /**
    * PGP-encrypt exported files with your RSA public key.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - files are not PGP-encrypted
    */
@@ -155,6 +160,7 @@ export interface AepS3DestinationProps {
 
   /**
    * The AEP connection name (also used for the target connection).
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - derived deterministically from the construct path
    */
@@ -162,6 +168,7 @@ export interface AepS3DestinationProps {
 
   /**
    * The AEP connection description.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
    */
@@ -172,6 +179,7 @@ export interface AepS3DestinationProps {
    * `RemovalPolicy.RETAIN` keeps the AEP connections and the AWS credential they use (IAM user,
    * access key and secret, or role, and their policy) so existing dataflows keep working;
    * replaced credentials (a rotated key) are still deleted. Anything else deletes all of it.
+   * Change in AEP: none; dataflows: untouched.
    *
    * @default RemovalPolicy.DESTROY
    */

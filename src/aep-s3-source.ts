@@ -52,6 +52,7 @@ export interface AepS3SourceProps {
    * May be a token (e.g. a `CfnParameter`): CloudFormation then computes the same prefix, and the
    * rules are not checked at synth time. A token that resolves to `''` still scopes listing to
    * requests that name a prefix; use a literal `''` (or omit the property) for the whole bucket.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - the whole bucket
    */
@@ -59,6 +60,7 @@ export interface AepS3SourceProps {
 
   /**
    * How AEP authenticates to the bucket.
+   * Change in AEP: replaces the AEP object; dataflows: its dataflows are re-created on the new connection (new flow ids; the run history stays with the old ones).
    *
    * @default S3SourceAuth.accessKey()
    */
@@ -66,6 +68,7 @@ export interface AepS3SourceProps {
 
   /**
    * The AEP connection name.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - derived deterministically from the construct path
    */
@@ -84,6 +87,7 @@ export interface AepS3SourceProps {
 
   /**
    * The AEP connection description.
+   * Change in AEP: patched in place; dataflows: untouched.
    *
    * @default - 'Managed by AWS CDK (cdk-aep-s3): <construct path>'
    */
@@ -95,6 +99,7 @@ export interface AepS3SourceProps {
    * uses, so existing dataflows keep working with a long-term key. The session-token refresh
    * schedule is always deleted (retained temporary credentials stop working when they expire),
    * and bucket-policy statements go with the bucket policy. Anything else deletes all of it.
+   * Change in AEP: none; dataflows: untouched.
    *
    * @default RemovalPolicy.DESTROY
    */

@@ -61,11 +61,13 @@ export interface AepSandboxProps {
    * The secret must live in the account and region of the stacks that use it: the handler calls
    * Secrets Manager in its own region (replicate the secret there otherwise) and is granted access
    * in its own account. Both are checked at synth time when known.
+   * Change in AEP: none; dataflows: untouched.
    */
   readonly credentials: secretsmanager.ISecret;
 
   /**
    * AEP sandbox name, lowercase (sent as `x-sandbox-name`).
+   * Change in AEP: replaces the AEP object; dataflows: every connection and dataflow is made again in the new sandbox; the old sandbox's are deleted.
    *
    * @default 'prod'
    */
@@ -73,6 +75,7 @@ export interface AepSandboxProps {
 
   /**
    * Adobe hosts to call.
+   * Change in AEP: replaces the AEP object; dataflows: every connection and dataflow is made again behind the new endpoints; the old ones are deleted.
    *
    * @default AepEndpoints.production()
    */

@@ -104,6 +104,7 @@ export interface DatasetDataflowOptions {
    * Datasets to export. AEP fixes a Data Lake source connection's datasets at creation: a change
    * replaces that source connection and re-points the flow to it in place
    * (`replace /sourceConnectionIds`, as AEP documents); the flow id is kept.
+   * Change in AEP: patched in place; dataflows: a new Data Lake source connection; the flow is re-pointed to it in place.
    */
   readonly datasets: DatasetExport[];
   /** When exports run. Patched in place. */

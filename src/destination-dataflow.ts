@@ -151,7 +151,10 @@ export class DeduplicationKey {
 
 /** Options of `AepS3Destination.addAudienceDataflow`. */
 export interface DestinationDataflowOptions {
-  /** Audiences to export. Adding, removing or changing one PATCHes only its selector; the flow is kept. */
+  /**
+   * Audiences to export. Adding, removing or changing one PATCHes only its selector; the flow is kept.
+   * Change in AEP: patched in place; dataflows: one selector added, changed or removed per audience; the flow stays.
+   */
   readonly audiences: AudienceExport[];
   /**
    * Profile attributes written to the files, in column order: XDM paths of the profile union
@@ -163,6 +166,8 @@ export interface DestinationDataflowOptions {
    *
    * A change makes a new Data Prep mapping set (AEP cannot change or delete one; the old set
    * stays, unused) and patches the flow's `profileMapping` in place.
+   * Change in AEP: patched in place; dataflows: a new profile mapping set is made; the flow is patched to it.
+   *
    * @default - no attributes (the flow's `profileMapping` stays empty)
    */
   readonly attributes?: string[];
@@ -190,6 +195,8 @@ export interface DestinationDataflowOptions {
   readonly description?: string;
   /**
    * Whether exports run (enable/disable in place).
+   * Change in AEP: patched in place; dataflows: enabled or disabled in place.
+   *
    * @default true
    */
   readonly enabled?: boolean;

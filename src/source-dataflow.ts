@@ -251,6 +251,7 @@ export interface SourceDataflowOptions {
    * `/my-bucket/crm/*.csv`; a path with a wildcard or a trailing `/` is sent as a folder, as Adobe's
    * docs do). Must lie in the source's bucket and folder (`AepS3Source.addDataflow`
    * checks it at synth when both are known). Replaces the source connection and flow when changed.
+   * Change in AEP: replaces the AEP object; dataflows: the dataflow is re-created (new flow id; the run history stays with the old one).
    */
   readonly path: string;
   /**
@@ -258,21 +259,34 @@ export interface SourceDataflowOptions {
    * @default false
    */
   readonly recursive?: boolean;
-  /** File format. Replaces the source connection and flow when changed. */
+  /**
+   * File format. Replaces the source connection and flow when changed.
+   * Change in AEP: replaces the AEP object; dataflows: the dataflow is re-created (new flow id; the run history stays with the old one).
+   */
   readonly format: IngestionFormat;
-  /** Target dataset id (24 hex characters). Replaces the target connection and flow when changed. */
+  /**
+   * Target dataset id (24 hex characters). Replaces the target connection and flow when changed.
+   * Change in AEP: replaces the AEP object; dataflows: the dataflow is re-created (new flow id; the run history stays with the old one).
+   */
   readonly datasetId: string;
   /** `$id` of the dataset's XDM schema (`https://ns.adobe.com/<tenant>/schemas/<hex>`). Replaces the target connection and flow when changed. */
   readonly schemaId: string;
   /**
    * Field mapping; required for delimited and JSON files. Patched in place.
+   * Change in AEP: patched in place; dataflows: a new mapping set is made (AEP cannot delete the old one); the dataflow is patched to it.
+   *
    * @default - none (Parquet only)
    */
   readonly mapping?: IngestionMapping;
-  /** When to ingest. Patched in place. */
+  /**
+   * When to ingest. Patched in place.
+   * Change in AEP: patched in place; dataflows: untouched.
+   */
   readonly schedule: IngestionSchedule;
   /**
    * Dataflow name. Patched in place.
+   * Change in AEP: patched in place; dataflows: untouched.
+   *
    * @default - the construct path
    */
   readonly name?: string;
@@ -283,6 +297,8 @@ export interface SourceDataflowOptions {
   readonly description?: string;
   /**
    * Whether the dataflow runs (enable/disable in place).
+   * Change in AEP: patched in place; dataflows: enabled or disabled in place.
+   *
    * @default true
    */
   readonly enabled?: boolean;

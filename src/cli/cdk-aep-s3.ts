@@ -4,13 +4,16 @@
  */
 import { DOCTOR_USAGE, parseDoctorArgs, UsageError } from './args';
 import { ExitCodes, runDoctor } from './doctor';
+import { PlanExitCodes, readable, renderPlanMarkdown, runPlan } from './plan';
+import { PLAN_USAGE, parsePlanArgs } from './plan-args';
 import { renderHuman } from './render';
 import { errorMessage, redact, setLogSink } from '../plumbing/log';
 
 const USAGE = `Usage: cdk-aep-s3 <command>
 
 Commands:
-  doctor    check an AEP sandbox, the API credential and leftovers of deleted stacks (--help for options)`;
+  doctor    check an AEP sandbox, the API credential and leftovers of deleted stacks (--help for options)
+  plan      what deploying a synthesized app does to each AEP object: patch, replace, delete (--help for options)`;
 
 /** Runs the command line; resolves to the exit code. Output goes through the redactor. */
 export async function main(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -21,6 +24,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     out(USAGE);
     return ExitCodes.OK;
   }
+  if (command === 'plan') return plan(rest, env, out, err);
   if (command !== 'doctor') {
     err(`${command === undefined ? 'no command given' : `unknown command '${command}'`}\n\n${USAGE}`);
     return ExitCodes.USAGE;
@@ -46,6 +50,40 @@ export async function main(argv: readonly string[], env: Record<string, string |
   if (options.region) env.AWS_REGION = options.region;
   const report = await runDoctor(options, { env });
   out(options.json ? JSON.stringify(report, null, 2) : renderHuman(report));
+  return report.exitCode;
+}
+
+type Print = (text: string) => void;
+
+async function plan(argv: readonly string[], env: Record<string, string | undefined>, out: Print, err: Print): Promise<number> {
+  let options;
+  try {
+    options = parsePlanArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`cdk-aep-s3 plan: ${e.message}\n\n${PLAN_USAGE}`);
+    return PlanExitCodes.USAGE;
+  }
+  if (!options) {
+    out(PLAN_USAGE);
+    return PlanExitCodes.OK;
+  }
+  for (const path of [options.app, options.previous]) {
+    if (path !== undefined && !readable(path)) {
+      err(`cdk-aep-s3 plan: cannot read ${path}`);
+      return PlanExitCodes.INPUT;
+    }
+  }
+  setLogSink(() => undefined);
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let report;
+  try {
+    report = await runPlan(options, env);
+  } catch (e) {
+    err(`cdk-aep-s3 plan: cannot read the templates: ${errorMessage(e)}`);
+    return PlanExitCodes.INPUT;
+  }
+  out(options.json ? JSON.stringify(report, null, 2) : renderPlanMarkdown(report));
   return report.exitCode;
 }
 

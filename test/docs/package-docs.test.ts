@@ -46,7 +46,7 @@ describe('README links', () => {
 
 describe('API docs state facts, not internal note sections', () => {
   /** Runtime layers that ship only inside the bundles, without comments (the package ignores their lib/ output). */
-  const BUNDLED_ONLY = new Set(['handler', 'cli', 'aep', 'aws', 'plumbing']);
+  const BUNDLED_ONLY = new Set(['handler', 'cli', 'aep', 'aws', 'plumbing', 'decisions']);
   /** Library code that ships as .js/.d.ts. */
   function shippedSources(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -104,7 +104,7 @@ function checkTarball(unpacked: string, files: string[]): void {
   const handlerJs = files.filter((f) => /^lib\/handler\/.*\.js$/.test(f));
   check(JSON.stringify(handlerJs) === JSON.stringify(['lib/handler/aep-function.js']),
     `tarball: lib/handler/*.js must be exactly lib/handler/aep-function.js, got ${JSON.stringify(handlerJs)}`);
-  const runtimeOnly = files.filter((f) => /^lib\/(aep|aws|plumbing|cli)\//.test(f));
+  const runtimeOnly = files.filter((f) => /^lib\/(aep|aws|plumbing|cli|decisions)\//.test(f));
   check(runtimeOnly.length === 0, `tarball: runtime layers run from the bundles, yet lib/ ships ${runtimeOnly.join(', ')}`);
   const inline = files.filter((f) => f.endsWith('.js') && /sourceMappingURL=data:/.test(fs.readFileSync(path.join(unpacked, f), 'utf8')));
   check(inline.length === 0, `tarball: inline source maps in ${inline.join(', ')}`);

@@ -1,10 +1,11 @@
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
-import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowItem, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
 import { AepClient } from '../../aep/aep-client';
 import { checkAuthParams, encryptionBlock, type EncryptionBlock, type LiveConnectionSpec, readConnectionSpec } from '../../aep/connection-specs';
 import { readAepCredentials } from '../../aws/secrets';
+import { connectionKind, connectionKindOf, desiredConnectionKind } from '../../decisions/kinds';
 import type { Invocation } from '../../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
 import { log } from '../../plumbing/log';
@@ -39,11 +40,8 @@ export async function onConnectionEvent(event: CustomResourceEvent, invocation: 
 export const CONNECTION_TYPE: FlowResourceType = {
   collection: COLLECTION,
   idAttribute: Attributes.CONNECTION_ID,
-  kindOf,
-  desiredKind: (e) => kind(
-    requireString(e.ResourceProperties, ConnectionProps.CONNECTION_SPEC_ID),
-    requireString(e.ResourceProperties, ConnectionProps.AUTH_SPEC_NAME),
-  ),
+  kindOf: connectionKindOf,
+  desiredKind: (e) => desiredConnectionKind(e.ResourceProperties),
   create,
   driftOps,
 };
@@ -72,17 +70,13 @@ function sessionCredentialsPushed(event: CustomResourceEvent): boolean {
 /** Events whose handling sent `/auth/params` to AEP (set by {@link create} and {@link driftOps}). */
 const pushedAuthParams = new WeakSet<CustomResourceEvent>();
 
-function kind(specId: string, authSpecName: string): FlowKind {
-  return { key: canonical({ specId, authSpecName }), filters: [`connectionSpec.id==${specId}`] };
-}
-
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const props = event.ResourceProperties;
   await checkTrustedOrg(props);
   const client = await AepClient.fromProps(props, invocation);
   const live = await readConnectionSpec(client, requireString(props, ConnectionProps.CONNECTION_SPEC_ID));
   const desired = desiredState(event, live);
-  const desiredKind = kind(desired.specId, desired.authSpecName);
+  const desiredKind = connectionKind(desired.specId, desired.authSpecName);
   const params = await resolveAuthParams(props, invocation, { proveListing: event.RequestType === 'Create' });
   checkAuthParams(live, desired.authSpecName, params, (param) => paramHint(props, param));
   pushedAuthParams.add(event);
@@ -90,7 +84,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     filters: desiredKind.filters,
     marker: desired.marker,
     excludeId: replacing,
-    sameKind: (item) => kindOf(item).key === desiredKind.key,
+    sameKind: (item) => connectionKindOf(item).key === desiredKind.key,
     body: {
       name: desired.name,
       description: desired.description,
@@ -105,12 +99,6 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
       { op: 'replace', path: '/auth/params', value: params },
     ],
   });
-}
-
-function kindOf(item: FlowItem): FlowKind {
-  const spec = (item.connectionSpec as { id?: unknown } | undefined)?.id;
-  const auth = (item.auth as { specName?: unknown } | undefined)?.specName;
-  return kind(String(spec), String(auth));
 }
 
 /**

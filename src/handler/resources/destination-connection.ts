@@ -5,6 +5,7 @@ import {
 import { createTarget, desiredState, fieldOps, TARGET_CONNECTION_TYPE, targetKind } from './target-connection';
 import { AepClient } from '../../aep/aep-client';
 import { AepError, hasStatus } from '../../aep/errors';
+import { decidePatch, decideUpdate } from '../../decisions/decision';
 import type { Invocation } from '../../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
@@ -65,8 +66,8 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
       throw err;
     });
     const desired = CONNECTION_TYPE.desiredKind(event);
-    if (current && CONNECTION_TYPE.kindOf(current).key === desired.key) {
-      const ops = await CONNECTION_TYPE.driftOps(event, current, invocation, client);
+    if (current && !decideUpdate(desired, current, CONNECTION_TYPE.kindOf(current))) {
+      const ops = [...decidePatch(await CONNECTION_TYPE.driftOps(event, current, invocation, client)).ops ?? []];
       const base = await updateInPlace(client, '/connections', id, ops, current.etag);
       await removeTwins(client, '/connections', ownership(event, desired.filters, (item) => CONNECTION_TYPE.kindOf(item).key === desired.key, id), id);
       const target = await upsertTarget(client, event, id, namedTarget);

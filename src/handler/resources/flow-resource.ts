@@ -1,12 +1,12 @@
 import { stillUsedMessage } from './dependants';
 import { AepClient } from '../../aep/aep-client';
 import { AepError, classifyAepError, hasStatus } from '../../aep/errors';
+import { decideDelete, decidePatch, decideUpdate, type FlowItem, type FlowKind, type PatchOp } from '../../decisions/decision';
 import { type Invocation, operationDeadline } from '../../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
-import { optionalString } from '../../plumbing/props';
 import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, DataflowAttributes, ownMarkers, RemovalPolicies, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -23,21 +23,7 @@ const NOUNS: Record<Collection, string> = {
   '/flows': 'dataflow',
 };
 
-/** A Flow Service resource as returned by GET. */
-export interface FlowItem {
-  readonly id: string;
-  readonly etag?: string;
-  readonly name?: string;
-  readonly description?: string;
-  readonly [key: string]: unknown;
-}
-
-/** One RFC 6902 operation (lower-case `op`, API-NOTES §3.4). */
-export interface PatchOp {
-  readonly op: 'add' | 'replace' | 'remove';
-  readonly path: string;
-  readonly value?: unknown;
-}
+export type { FlowItem, FlowKind, PatchOp } from '../../decisions/decision';
 
 /** Id and current etag of a created, adopted or patched resource. */
 export interface FlowRef {
@@ -471,31 +457,7 @@ function nextToken(data: unknown): string | undefined {
   return new URL(href, 'http://x').searchParams.get('continuationToken') ?? undefined;
 }
 
-/** The description AEP stores: the user's text followed by our adoption marker. */
-export function markedDescription(description: string | undefined, marker: string): string {
-  return description ? `${description} ${marker}` : marker;
-}
-
-/** Ops that move `/name` and `/description` from `current` to `desired`. */
-export function nameAndDescriptionOps(
-  current: { name?: unknown; description?: unknown }, desired: { name: string; description: string },
-): PatchOp[] {
-  const ops: PatchOp[] = [];
-  if (current.name !== desired.name) ops.push({ op: 'replace', path: '/name', value: desired.name });
-  if (current.description !== desired.description) ops.push({ op: 'replace', path: '/description', value: desired.description });
-  return ops;
-}
-
-/**
- * The fields AEP cannot patch (connection spec, auth type, base connection): two objects of the
- * same kind carrying the same marker are duplicates; of different kinds, one replaces the other.
- */
-export interface FlowKind {
-  /** Canonical text of the unchangeable fields. */
-  readonly key: string;
-  /** `property` filters that list every object of this kind. */
-  readonly filters: readonly string[];
-}
+export { markedDescription, nameAndDescriptionOps } from '../../decisions/decision';
 
 /** How one resource type creates, updates and reports a Flow Service item. */
 export interface FlowResourceType {
@@ -556,7 +518,8 @@ export async function onFlowResourceEvent(
         if (hasStatus(err, 404)) return undefined;
         throw err;
       });
-      if (!current || asDesired(current).key !== desired.key) {
+      const replacement = decideUpdate(desired, current, current && asDesired(current));
+      if (replacement || !current) {
         log('info', `the AEP ${noun(type.collection)} cannot become the desired one in place (unchangeable field or sandbox changed): creating a replacement`,
           { replacing: id, found: current !== undefined });
         // Only an object that was read can be excluded as the one replaced: when the GET said 404
@@ -564,7 +527,8 @@ export async function onFlowResourceEvent(
         // in-place update; a twin would be removed with it by the cleanup Delete of this id.
         return respond(await type.create(event, invocation, current ? id : undefined));
       }
-      const ops = await type.driftOps(event, current, invocation, client);
+      const decision = decidePatch(await type.driftOps(event, current, invocation, client));
+      const ops = [...decision.ops ?? []];
       // Flow ops address audience selectors by index: after a 412 they are rebuilt from the re-read
       // flow. Connection ops are by name (and may mint credentials): re-sent as they are.
       const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation, client) : undefined;
@@ -581,7 +545,8 @@ export async function onFlowResourceEvent(
         if (hasStatus(err, 404)) return undefined;
         throw err;
       });
-      if (!current) {
+      const decision = decideDelete(props, current);
+      if (!current || decision.action === 'none') {
         log('info', `AEP ${noun(type.collection)} already gone`, { id });
         return { PhysicalResourceId: id };
       }
@@ -589,7 +554,7 @@ export async function onFlowResourceEvent(
       // rollback cleanup may carry the properties of the object the stack returns to.
       const twins = lookup(type.kindOf(current), id);
       // Both connection types name the removal policy property the same (contract).
-      if (optionalString(props, ConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
+      if (decision.action === 'retain') {
         log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place with its adoption marker retired`, { id });
         await retireMarker(client, type.collection, current);
       } else {

@@ -6,6 +6,7 @@ import {
 import { AepClient } from '../../aep/aep-client';
 import { classifyAepError, hasStatus } from '../../aep/errors';
 import { generalTransformName, type LiveFlowSpec, readFlowSpec, typedMapping, typedSchedule } from '../../aep/flow-specs';
+import { flowKind, flowKindOf } from '../../decisions/kinds';
 import { type Invocation, operationDeadline } from '../../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
@@ -32,7 +33,7 @@ export function onFlowEvent(event: CustomResourceEvent, invocation: Invocation):
   return onFlowResourceEvent({
     collection: COLLECTION,
     idAttribute: 'FlowId',
-    kindOf,
+    kindOf: flowKindOf,
     desiredKind: (e) => desiredKind(desiredState(e)),
     create,
     driftOps: async (e, current, _invocation, client) => {
@@ -132,25 +133,8 @@ function datasetScheduleParams(raw: Record<string, unknown> | undefined): Record
   return out;
 }
 
-/** A dataset export's kind leaves the source out (`sourceConnectionId` undefined): AEP re-points it in place. */
-function kind(sourceConnectionId: string | undefined, targetConnectionId: string): FlowKind {
-  if (sourceConnectionId === undefined) {
-    return { key: canonical({ datasetExport: true, targetConnectionId }), filters: [`targetConnectionIds[]==${targetConnectionId}`] };
-  }
-  return {
-    key: canonical({ sourceConnectionId, targetConnectionId }),
-    filters: [`sourceConnectionIds[]==${sourceConnectionId}`, `targetConnectionIds[]==${targetConnectionId}`],
-  };
-}
-
-function kindOf(item: FlowItem): FlowKind {
-  const first = (v: unknown) => (Array.isArray(v) && v.length === 1 ? String(v[0]) : canonical(v));
-  const datasetExport = (item.flowSpec as { id?: unknown } | undefined)?.id === DataflowIds.S3_DATASET_FLOW_SPEC;
-  return kind(datasetExport ? undefined : first(item.sourceConnectionIds), first(item.targetConnectionIds));
-}
-
 function desiredKind(d: DesiredFlow): FlowKind {
-  return kind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
+  return flowKind(isDatasetFlow(d) ? undefined : d.sourceConnectionId, d.targetConnectionId);
 }
 
 /**
@@ -174,7 +158,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
     filters: desired.filters,
     marker: d.marker,
     excludeId: replacing,
-    sameKind: (item) => kindOf(item).key === desired.key,
+    sameKind: (item) => flowKindOf(item).key === desired.key,
     body: createBody(d, spec),
     // Whatever differs (an adopted flow, audiences added after the POST) is patched below.
     reconcile: () => [],
@@ -192,7 +176,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
       // The ambiguous POST may still be applied: a second enabled flow would move the data twice.
       const timeout = invocation.config.httpTimeoutMs;
       const until = Math.min(Date.now() + LATE_TWIN_WATCH_TIMEOUTS * timeout, invocation.deadline - CLEANUP_RESERVE_TIMEOUTS * timeout);
-      const sameKind = (item: FlowItem) => kindOf(item).key === desired.key;
+      const sameKind = (item: FlowItem) => flowKindOf(item).key === desired.key;
       const ownership = { filters: desired.filters, marker: d.marker, excludeId: replacing, sameKind };
       await watchForLateTwins(client, COLLECTION, ownership, ref.id, until)
         .catch((err: unknown) => log('warn', 'could not check for a late duplicate dataflow; the next event of this resource removes it', { id: ref.id, error: errorMessage(err) }));

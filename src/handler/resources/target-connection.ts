@@ -1,5 +1,6 @@
-import { createOrAdopt, type FlowItem, type FlowKind, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { AepClient } from '../../aep/aep-client';
+import { desiredTargetKind, targetKind, targetKindOf } from '../../decisions/kinds';
 import type { Invocation } from '../../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
 import { canonical, optionalObject, optionalString, projectLike, requireString } from '../../plumbing/props';
@@ -22,26 +23,13 @@ export function onTargetConnectionEvent(event: CustomResourceEvent, invocation: 
 export const TARGET_CONNECTION_TYPE: FlowResourceType = {
   collection: COLLECTION,
   idAttribute: Attributes.TARGET_CONNECTION_ID,
-  kindOf,
-  desiredKind: (e) => {
-    const d = desiredState(e);
-    return targetKind(d.baseConnectionId, d.specId);
-  },
+  kindOf: targetKindOf,
+  desiredKind: (e) => desiredTargetKind(e.ResourceProperties),
   create,
   driftOps: async (e, current) => fieldOps(current, desiredState(e)),
 };
 
-/** The kind of a target connection: its base connection and connection spec (AEP cannot patch either). */
-export function targetKind(baseConnectionId: string, specId: string): FlowKind {
-  return {
-    key: canonical({ baseConnectionId, specId }),
-    filters: [`baseConnectionId==${baseConnectionId}`, `connectionSpec.id==${specId}`],
-  };
-}
-
-function kindOf(item: FlowItem): FlowKind {
-  return targetKind(String(item.baseConnectionId), String((item.connectionSpec as { id?: unknown } | undefined)?.id));
-}
+export { targetKind } from '../../decisions/kinds';
 
 async function create(event: CustomResourceEvent, invocation: Invocation, replacing?: string): Promise<FlowRef> {
   const client = await AepClient.fromProps(event.ResourceProperties, invocation);
@@ -57,7 +45,7 @@ export function createTarget(client: AepClient, desired: DesiredTarget, existing
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,
-    sameKind: (item) => kindOf(item).key === desiredKind.key && !existing.includes(item.id),
+    sameKind: (item) => targetKindOf(item).key === desiredKind.key && !existing.includes(item.id),
     body: {
       name: desired.name,
       description: desired.description,
