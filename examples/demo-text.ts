@@ -27,7 +27,7 @@ export function exampleInventory(app: App = buildExampleApp()): ExampleInventory
   const names = new Map<string, string>();
   for (const c of all) {
     if (c instanceof CfnResource) {
-      names.set(Stack.of(c).resolve(c.logicalId), rel(c).replace(/\/(Resource|Default)$/, ''));
+      names.set(Stack.of(c).resolve(c.logicalId), rel(c).replace(/(\/(Resource|Default))+$/, ''));
     }
   }
   return {
@@ -155,5 +155,5 @@ export function doctorSummary(stdout: string, code: number, fullReportPath: stri
   const head = code === 0
     ? `the doctor found no problem: ${ok} checks passed (it logged in to IMS, read the S3 connection and flow specs AEP serves, listed the sandbox)`
     : `the doctor found problems (exit code ${code}):`;
-  return [head, ...bad.map((l) => `  ${l}`), `  full report: ${fullReportPath}`];
+  return [head, ...bad.map((l) => `  ${l}`), `full report: ${fullReportPath}`];
 }

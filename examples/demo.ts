@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     lines.push('');
     lines.push(...inventoryLines(inventory));
     lines.push(`It synthesizes to one CloudFormation stack, ${report.stackName}, of ${report.resourcesPerStack} resources; ${Object.values(report.customResources).reduce((a, b) => a + b, 0)} of them are`);
-    lines.push('custom resources: each is one object in AEP, created, updated and deleted by the library\'s Lambda.');
+    lines.push('custom resources, through which the library\'s Lambda creates, updates and deletes the matching objects in AEP.');
     const width = Math.max(...report.invocations.map((i) => readableName(i.logicalId, inventory.names).length));
     let phase = '';
     for (const i of report.invocations) {
