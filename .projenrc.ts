@@ -187,8 +187,17 @@ project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 project.tsconfigDev.addInclude('offline-world/**/*.ts');
 
+// The lock file is committed without `resolved` URLs (the machines that write it set npm's
+// omit-lockfile-registry-resolved). Without the same setting in the repository, a contributor's
+// `npm install` added a `resolved` line to every package and left package-lock.json modified.
+project.npmrc.addConfig('omit-lockfile-registry-resolved', 'true');
+
 // jsii prints a Node 20 end-of-life banner on every run; Node 20 is what these machines have.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+// The AWS SDK (v3) warns once per process that its releases after January 2027 need Node.js 22;
+// a jest run has a process per worker and test file, so the same notice printed ~20 times. The
+// README says what to run (Node.js 22 or 24); these machines run 20. The SDK's documented switch:
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
 
 // `npm run demo`: synthesize examples/ and replay the CloudFormation lifecycle offline.
 project.addTask('demo', {
@@ -203,6 +212,13 @@ project.addTask('demo', {
 project.addTask('stand-in', {
   description: 'Run the local AEP (IMS + Flow Service) and AWS (Secrets Manager + STS) stand-ins until Ctrl-C',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json offline-world/stand-in/cli.ts',
+});
+
+// `npm run fetch-specs`: Adobe's OpenAPI specs for a clone without ../shared/contracts, pinned and
+// checksummed, cached outside git (offline-world/specs.ts). Never copied into the repository.
+project.addTask('fetch-specs', {
+  description: "Download Adobe's OpenAPI specs (pinned revision, sha256-checked) into ~/.cache/cdk-aep-s3 for the offline stand-in",
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json offline-world/fetch-specs.ts',
 });
 
 // `npm run bench`: ratios only, measured in one run (never timed assertions in jest).

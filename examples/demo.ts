@@ -1,64 +1,81 @@
 /**
- * `npm run demo`: the library's main job, offline, in a few seconds.
+ * `npm run demo`: the library's main job, offline, for someone who has never seen AEP.
  *
- * 1. Starts the local AEP stand-in (IMS + Flow Service, validating every body against Adobe's
- *    OpenAPI specs) and the local AWS stand-in (Secrets Manager + STS).
- * 2. Synthesizes the examples/ app (two destinations, two sources, one stack).
+ * 1. Starts the local AEP stand-in (IMS + Flow Service, validating every request against Adobe's
+ *    OpenAPI specs; it refuses to start without them and says to run `npm run fetch-specs`) and
+ *    the local AWS stand-in (Secrets Manager + STS + S3).
+ * 2. Synthesizes the examples/ app (three destinations, two sources, three dataflows, one stack).
  * 3. Replays CloudFormation's lifecycle through the *bundled* handler taken from the cloud
- *    assembly: Create → scheduled session-token refresh → Update (key rotation + description
- *    change) → Delete.
- * 4. Prints what happened, including what the handler read from AEP's live connection specs and
- *    the deploy-time reachability checks (derived from the stand-ins' recordings of the create).
- * 5. Runs the bundled `cdk-aep-s3 doctor` against the same stand-ins and prints its report.
- * Exits non-zero on any failure or leftover AEP connection.
+ *    assembly: Create → scheduled session-token refresh → Update (key rotation, description and
+ *    schedule changes) → Delete, saying what each event did in AEP.
+ * 4. Runs the bundled `cdk-aep-s3 doctor` against the same stand-ins and sums up its report.
+ * Exits non-zero on any failure or leftover AEP object.
  */
 import { execFile } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { doctorSummary, exampleInventory, flowText, inventoryLines, readableName, whatItDid } from './demo-text';
 import { LifecycleReport, OFFLINE_KNOBS, runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
+import { resolveSpecDir } from '../offline-world/specs';
 import { AepStandIn } from '../offline-world/stand-in/aep';
 import { AwsStandIn } from '../offline-world/stand-in/aws';
 import { contractFailures, formatViolation } from '../offline-world/stand-in/contract-check';
 
+const PHASES: Record<string, string> = {
+  create: '1. cdk deploy (CloudFormation Create): the stack registers everything in AEP',
+  refresh: '2. Four hours later: the scheduled refresh of the source\'s temporary AWS credentials',
+  update: '3. cdk deploy again (Update): a rotated access key, a new description, changed schedules',
+  delete: '4. cdk destroy (Delete): everything the stack made in AEP goes away, in reverse order',
+};
+
 async function main(): Promise<number> {
+  const specs = resolveSpecDir();
   const aep = await AepStandIn.start();
   const aws = await AwsStandIn.start();
+  const workDir = path.resolve(__dirname, '..', '.demo');
   try {
-    const report = await runExampleLifecycle({ aep, aws, workDir: path.resolve(__dirname, '..', '.demo') });
+    const inventory = exampleInventory();
+    const report = await runExampleLifecycle({ aep, aws, workDir });
     const lines: string[] = [];
-    lines.push(`cdk-aep-s3 offline demo (AEP stand-in ${aep.baseUrl}, schema validation ${aep.schemaValidation ? 'on' : 'OFF'})`);
+    lines.push('cdk-aep-s3 offline demo: no AWS account, no Adobe credentials.');
+    lines.push(`A local stand-in plays Adobe Experience Platform (AEP) at ${aep.baseUrl} and checks every request against`);
+    lines.push(`Adobe's published OpenAPI specs (${aep.schemaValidation ? 'on' : 'OFF'}; read from ${specs.dir}).`);
     lines.push('');
-    lines.push(`stack ${report.stackName}: ${report.resourcesPerStack} CloudFormation resources; custom resources: ${Object.entries(report.customResources).map(([t, n]) => `${n} × ${t}`).join(', ')}`);
-    lines.push('');
-    lines.push('phase    event    resource                                   AEP requests  result');
+    lines.push(...inventoryLines(inventory));
+    lines.push(`It synthesizes to one CloudFormation stack, ${report.stackName}, of ${report.resourcesPerStack} resources; ${Object.values(report.customResources).reduce((a, b) => a + b, 0)} of them are`);
+    lines.push('custom resources, through which the library\'s Lambda creates, updates and deletes the matching objects in AEP.');
+    const width = Math.max(...report.invocations.map((i) => readableName(i.logicalId, inventory.names).length));
+    let phase = '';
     for (const i of report.invocations) {
-      lines.push(`${i.phase.padEnd(8)} ${i.requestType.padEnd(8)} ${`${i.logicalId}`.slice(0, 42).padEnd(42)} ${String(i.aepRequests).padStart(12)}  ${i.error ? `FAILED: ${i.error}` : i.physicalId ?? 'ok'}`);
+      if (i.phase !== phase) {
+        phase = i.phase;
+        lines.push('', PHASES[phase] ?? phase);
+      }
+      const result = i.error ? `FAILED: ${i.error}` : i.requestType === 'Refresh' ? '' : `  [AEP id ${i.physicalId}]`;
+      lines.push(`  ${readableName(i.logicalId, inventory.names).padEnd(width)}  ${whatItDid(i.resourceType, i.requestType)} (${i.aepRequests} AEP requests)${result}`);
     }
-    lines.push('');
-    lines.push(`AEP connections (base + target) created: ${report.connectionsCreated}, updated: ${report.connectionsUpdated}, deleted: ${report.connectionsDeleted}`);
-    lines.push(`after create: ${report.connectionsAfterCreate} base and ${report.targetConnectionsAfterCreate} target connections in AEP; session-token refreshes run: ${report.refreshRuns}`);
-    lines.push(`connection ids kept across the update (rotation + description): ${report.connectionIdsStableAcrossUpdate ? 'yes' : 'NO'}`);
-    lines.push(`requests rejected by Adobe's OpenAPI schemas: ${report.validationFailures.length}`);
-    lines.push(`final state: ${report.finalConnections} AEP connections, ${report.finalTargetConnections} target connections left`);
     const flows = report.invocations.filter((i) => i.resourceType === 'Custom::AepFlow' && !i.error);
     const created = flows.filter((i) => i.requestType === 'Create');
     const updated = flows.filter((i) => i.requestType === 'Update');
     const flowIdsKept = updated.every((i) => i.physicalId === i.request?.PhysicalResourceId);
-    lines.push('');
+    lines.push('', 'The dataflows as created:');
     for (const f of created) {
-      const p = f.request?.ResourceProperties ?? {};
-      const what = p.Audiences ? `exports ${p.Audiences.length} audiences`
-        : p.DatasetSchedule ? `exports datasets on schedule ${JSON.stringify(p.DatasetSchedule)}`
-          : `ingests on schedule ${JSON.stringify(p.Schedule)}`;
-      lines.push(`dataflow ${f.logicalId} → AEP flow ${f.physicalId} (flow spec ${p.FlowSpecId}) ${what}`);
+      const [first, ...rest] = flowText(f.request?.ResourceProperties ?? {});
+      lines.push(`  ${readableName(f.logicalId, inventory.names)} ${first}`, ...rest.map((l) => `  ${l}`));
     }
-    lines.push(`dataflows created: ${created.length}, patched in place: ${updated.length} (flow ids kept: ${flowIdsKept ? 'yes' : 'NO'}), deleted: ${flows.filter((i) => i.requestType === 'Delete').length}; left in AEP: ${aep.flows().length}`);
-    lines.push('', ...createPhaseLines(report));
+    lines.push('', 'What the deploy proved before registering anything (from the stand-ins\' recordings):', ...createPhaseLines(report));
+    lines.push('', 'Result:');
+    lines.push(`  after the deploy AEP held ${report.connectionsAfterCreate} base connections, ${report.targetConnectionsAfterCreate} target connections and ${created.length} dataflows`);
+    lines.push(`  the update changed ${report.connectionsUpdated} connection and ${updated.length} dataflows in place: same AEP ids ${report.connectionIdsStableAcrossUpdate && flowIdsKept ? 'kept' : 'NOT kept'}, so nothing downstream had to be re-pointed`);
+    lines.push(`  session-token refreshes run: ${report.refreshRuns}; requests Adobe's specs rejected: ${report.validationFailures.length}`);
+    lines.push(`  after cdk destroy: ${report.finalConnections} connections, ${report.finalTargetConnections} target connections, ${aep.flows().length} dataflows left in AEP`);
     console.log(lines.join('\n'));
 
     const doctor = await runDoctor(report, aep, aws);
-    console.log(`\n$ cdk-aep-s3 doctor --credentials-secret ${report.credentialsSecretArn} --sandbox prod --region ${aws.region} --ims-url … --flow-service-url …  (bundled CLI, after the delete)`);
-    console.log(doctor.stdout.trimEnd());
-    if (doctor.stderr.trim()) console.log(doctor.stderr.trimEnd());
+    const doctorFile = path.join(workDir, 'doctor-report.txt');
+    fs.writeFileSync(doctorFile, `${doctor.stdout}${doctor.stderr}`);
+    console.log('\n5. cdk-aep-s3 doctor: the preflight you run against a real sandbox before a deploy (bundled CLI, run after the delete)');
+    for (const l of doctorSummary(doctor.stdout, doctor.code, path.relative(process.cwd(), doctorFile))) console.log(`  ${l}`);
 
     const failures: string[] = [];
     if (report.invocations.some((i) => i.error)) failures.push('a handler invocation failed');
@@ -74,15 +91,24 @@ async function main(): Promise<number> {
     // Judged last: the doctor's requests count too.
     const contract = aep.contractViolations();
     const documented = aep.contractReport().length - contract.length;
-    console.log(`\nAdobe spec check of every request and response (handler, refresh, doctor): ${contract.length} violation(s)`
-      + `${documented ? `, ${documented} documented spec gap(s) passed (offline-world/contract-gaps.ts)` : ''}`);
+    console.log(`\nEvery request and response (handler, refresh, doctor) checked against Adobe's specs: ${contract.length} violation(s)`
+      + `${documented ? `; ${documented} known differences between Adobe's specs and AEP's real behaviour were allowed (listed in offline-world/contract-gaps.ts)` : ''}`);
     for (const v of contract) console.log(`  ${formatViolation(v)}`);
     if (contractFailures(aep).length) failures.push(`${contract.length} violation(s) of Adobe's specs`);
     if (failures.length) {
       console.error(`\ndemo FAILED: ${failures.join(', ')}`);
       return 1;
     }
-    console.log('\ndemo OK');
+    console.log([
+      '',
+      'demo OK',
+      '',
+      'What next:',
+      '  - Read examples/app.ts: the stack above, about 150 lines. Change it and run `npm run demo` again.',
+      '  - In your own CDK app: `npm install cdk-aep-s3`, then the README\'s "Minimal example" and "The AEP credential".',
+      '  - Before the first real deploy, run `npx cdk-aep-s3 doctor` against your sandbox (README, "Preflight").',
+      '  - `npm test` runs every test against the same stand-ins; `npm run --silent stand-in` starts them for you to explore.',
+    ].join('\n'));
     return 0;
   } finally {
     await Promise.all([aep.close(), aws.close()]);
@@ -91,35 +117,53 @@ async function main(): Promise<number> {
 
 /**
  * What the handler read and proved during the create, from the stand-ins' recordings: the live
- * connection specs (and which variant/encryption shape they made the requests take), AEP's explore
- * of each source folder, the S3 listing with each new destination key.
+ * connection specs (each distinct read once, with how often), AEP's explore of each source
+ * folder, and the S3 listing with each new destination key, whose first 403s are the simulated
+ * IAM propagation delay the handler waits out.
  */
 function createPhaseLines(report: LifecycleReport): string[] {
   const { aepRequests, awsCalls } = report.createPhase;
-  const lines = ['during the create, from the stand-ins\' recordings:'];
+  const lines: string[] = [];
+  const specReads = new Map<string, number>();
   for (const r of aepRequests.filter((q) => q.method === 'GET' && /\/connectionSpecs\/[^/]+$/.test(q.path))) {
     const item = (r.response as { items?: Array<Record<string, any>> } | undefined)?.items?.[0] ?? {};
-    const auth = (item.authSpec ?? []).map((a: any) => `'${a.name}'${a.name === 'IAMRole Based' ? ` (folderPath ${a.spec?.properties?.folderPath ? 'declared' : 'not declared'})` : ''}`);
+    const auth = (item.authSpec ?? []).map((a: any) => `'${a.name}'`);
     const enc = item.encryptionSpecs?.[0];
-    lines.push(`  live spec read: GET /connectionSpecs/${r.path.split('/').pop()} -> ${r.status} "${item.name}": auth ${auth.join(', ')}`
-      + (enc ? `; encryption '${enc.name}' encryptionAlgo ${JSON.stringify(enc.spec?.properties?.encryptionAlgo?.enum)}` : ''));
+    const line = `read AEP's live connection spec "${item.name}" (${r.path.split('/').pop()}, ${r.status}): auth types ${auth.join(', ')}`
+      + (enc ? `; file encryption ${JSON.stringify(enc.spec?.properties?.encryptionAlgo?.enum)}` : '');
+    specReads.set(line, (specReads.get(line) ?? 0) + 1);
   }
+  for (const [line, n] of specReads) lines.push(`  ${line}${n > 1 ? ` (${n} reads, one per Lambda container)` : ''}`);
   const posts = aepRequests.filter((q) => q.method === 'POST' && q.path.endsWith('/connections') && q.status === 201);
   for (const p of posts) {
     const body = p.body as Record<string, any>;
     const block = body.encryption ? 'encryption' : body.encryptionSpecs ? 'encryptionSpecs' : undefined;
-    const shape = block ? `, encrypted with \`${block}\` {specName: '${body[block].specName}', encryptionAlgo: '${body[block].params?.encryptionAlgo}'}` : '';
-    lines.push(`  POST /connections "${body.name}": auth '${body.auth?.specName}' params [${Object.keys(body.auth?.params ?? {}).join(', ')}]${shape} -> ${p.status}`);
+    const shape = block ? `, files PGP-encrypted (${body[block].params?.encryptionAlgo})` : '';
+    lines.push(`  registered connection "${body.name}": AEP logs in with '${body.auth?.specName}' (${Object.keys(body.auth?.params ?? {}).join(', ')})${shape}`);
   }
   for (const e of aepRequests.filter((q) => q.method === 'GET' && q.path.endsWith('/explore'))) {
-    lines.push(`  reachability (source): AEP explore GET /connections/${e.path.split('/').slice(-2, -1)[0]}/explore?objectType=${e.query.objectType}&object=${e.query.object} -> ${e.status}`);
+    lines.push(`  AEP listed the source folder ${e.query.object} through the new connection (${e.status === 200 ? 'it can read it' : `status ${e.status}`})`);
   }
-  for (const c of awsCalls.filter((a) => a.service === 's3' && a.action === 'ListObjectsV2')) {
-    lines.push(`  reachability (destination): S3 ListObjectsV2 signed with the new key ${c.accessKeyId} -> ${c.status}${c.errorCode ? ` ${c.errorCode}` : ''}`);
+  const probes = awsCalls.filter((a) => a.service === 's3' && a.action === 'ListObjectsV2');
+  for (const [key, calls] of groupBy(probes, (c) => c.accessKeyId ?? '?')) {
+    const early = calls.filter((c) => c.status === 403);
+    const ok = calls.find((c) => c.status === 200);
+    lines.push(`  listed the export folder with the new IAM key ${key}: ${early.length ? `${early.length} × 403 ${early[0].errorCode} first (expected: `
+      + 'a new key takes seconds to work in AWS, which the stand-in simulates; the handler retries every 500 ms), then ' : ''}${ok ? 'it worked, so the key was handed to AEP' : 'it never worked'}`);
   }
   const sts = awsCalls.filter((a) => a.service === 'sts');
-  lines.push(`  STS calls: ${sts.map((c) => `${c.action} -> ${c.status}${c.errorCode ? ` ${c.errorCode}` : ''}`).join(', ') || 'none'}`);
+  const stsEarly = sts.filter((c) => c.status === 403);
+  if (sts.length) {
+    lines.push(`  AWS STS: ${sts.filter((c) => c.status === 200).map((c) => c.action).join(', ')} succeeded`
+      + (stsEarly.length ? ` after ${stsEarly.length} × 403 ${stsEarly[0].errorCode} (expected: the same propagation delay for the source's key)` : ''));
+  }
   return lines;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const i of items) out.set(key(i), [...(out.get(key(i)) ?? []), i]);
+  return out;
 }
 
 /** The bundled doctor command, spawned (asynchronously: the stand-ins live in this process). */

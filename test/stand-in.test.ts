@@ -545,14 +545,13 @@ describe('AepStandIn', () => {
     expect(logLines.some((l) => l.includes('POST /data/foundation/flowservice/connections -> 201'))).toBe(true);
   });
 
-  test('without the OpenAPI specs: warns once and still applies the connection-spec rules; throws in CI', async () => {
+  test('without the OpenAPI specs: refuses to start (naming npm run fetch-specs) unless told to run rules-only, then warns once', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const ci = process.env.CI;
-    // Outside CI a missing spec only warns; this test runs in CI too, so it sets both modes itself.
-    delete process.env.CI;
     try {
-      const first = await AepStandIn.start({ specDir: '/nonexistent/contracts' });
-      const second = await AepStandIn.start({ specDir: '/nonexistent/contracts' });
+      // CI or not, a missing spec folder is an error: a stand-in that validates nothing must not pass a run.
+      await expect(AepStandIn.start({ specDir: '/nonexistent/contracts' })).rejects.toThrow(/not found.*npm run fetch-specs/);
+      const first = await AepStandIn.start({ specDir: '/nonexistent/contracts', allowMissingSpecs: true });
+      const second = await AepStandIn.start({ specDir: '/nonexistent/contracts', allowMissingSpecs: true });
       expect(first.schemaValidation).toBe(false);
       expect(warn).toHaveBeenCalledTimes(1);
       const t = first.issueToken();
@@ -562,13 +561,7 @@ describe('AepStandIn', () => {
       });
       expect(res.status).toBe(400);
       await Promise.all([first.close(), second.close()]);
-      process.env.CI = 'true';
-      await expect(AepStandIn.start({ specDir: '/nonexistent/contracts' })).rejects.toThrow(/not found/);
     } finally {
-      process.env.CI = ci;
-      if (ci === undefined) {
-        delete process.env.CI;
-      }
       warn.mockRestore();
     }
   });

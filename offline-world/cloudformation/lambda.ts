@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
 import * as path from 'path';
 import { FunctionError, LiveResource, SimulatorOptions, TIMED_OUT, withTimeout } from './model';
 
@@ -130,19 +132,59 @@ export class LambdaService {
     const [file, exportName] = [handler.slice(0, dot), handler.slice(dot + 1)];
     const filename = ['.js', '.cjs', ''].map((ext) => path.join(dir, file + ext)).find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
     if (!filename) throw new Error(`Cannot find module '${file}' in ${dir} (${logicalId})`);
-    const mod = { exports: {} as any };
-    const localRequire = (id: string) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
-    };
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname',
-      `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${filename}`);
-    compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
-    const entry = mod.exports[exportName];
+    const mod = loadContainerModule(filename, dir);
+    const entry = mod[exportName];
     if (typeof entry !== 'function') throw new Error(`${logicalId} handler ${handler} not exported by the bundle`);
     return entry;
   }
+}
+
+/**
+ * Loads a bundled module as a fresh instance, as one Lambda container would: its own module-level
+ * state, external packages from `dir`, and its own HTTP connection pools.
+ */
+export function loadContainerModule(filename: string, dir: string): any {
+  const mod = { exports: {} as any };
+  // Each container gets its own connection pool, as each Lambda container is its own process.
+  // Through Node's shared global agents, every container's axios added its own 'error'
+  // listener to the same pooled sockets (MaxListenersExceededWarning past ten containers) and a
+  // container could reuse a connection another one opened.
+  const ownHttp = containerTransport(http, new http.Agent({ keepAlive: true }));
+  const ownHttps = containerTransport(https, new https.Agent({ keepAlive: true }));
+  const localRequire = (id: string) => {
+    if (id === 'http' || id === 'node:http') return ownHttp;
+    if (id === 'https' || id === 'node:https') return ownHttps;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
+  };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname',
+    `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${filename}`);
+  compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
+  return mod.exports;
+}
+
+/**
+ * `http` or `https` as one container sees it: requests that name no agent use the container's own
+ * (keep-alive, as Node's default) instead of the process-wide `globalAgent`.
+ */
+function containerTransport<T extends typeof http | typeof https>(mod: T, agent: http.Agent): T {
+  const withAgent = (args: unknown[]): unknown[] => {
+    const i = args.findIndex((a) => typeof a === 'object' && a !== null && !(a instanceof URL));
+    if (i < 0) return [...args.filter((a) => typeof a !== 'function'), { agent }, ...args.filter((a) => typeof a === 'function')];
+    const options = args[i] as { agent?: unknown };
+    return options.agent === undefined ? args.map((a, j) => (j === i ? { ...options, agent } : a)) : args;
+  };
+  return new Proxy(mod, {
+    get(target, prop, receiver) {
+      if (prop === 'globalAgent') return agent;
+      if (prop === 'request' || prop === 'get') {
+        const fn = Reflect.get(target, prop, receiver) as (...a: unknown[]) => http.ClientRequest;
+        return (...args: unknown[]) => fn.apply(target, withAgent(args));
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
 }
 
 function safeJson(value: unknown): string {

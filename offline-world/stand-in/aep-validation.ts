@@ -14,6 +14,7 @@ import {
 } from './aep-rules';
 import { readSpecFile } from './validator-cache';
 import { AepIds } from '../../src/private/contract';
+import { FETCH_SPECS_COMMAND } from '../specs';
 
 /** The two Adobe OpenAPI files the stand-in validates against. */
 export const SPEC_FILES = {
@@ -96,7 +97,7 @@ export class AepValidator {
     const missing = Object.values(SPEC_FILES).filter((file) => !fs.existsSync(path.join(dir, file)));
     if (missing.length > 0) {
       const message = `AEP stand-in: ${missing.join(', ')} not found in ${dir}; OpenAPI schema validation and the contract check are OFF `
-        + '(connection-spec rules still apply). Set AEP_CONTRACTS_DIR to the shared/contracts folder.';
+        + `(connection-spec rules still apply). Set AEP_CONTRACTS_DIR to a folder holding them, or run \`${FETCH_SPECS_COMMAND}\`.`;
       if (options.requireSpecs) {
         throw new Error(message);
       }

@@ -5,7 +5,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import {
   checkAgainstServedSpec, connectionSpecDocuments, type ConnectionSpecVariant, DEFAULT_CONNECTION_SPEC_VARIANT, readOnlyAuthParams,
 } from './aep-connection-specs';
@@ -26,6 +25,7 @@ import {
 import { applyPatch, PatchError, PatchOperation } from './json-patch';
 import { redactDeep, redactHeaders, redactText } from './redact';
 import { AepIds } from '../../src/private/contract';
+import { resolveSpecDir } from '../specs';
 
 /** Path of the IMS token endpoint (API-NOTES §2.1). */
 export const IMS_TOKEN_PATH = '/ims/token/v3';
@@ -45,11 +45,17 @@ export const DEFAULT_AEP_IAM_ROLE_ARN = 'arn:aws:iam::123456789012:role/aep-inge
 /** Options of {@link AepStandIn.start}. */
 export interface AepStandInOptions {
   /**
-   * Folder with Adobe's `flow-service.yaml` and `destinations.yaml`. Default: env
-   * `AEP_CONTRACTS_DIR`, else `../../../shared/contracts` relative to this file. When missing,
-   * `start` throws if `CI=true`; otherwise it warns once and skips OpenAPI schema validation.
+   * Folder with Adobe's `flow-service.yaml`, `destinations.yaml` and `data-prep.yaml`. Default:
+   * `AEP_CONTRACTS_DIR`, else `../shared/contracts` beside the repository, else the cache
+   * `npm run fetch-specs` fills (offline-world/specs.ts). When missing, `start` throws and names
+   * that command, unless {@link allowMissingSpecs}.
    */
   readonly specDir?: string;
+  /**
+   * Start without Adobe's specs (warn once; connection-spec rules only). Only for tests of that
+   * degraded mode: everything else must fail rather than validate nothing. Default false.
+   */
+  readonly allowMissingSpecs?: boolean;
   /** `expires_in` of issued tokens, seconds (default 86399, as IMS). */
   readonly tokenTtlSeconds?: number;
   readonly clientId?: string;
@@ -142,7 +148,8 @@ export class AepStandIn {
   /** Starts the server on 127.0.0.1 and loads the OpenAPI validators. */
   public static async start(options: AepStandInOptions = {}): Promise<AepStandIn> {
     const log = options.log ?? (() => undefined);
-    const specDir = options.specDir ?? process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
+    const specDir = options.specDir ?? resolveSpecDir().dir;
+    const requireSpecs = !options.allowMissingSpecs;
     const warn = (message: string) => {
       // Once per process and folder, to stderr: a silently weaker stand-in would be worse.
       console.warn(message);
@@ -150,12 +157,12 @@ export class AepStandIn {
     };
     const validator = await AepValidator.create({
       specDir,
-      requireSpecs: process.env.CI === 'true',
+      requireSpecs,
       warn,
     });
     // The contract check compiles every operation here, at start, so no request waits on it.
     const [flowSchemas, contract] = validator.schemaValidation
-      ? await Promise.all([loadFlowSchemas(specDir), ContractCheck.load(specDir, { required: process.env.CI === 'true', warn })])
+      ? await Promise.all([loadFlowSchemas(specDir), ContractCheck.load(specDir, { required: requireSpecs, warn })])
       : [undefined, undefined];
     const standIn = new AepStandIn(options, validator, log, flowSchemas, contract);
     await standIn.listen(options.port ?? 0);

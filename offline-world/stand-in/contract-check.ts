@@ -14,6 +14,7 @@ import addFormats from 'ajv-formats';
 import OpenAPIBackend, { type Operation } from 'openapi-backend';
 import { cacheCompiledValidators, readSpecFile, validatorCacheDir } from './validator-cache';
 import { CONTRACT_GAPS, type ContractGap, type GovernedDirection, type SpecName } from '../contract-gaps';
+import { FETCH_SPECS_COMMAND } from '../specs';
 
 /** Where each spec's paths live under the gateway host (the `servers` entry of each file). */
 const BASE_PATHS: Record<SpecName, string> = {
@@ -78,7 +79,7 @@ export class ContractCheck {
     const missing = names.filter((name) => !fs.existsSync(path.join(dir, name)));
     if (missing.length) {
       const message = `AEP stand-in: ${missing.join(', ')} not found in ${dir}; the contract check (Adobe's specs judging every `
-        + 'request and response) is OFF. Set AEP_CONTRACTS_DIR to the shared/contracts folder.';
+        + `request and response) is OFF. Set AEP_CONTRACTS_DIR to a folder holding them, or run \`${FETCH_SPECS_COMMAND}\`.`;
       if (options.required) throw new Error(message);
       if (!warnedDirs.has(dir)) {
         warnedDirs.add(dir);

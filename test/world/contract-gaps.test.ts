@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONTRACT_GAPS, ContractGap } from '../../offline-world/contract-gaps';
+import { resolveSpecDir } from '../../offline-world/specs';
 import { ContractCheck } from '../../offline-world/stand-in/contract-check';
 
-const SPEC_DIR = process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
+const SPEC_DIR = resolveSpecDir().dir;
 const HEADERS = {
   'authorization': 'Bearer token',
   'x-api-key': 'client',
@@ -57,7 +58,7 @@ test('after every witness no entry is unused; an entry that matches nothing is r
   expect(check.unusedGaps()).toEqual(['stale-example']);
 });
 
-test('a missing spec fails loudly when required (CI=true), else warns and judges nothing', async () => {
+test('a missing spec fails loudly when required (the default), else warns and judges nothing', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contracts-'));
   try {
     // Two of the three files: data-prep.yaml is missing.
