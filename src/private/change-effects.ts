@@ -109,6 +109,7 @@ export const CHANGE_EFFECTS: Readonly<Record<string, Readonly<Record<string, Pro
     [FlowProps.PRIMARY_FIELDS]: patch('primaryFields'),
     [FlowProps.PROFILE_MAPPING]: patch('profileMapping'),
     [FlowProps.ENABLED]: patch('state'),
+    [FlowProps.RE_ENABLE_WHEN_DISABLED_BY_AEP]: none('read on each deploy: whether a flow AEP disabled is enabled again (then the state is patched)'),
     [FlowProps.REMOVAL_POLICY]: none('read when the resource is deleted'),
   },
 };
