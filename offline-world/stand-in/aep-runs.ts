@@ -85,9 +85,10 @@ export class AepRuns {
   private readonly store = new ResourceStore<StoredResource>(RUN_FILTERS);
   private offsetMs = 0;
 
-  constructor(private readonly host: RunsHost) {}
-
+  /** The start given to the last run recorded without one. */
   private lastDefaultStart = 0;
+
+  constructor(private readonly host: RunsHost) {}
 
   /** Now on the world clock (epoch ms). */
   now(): number {
