@@ -291,6 +291,28 @@ export class AwsStandIn {
     identity.inactive = status === 'Inactive';
   }
 
+  /** `iam:CreateUser` (CloudFormation's `AWS::IAM::User`): `ListAccessKeys` knows the user from now on. */
+  public createUser(userName: string): void {
+    this.iamUsers.add(userName);
+  }
+
+  /**
+   * `iam:DeleteUser`, as IAM answers it: refused with `DeleteConflict` while the user still has an
+   * access key (CloudFormation's `AWS::IAM::User` delete removes policies and the login profile,
+   * not keys it did not create); a user already gone counts as deleted.
+   */
+  public deleteUser(userName: string): void {
+    if (this.accessKeysOf(userName).length) {
+      throw new AwsError(409, 'DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+    }
+    this.iamUsers.delete(userName);
+  }
+
+  /** Whether IAM knows the user (created, or holding a key, and not deleted). */
+  public userExists(userName: string): boolean {
+    return this.iamUsers.has(userName) || this.accessKeysOf(userName).length > 0;
+  }
+
   /** `iam:DeleteAccessKey`: the key is refused from now on. */
   public deleteAccessKey(accessKeyId: string): void {
     const identity = this.identities.get(accessKeyId);
