@@ -1,9 +1,11 @@
-import { SecretValue } from 'aws-cdk-lib';
+import { CustomResource, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { AccessKeyCleanupProps, CommonProps, CONTRACT_VERSION, ResourceTypes } from './contract';
 import { suppressNag } from './nag';
 import { ownedSecret } from './owned-secret';
+import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './provider';
 
 /** JSON keys of the access-key secrets this library writes (and reads by default). */
 export const ACCESS_KEY_FIELDS = {
@@ -43,11 +45,15 @@ export class ManagedAccessKey extends Construct {
   constructor(scope: Construct, id: string, props: ManagedAccessKeyProps) {
     super(scope, id);
     this.user = new iam.User(this, 'User');
+    const cleanup = accessKeyCleanup(this, this.user);
     const key = new iam.CfnAccessKey(this, 'AccessKey', {
       userName: this.user.userName,
       serial: props.serial,
       status: 'Active',
     });
+    // Deleted before the cleanup runs (and the AEP connection, reading the key's secret, before
+    // that): the cleanup finds only the keys made outside CloudFormation.
+    key.node.addDependency(cleanup);
     this.accessKeyId = key.ref;
     this.secret = ownedSecret(this, 'Secret', {
       description: props.description,
@@ -62,4 +68,28 @@ export class ManagedAccessKey extends Construct {
       { id: 'AwsSolutions-SMG4', reason: 'The secret holds an IAM access key rotated by bumping `serial` (a CloudFormation update that also re-registers the key with AEP); Secrets Manager rotation would desynchronise AEP.' },
     ]);
   }
+}
+
+/**
+ * The custom resource that deletes the user's remaining access keys right before CloudFormation
+ * deletes the user: a scheduled rotation makes keys outside CloudFormation, and IAM refuses to
+ * delete a user that still has one (`DeleteConflict`), which would leave the stack DELETE_FAILED.
+ * It depends on the user, so its Delete runs only when the user goes too (see the handler's
+ * `onAccessKeyCleanupEvent`). The handler may list and delete the keys of this user only, by a
+ * policy created before the resource and deleted after its Delete.
+ */
+function accessKeyCleanup(scope: Construct, user: iam.User): CustomResource {
+  const provider = AepProvider.of(scope);
+  const grant = new iam.Policy(scope, 'KeyCleanupPolicy', {
+    roles: [provider.role],
+    statements: [new iam.PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'], resources: [user.userArn] })],
+  });
+  const cleanup = new CustomResource(scope, 'KeyCleanup', {
+    serviceToken: provider.serviceToken,
+    resourceType: ResourceTypes.ACCESS_KEY_CLEANUP,
+    serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+    properties: { [CommonProps.CONTRACT_VERSION]: CONTRACT_VERSION, [AccessKeyCleanupProps.USER_NAME]: user.userName },
+  });
+  cleanup.node.addDependency(grant);
+  return cleanup;
 }

@@ -26,6 +26,12 @@ export const ResourceTypes = {
    * {@link CONNECTION} + {@link TARGET_CONNECTION} pairs, which the handler keeps serving.
    */
   DESTINATION_CONNECTION: 'Custom::AepDestinationConnection',
+  /**
+   * Lives exactly as long as a library-made IAM user: its Delete (stack delete, user removed or
+   * replaced) deletes the keys made outside CloudFormation (scheduled rotation), which IAM
+   * requires before it deletes the user. Physical id = the user name. No AEP call.
+   */
+  ACCESS_KEY_CLEANUP: 'Custom::AepS3AccessKeyCleanup',
 } as const;
 
 /** Properties every AEP custom resource carries (where and as whom to call AEP). */
@@ -107,6 +113,12 @@ export const DestinationConnectionProps = {
 /** Properties of {@link ResourceTypes.IAM_ROLE_LOOKUP}. */
 export const IamRoleLookupProps = {
   CONNECTION_SPEC_ID: 'ConnectionSpecId',
+} as const;
+
+/** Properties of {@link ResourceTypes.ACCESS_KEY_CLEANUP}. */
+export const AccessKeyCleanupProps = {
+  /** The IAM user whose remaining access keys go when the resource is deleted. */
+  USER_NAME: 'UserName',
 } as const;
 
 /** Keys of the response `Data` (read with `Fn::GetAtt`). Never secret. */

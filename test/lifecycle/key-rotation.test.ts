@@ -24,7 +24,7 @@ afterEach(async () => {
   await w.close();
 });
 
-function destination(keyLifecycle: AccessKeyLifecycleOptions, o: { serial?: number; description?: string } = {}) {
+function destination(keyLifecycle: AccessKeyLifecycleOptions | undefined, o: { serial?: number; description?: string } = {}) {
   return ({ stack, sandbox }: ScenarioScope) => {
     new AepS3Destination(stack, 'Exports', {
       sandbox: sandbox(),
@@ -199,6 +199,63 @@ describe('scheduled rotation', () => {
     expect(w.aws.accessKeyWorks(held)).toBe(true);
     expect(w.aws.accessKeyWorks(first)).toBe(false);
     expect(w.aws.accessKeysOf(user())).toHaveLength(1);
+    await expectConsistent();
+  });
+});
+
+describe('deleting the user after a scheduled rotation (the rotated key was made outside CloudFormation)', () => {
+  const lifecycle = { maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) };
+
+  async function rotated(build = destination(lifecycle)): Promise<{ user: string; first: string; now: string; connection: string }> {
+    expect((await w.deploy(build)).status).toBe('CREATE_COMPLETE');
+    const first = cfnKey();
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    const now = aepKeyId();
+    expect(now).not.toBe(first);
+    return { user: user(), first, now, connection: connectionId() };
+  }
+
+  test('destroy after a scheduled rotation: DELETE_COMPLETE, no key and no user left, AEP connection gone', async () => {
+    const r = await rotated();
+    const result = await w.destroy();
+    expect(result.events.filter((e) => e.status === 'DELETE_FAILED')).toEqual([]);
+    expect(result.status).toBe('DELETE_COMPLETE');
+    expect(w.aws.accessKeysOf(r.user)).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(false);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(false);
+    expect(w.aep.getConnection(r.connection)).toBeUndefined();
+    // AEP's connection went before its key did.
+    const order = result.events.filter((e) => e.status === 'DELETE_COMPLETE').map((e) => e.type);
+    expect(order.indexOf(ResourceTypes.DESTINATION_CONNECTION)).toBeLessThan(order.indexOf('AWS::IAM::AccessKey'));
+    await expectConsistent();
+  });
+
+  test('removing keyLifecycle alone: the user and the rotated key stay, AEP keeps a working key; a later destroy still cleans up', async () => {
+    const r = await rotated();
+    expect((await w.deploy(destination(undefined))).status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(aepKeyId()).toBe(r.now);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(true);
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId)).toEqual([r.now]);
+    expect(w.aws.userExists(r.user)).toBe(true);
+    expect(w.sim.resources().some((r2) => r2.type === 'AWS::Lambda::Function' && /KeyWatch/.test(r2.logicalId))).toBe(false);
+
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aws.userExists(r.user)).toBe(false);
+    await expectConsistent();
+  });
+
+  test('the destination removed from a stack that stays: its user and every key go, nothing is left behind', async () => {
+    const keep = ({ stack }: ScenarioScope) => { new s3.Bucket(stack, 'Keep'); };
+    const both = (scope: ScenarioScope) => { keep(scope); destination(lifecycle)(scope); };
+    const r = await rotated(both);
+    expect((await w.deploy(keep)).status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(w.aws.accessKeysOf(r.user)).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(false);
+    expect(w.aep.getConnection(r.connection)).toBeUndefined();
+    expect(w.sim.resources().filter((x) => x.type.startsWith('AWS::IAM::User') || x.type === 'AWS::IAM::AccessKey')).toEqual([]);
     await expectConsistent();
   });
 });
