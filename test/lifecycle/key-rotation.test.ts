@@ -246,6 +246,62 @@ describe('deleting the user after a scheduled rotation (the rotated key was made
     await expectConsistent();
   });
 
+  test('upgrade: a stack deployed without the cleanup gets it by a Create that calls nothing; its destroy then completes', async () => {
+    // The template an earlier library version deployed: no cleanup resource, no grant for it.
+    const before = (template: any) => {
+      const gone = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === ResourceTypes.ACCESS_KEY_CLEANUP || /KeyCleanupPolicy/.test(id));
+      for (const id of gone) delete template.Resources[id];
+      for (const r of Object.values<any>(template.Resources)) {
+        if (Array.isArray(r.DependsOn)) r.DependsOn = r.DependsOn.filter((d: string) => !gone.includes(d));
+      }
+      return template;
+    };
+    expect((await w.deploy(destination(lifecycle), undefined, before)).status).toBe('CREATE_COMPLETE');
+    expect(w.sim.resources().some((r) => r.type === ResourceTypes.ACCESS_KEY_CLEANUP)).toBe(false);
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    const now = aepKeyId();
+    const u = user();
+    const iamCalls = w.aws.calls.filter((c) => c.service === 'iam').length;
+    const patches = w.aep.requests.filter((r) => r.method === 'PATCH').length;
+
+    expect((await w.deploy(destination(lifecycle))).status).toBe('UPDATE_COMPLETE');
+    const created = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP);
+    expect(created.map((i) => [i.requestType, i.error, i.physicalId])).toEqual([['Create', undefined, u]]);
+    expect(w.aws.calls.filter((c) => c.service === 'iam').length).toBe(iamCalls);
+    expect(w.aep.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+    expect(w.aws.accessKeysOf(u).map((k) => k.accessKeyId)).toEqual([now]);
+
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aws.userExists(u)).toBe(false);
+    await expectConsistent();
+  });
+
+  test('a source after rotation (session credentials): destroy completes, its user and keys gone', async () => {
+    const build = ({ stack, sandbox }: ScenarioScope) => {
+      new AepS3Source(stack, 'Ingest', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'Inbound', 'acme-aep-inbound'),
+        folderPath: 'exports/crm',
+        auth: S3SourceAuth.accessKey({
+          sessionToken: { duration: Duration.hours(1), refreshEvery: Duration.minutes(30) },
+          keyLifecycle: { rotateEvery: Duration.days(30) },
+        }),
+      });
+    };
+    expect((await w.deploy(build)).status).toBe('CREATE_COMPLETE');
+    const first = cfnKey();
+    const u = user();
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    expect(w.aws.accessKeysOf(u).map((k) => k.accessKeyId)).not.toContain(first);
+    expect(w.aws.accessKeysOf(u)).toHaveLength(1);
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aws.accessKeysOf(u)).toEqual([]);
+    expect(w.aws.userExists(u)).toBe(false);
+    await expectConsistent();
+  });
+
   test('the destination removed from a stack that stays: its user and every key go, nothing is left behind', async () => {
     const keep = ({ stack }: ScenarioScope) => { new s3.Bucket(stack, 'Keep'); };
     const both = (scope: ScenarioScope) => { keep(scope); destination(lifecycle)(scope); };
