@@ -484,7 +484,11 @@ export class CloudFormationSimulator {
   /** @internal */
   public applySideEffects(id: string, type: string, props: any, physicalId: string): void {
     const aws = this.options.aws;
-    if (type === 'AWS::IAM::User') aws.createUser(physicalId);
+    if (type === 'AWS::IAM::User') {
+      aws.createUser(physicalId);
+      const tags: Array<{ Key: string; Value: string }> = props.Tags ?? [];
+      aws.tagUser(physicalId, Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
+    }
     if (type === 'AWS::IAM::AccessKey') {
       if (!this.registered.has(physicalId)) {
         this.registered.add(physicalId);

@@ -1,8 +1,9 @@
-import { CustomResource, SecretValue } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { CustomResource, SecretValue, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { AccessKeyCleanupProps, CommonProps, CONTRACT_VERSION, ResourceTypes } from './contract';
+import { ACCESS_KEY_CLEANUP_TAG, AccessKeyCleanupProps, CommonProps, CONTRACT_VERSION, ResourceTypes } from './contract';
 import { suppressNag } from './nag';
 import { ownedSecret } from './owned-secret';
 import { AepProvider, CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './provider';
@@ -26,6 +27,12 @@ export interface ManagedAccessKeyProps {
   readonly serial?: number;
   /** Description of the secret. */
   readonly description: string;
+  /**
+   * Delete the keys made outside CloudFormation (scheduled rotation) before the user is deleted.
+   * Set with `keyLifecycle`: without it no key is made outside the stack, and each plain
+   * access-key connection keeps its 4 resources.
+   */
+  readonly cleanupKeys?: boolean;
 }
 
 /**
@@ -45,15 +52,17 @@ export class ManagedAccessKey extends Construct {
   constructor(scope: Construct, id: string, props: ManagedAccessKeyProps) {
     super(scope, id);
     this.user = new iam.User(this, 'User');
-    const cleanup = accessKeyCleanup(this, this.user);
     const key = new iam.CfnAccessKey(this, 'AccessKey', {
       userName: this.user.userName,
       serial: props.serial,
       status: 'Active',
     });
-    // Deleted before the cleanup runs (and the AEP connection, reading the key's secret, before
-    // that): the cleanup finds only the keys made outside CloudFormation.
-    key.node.addDependency(cleanup);
+    if (props.cleanupKeys) {
+      Tags.of(this.user).add(ACCESS_KEY_CLEANUP_TAG.KEY, ACCESS_KEY_CLEANUP_TAG.VALUE);
+      // The key (and the AEP connection, reading the key's secret) is deleted before the cleanup
+      // runs: the cleanup finds only the keys made outside CloudFormation.
+      key.node.addDependency(accessKeyCleanup(this, this.user));
+    }
     this.accessKeyId = key.ref;
     this.secret = ownedSecret(this, 'Secret', {
       description: props.description,
@@ -74,15 +83,20 @@ export class ManagedAccessKey extends Construct {
  * The custom resource that deletes the user's remaining access keys right before CloudFormation
  * deletes the user: a scheduled rotation makes keys outside CloudFormation, and IAM refuses to
  * delete a user that still has one (`DeleteConflict`), which would leave the stack DELETE_FAILED.
- * It depends on the user, so its Delete runs only when the user goes too (see the handler's
- * `onAccessKeyCleanupEvent`). The handler may list and delete the keys of this user only, by a
- * policy created before the resource and deleted after its Delete.
+ * Its Delete acts only while the user carries the cleanup tag (see the handler's
+ * `onAccessKeyCleanupEvent`). The handler may read the tags and list and delete the keys of this
+ * user only, by a policy created before the resource and deleted after its Delete.
  */
 function accessKeyCleanup(scope: Construct, user: iam.User): CustomResource {
   const provider = AepProvider.of(scope);
-  const grant = new iam.Policy(scope, 'KeyCleanupPolicy', {
+  // Under the provider, not `scope`: a RETAIN of the construct retains the user, its key and the
+  // cleanup resource (which then gets no Delete, so AEP keeps its key), but a grant left on a
+  // deleted role would be an orphan. Named after the construct's path, stable across deploys.
+  const path = scope.node.path.slice(Stack.of(scope).node.path.length + 1);
+  const grantId = `KeyCleanup${path.replace(/[^A-Za-z0-9]/g, '').slice(0, 80)}${createHash('sha256').update(path).digest('hex').slice(0, 8)}`;
+  const grant = new iam.Policy(provider, grantId, {
     roles: [provider.role],
-    statements: [new iam.PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'], resources: [user.userArn] })],
+    statements: [new iam.PolicyStatement({ actions: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:DeleteAccessKey'], resources: [user.userArn] })],
   });
   const cleanup = new CustomResource(scope, 'KeyCleanup', {
     serviceToken: provider.serviceToken,

@@ -27,9 +27,9 @@ export const ResourceTypes = {
    */
   DESTINATION_CONNECTION: 'Custom::AepDestinationConnection',
   /**
-   * Lives exactly as long as a library-made IAM user: its Delete (stack delete, user removed or
-   * replaced) deletes the keys made outside CloudFormation (scheduled rotation), which IAM
-   * requires before it deletes the user. Physical id = the user name. No AEP call.
+   * With `keyLifecycle`, next to a library-made IAM user: its Delete deletes the keys made outside
+   * CloudFormation (scheduled rotation), which IAM requires before it deletes the user, when the
+   * user still carries {@link ACCESS_KEY_CLEANUP_TAG}. Physical id = the user name. No AEP call.
    */
   ACCESS_KEY_CLEANUP: 'Custom::AepS3AccessKeyCleanup',
 } as const;
@@ -120,6 +120,14 @@ export const AccessKeyCleanupProps = {
   /** The IAM user whose remaining access keys go when the resource is deleted. */
   USER_NAME: 'UserName',
 } as const;
+
+/**
+ * The IAM user tag that arms {@link ResourceTypes.ACCESS_KEY_CLEANUP}: present exactly while the
+ * template asks for the cleanup. Removing `keyLifecycle` removes the tag in the update phase,
+ * before the cleanup resource's Delete in the cleanup phase, which then leaves AEP's key alone;
+ * when the user itself goes, the tag is still on it.
+ */
+export const ACCESS_KEY_CLEANUP_TAG = { KEY: 'cdk-aep-s3:delete-keys-with-user', VALUE: 'true' } as const;
 
 /** Keys of the response `Data` (read with `Fn::GetAtt`). Never secret. */
 export const Attributes = {

@@ -1,19 +1,22 @@
 /**
- * The access-key cleanup as synthesized: one resource per library-made IAM user, ordered between
- * the user and its CloudFormation key, present whether or not `keyLifecycle` is set (so removing
- * `keyLifecycle` never deletes it while the user stays), and the handler's grant for it evaluated
- * by an IAM policy simulator: list and delete the keys of this user, nothing else of IAM.
+ * The access-key cleanup as synthesized: with `keyLifecycle`, one resource per library-made IAM
+ * user, ordered between the user and its CloudFormation key, and the tag on the user that arms it;
+ * without `keyLifecycle` nothing (a plain access-key connection keeps its 4 resources). The
+ * handler's grant for it, evaluated by an IAM policy simulator: read the tags and list and delete
+ * the keys of this user, nothing else of IAM.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ACCOUNT, newSandbox, newStack, only } from './util';
 import { AccessKeyLifecycleOptions, AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
-import { AccessKeyCleanupProps, ResourceTypes } from '../../src/private/contract';
+import { ACCESS_KEY_CLEANUP_TAG, AccessKeyCleanupProps, ResourceTypes } from '../../src/private/contract';
 
-function destination(stack: Stack, auth: S3DestinationAuth = S3DestinationAuth.accessKey()): AepS3Destination {
+const ROTATION: AccessKeyLifecycleOptions = { maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) };
+
+function destination(stack: Stack, auth: S3DestinationAuth = S3DestinationAuth.accessKey({ keyLifecycle: ROTATION })): AepS3Destination {
   return new AepS3Destination(stack, 'Exports', {
     sandbox: newSandbox(stack),
     bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-aep-exports'),
@@ -27,7 +30,7 @@ function cleanups(template: Template): Array<[string, any]> {
 }
 
 describe('template', () => {
-  test('destination access key: the cleanup names the user, depends on its grant, and the CloudFormation key depends on it', () => {
+  test('destination access key with keyLifecycle: the cleanup names the user, depends on its grant, and the CloudFormation key depends on it', () => {
     const stack = newStack();
     destination(stack);
     const template = Template.fromStack(stack);
@@ -41,27 +44,44 @@ describe('template', () => {
     const [, key] = only(template, 'AWS::IAM::AccessKey');
     expect(key.DependsOn).toContain(cleanupId);
     const grants = Object.entries<any>(template.findResources('AWS::IAM::Policy'))
-      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('iam:DeleteAccessKey'));
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes('CdkAepS3ProviderHandlerRole') && JSON.stringify(p.Properties.PolicyDocument).includes('iam:DeleteAccessKey'));
     expect(grants).toHaveLength(1);
     expect(cleanup.DependsOn).toContain(grants[0][0]);
     expect(grants[0][1].Properties.PolicyDocument.Statement).toEqual([{
-      Action: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'],
+      Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:DeleteAccessKey'],
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': [userId, 'Arn'] },
     }]);
     expect(JSON.stringify(grants[0][1].Properties.Roles)).toContain('CdkAepS3ProviderHandlerRole');
   });
 
-  test('keyLifecycle added or removed: the cleanup and its grant stay byte-identical (removing keyLifecycle never deletes it)', () => {
-    const parts = (keyLifecycle?: AccessKeyLifecycleOptions) => {
-      const stack = newStack();
-      destination(stack, S3DestinationAuth.accessKey({ keyLifecycle }));
-      const resources = Template.fromStack(stack).toJSON().Resources;
-      return Object.fromEntries(Object.entries<any>(resources).filter(([id, r]) => r.Type === ResourceTypes.ACCESS_KEY_CLEANUP || /KeyCleanupPolicy/.test(id)));
-    };
-    const without = parts(undefined);
-    expect(Object.keys(without)).toHaveLength(2);
-    expect(parts({ maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) })).toEqual(without);
+  test('the user carries the cleanup tag with keyLifecycle; without it: no tag, no cleanup, no grant (4 resources per plain connection, as before)', () => {
+    const withIt = Template.fromStack((() => { const st = newStack(); destination(st); return st; })());
+    expect(only(withIt, 'AWS::IAM::User')[1].Properties.Tags).toEqual([{ Key: ACCESS_KEY_CLEANUP_TAG.KEY, Value: ACCESS_KEY_CLEANUP_TAG.VALUE }]);
+    const stack = newStack();
+    destination(stack, S3DestinationAuth.accessKey());
+    const without = Template.fromStack(stack);
+    expect(only(without, 'AWS::IAM::User')[1].Properties.Tags).toBeUndefined();
+    expect(cleanups(without)).toEqual([]);
+    expect(JSON.stringify(without.toJSON())).not.toContain('iam:DeleteAccessKey');
+    expect(only(without, 'AWS::IAM::AccessKey')[1].DependsOn).toBeUndefined();
+  });
+
+  test('RETAIN: the cleanup is retained with the user (no Delete: AEP keeps its key), its grant is not (it would outlive the role)', () => {
+    const stack = newStack();
+    new AepS3Destination(stack, 'Exports', {
+      sandbox: newSandbox(stack),
+      bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-aep-exports'),
+      auth: S3DestinationAuth.accessKey({ keyLifecycle: ROTATION }),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const template = Template.fromStack(stack);
+    expect(only(template, 'AWS::IAM::User')[1].DeletionPolicy).toBe('Retain');
+    expect(only(template, ResourceTypes.ACCESS_KEY_CLEANUP)[1].DeletionPolicy).toBe('Retain');
+    const grants = Object.values<any>(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('CdkAepS3ProviderHandlerRole') && JSON.stringify(p.Properties.PolicyDocument).includes('iam:DeleteAccessKey'));
+    expect(grants).toHaveLength(1);
+    expect(grants[0].DeletionPolicy).toBeUndefined();
   });
 
   test('source access key: one cleanup for its user too', () => {
@@ -128,14 +148,14 @@ describe('IAM simulation of the handler role\'s cleanup grant', () => {
     return result.overallResult;
   }
 
-  test('may list and delete the keys of this user only; may not create keys or touch the user itself', async () => {
+  test('may read the tags and list and delete the keys of this user only; may not create keys or touch the user itself', async () => {
     const p = handlerPolicies();
-    for (const action of ['iam:ListAccessKeys', 'iam:DeleteAccessKey']) {
+    for (const action of ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:DeleteAccessKey']) {
       expect(await decide(p, action, USER_ARN)).toBe('Allowed');
       expect(await decide(p, action, `arn:aws:iam::${ACCOUNT}:user/admin`)).not.toBe('Allowed');
       expect(await decide(p, action, `arn:aws:iam::${ACCOUNT}:user/Dest-ExportsAuthAccessKeyUser-ABC123-other`)).not.toBe('Allowed');
     }
-    for (const action of ['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteUser', 'iam:PutUserPolicy', 'iam:CreateLoginProfile', 'iam:AttachUserPolicy']) {
+    for (const action of ['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteUser', 'iam:PutUserPolicy', 'iam:CreateLoginProfile', 'iam:AttachUserPolicy', 'iam:TagUser', 'iam:UntagUser']) {
       expect(await decide(p, action, USER_ARN)).not.toBe('Allowed');
     }
   });

@@ -5,7 +5,7 @@
  * datapoints the function wrote. Then deploys after a rotation: CloudFormation must neither bring
  * the old key back nor break AEP.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { alarmDefinition, evaluateAlarm } from '../../offline-world/cloudwatch-alarm';
 import { ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
@@ -231,28 +231,28 @@ describe('deleting the user after a scheduled rotation (the rotated key was made
     await expectConsistent();
   });
 
-  test('removing keyLifecycle alone: the user and the rotated key stay, AEP keeps a working key; a later destroy still cleans up', async () => {
+  test('removing keyLifecycle alone: the cleanup\'s Delete leaves the user and the rotated key; AEP keeps a working key', async () => {
     const r = await rotated();
     expect((await w.deploy(destination(undefined))).status).toBe('UPDATE_COMPLETE');
     expect(w.sim.leftBehind).toEqual([]);
+    const deletes = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP && i.requestType === 'Delete');
+    expect(deletes.map((i) => [i.phase, i.error])).toEqual([['update-cleanup', undefined]]);
     expect(aepKeyId()).toBe(r.now);
     expect(w.aws.accessKeyWorks(r.now)).toBe(true);
     expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId)).toEqual([r.now]);
     expect(w.aws.userExists(r.user)).toBe(true);
     expect(w.sim.resources().some((r2) => r2.type === 'AWS::Lambda::Function' && /KeyWatch/.test(r2.logicalId))).toBe(false);
-
-    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
-    expect(w.aws.userExists(r.user)).toBe(false);
     await expectConsistent();
   });
 
   test('upgrade: a stack deployed without the cleanup gets it by a Create that calls nothing; its destroy then completes', async () => {
     // The template an earlier library version deployed: no cleanup resource, no grant for it.
     const before = (template: any) => {
-      const gone = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === ResourceTypes.ACCESS_KEY_CLEANUP || /KeyCleanupPolicy/.test(id));
+      const gone = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === ResourceTypes.ACCESS_KEY_CLEANUP || /^CdkAepS3ProviderKeyCleanup/.test(id));
       for (const id of gone) delete template.Resources[id];
       for (const r of Object.values<any>(template.Resources)) {
         if (Array.isArray(r.DependsOn)) r.DependsOn = r.DependsOn.filter((d: string) => !gone.includes(d));
+        if (r.Type === 'AWS::IAM::User') delete r.Properties.Tags;
       }
       return template;
     };
@@ -300,6 +300,28 @@ describe('deleting the user after a scheduled rotation (the rotated key was made
     expect(w.aws.accessKeysOf(u)).toEqual([]);
     expect(w.aws.userExists(u)).toBe(false);
     await expectConsistent();
+  });
+
+  test('RETAIN: destroy keeps the user with the rotated key AEP uses (the cleanup gets no Delete)', async () => {
+    const build = ({ stack, sandbox }: ScenarioScope) => {
+      new AepS3Destination(stack, 'Exports', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'ExportsBucket', 'acme-aep-exports'),
+        auth: S3DestinationAuth.accessKey({ keyLifecycle: lifecycle }),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    };
+    const r = await rotated(build);
+    const deletes = () => w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP && i.requestType === 'Delete');
+    const retained = w.owned();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(deletes()).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(true);
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId)).toEqual([r.now]);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(true);
+    expect(w.aep.getConnection(r.connection)!.auth.params.s3AccessKey).toBe(r.now);
+    for (const k of w.aws.issuedKeys) w.secrets.add(k.secretAccessKey);
+    expect(await w.violations({ retained })).toEqual([]);
   });
 
   test('the destination removed from a stack that stays: its user and every key go, nothing is left behind', async () => {

@@ -1,17 +1,21 @@
-import { deleteAccessKey, IamKeyError, listAccessKeys } from '../../aws/iam-keys';
+import { deleteAccessKey, IamKeyError, listAccessKeys, listUserTags } from '../../aws/iam-keys';
 import type { Invocation } from '../../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
 import { log } from '../../plumbing/log';
 import { requireString } from '../../plumbing/props';
-import { AccessKeyCleanupProps } from '../../private/contract';
+import { ACCESS_KEY_CLEANUP_TAG, AccessKeyCleanupProps } from '../../private/contract';
 
 /**
- * Handles `Custom::AepS3AccessKeyCleanup`. The resource lives exactly as long as its IAM user
- * (physical id = the user name; a new user name is a replacement), so CloudFormation sends its
- * Delete only when the user goes too: stack delete, the user removed from the template, or the
- * user replaced (the old one), never on an update that keeps the user. Before the user's own
- * Delete, which IAM refuses (`DeleteConflict`) while the user has a key, it deletes the keys
- * CloudFormation does not know: those a scheduled rotation made. Create and Update call nothing.
+ * Handles `Custom::AepS3AccessKeyCleanup`, which sits between a library-made IAM user and its
+ * CloudFormation key while `keyLifecycle` is set (physical id = the user name). IAM refuses to
+ * delete a user that still has a key (`DeleteConflict`) and CloudFormation deletes only the key it
+ * made, so before the user goes its Delete deletes the keys a scheduled rotation made.
+ *
+ * CloudFormation also sends that Delete when only `keyLifecycle` was removed and the user stays,
+ * and AEP still needs its key then. The user's {@link ACCESS_KEY_CLEANUP_TAG} tells the two apart:
+ * the template drops it with `keyLifecycle`, and CloudFormation updates the user (update phase)
+ * before it deletes removed resources (cleanup phase); a user about to be deleted keeps it.
+ * Create and Update call nothing.
  */
 export async function onAccessKeyCleanupEvent(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
   const userName = requireString(event.ResourceProperties, AccessKeyCleanupProps.USER_NAME);
@@ -24,6 +28,11 @@ export async function onAccessKeyCleanupEvent(event: CustomResourceEvent, invoca
   }
   let keys;
   try {
+    const tags = await listUserTags(userName, invocation);
+    if (tags[ACCESS_KEY_CLEANUP_TAG.KEY] !== ACCESS_KEY_CLEANUP_TAG.VALUE) {
+      log('info', 'access-key cleanup: the user stays (no cleanup tag); its keys are left alone', { userName });
+      return { PhysicalResourceId: physicalId };
+    }
     keys = await listAccessKeys(userName, invocation);
   } catch (err) {
     // The user is already gone (deleted by hand, or a rolled-back create): nothing to clean.
