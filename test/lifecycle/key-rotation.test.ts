@@ -245,6 +245,18 @@ describe('deleting the user after a scheduled rotation (the rotated key was made
     await expectConsistent();
   });
 
+  test('serial bumped and keyLifecycle removed in one deploy: AEP gets CloudFormation\'s new key and keeps it', async () => {
+    const r = await rotated(destination(lifecycle, { serial: 1 }));
+    expect((await w.deploy(destination(undefined, { serial: 2 }))).status).toBe('UPDATE_COMPLETE');
+    const fromCfn = cfnKey();
+    expect(aepKeyId()).toBe(fromCfn);
+    expect(w.aws.accessKeyWorks(fromCfn)).toBe(true);
+    // The rotated key stays (nothing outside the stack deletes it any more), as the README says.
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId).sort()).toEqual([fromCfn, r.now].sort());
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+
   test('upgrade: a stack deployed without the cleanup gets it by a Create that calls nothing; its destroy then completes', async () => {
     // The template an earlier library version deployed: no cleanup resource, no grant for it.
     const before = (template: any) => {
