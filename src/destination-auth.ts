@@ -196,6 +196,7 @@ class ManagedKeyAuth extends S3DestinationAuth {
     const key = new ManagedAccessKey(scope, 'AccessKey', {
       serial: this.options.serial,
       description: options.secretDescription,
+      cleanupKeys: this.options.keyLifecycle !== undefined,
     });
     inlineFolderPolicy(key.user, options.grant, FOLDER_KIND);
     return {

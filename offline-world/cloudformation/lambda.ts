@@ -21,6 +21,11 @@ export interface LambdaHost {
   nextSerial(): number;
   assemblyDir(): string;
   artifactName(): string;
+  /**
+   * Cloud assemblies of earlier deployments of this stack, newest first: a function a template
+   * no longer holds still runs the code it was deployed with (an update's cleanup Deletes).
+   */
+  earlierAssemblies?(): Array<{ assemblyDir: string; artifactName: string }>;
 }
 
 /** One warm Lambda container: a module instance and its role session. */
@@ -122,10 +127,15 @@ export class LambdaService {
   private loadFunction(logicalId: string, props: any): (event: any, ctx: any) => any {
     const key: string = props.Code?.S3Key ?? '';
     const hash = key.replace(/\.zip$/, '');
-    const manifest = JSON.parse(fs.readFileSync(path.join(this.host.assemblyDir(), `${this.host.artifactName()}.assets.json`), 'utf8'));
-    const source = manifest.files?.[hash]?.source;
-    if (!source) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
-    const dir = path.join(this.host.assemblyDir(), source.path);
+    // The asset hash names the code's content: any assembly of this stack holding it has the same code.
+    const assemblies = [{ assemblyDir: this.host.assemblyDir(), artifactName: this.host.artifactName() }, ...(this.host.earlierAssemblies?.() ?? [])];
+    const found = assemblies.map((a) => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(a.assemblyDir, `${a.artifactName}.assets.json`), 'utf8'));
+      const source = manifest.files?.[hash]?.source;
+      return source ? path.join(a.assemblyDir, source.path) : undefined;
+    }).find((d) => d !== undefined);
+    if (!found) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
+    const dir = found;
     if (!fs.existsSync(dir)) throw new Error(`asset ${dir} not found for ${logicalId}`);
     const handler = String(props.Handler);
     const dot = handler.lastIndexOf('.');

@@ -92,6 +92,7 @@ export class CloudFormationSimulator {
   private readonly iam = new IamPropagation(() => (this.options.iamPropagationMs ?? 0) * this.timeScale);
   private template: any;
   private assemblyDir = '';
+  private readonly earlierAssemblies: Array<{ assemblyDir: string; artifactName: string }> = [];
   /** Artifact name of the deployed template in its cloud assembly (not necessarily the stack's name). */
   private artifactName = '';
   private stackStatus?: StackStatus;
@@ -123,6 +124,7 @@ export class CloudFormationSimulator {
       nextSerial: () => ++self.counter,
       assemblyDir: () => this.assemblyDir,
       artifactName: () => this.artifactName,
+      earlierAssemblies: () => [...this.earlierAssemblies].reverse(),
     });
   }
 
@@ -349,6 +351,7 @@ export class CloudFormationSimulator {
   }
 
   private begin(stack: SynthesizedStack): void {
+    if (this.assemblyDir) this.earlierAssemblies.push({ assemblyDir: this.assemblyDir, artifactName: this.artifactName });
     this.template = stack.template;
     this.assemblyDir = stack.assemblyDir;
     this.artifactName = stack.stackName;
@@ -444,6 +447,17 @@ export class CloudFormationSimulator {
       }
     } else {
       await this.nativeOperation();
+      if (res.type === 'AWS::IAM::User') {
+        // IAM refuses to delete a user that still has an access key (one made outside the stack,
+        // say): the resource stays, DELETE_FAILED, as in CloudFormation.
+        try {
+          this.options.aws.deleteUser(res.physicalId);
+        } catch (e) {
+          const reason = `${(e as Error).message} (Service: Iam, Status Code: 409, Request ID: sim-${++this.counter}) (HandlerErrorCode: GeneralServiceException)`;
+          this.event(id, res.type, 'DELETE_FAILED', res.physicalId, reason);
+          return reason;
+        }
+      }
     }
     if (res.type === 'AWS::IAM::AccessKey') {
       this.options.aws.deleteAccessKey(res.physicalId);
@@ -474,6 +488,11 @@ export class CloudFormationSimulator {
   /** @internal */
   public applySideEffects(id: string, type: string, props: any, physicalId: string): void {
     const aws = this.options.aws;
+    if (type === 'AWS::IAM::User') {
+      aws.createUser(physicalId);
+      const tags: Array<{ Key: string; Value: string }> = props.Tags ?? [];
+      aws.tagUser(physicalId, Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
+    }
     if (type === 'AWS::IAM::AccessKey') {
       if (!this.registered.has(physicalId)) {
         this.registered.add(physicalId);

@@ -213,6 +213,8 @@ export class AwsStandIn {
   private readonly roles = new Map<string, StandInRole>();
   /** IAM users that ListAccessKeys knows (every user a key was registered for, see {@link iamAccessKeys}). */
   private readonly iamUsers = new Set<string>();
+  /** Tags of IAM users (`ListUserTags`). */
+  private readonly userTags = new Map<string, Record<string, string>>();
   /** STS refusals of a key made by `CreateAccessKey` before it works (IAM eventual consistency). */
   public newKeyPropagationFailures = 0;
   /** Every key `CreateAccessKey` issued (tests look for their secrets in output). */
@@ -307,6 +309,34 @@ export class AwsStandIn {
     const identity = this.identities.get(accessKeyId);
     if (!identity || identity.kind !== 'user') throw new Error(`no IAM user access key ${accessKeyId}`);
     identity.inactive = status === 'Inactive';
+  }
+
+  /** `iam:CreateUser` (CloudFormation's `AWS::IAM::User`): `ListAccessKeys` knows the user from now on. */
+  public createUser(userName: string): void {
+    this.iamUsers.add(userName);
+  }
+
+  /** The user's tags become exactly `tags` (`iam:TagUser` / `UntagUser`, as CloudFormation applies a template's `Tags`). */
+  public tagUser(userName: string, tags: Record<string, string>): void {
+    this.userTags.set(userName, { ...tags });
+  }
+
+  /**
+   * `iam:DeleteUser`, as IAM answers it: refused with `DeleteConflict` while the user still has an
+   * access key (CloudFormation's `AWS::IAM::User` delete removes policies and the login profile,
+   * not keys it did not create); a user already gone counts as deleted.
+   */
+  public deleteUser(userName: string): void {
+    if (this.accessKeysOf(userName).length) {
+      throw new AwsError(409, 'DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+    }
+    this.iamUsers.delete(userName);
+    this.userTags.delete(userName);
+  }
+
+  /** Whether IAM knows the user (created, or holding a key, and not deleted). */
+  public userExists(userName: string): boolean {
+    return this.iamUsers.has(userName) || this.accessKeysOf(userName).length > 0;
   }
 
   /** `iam:DeleteAccessKey`: the key is refused from now on. */
@@ -484,6 +514,7 @@ export class AwsStandIn {
     this.stacks.length = 0;
     this.roles.clear();
     this.iamUsers.clear();
+    this.userTags.clear();
     this.newKeyPropagationFailures = 0;
     this.issuedKeys.length = 0;
     this.sessionTokenCount = 0;
@@ -823,7 +854,7 @@ export class AwsStandIn {
   /** `GetRole`: the role with its trust policy URL-encoded, as IAM returns it; the user access-key calls. */
   private async iam(identity: Identity, form: URLSearchParams): Promise<string> {
     const action = form.get('Action');
-    if (form.get('Version') === '2010-05-08' && (action === 'ListAccessKeys' || action === 'CreateAccessKey' || action === 'DeleteAccessKey')) {
+    if (form.get('Version') === '2010-05-08' && (action === 'ListAccessKeys' || action === 'CreateAccessKey' || action === 'DeleteAccessKey' || action === 'ListUserTags')) {
       return this.iamAccessKeys(identity, action, form);
     }
     if (form.get('Version') !== '2010-05-08' || action !== 'GetRole') {
@@ -841,7 +872,7 @@ export class AwsStandIn {
   }
 
   /**
-   * `ListAccessKeys` / `CreateAccessKey` / `DeleteAccessKey` of an IAM user, as IAM answers them:
+   * `ListAccessKeys` / `CreateAccessKey` / `DeleteAccessKey` / `ListUserTags` of an IAM user, as IAM answers them:
    * `CreateDate` per key, at most {@link ACCESS_KEYS_PER_USER} keys per user (`LimitExceeded`, 409),
    * `NoSuchEntity` (404) for a user without keys or a key that is not the user's. Users exist
    * here through their keys (the user of a deleted last key still lists, empty).
@@ -856,6 +887,12 @@ export class AwsStandIn {
     }
     this.iamUsers.add(userName);
     const meta = `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`;
+    if (action === 'ListUserTags') {
+      const members = Object.entries(this.userTags.get(userName) ?? {})
+        .map(([k, v]) => `<member><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></member>`).join('');
+      return `<ListUserTagsResponse xmlns="${IAM_NS}"><ListUserTagsResult><Tags>${members}</Tags><IsTruncated>false</IsTruncated>`
+        + `</ListUserTagsResult>${meta}</ListUserTagsResponse>`;
+    }
     if (action === 'ListAccessKeys') {
       const members = this.accessKeysOf(userName).map((k) => `<member><UserName>${escapeXml(userName)}</UserName><AccessKeyId>${k.accessKeyId}</AccessKeyId>`
         + `<Status>${k.status}</Status><CreateDate>${new Date(k.createDate).toISOString()}</CreateDate></member>`).join('');

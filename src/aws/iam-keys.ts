@@ -9,10 +9,11 @@ import { registerSecret } from '../plumbing/log';
 import { retry } from '../plumbing/retry';
 
 /**
- * The three IAM user access-key calls of the key watch (ListAccessKeys, CreateAccessKey,
- * DeleteAccessKey) as SigV4-signed Query requests with the function's own role credentials. No
- * IAM SDK client: the signer the bundle already carries is enough for three small calls, and the
- * Lambda runtime does not ship `@aws-sdk/client-iam` in every version.
+ * The IAM user calls of the key watch (ListAccessKeys, CreateAccessKey, DeleteAccessKey) and of
+ * the access-key cleanup (ListUserTags, ListAccessKeys, DeleteAccessKey) as SigV4-signed Query
+ * requests with the function's own role credentials. No IAM SDK client: the signer the bundle
+ * already carries is enough for four small calls, and the Lambda runtime does not ship
+ * `@aws-sdk/client-iam` in every version.
  */
 
 /** A refusal or failure of IAM with AWS's error code (`LimitExceeded`, `NoSuchEntity`, `AccessDenied`, …). */
@@ -130,4 +131,11 @@ export async function deleteAccessKey(userName: string, accessKeyId: string, inv
   } catch (err) {
     if ((err as IamKeyError).code !== 'NoSuchEntity') throw err;
   }
+}
+
+/** The user's tags (one page: IAM allows 50 tags per user, below the default page size of 100). */
+export async function listUserTags(userName: string, invocation: Invocation): Promise<Record<string, string>> {
+  const xml = await iamCall('ListUserTags', { UserName: userName }, invocation);
+  return Object.fromEntries([...xml.matchAll(/<member>([\s\S]*?)<\/member>/g)]
+    .map(([, m]) => [unescapeXml(tag(m, 'Key') ?? ''), unescapeXml(tag(m, 'Value') ?? '')]));
 }

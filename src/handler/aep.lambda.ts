@@ -13,6 +13,7 @@ import { type LambdaContext, startInvocation } from '../plumbing/config';
 import { assertAllowedEndpoints, assertPinnedRefreshTarget, pinnedKeyWatchTarget } from '../plumbing/endpoints';
 import type { CustomResourceEvent, CustomResourceResponse } from '../plumbing/events';
 import { errorMessage, log, resetSecrets } from '../plumbing/log';
+import { onAccessKeyCleanupEvent } from './resources/access-key-cleanup';
 import { onConnectionEvent } from './resources/connection';
 import { onDatasetTargetConnectionEvent, onSourceConnectionEvent } from './resources/dataflow-connection';
 import { onDestinationConnectionEvent } from './resources/destination-connection';
@@ -126,6 +127,8 @@ function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof star
       return onTargetConnectionEvent(event, invocation);
     case ResourceTypes.IAM_ROLE_LOOKUP:
       return onIamRoleLookupEvent(event, invocation);
+    case ResourceTypes.ACCESS_KEY_CLEANUP:
+      return onAccessKeyCleanupEvent(event, invocation);
     case DataflowResourceTypes.SOURCE_CONNECTION:
       return onSourceConnectionEvent(event, invocation);
     case DataflowResourceTypes.DATASET_TARGET_CONNECTION:

@@ -26,6 +26,12 @@ export const ResourceTypes = {
    * {@link CONNECTION} + {@link TARGET_CONNECTION} pairs, which the handler keeps serving.
    */
   DESTINATION_CONNECTION: 'Custom::AepDestinationConnection',
+  /**
+   * With `keyLifecycle`, next to a library-made IAM user: its Delete deletes the keys made outside
+   * CloudFormation (scheduled rotation), which IAM requires before it deletes the user, when the
+   * user still carries {@link ACCESS_KEY_CLEANUP_TAG}. Physical id = the user name. No AEP call.
+   */
+  ACCESS_KEY_CLEANUP: 'Custom::AepS3AccessKeyCleanup',
 } as const;
 
 /** Properties every AEP custom resource carries (where and as whom to call AEP). */
@@ -108,6 +114,20 @@ export const DestinationConnectionProps = {
 export const IamRoleLookupProps = {
   CONNECTION_SPEC_ID: 'ConnectionSpecId',
 } as const;
+
+/** Properties of {@link ResourceTypes.ACCESS_KEY_CLEANUP}. */
+export const AccessKeyCleanupProps = {
+  /** The IAM user whose remaining access keys go when the resource is deleted. */
+  USER_NAME: 'UserName',
+} as const;
+
+/**
+ * The IAM user tag that arms {@link ResourceTypes.ACCESS_KEY_CLEANUP}: present exactly while the
+ * template asks for the cleanup. Removing `keyLifecycle` removes the tag in the update phase,
+ * before the cleanup resource's Delete in the cleanup phase, which then leaves AEP's key alone;
+ * when the user itself goes, the tag is still on it.
+ */
+export const ACCESS_KEY_CLEANUP_TAG = { KEY: 'cdk-aep-s3:delete-keys-with-user', VALUE: 'true' } as const;
 
 /** Keys of the response `Data` (read with `Fn::GetAtt`). Never secret. */
 export const Attributes = {

@@ -86,6 +86,7 @@ export function bindAccessKeySource(source: Construct, auth: S3SourceAuth, optio
   const accessKey = new ManagedAccessKey(source, 'AccessKey', {
     serial: auth.serial,
     description: `Access key AEP uses to read s3://${literalBucketName(options.bucket) ?? '<bucket>'}/${options.folderScope.prefix} (cdk-aep-s3, ${source.node.path})`,
+    cleanupKeys: auth.keyLifecycle !== undefined,
   });
   // Inline on the user (not its default policy): the connection depends on the user, so AEP
   // (and the key probe) never gets the key before its read permissions exist.

@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { deploymentOrder, resolve } from '../../offline-world/cloudformation/intrinsics';
-import { CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } from '../../src/private/contract';
+import { AccessKeyCleanupProps, CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } from '../../src/private/contract';
 
 /**
  * A small model of what the custom-resource handler may read at each CloudFormation event of a
@@ -15,7 +15,8 @@ import { CommonProps, ConnectionProps, RemovalPolicies, TargetConnectionProps } 
  * the auth secret); the model checks that the IAM policies live at that moment, inline on the handler
  * role or policy resources attached to it, allow `secretsmanager:GetSecretValue` on it, evaluated
  * by @cloud-copilot/iam-simulate with the secret's tags (from the template) as
- * `aws:ResourceTag/<key>`. A template can be deployed under any stack name ({@link Deployment}).
+ * `aws:ResourceTag/<key>`. The access-key cleanup's Delete must be allowed `iam:ListUserTags`,
+ * `iam:ListAccessKeys` and `iam:DeleteAccessKey` on its user (in `read`/`denied` as `<action> <user ARN>`). A template can be deployed under any stack name ({@link Deployment}).
  */
 
 export const ACCOUNT = '111122223333';
@@ -114,8 +115,11 @@ async function check(
 ): Promise<GrantCheck> {
   // A retained connection's Delete never calls AEP (src/handler/flow-resource.ts), so it needs no secret.
   if (event.requestType === 'Delete' && props[ConnectionProps.REMOVAL_POLICY] === RemovalPolicies.RETAIN) return { ...event, read: [], denied: [] };
-  const needed = [props[CommonProps.CREDENTIALS_SECRET_ARN]];
-  if (event.requestType !== 'Delete' && props[ConnectionProps.AUTH_SECRET_ARN]) needed.push(props[ConnectionProps.AUTH_SECRET_ARN]);
+  const cleanupUser = props[AccessKeyCleanupProps.USER_NAME];
+  // The access-key cleanup reads no secret; only its Delete calls IAM (the user's tags, then its keys).
+  if (cleanupUser !== undefined && event.requestType !== 'Delete') return { ...event, read: [], denied: [] };
+  const needed = cleanupUser !== undefined ? [] : [props[CommonProps.CREDENTIALS_SECRET_ARN]];
+  if (cleanupUser === undefined && event.requestType !== 'Delete' && props[ConnectionProps.AUTH_SECRET_ARN]) needed.push(props[ConnectionProps.AUTH_SECRET_ARN]);
   const roleId = handlerRoleId(all);
   const documents: any[] = [];
   for (const [id, def] of live.entries()) {
@@ -131,17 +135,24 @@ async function check(
   for (const arn of read) {
     if (!(await allowed(policies, arn, tagsOf(all, where, arn)))) denied.push(arn);
   }
+  if (cleanupUser !== undefined) {
+    const userArn = `arn:aws:iam::${ACCOUNT}:user/${cleanupUser}`;
+    for (const action of ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:DeleteAccessKey']) {
+      read.push(`${action} ${userArn}`);
+      if (!(await allowed(policies, userArn, {}, action))) denied.push(`${action} ${userArn}`);
+    }
+  }
   return { ...event, read, denied };
 }
 
-/** IAM's decision on GetSecretValue of `arn` (tagged `tags`) by the handler role with `policies`. */
-async function allowed(policies: Array<{ name: string; policy: any }>, arn: string, tags: Record<string, string>): Promise<boolean> {
+/** IAM's decision on `action` (GetSecretValue by default) of `arn` (tagged `tags`) by the handler role with `policies`. */
+async function allowed(policies: Array<{ name: string; policy: any }>, arn: string, tags: Record<string, string>, action = 'secretsmanager:GetSecretValue'): Promise<boolean> {
   const contextVariables: Record<string, string> = { 'aws:SecureTransport': 'true' };
   for (const [k, v] of Object.entries(tags)) contextVariables[`aws:ResourceTag/${k}`] = v;
   const result = await runSimulation({
     request: {
       principal: `arn:aws:sts::${ACCOUNT}:assumed-role/handler-role/handler`,
-      action: 'secretsmanager:GetSecretValue',
+      action,
       resource: { resource: arn, accountId: arn.split(':')[4] },
       contextVariables,
     },
@@ -194,6 +205,8 @@ function context(all: Resources, where: Deployment) {
       return id;
     },
     getAtt(id: string, attr: string): string {
+      // A user's name is its logical id here (Ref above), so its ARN follows from it.
+      if (all[id]?.Type === 'AWS::IAM::User' && attr === 'Arn') return `arn:aws:iam::${ACCOUNT}:user/${id}`;
       return `${id}.${attr}`;
     },
   };

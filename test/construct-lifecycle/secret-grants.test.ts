@@ -1,17 +1,17 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ACCOUNT, checkStackDelete, checkUpdate, deployment, GrantCheck, REGION } from './grant-model';
 import '../destination/util'; // fails early when the handler bundle is missing
-import { AepS3Destination, AepS3Source, AepSandbox, S3SourceAuth } from '../../src';
+import { AepS3Destination, AepS3Source, AepSandbox, S3DestinationAuth, S3SourceAuth } from '../../src';
 
 /**
  * Every secret grant outlives the last CloudFormation event that needs it: the cleanup Delete of
  * a replaced or removed AEP resource runs with its OLD properties, after the update phase.
  */
 
-interface Dest { readonly id: string; readonly creds: string; readonly sandboxName: string }
+interface Dest { readonly id: string; readonly creds: string; readonly sandboxName: string; readonly rotate?: boolean }
 
 const synthesized = new Map<string, string>();
 
@@ -33,7 +33,14 @@ function build(dests: Dest[], source?: Dest): any {
     credentials: secretsmanager.Secret.fromSecretNameV2(stack, `Creds${d.id}`, d.creds),
     sandboxName: d.sandboxName,
   });
-  for (const d of dests) new AepS3Destination(stack, d.id, { sandbox: sandbox(d), bucket, folderPath: d.id.toLowerCase() });
+  for (const d of dests) {
+    new AepS3Destination(stack, d.id, {
+      sandbox: sandbox(d),
+      bucket,
+      folderPath: d.id.toLowerCase(),
+      auth: S3DestinationAuth.accessKey({ keyLifecycle: d.rotate ? { rotateEvery: Duration.days(30) } : undefined }),
+    });
+  }
   if (source) {
     new AepS3Source(stack, source.id, {
       sandbox: sandbox(source),
@@ -45,6 +52,11 @@ function build(dests: Dest[], source?: Dest): any {
   return Template.fromStack(stack).toJSON();
 }
 
+/** An AEP resource's event (not the access-key cleanup's, which reads no secret). */
+function aep(c: GrantCheck): boolean {
+  return !/KeyCleanup/.test(c.logicalId);
+}
+
 function deniedEvents(checks: GrantCheck[]): string[] {
   return checks.filter((c) => c.denied.length > 0).map((c) => `${c.phase} ${c.requestType} ${c.logicalId}: ${c.denied.join(', ')}`);
 }
@@ -53,7 +65,7 @@ describe('secret grants over stack updates', () => {
   const dev: Dest = { id: 'Exports', creds: 'aep/dev', sandboxName: 'dev' };
 
   test('the model sees the events it must: creates, then the cleanup Deletes of replaced resources', async () => {
-    const checks = await checkUpdate(synth([]), synth([dev]));
+    const checks = (await checkUpdate(synth([]), synth([dev]))).filter(aep);
     expect(checks.filter((c) => c.requestType === 'Create').length).toBe(1); // one resource: base + target connection
     const moved = await checkUpdate(synth([dev]), synth([{ ...dev, creds: 'aep/prod', sandboxName: 'prod' }]));
     expect(moved.filter((c) => c.phase === 'cleanup' && c.requestType === 'Delete').length).toBe(1);
@@ -67,8 +79,26 @@ describe('secret grants over stack updates', () => {
   test('removing a destination whose sandbox nobody else uses: its Delete still reads that credential', async () => {
     const other: Dest = { id: 'Other', creds: 'aep/prod', sandboxName: 'prod' };
     const checks = await checkUpdate(synth([dev, other]), synth([other]));
-    expect(checks.filter((c) => c.requestType === 'Delete').length).toBe(1);
+    expect(checks.filter(aep).filter((c) => c.requestType === 'Delete').length).toBe(1);
     expect(deniedEvents(checks)).toEqual([]);
+  });
+
+  test('the access-key cleanup\'s Delete may list and delete its user\'s keys: destination removed, whole stack deleted', async () => {
+    const rotated: Dest = { ...dev, rotate: true };
+    const other: Dest = { id: 'Other', creds: 'aep/prod', sandboxName: 'prod', rotate: true };
+    const removal = (await checkUpdate(synth([rotated, other]), synth([other]))).filter((c) => !aep(c));
+    const stackDelete = (await checkStackDelete(synth([rotated, other]))).filter((c) => !aep(c));
+    expect(removal.map((c) => [c.phase, c.requestType, c.read.length])).toEqual([['cleanup', 'Delete', 3]]);
+    expect(stackDelete.map((c) => [c.requestType, c.read.length])).toEqual([['Delete', 3], ['Delete', 3]]);
+    expect(deniedEvents([...removal, ...stackDelete])).toEqual([]);
+    // Control: without its grant, the model denies the same Delete.
+    const withoutGrant = (t: any) => {
+      for (const id of Object.keys(t.Resources)) if (/^CdkAepS3ProviderKeyCleanup/.test(id)) delete t.Resources[id];
+      return t;
+    };
+    const denied = deniedEvents((await checkStackDelete(withoutGrant(synth([rotated, other])))).filter((c) => !aep(c)));
+    expect(denied).toHaveLength(2);
+    expect(denied[0]).toMatch(/iam:ListUserTags arn:aws:iam::111122223333:user\/.*User.*iam:ListAccessKeys.*iam:DeleteAccessKey/);
   });
 
   test('a renamed credentials secret (same sandbox, in-place update), then back', async () => {

@@ -5,7 +5,7 @@
  * datapoints the function wrote. Then deploys after a rotation: CloudFormation must neither bring
  * the old key back nor break AEP.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { alarmDefinition, evaluateAlarm } from '../../offline-world/cloudwatch-alarm';
 import { ScenarioScope, ScenarioWorld } from '../../offline-world/scenario';
@@ -24,7 +24,7 @@ afterEach(async () => {
   await w.close();
 });
 
-function destination(keyLifecycle: AccessKeyLifecycleOptions, o: { serial?: number; description?: string } = {}) {
+function destination(keyLifecycle: AccessKeyLifecycleOptions | undefined, o: { serial?: number; description?: string } = {}) {
   return ({ stack, sandbox }: ScenarioScope) => {
     new AepS3Destination(stack, 'Exports', {
       sandbox: sandbox(),
@@ -199,6 +199,153 @@ describe('scheduled rotation', () => {
     expect(w.aws.accessKeyWorks(held)).toBe(true);
     expect(w.aws.accessKeyWorks(first)).toBe(false);
     expect(w.aws.accessKeysOf(user())).toHaveLength(1);
+    await expectConsistent();
+  });
+});
+
+describe('deleting the user after a scheduled rotation (the rotated key was made outside CloudFormation)', () => {
+  const lifecycle = { maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) };
+
+  async function rotated(build = destination(lifecycle)): Promise<{ user: string; first: string; now: string; connection: string }> {
+    expect((await w.deploy(build)).status).toBe('CREATE_COMPLETE');
+    const first = cfnKey();
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    const now = aepKeyId();
+    expect(now).not.toBe(first);
+    return { user: user(), first, now, connection: connectionId() };
+  }
+
+  test('destroy after a scheduled rotation: DELETE_COMPLETE, no key and no user left, AEP connection gone', async () => {
+    const r = await rotated();
+    const result = await w.destroy();
+    expect(result.events.filter((e) => e.status === 'DELETE_FAILED')).toEqual([]);
+    expect(result.status).toBe('DELETE_COMPLETE');
+    expect(w.aws.accessKeysOf(r.user)).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(false);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(false);
+    expect(w.aep.getConnection(r.connection)).toBeUndefined();
+    // AEP's connection went before its key did.
+    const order = result.events.filter((e) => e.status === 'DELETE_COMPLETE').map((e) => e.type);
+    expect(order.indexOf(ResourceTypes.DESTINATION_CONNECTION)).toBeLessThan(order.indexOf('AWS::IAM::AccessKey'));
+    await expectConsistent();
+  });
+
+  test('removing keyLifecycle alone: the cleanup\'s Delete leaves the user and the rotated key; AEP keeps a working key', async () => {
+    const r = await rotated();
+    expect((await w.deploy(destination(undefined))).status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    const deletes = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP && i.requestType === 'Delete');
+    expect(deletes.map((i) => [i.phase, i.error])).toEqual([['update-cleanup', undefined]]);
+    expect(aepKeyId()).toBe(r.now);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(true);
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId)).toEqual([r.now]);
+    expect(w.aws.userExists(r.user)).toBe(true);
+    expect(w.sim.resources().some((r2) => r2.type === 'AWS::Lambda::Function' && /KeyWatch/.test(r2.logicalId))).toBe(false);
+    await expectConsistent();
+  });
+
+  test('serial bumped and keyLifecycle removed in one deploy: AEP gets CloudFormation\'s new key and keeps it', async () => {
+    const r = await rotated(destination(lifecycle, { serial: 1 }));
+    expect((await w.deploy(destination(undefined, { serial: 2 }))).status).toBe('UPDATE_COMPLETE');
+    const fromCfn = cfnKey();
+    expect(aepKeyId()).toBe(fromCfn);
+    expect(w.aws.accessKeyWorks(fromCfn)).toBe(true);
+    // The rotated key stays (nothing outside the stack deletes it any more), as the README says.
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId).sort()).toEqual([fromCfn, r.now].sort());
+    expect(w.sim.leftBehind).toEqual([]);
+    await expectConsistent();
+  });
+
+  test('upgrade: a stack deployed without the cleanup gets it by a Create that calls nothing; its destroy then completes', async () => {
+    // The template an earlier library version deployed: no cleanup resource, no grant for it.
+    const before = (template: any) => {
+      const gone = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === ResourceTypes.ACCESS_KEY_CLEANUP || /^CdkAepS3ProviderKeyCleanup/.test(id));
+      for (const id of gone) delete template.Resources[id];
+      for (const r of Object.values<any>(template.Resources)) {
+        if (Array.isArray(r.DependsOn)) r.DependsOn = r.DependsOn.filter((d: string) => !gone.includes(d));
+        if (r.Type === 'AWS::IAM::User') delete r.Properties.Tags;
+      }
+      return template;
+    };
+    expect((await w.deploy(destination(lifecycle), undefined, before)).status).toBe('CREATE_COMPLETE');
+    expect(w.sim.resources().some((r) => r.type === ResourceTypes.ACCESS_KEY_CLEANUP)).toBe(false);
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    const now = aepKeyId();
+    const u = user();
+    const iamCalls = w.aws.calls.filter((c) => c.service === 'iam').length;
+    const patches = w.aep.requests.filter((r) => r.method === 'PATCH').length;
+
+    expect((await w.deploy(destination(lifecycle))).status).toBe('UPDATE_COMPLETE');
+    const created = w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP);
+    expect(created.map((i) => [i.requestType, i.error, i.physicalId])).toEqual([['Create', undefined, u]]);
+    expect(w.aws.calls.filter((c) => c.service === 'iam').length).toBe(iamCalls);
+    expect(w.aep.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+    expect(w.aws.accessKeysOf(u).map((k) => k.accessKeyId)).toEqual([now]);
+
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aws.userExists(u)).toBe(false);
+    await expectConsistent();
+  });
+
+  test('a source after rotation (session credentials): destroy completes, its user and keys gone', async () => {
+    const build = ({ stack, sandbox }: ScenarioScope) => {
+      new AepS3Source(stack, 'Ingest', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'Inbound', 'acme-aep-inbound'),
+        folderPath: 'exports/crm',
+        auth: S3SourceAuth.accessKey({
+          sessionToken: { duration: Duration.hours(1), refreshEvery: Duration.minutes(30) },
+          keyLifecycle: { rotateEvery: Duration.days(30) },
+        }),
+      });
+    };
+    expect((await w.deploy(build)).status).toBe('CREATE_COMPLETE');
+    const first = cfnKey();
+    const u = user();
+    ageAllKeys(31);
+    await w.sim.runSchedules();
+    expect(w.aws.accessKeysOf(u).map((k) => k.accessKeyId)).not.toContain(first);
+    expect(w.aws.accessKeysOf(u)).toHaveLength(1);
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(w.aws.accessKeysOf(u)).toEqual([]);
+    expect(w.aws.userExists(u)).toBe(false);
+    await expectConsistent();
+  });
+
+  test('RETAIN: destroy keeps the user with the rotated key AEP uses (the cleanup gets no Delete)', async () => {
+    const build = ({ stack, sandbox }: ScenarioScope) => {
+      new AepS3Destination(stack, 'Exports', {
+        sandbox: sandbox(),
+        bucket: s3.Bucket.fromBucketName(stack, 'ExportsBucket', 'acme-aep-exports'),
+        auth: S3DestinationAuth.accessKey({ keyLifecycle: lifecycle }),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    };
+    const r = await rotated(build);
+    const deletes = () => w.sim.invocations.filter((i) => i.resourceType === ResourceTypes.ACCESS_KEY_CLEANUP && i.requestType === 'Delete');
+    const retained = w.owned();
+    expect((await w.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(deletes()).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(true);
+    expect(w.aws.accessKeysOf(r.user).map((k) => k.accessKeyId)).toEqual([r.now]);
+    expect(w.aws.accessKeyWorks(r.now)).toBe(true);
+    expect(w.aep.getConnection(r.connection)!.auth.params.s3AccessKey).toBe(r.now);
+    for (const k of w.aws.issuedKeys) w.secrets.add(k.secretAccessKey);
+    expect(await w.violations({ retained })).toEqual([]);
+  });
+
+  test('the destination removed from a stack that stays: its user and every key go, nothing is left behind', async () => {
+    const keep = ({ stack }: ScenarioScope) => { new s3.Bucket(stack, 'Keep'); };
+    const both = (scope: ScenarioScope) => { keep(scope); destination(lifecycle)(scope); };
+    const r = await rotated(both);
+    expect((await w.deploy(keep)).status).toBe('UPDATE_COMPLETE');
+    expect(w.sim.leftBehind).toEqual([]);
+    expect(w.aws.accessKeysOf(r.user)).toEqual([]);
+    expect(w.aws.userExists(r.user)).toBe(false);
+    expect(w.aep.getConnection(r.connection)).toBeUndefined();
+    expect(w.sim.resources().filter((x) => x.type.startsWith('AWS::IAM::User') || x.type === 'AWS::IAM::AccessKey')).toEqual([]);
     await expectConsistent();
   });
 });
