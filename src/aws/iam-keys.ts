@@ -1,9 +1,5 @@
-// Inlined into the handler bundle by esbuild (devDependencies, like axios).
-// eslint-disable-next-line import/no-extraneous-dependencies
-import { Sha256 } from '@aws-crypto/sha256-js';
-// eslint-disable-next-line import/no-extraneous-dependencies
-import { SignatureV4 } from '@smithy/signature-v4';
 import { type AwsKey } from './aws-keys';
+import { IamError, iamQuery } from './iam-query';
 import { type Invocation, operationDeadline } from '../plumbing/config';
 import { registerSecret } from '../plumbing/log';
 import { retry } from '../plumbing/retry';
@@ -16,13 +12,7 @@ import { retry } from '../plumbing/retry';
  * `@aws-sdk/client-iam` in every version.
  */
 
-/** A refusal or failure of IAM with AWS's error code (`LimitExceeded`, `NoSuchEntity`, `AccessDenied`, …). */
-export class IamKeyError extends Error {
-  constructor(readonly code: string, readonly status: number, message: string) {
-    super(message);
-    this.name = 'IamKeyError';
-  }
-}
+export { IamError };
 
 /** One access key of a user as `ListAccessKeys` reports it. */
 export interface AccessKeyMetadata {
@@ -32,53 +22,24 @@ export interface AccessKeyMetadata {
   readonly createDate: number;
 }
 
-/** IAM is global per partition; the function's region says which partition. */
-function iamEndpoint(env: Record<string, string | undefined>): { url: string; signingRegion: string } {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const override = env.AWS_ENDPOINT_URL_IAM ?? env.AWS_ENDPOINT_URL;
-  if (region?.startsWith('cn-')) return { url: override ?? 'https://iam.cn-north-1.amazonaws.com.cn', signingRegion: 'cn-north-1' };
-  if (region?.startsWith('us-gov-')) return { url: override ?? 'https://iam.us-gov.amazonaws.com', signingRegion: 'us-gov-west-1' };
-  return { url: override ?? 'https://iam.amazonaws.com', signingRegion: 'us-east-1' };
-}
-
 /** Lambda puts the execution role's credentials in the environment. */
 function roleCredentials(env: Record<string, string | undefined>): AwsKey {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new IamKeyError('MissingCredentials', 0, 'IAM call without AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment');
+  if (!accessKeyId || !secretAccessKey) throw new IamError('MissingCredentials', 0, 'IAM call without AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment');
   return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN };
 }
 
 async function iamCall(action: string, params: Record<string, string>, invocation: Invocation): Promise<string> {
   const env = process.env;
-  const { url, signingRegion } = iamEndpoint(env);
-  const endpoint = new URL(url);
-  const body = new URLSearchParams({ Action: action, ...params, Version: '2010-05-08' }).toString();
-  const signer = new SignatureV4({ credentials: roleCredentials(env), region: signingRegion, service: 'iam', sha256: Sha256 });
-  const once = async (): Promise<string> => {
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port ? Number(endpoint.port) : undefined,
-      path: endpoint.pathname || '/',
-      headers: { 'host': endpoint.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    });
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body, signal: AbortSignal.timeout(invocation.config.httpTimeoutMs) });
-    } catch (err) {
-      throw new IamKeyError('NetworkError', 0, `IAM ${action} could not reach ${endpoint.host}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP ${res.status}`;
-      const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '';
-      throw new IamKeyError(code, res.status, `IAM ${action} failed: ${code} (HTTP ${res.status})${message ? `: ${message}` : ''}`);
-    }
-    return text;
+  const options = {
+    credentials: roleCredentials(env),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    env,
+    timeoutMs: invocation.config.httpTimeoutMs,
+    withMessage: true,
   };
+  const once = (): Promise<string> => iamQuery(action, params, options);
   // CreateAccessKey is not idempotent: a retry after a lost answer could make a second key.
   // Only reads and deletes are retried (a repeated delete answers NoSuchEntity, handled by callers).
   if (action === 'CreateAccessKey') return once();
@@ -88,7 +49,7 @@ async function iamCall(action: string, params: Record<string, string>, invocatio
     baseDelayMs: invocation.config.retryBaseMs,
     deadline: operationDeadline(invocation, invocation.config.deadlineMs),
     classify: (err) => {
-      const e = err as IamKeyError;
+      const e = err as IamError;
       return { retryable: e.code === 'NetworkError' || e.code === 'Throttling' || e.status >= 500 };
     },
   }, once);
@@ -110,7 +71,7 @@ export async function listAccessKeys(userName: string, invocation: Invocation): 
     status: tag(m, 'Status') === 'Inactive' ? 'Inactive' as const : 'Active' as const,
     createDate: Date.parse(tag(m, 'CreateDate') ?? ''),
   }));
-  if (keys.some((k) => !k.accessKeyId || Number.isNaN(k.createDate))) throw new IamKeyError('MalformedResponse', 200, 'IAM ListAccessKeys answered a key without AccessKeyId or CreateDate');
+  if (keys.some((k) => !k.accessKeyId || Number.isNaN(k.createDate))) throw new IamError('MalformedResponse', 200, 'IAM ListAccessKeys answered a key without AccessKeyId or CreateDate');
   return keys.sort((a, b) => a.createDate - b.createDate);
 }
 
@@ -120,7 +81,7 @@ export async function createAccessKey(userName: string, invocation: Invocation):
   const secret = tag(xml, 'SecretAccessKey');
   if (secret !== undefined) registerSecret(unescapeXml(secret));
   const accessKeyId = tag(xml, 'AccessKeyId');
-  if (!accessKeyId || secret === undefined) throw new IamKeyError('MalformedResponse', 200, 'IAM CreateAccessKey answered without AccessKeyId or SecretAccessKey');
+  if (!accessKeyId || secret === undefined) throw new IamError('MalformedResponse', 200, 'IAM CreateAccessKey answered without AccessKeyId or SecretAccessKey');
   return { accessKeyId, secretAccessKey: unescapeXml(secret), createDate: Date.parse(tag(xml, 'CreateDate') ?? '') || Date.now() };
 }
 
@@ -129,7 +90,7 @@ export async function deleteAccessKey(userName: string, accessKeyId: string, inv
   try {
     await iamCall('DeleteAccessKey', { UserName: userName, AccessKeyId: accessKeyId }, invocation);
   } catch (err) {
-    if ((err as IamKeyError).code !== 'NoSuchEntity') throw err;
+    if ((err as IamError).code !== 'NoSuchEntity') throw err;
   }
 }
 

@@ -1,4 +1,4 @@
-import { deleteAccessKey, IamKeyError, listAccessKeys, listUserTags } from '../../aws/iam-keys';
+import { deleteAccessKey, IamError, listAccessKeys, listUserTags } from '../../aws/iam-keys';
 import type { Invocation } from '../../plumbing/config';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../plumbing/events';
 import { log } from '../../plumbing/log';
@@ -36,7 +36,7 @@ export async function onAccessKeyCleanupEvent(event: CustomResourceEvent, invoca
     keys = await listAccessKeys(userName, invocation);
   } catch (err) {
     // The user is already gone (deleted by hand, or a rolled-back create): nothing to clean.
-    if ((err as IamKeyError).code === 'NoSuchEntity') return { PhysicalResourceId: physicalId };
+    if ((err as IamError).code === 'NoSuchEntity') return { PhysicalResourceId: physicalId };
     throw err;
   }
   for (const key of keys) await deleteAccessKey(userName, key.accessKeyId, invocation);
