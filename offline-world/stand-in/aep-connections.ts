@@ -3,9 +3,9 @@
  * and pages, get, PATCH with If-Match, DELETE with its 1418-400 guard; §3.2 `authorizedDate`),
  * checked against Adobe's schemas and the connection spec served now, and explore (DATAFLOWS §2).
  */
-import type { AepCredentials } from './aep';
 import { checkAgainstServedSpec, readOnlyAuthParams } from './aep-connection-specs';
 import type { FlowsExchange } from './aep-flows';
+import type { AepCredentials } from './aep-options';
 import { isObject, violation, Violation } from './aep-rules';
 import { checkDatasetTarget } from './aep-source-connections';
 import {

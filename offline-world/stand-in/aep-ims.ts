@@ -4,8 +4,8 @@
  * applies to every call (§2.3).
  */
 import { randomBytes } from 'node:crypto';
-import type { AepCredentials } from './aep';
 import type { FlowsExchange } from './aep-flows';
+import type { AepCredentials } from './aep-options';
 import { mediaType } from './http';
 
 /** Path of the IMS token endpoint (API-NOTES §2.1). */

@@ -10,128 +10,30 @@ import * as http from 'node:http';
 import { AepConnectionSpecsRoute } from './aep-connection-spec-routes';
 import { DEFAULT_CONNECTION_SPEC_VARIANT, type ConnectionSpecVariant } from './aep-connection-specs';
 import { AepConnections, S3Reader, TargetConnectionPatch } from './aep-connections';
+import { DeferredWork } from './aep-deferred';
+import { Exchange, recordableBody } from './aep-exchange';
+import { applyFault, FaultHost } from './aep-fault-replies';
 import { AepFlows, DATA_PREP_PATH, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
 import { AepIms, IMS_TOKEN_PATH } from './aep-ims';
+import {
+  AepCredentials, AepStandInOptions, DEFAULT_AEP_CREDENTIALS, DEFAULT_AEP_IAM_ROLE_ARN, FLOW_SERVICE_PATH, RecordedRequest,
+} from './aep-options';
 import { Violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection } from './aep-store';
 import { AepValidator } from './aep-validation';
 import { ContractCheck, ContractViolation } from './contract-check';
 import { governingSpec } from './contract-governor';
-import { FaultInjector, FaultKind, FaultSpec } from './faults';
+import { FaultInjector, FaultSpec } from './faults';
 import { decorateBody, isDecoratedRead } from './get-decoration';
 import {
-  BodyTooLargeError, closeServer, header, listen, LOOPBACK, mediaType, queryObject, readBody, send, sendJson,
+  BodyTooLargeError, closeServer, header, listen, LOOPBACK, mediaType, queryObject, readBody, sendJson,
 } from './http';
 import { redactDeep, redactHeaders, redactText } from './redact';
 import { resolveSpecDir } from '../specs';
 
+export * from './aep-options';
 export { IMS_TOKEN_PATH } from './aep-ims';
 export type { S3Reader, TargetConnectionPatch } from './aep-connections';
-
-/** Path prefix of Flow Service (API-NOTES §2.4). */
-export const FLOW_SERVICE_PATH = '/data/foundation/flowservice';
-
-/** Fixed test credentials the stand-in accepts unless told otherwise. */
-export const DEFAULT_AEP_CREDENTIALS = {
-  clientId: 'test-client-id',
-  clientSecret: 'IMS-SECRET-do-not-leak-0001',
-  orgId: 'TESTORG0123456789@AdobeOrg',
-} as const;
-
-/** Default answer of `GET /connectionSpecs/{source}/configs?authType=IamBasedAuthentication`. */
-export const DEFAULT_AEP_IAM_ROLE_ARN = 'arn:aws:iam::123456789012:role/aep-ingest-va6';
-
-/** Options of {@link AepStandIn.start}. */
-export interface AepStandInOptions {
-  /**
-   * Folder with Adobe's `flow-service.yaml`, `destinations.yaml` and `data-prep.yaml`. Default:
-   * `AEP_CONTRACTS_DIR`, else `../shared/contracts` beside the repository, else the cache
-   * `npm run fetch-specs` fills (offline-world/specs.ts). When missing, `start` throws and names
-   * that command, unless {@link allowMissingSpecs}.
-   */
-  readonly specDir?: string;
-  /**
-   * Start without Adobe's specs (warn once; connection-spec rules only). Only for tests of that
-   * degraded mode: everything else must fail rather than validate nothing. Default false.
-   */
-  readonly allowMissingSpecs?: boolean;
-  /** `expires_in` of issued tokens, seconds (default 86399, as IMS). */
-  readonly tokenTtlSeconds?: number;
-  readonly clientId?: string;
-  readonly clientSecret?: string;
-  readonly orgId?: string;
-  /** IAM role ARN returned by the configs endpoint (default {@link DEFAULT_AEP_IAM_ROLE_ARN}). */
-  readonly iamRoleArn?: string;
-  /** Receives one line per request and per rejection, secrets redacted (default: discard). */
-  readonly log?: (line: string) => void;
-  /** Port to bind on 127.0.0.1 (default 0 = ephemeral). */
-  readonly port?: number;
-  /** Documented variant of the S3 connection specs served and enforced (default: current docs). */
-  readonly connectionSpecVariant?: ConnectionSpecVariant;
-  /**
-   * How long a destination flow outlives its `DELETE` (202 Accepted), still blocking its
-   * connections with `1447-400`/`1418-400` (default `DEFAULT_FLOW_DELETE_DELAY_MS` of async-delete.ts; 0 = at once).
-   * Changeable later through `dataflows.deletes.delayMs`.
-   */
-  readonly flowDeleteDelayMs?: number;
-  /** Whether AEP takes `PATCH /targetConnections/{id}` (default `accepted`; see {@link TargetConnectionPatch}). */
-  readonly targetConnectionPatch?: TargetConnectionPatch;
-}
-
-/** One request as the stand-in saw it, with every secret redacted. */
-export interface RecordedRequest {
-  readonly method: string;
-  /** URL path without the query string. */
-  readonly path: string;
-  readonly query: Record<string, string | string[]>;
-  /** Lower-case header names; `authorization` is reduced to its scheme. */
-  readonly headers: Record<string, string>;
-  /** Parsed JSON or form body with secret values redacted; undefined when empty. */
-  readonly body: unknown;
-  /** Status sent; 0 when no response was sent (socket reset, timeout fault, or the stand-in closed first). */
-  status: number;
-  /** Body sent to the client (parsed JSON, secret values redacted; raw text if not JSON); undefined when none. */
-  response?: unknown;
-  /** The injected fault that hit this request, if any. */
-  fault?: FaultKind;
-  /**
-   * For a fault with `apply: 'now'` or `'later'`: the outcome of actually handling the request
-   * (status and redacted body the client never saw). Unset until it was applied.
-   */
-  applied?: { status: number; body: unknown };
-}
-
-/** What the stand-in accepts as IMS credentials and org. */
-export interface AepCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly orgId: string;
-}
-
-/** Per-request state threaded through the handlers. */
-interface Exchange {
-  readonly req: http.IncomingMessage;
-  readonly res: http.ServerResponse;
-  readonly url: URL;
-  readonly rawBody: string;
-  readonly record: RecordedRequest;
-  /** Handle the request but send nothing: the response goes to `record.applied` (applied faults). */
-  readonly discard?: boolean;
-  /** Hide what a create makes from reads for this long (`eventual` fault). */
-  readonly visibleAfterMs?: number;
-  /** The spec operation the request matched, for judging the response (contract-check.ts). */
-  readonly contract?: ReturnType<ContractCheck['checkRequest']>;
-}
-
-/** Work scheduled for later (a delayed response, a delayed application, a reveal). */
-interface Deferred {
-  readonly timer: NodeJS.Timeout;
-  readonly work: () => void;
-  /** Called instead of `work` when the stand-in resets or closes first. */
-  readonly cancel: () => void;
-  readonly done: Promise<void>;
-  readonly finish: () => void;
-}
 
 /** Adobe IMS + Flow Service stand-in. Create with {@link AepStandIn.start}; always {@link close}. */
 export class AepStandIn {
@@ -175,9 +77,20 @@ export class AepStandIn {
   private readonly conns: AepConnections;
   private readonly specs: AepConnectionSpecsRoute;
   private readonly sandboxIds = new Map<string, string>();
-  private readonly deferred = new Set<Deferred>();
+  private readonly deferred = new DeferredWork();
   /** Responses a `timeout` fault holds open. */
   private readonly held = new Set<http.ServerResponse>();
+  private readonly faultHost: FaultHost = {
+    route: (ex) => this.route(ex),
+    defer: (ms, work, cancel) => this.defer(ms, work, cancel),
+    reply: (ex, status, body, headers) => this.reply(ex, status, body, headers),
+    writeLog: (line) => this.writeLog(line),
+    expireAllTokens: () => this.expireAllTokens(),
+    hold: (res) => {
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+    },
+  };
   private port = 0;
   private lastTimestamp = 0;
   private decorated = false;
@@ -293,20 +206,12 @@ export class AepStandIn {
    * {@link flushPending} to skip the wait.
    */
   public async settle(): Promise<void> {
-    while (this.deferred.size > 0) {
-      await Promise.all([...this.deferred].map((entry) => entry.done));
-    }
+    await this.deferred.settle();
   }
 
   /** Runs every pending delayed response, application and reveal now, as if their time had come. */
   public flushPending(): void {
-    // Bounded: work never schedules more than one level of further work.
-    for (let round = 0; round < 10 && this.deferred.size > 0; round++) {
-      for (const entry of [...this.deferred]) {
-        clearTimeout(entry.timer);
-        this.runDeferred(entry);
-      }
-    }
+    this.deferred.flush();
   }
 
   /**
@@ -483,12 +388,7 @@ export class AepStandIn {
   }
 
   private cancelPending(): void {
-    for (const entry of [...this.deferred]) {
-      clearTimeout(entry.timer);
-      this.deferred.delete(entry);
-      entry.cancel();
-      entry.finish();
-    }
+    this.deferred.cancelAll();
     for (const res of this.held) {
       res.destroy();
     }
@@ -496,24 +396,8 @@ export class AepStandIn {
   }
 
   /** Schedules `work` in `ms`; {@link settle} waits for it, reset/close call `cancel` instead. */
-  private defer(ms: number, work: () => void, cancel: () => void = () => undefined): void {
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const entry: Deferred = { timer: setTimeout(() => this.runDeferred(entry), ms), work, cancel, done, finish };
-    this.deferred.add(entry);
-  }
-
-  private runDeferred(entry: Deferred): void {
-    if (!this.deferred.delete(entry)) {
-      return;
-    }
-    try {
-      entry.work();
-    } finally {
-      entry.finish();
-    }
+  private defer(ms: number, work: () => void, cancel?: () => void): void {
+    this.deferred.defer(ms, work, cancel);
   }
 
   private async listen(port: number): Promise<void> {
@@ -553,7 +437,7 @@ export class AepStandIn {
     const fault = this.faults.take(method, url.pathname);
     if (fault) {
       record.fault = fault.kind;
-      this.applyFault(ex, fault);
+      applyFault(this.faultHost, ex, fault);
     } else {
       this.route(ex);
     }
@@ -574,55 +458,6 @@ export class AepStandIn {
     } catch (err) {
       this.writeLog(`[aep] internal error: ${err instanceof Error ? err.message : String(err)}`);
       this.reply(ex, 500, { errorCode: '500', errorMessage: 'stand-in internal error' });
-    }
-  }
-
-  private applyFault(ex: Exchange, fault: FaultSpec): void {
-    switch (fault.kind) {
-      case 'delay':
-        // A client that gave up does not stop the server: the write still happens.
-        this.defer(fault.delayMs!, () => this.route(ex), () => ex.res.destroy());
-        return;
-      case 'expiredToken':
-        this.expireAllTokens();
-        this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
-        return;
-      case 'eventual':
-        this.route({ ...ex, visibleAfterMs: fault.visibleAfterMs });
-        return;
-      default:
-        break;
-    }
-    const apply = fault.apply ?? 'never';
-    if (apply === 'now') {
-      this.route({ ...ex, discard: true });
-    } else if (apply === 'later') {
-      this.defer(fault.applyAfterMs!, () => this.route({ ...ex, discard: true }));
-    }
-    const applied = apply === 'never' ? '' : `, request applied ${apply}`;
-    switch (fault.kind) {
-      case 'status': {
-        const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
-        const body = fault.body ?? { errorCode: `${fault.status}`, errorMessage: 'Injected fault', title: http.STATUS_CODES[fault.status!] };
-        this.reply(ex, fault.status!, body, headers);
-        return;
-      }
-      case 'reset':
-        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> socket reset (fault${applied})`);
-        ex.req.socket.destroy();
-        return;
-      case 'malformed':
-        ex.record.status = 200;
-        ex.record.response = MALFORMED_BODY;
-        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> 200 malformed body (fault${applied})`);
-        send(ex.res, 200, MALFORMED_BODY, { 'content-type': 'application/json' });
-        return;
-      case 'timeout':
-        // No response at all: the client's own timeout is the only way out of this request.
-        this.writeLog(`[aep] ${ex.record.method} ${ex.record.path} -> no response (timeout fault${applied})`);
-        this.held.add(ex.res);
-        ex.res.on('close', () => this.held.delete(ex.res));
-        return;
     }
   }
 
@@ -789,23 +624,5 @@ export class AepStandIn {
   private writeLog(line: string): void {
     // Messages never carry values by construction; this is the belt to those braces.
     this.log(redactText(line, [this.credentials.clientSecret, ...this.ims.values]));
-  }
-}
-
-/** What the `malformed` fault sends: JSON cut off mid-way. */
-const MALFORMED_BODY = '{"items": [';
-
-/** The body as it may be recorded: parsed (JSON or form) and redacted; never raw text. */
-function recordableBody(req: http.IncomingMessage, raw: string): unknown {
-  if (!raw) {
-    return undefined;
-  }
-  if (mediaType(req) === 'application/x-www-form-urlencoded') {
-    return redactDeep(Object.fromEntries(new URLSearchParams(raw)));
-  }
-  try {
-    return redactDeep(JSON.parse(raw));
-  } catch {
-    return `<unparseable body, ${Buffer.byteLength(raw)} bytes>`;
   }
 }
