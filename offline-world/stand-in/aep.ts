@@ -11,9 +11,10 @@ import { AepConnectionSpecsRoute } from './aep-connection-spec-routes';
 import { DEFAULT_CONNECTION_SPEC_VARIANT, type ConnectionSpecVariant } from './aep-connection-specs';
 import { AepConnections, S3Reader, TargetConnectionPatch } from './aep-connections';
 import { DeferredWork } from './aep-deferred';
-import { Exchange, recordableBody } from './aep-exchange';
+import { Exchange, judgeRequest, recordableBody } from './aep-exchange';
 import { applyFault, FaultHost } from './aep-fault-replies';
-import { AepFlows, DATA_PREP_PATH, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
+import { AepFlows, FlowSchemas, FlowsExchange, loadFlowSchemas, StoredFlow, StoredSourceConnection } from './aep-flows';
+import { checkGateway, GatewayHost } from './aep-gateway';
 import { AepIms, IMS_TOKEN_PATH } from './aep-ims';
 import {
   AepCredentials, AepStandInOptions, DEFAULT_AEP_CREDENTIALS, DEFAULT_AEP_IAM_ROLE_ARN, FLOW_SERVICE_PATH, RecordedRequest,
@@ -22,11 +23,10 @@ import { Violation } from './aep-rules';
 import { newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection } from './aep-store';
 import { AepValidator } from './aep-validation';
 import { ContractCheck, ContractViolation } from './contract-check';
-import { governingSpec } from './contract-governor';
 import { FaultInjector, FaultSpec } from './faults';
 import { decorateBody, isDecoratedRead } from './get-decoration';
 import {
-  BodyTooLargeError, closeServer, header, listen, LOOPBACK, mediaType, queryObject, readBody, sendJson,
+  BodyTooLargeError, closeServer, listen, LOOPBACK, mediaType, queryObject, readBody, sendJson,
 } from './http';
 import { redactDeep, redactHeaders, redactText } from './redact';
 import { resolveSpecDir } from '../specs';
@@ -91,6 +91,7 @@ export class AepStandIn {
       res.on('close', () => this.held.delete(res));
     },
   };
+  private readonly gatewayHost: GatewayHost;
   private port = 0;
   private lastTimestamp = 0;
   private decorated = false;
@@ -111,6 +112,7 @@ export class AepStandIn {
       this.reply(ex as Exchange, status, body, headers);
     const reject = (ex: FlowsExchange, problem: Violation) => this.reject(ex as Exchange, problem);
     this.ims = new AepIms({ credentials: this.credentials, reply }, options.tokenTtlSeconds ?? 86399);
+    this.gatewayHost = { credentials: this.credentials, tokenValid: (token) => this.ims.isValid(token), reply };
     this.specs = new AepConnectionSpecsRoute({ reply, reject },
       options.iamRoleArn ?? DEFAULT_AEP_IAM_ROLE_ARN, options.connectionSpecVariant ?? DEFAULT_CONNECTION_SPEC_VARIANT);
     this.conns = new AepConnections({
@@ -131,7 +133,7 @@ export class AepStandIn {
     this.dataflows = new AepFlows({
       reply,
       reject,
-      checkGateway: (ex) => this.checkGateway(ex as Exchange),
+      checkGateway: (ex) => checkGateway(this.gatewayHost, ex),
       newResource: (sandbox, input) => this.newResource(sandbox, input),
       timestamp: () => this.timestamp(),
       lagVisibility: (ex, store, id) => this.lagVisibility(ex as Exchange, store, id),
@@ -464,7 +466,7 @@ export class AepStandIn {
   // ---------------------------------------------------------------- Flow Service (API-NOTES §2.3, §3)
 
   private handleFlowService(ex: Exchange): void {
-    const sandbox = this.checkGateway(ex);
+    const sandbox = checkGateway(this.gatewayHost, ex);
     if (sandbox === undefined) {
       return;
     }
@@ -489,35 +491,6 @@ export class AepStandIn {
       return;
     }
     this.reply(ex, 404, { errorCode: '404', errorMessage: `stand-in: no route for ${method} ${ex.url.pathname}` });
-  }
-
-  /** The API gateway checks (token, API key, org, sandbox); returns the sandbox or undefined after replying. */
-  private checkGateway(ex: Exchange): string | undefined {
-    const auth = header(ex.req, 'authorization') ?? '';
-    const match = /^Bearer (\S+)$/i.exec(auth);
-    if (!this.ims.isValid(match?.[1])) {
-      this.reply(ex, 401, { error_code: '401013', message: 'Oauth token is not valid' });
-      return undefined;
-    }
-    if (header(ex.req, 'x-api-key') !== this.credentials.clientId) {
-      this.reply(ex, 403, { error_code: '403000', message: 'Api Key is invalid' });
-      return undefined;
-    }
-    if (header(ex.req, 'x-gw-ims-org-id') !== this.credentials.orgId) {
-      this.reply(ex, 403, { error_code: '403025', message: 'Profile is not valid' });
-      return undefined;
-    }
-    const sandbox = header(ex.req, 'x-sandbox-name');
-    if (!sandbox) {
-      this.reply(ex, 400, { errorMessage: 'The header x-sandbox-name is missing', errorCode: '2105-400' });
-      return undefined;
-    }
-    if (sandbox !== sandbox.toLowerCase()) {
-      // Sandbox names are all lower-case (API-NOTES §2.3); a mixed-case header is a client bug.
-      this.reply(ex, 400, { errorMessage: 'x-sandbox-name must be the all-lowercase sandbox name', errorCode: '400' });
-      return undefined;
-    }
-    return sandbox;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -567,20 +540,7 @@ export class AepStandIn {
 
   /** Hands the request to the contract check (Flow Service and Data Prep only; IMS has no spec here). */
   private judgeRequest(req: http.IncomingMessage, url: URL, method: string, rawBody: string): Exchange['contract'] {
-    const service = [FLOW_SERVICE_PATH, DATA_PREP_PATH].find((p) => url.pathname === p || url.pathname.startsWith(`${p}/`));
-    if (!this.contract || !service) {
-      return undefined;
-    }
-    let body: unknown;
-    if (rawBody && mediaType(req) === 'application/json') {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        body = rawBody;
-      }
-    }
-    const rel = url.pathname.substring(service.length);
-    const spec = governingSpec(service === FLOW_SERVICE_PATH ? 'flowservice' : 'conversion', rel, body, url.searchParams, (collection, id) => {
+    return judgeRequest(this.contract, (collection, id) => {
       const stores: Record<string, ResourceStore<StoredResource>> = {
         connections: this.conns.connectionStore,
         targetConnections: this.conns.targetStore,
@@ -588,8 +548,7 @@ export class AepStandIn {
       };
       if (collection === 'flows') return this.dataflows.flows.all().find((f) => f.id === id)?.flowSpec.id;
       return stores[collection]?.all().find((item) => item.id === id)?.connectionSpec.id;
-    });
-    return this.contract.checkRequest(spec, { method, path: url.pathname, query: queryObject(url.searchParams), headers: req.headers, body });
+    }, req, url, method, rawBody);
   }
 
   private reply(ex: Exchange, status: number, written: unknown, headers: Record<string, string> = {}): void {
