@@ -5,7 +5,6 @@
  * This file is the server core (start/close, routing, gateway, faults, deferred work, reply,
  * recording, contract judging); each AEP collection or behaviour has its own file (README.md).
  */
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { AepConnectionSpecsRoute } from './aep-connection-spec-routes';
 import { DEFAULT_CONNECTION_SPEC_VARIANT, type ConnectionSpecVariant } from './aep-connection-specs';
@@ -19,8 +18,9 @@ import { AepIms, IMS_TOKEN_PATH } from './aep-ims';
 import {
   AepCredentials, AepStandInOptions, DEFAULT_AEP_CREDENTIALS, DEFAULT_AEP_IAM_ROLE_ARN, FLOW_SERVICE_PATH, RecordedRequest,
 } from './aep-options';
+import { ResourceStamps } from './aep-resource-stamps';
 import { Violation } from './aep-rules';
-import { newEtag, ResourceStore, StoredConnection, StoredResource, StoredTargetConnection } from './aep-store';
+import { ResourceStore, StoredConnection, StoredResource, StoredTargetConnection } from './aep-store';
 import { AepValidator } from './aep-validation';
 import { ContractCheck, ContractViolation } from './contract-check';
 import { FaultInjector, FaultSpec } from './faults';
@@ -76,7 +76,7 @@ export class AepStandIn {
   private readonly ims: AepIms;
   private readonly conns: AepConnections;
   private readonly specs: AepConnectionSpecsRoute;
-  private readonly sandboxIds = new Map<string, string>();
+  private readonly stamps: ResourceStamps;
   private readonly deferred = new DeferredWork();
   /** Responses a `timeout` fault holds open. */
   private readonly held = new Set<http.ServerResponse>();
@@ -93,7 +93,6 @@ export class AepStandIn {
   };
   private readonly gatewayHost: GatewayHost;
   private port = 0;
-  private lastTimestamp = 0;
   private decorated = false;
 
   /** Source connections, flows, flow specs, runs and mapping sets (aep-flows.ts). */
@@ -111,6 +110,7 @@ export class AepStandIn {
     const reply = (ex: FlowsExchange, status: number, body: unknown, headers?: Record<string, string>) =>
       this.reply(ex as Exchange, status, body, headers);
     const reject = (ex: FlowsExchange, problem: Violation) => this.reject(ex as Exchange, problem);
+    this.stamps = new ResourceStamps(this.credentials);
     this.ims = new AepIms({ credentials: this.credentials, reply }, options.tokenTtlSeconds ?? 86399);
     this.gatewayHost = { credentials: this.credentials, tokenValid: (token) => this.ims.isValid(token), reply };
     this.specs = new AepConnectionSpecsRoute({ reply, reject },
@@ -120,8 +120,8 @@ export class AepStandIn {
       clientId: this.credentials.clientId,
       reply,
       reject,
-      newResource: (sandbox, input) => this.newResource(sandbox, input),
-      timestamp: () => this.timestamp(),
+      newResource: (sandbox, input) => this.stamps.newResource(sandbox, input),
+      timestamp: () => this.stamps.timestamp(),
       lagVisibility: (ex, store, id) => this.lagVisibility(ex as Exchange, store, id),
       baseUrl: () => this.baseUrl,
       flowServiceUrl: () => this.flowServiceUrl,
@@ -134,8 +134,8 @@ export class AepStandIn {
       reply,
       reject,
       checkGateway: (ex) => checkGateway(this.gatewayHost, ex),
-      newResource: (sandbox, input) => this.newResource(sandbox, input),
-      timestamp: () => this.timestamp(),
+      newResource: (sandbox, input) => this.stamps.newResource(sandbox, input),
+      timestamp: () => this.stamps.timestamp(),
       lagVisibility: (ex, store, id) => this.lagVisibility(ex as Exchange, store, id),
       defer: (ms, work) => this.defer(ms, work),
       connections: this.conns.connectionStore,
@@ -330,7 +330,7 @@ export class AepStandIn {
     this.conns.clear();
     this.dataflows.clear();
     this.ims.expireAll();
-    this.sandboxIds.clear();
+    this.stamps.clear();
     this.faults.clear();
     this.resetRecording();
     this.specs.reset();
@@ -494,41 +494,6 @@ export class AepStandIn {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  private newResource(sandbox: string, input: Record<string, unknown>): StoredResource {
-    const now = this.timestamp();
-    const etag = newEtag();
-    const spec = input.connectionSpec as { id: string; version: string };
-    let sandboxId = this.sandboxIds.get(sandbox);
-    if (!sandboxId) {
-      sandboxId = randomUUID();
-      this.sandboxIds.set(sandbox, sandboxId);
-    }
-    return {
-      id: randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-      createdBy: `${this.credentials.clientId}@AdobeID`,
-      updatedBy: `${this.credentials.clientId}@AdobeID`,
-      createdClient: this.credentials.clientId,
-      updatedClient: this.credentials.clientId,
-      sandboxId,
-      sandboxName: sandbox,
-      imsOrgId: this.credentials.orgId,
-      name: String(input.name),
-      ...(input.description !== undefined ? { description: String(input.description) } : {}),
-      connectionSpec: { id: spec.id, version: spec.version },
-      state: 'enabled',
-      version: etag,
-      etag,
-    };
-  }
-
-  /** Epoch ms, strictly increasing so "newest first" ordering is deterministic. */
-  private timestamp(): number {
-    this.lastTimestamp = Math.max(Date.now(), this.lastTimestamp + 1);
-    return this.lastTimestamp;
-  }
 
   /** Rejects an invalid body and records why (see {@link validationFailures}). */
   private reject(ex: Exchange, problem: Violation): void {
