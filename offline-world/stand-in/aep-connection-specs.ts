@@ -19,7 +19,7 @@
  *   (added January 2024, API-NOTES §5.1).
  */
 import Ajv from 'ajv';
-import { S3_PARTNER_SCHEMA } from './aep-flows';
+import { S3_PARTNER_SCHEMA } from './aep-data-prep';
 import { isObject } from './aep-rules';
 import { AepIds } from '../../src/private/contract';
 

@@ -236,7 +236,7 @@ export interface OpenApiDoc {
 }
 
 // Parsing and dereferencing a spec costs more than compiling what the stand-in takes from it; the
-// validators here and the flow schemas (aep-flows.ts) read the same two files, so each is loaded
+// validators here and the flow schemas (aep-flow-schemas.ts) read the same two files, so each is loaded
 // once per process. Nobody writes to a loaded document (ajv only reads schemas).
 const loadedSpecs = new Map<string, Promise<OpenApiDoc>>();
 
