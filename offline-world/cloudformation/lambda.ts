@@ -167,27 +167,11 @@ export function loadContainerModule(filename: string, dir: string): any {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
   };
-  compiledModule(filename)(mod.exports, localRequire, mod, filename, path.dirname(filename));
-  return mod.exports;
-}
-
-/** Compiled module wrappers by file, with the source they were compiled from. */
-const compiledModules = new Map<string, { source: string; wrapper: Function }>();
-
-/**
- * The module wrapper of `filename`, compiled once per file and content. Every call of the wrapper
- * runs the module body afresh (its module-level variables live in that call's scope), so sharing
- * the compiled function keeps containers apart; compiling the ~360 KB handler bundle again for
- * every cold container was a large part of a scenario's CPU time.
- */
-function compiledModule(filename: string): Function {
-  const source = fs.readFileSync(filename, 'utf8');
-  const cached = compiledModules.get(filename);
-  if (cached?.source === source) return cached.wrapper;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const wrapper = new Function('exports', 'require', 'module', '__filename', '__dirname', `${source}\n//# sourceURL=${filename}`);
-  compiledModules.set(filename, { source, wrapper });
-  return wrapper;
+  const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname',
+    `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${filename}`);
+  compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
+  return mod.exports;
 }
 
 /**

@@ -6,10 +6,8 @@
  * MaxListenersExceededWarning in the middle of green test runs (scenarios run every invocation
  * in a cold container).
  */
-import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { loadContainerModule } from '../../offline-world/cloudformation/lambda';
 
@@ -35,23 +33,4 @@ test('twelve containers\' axios against one server: no shared socket, so no list
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-});
-
-describe('a bundle loaded into several containers', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'containers-'));
-  const file = path.join(dir, 'index.js');
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test('each container has its own module-level state, though the code is compiled once', () => {
-    fs.writeFileSync(file, 'let calls = 0; exports.call = () => ++calls;');
-    const [a, b] = [loadContainerModule(file, dir), loadContainerModule(file, dir)];
-    expect([a.call(), a.call(), b.call(), a.call(), b.call()]).toEqual([1, 2, 1, 3, 2]);
-  });
-
-  test('new code at the same path is what the next container runs', () => {
-    fs.writeFileSync(file, 'exports.version = 1;');
-    expect(loadContainerModule(file, dir).version).toBe(1);
-    fs.writeFileSync(file, 'exports.version = 2;');
-    expect(loadContainerModule(file, dir).version).toBe(2);
-  });
 });
