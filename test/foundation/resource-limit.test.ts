@@ -25,7 +25,22 @@ const ADD: Record<Kind, (stack: Stack, i: number, sandbox: AepSandbox, bucket: s
   ACCESS_KEY_SOURCE: (stack, i, sandbox, bucket) => new AepS3Source(stack, `Src${i}`, { sandbox, bucket, folderPath: `s${i}` }),
 };
 
+/**
+ * Stacks built so far, by kind and count: several tests need the same stack (e.g. the most that
+ * fit), and a ~500-resource synth takes seconds. Tests only read what they get.
+ */
+const built = new Map<string, { stack: Stack; template: any }>();
+
 function build(kind: Kind, n: number): { stack: Stack; template: any } {
+  const key = `${kind}:${n}`;
+  const cached = built.get(key);
+  if (cached) return cached;
+  const result = buildFresh(kind, n);
+  built.set(key, result);
+  return result;
+}
+
+function buildFresh(kind: Kind, n: number): { stack: Stack; template: any } {
   const app = new App();
   const stack = new Stack(app, 'Many', { env: { account: '111122223333', region: 'eu-west-1' } });
   const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'aep/oauth');

@@ -11,6 +11,21 @@ const h = useHarness();
 const BUCKET = 'acme-aep-inbound';
 const CHECK = { [ConnectionProps.REACHABILITY_BUCKET]: BUCKET, [ConnectionProps.REACHABILITY_FOLDER]: 'crm/' };
 
+/**
+ * A denied listing is retried until the check's deadline (AWS_KEY_PROBE_DEADLINE_MS, 3 s in
+ * TEST_KNOBS), since a fresh policy may still be propagating. What the tests below assert about
+ * the failure holds for any deadline, so they wait 1 s instead of 3 s for it.
+ */
+async function withShortProbeDeadline<T>(run: () => Promise<T>): Promise<T> {
+  const saved = process.env.AWS_KEY_PROBE_DEADLINE_MS;
+  process.env.AWS_KEY_PROBE_DEADLINE_MS = '1000';
+  try {
+    return await run();
+  } finally {
+    process.env.AWS_KEY_PROBE_DEADLINE_MS = saved;
+  }
+}
+
 function explores() {
   return h.aep.requests.filter((r) => r.path.endsWith('/explore'));
 }
@@ -29,7 +44,7 @@ describe('source: AEP explores the folder', () => {
 
   test('AEP cannot list the folder: the Create fails naming the likely causes and removes the connection it made', async () => {
     h.aws.denyS3Listing(BUCKET);
-    const err = await rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK))));
+    const err = await withShortProbeDeadline(() => rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK)))));
     expect(err.message).toMatch(/AEP cannot list s3:\/\/acme-aep-inbound\/crm\/ through connection/);
     expect(err.message).toMatch(/Access Denied/);
     expect(err.message).toMatch(/bucket policy .* not attached.*region.*KMS key policy.*not valid yet/);
@@ -57,7 +72,7 @@ describe('source: AEP explores the folder', () => {
   test('a cleanup DELETE that fails is never reported as a removal: the message says the connection may remain, with its id', async () => {
     h.aws.denyS3Listing(BUCKET);
     h.aep.inject({ kind: 'status', status: 500, times: 1000, match: { method: 'DELETE', path: /\/connections\/[^/]+$/ } });
-    const err = await rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK))));
+    const err = await withShortProbeDeadline(() => rejectionOf(() => handler(cfnEvent('Create', h.sourceSessionTokenProps(h.seedKey(), 3600, CHECK)))));
     h.aep.clearFaults();
     const [left] = h.aep.connections();
     expect(left).toBeDefined();
@@ -84,7 +99,7 @@ describe('source: AEP explores the folder', () => {
     try {
       await handler(cfnEvent('Create', props));
       expect(asked).toEqual([`arn:aws:iam::123456789012:role/aep-ingest-va6 s3:ListBucket arn:aws:s3:::${BUCKET} crm/`]);
-      const err = await rejectionOf(() => handler(cfnEvent('Create', { ...props, [ConnectionProps.REACHABILITY_FOLDER]: 'other/' }, { logicalId: 'Other' })));
+      const err = await withShortProbeDeadline(() => rejectionOf(() => handler(cfnEvent('Create', { ...props, [ConnectionProps.REACHABILITY_FOLDER]: 'other/' }, { logicalId: 'Other' }))));
       expect(err.message).toMatch(/AEP cannot list s3:\/\/acme-aep-inbound\/other\//);
       expect(h.aep.connections()).toHaveLength(1);
       h.aep.resetRecording();
@@ -122,7 +137,7 @@ describe('destination access key: ListObjectsV2 on the export folder', () => {
 
   test('a listing the IAM policy denies fails before registering anything', async () => {
     h.aws.denyS3Listing(BUCKET);
-    const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK))));
+    const err = await withShortProbeDeadline(() => rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey(), CHECK)))));
     expect(err.message).toMatch(/cannot list s3:\/\/acme-aep-inbound\/crm\/ \(AccessDenied/);
     expect(err.message).toMatch(/nothing was registered/);
     expect(h.aep.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/connections'))).toEqual([]);
