@@ -83,6 +83,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,
+    names: [desired.name],
     excludeId: replacing,
     sameKind: (item) => connectionKindOf(item).key === desiredKind.key,
     body: {
