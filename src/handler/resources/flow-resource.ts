@@ -544,7 +544,8 @@ export async function onFlowResourceEvent(
   });
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const lookup = (kind: FlowKind, excludeId?: string, current?: FlowItem) => ({
-    filters: kind.filters, marker, names: namesOf(event, current), excludeId, sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
+    filters: kind.filters, marker, names: namesOf(event, current), excludeId,
+    sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
   // Compared with the desired state: only what the stack sets counts.
   const asDesired = (item: FlowItem) => (type.kindOfAsDesired ? type.kindOfAsDesired(item, event) : type.kindOf(item));
