@@ -544,7 +544,10 @@ export async function onFlowResourceEvent(
   });
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
   const lookup = (kind: FlowKind, excludeId?: string, current?: FlowItem) => ({
-    filters: kind.filters, marker, names: namesOf(event, current), excludeId,
+    filters: kind.filters,
+    marker,
+    names: namesOf(event, current),
+    excludeId,
     sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
   // Compared with the desired state: only what the stack sets counts.
@@ -576,7 +579,8 @@ export async function onFlowResourceEvent(
       const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation, client) : undefined;
       const patched = await updateInPlace(client, type.collection, id, ops, current.etag, recompute);
       const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
-      await removeTwins(client, type.collection, { ...lookup(desired, undefined, current), sameKind: (item: FlowItem) => asDesired(item).key === desired.key }, id);
+      const asDesiredKind = (item: FlowItem) => asDesired(item).key === desired.key;
+      await removeTwins(client, type.collection, { ...lookup(desired, undefined, current), sameKind: asDesiredKind }, id);
       return respond(ref);
     }
     case 'Delete': {
