@@ -81,18 +81,16 @@ test('one warm container: access-key destination, session-token source, a fresh 
   // The AEP credential is read once per container and secret ARN; the IMS token once per
   // container and client; auth secrets and STS only by the events that push auth params.
   expect(seen).toEqual({
-    // flow: spec read (once per container), lookup by name, then by description (nothing of ours
-    // by name: a connection renamed in the UI is still adopted), POST. Independent of the sandbox's size.
-    'destination Create (cold container)': { ims: 1, flow: 4, secrets: 2, sts: 1 },
+    'destination Create (cold container)': { ims: 1, flow: 3, secrets: 2, sts: 1 }, // flow: spec read (once per container), lookup, POST
     'destination Update (description)': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'destination Update (key rotated)': { ims: 0, flow: 3, secrets: 1, sts: 1 },
     // Another sandbox is another AEP environment: its spec is read once too.
-    'destination Update (new credentials secret + sandbox: replacement)': { ims: 0, flow: 5, secrets: 2, sts: 1 },
+    'destination Update (new credentials secret + sandbox: replacement)': { ims: 0, flow: 4, secrets: 2, sts: 1 },
     'destination Delete': { ims: 0, flow: 3, secrets: 0, sts: 0 },
-    'source Create': { ims: 0, flow: 4, secrets: 1, sts: 2 }, // the source spec is read once too
+    'source Create': { ims: 0, flow: 3, secrets: 1, sts: 2 }, // the source spec is read once too
     'source Refresh': { ims: 0, flow: 2, secrets: 1, sts: 1 },
     'source Update (description)': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'source Delete': { ims: 0, flow: 3, secrets: 0, sts: 0 },
-    'destination Create, 3 propagation failures': { ims: 0, flow: 3, secrets: 1, sts: 4 },
+    'destination Create, 3 propagation failures': { ims: 0, flow: 2, secrets: 1, sts: 4 },
   });
 });

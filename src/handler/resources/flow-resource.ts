@@ -79,10 +79,10 @@ export interface CreateOrAdoptOptions {
   readonly marker: string;
   /**
    * Names and whole descriptions the objects may carry (see {@link lookupKeys}). Where Flow Service
-   * filters on both (base connections, API-NOTES §3.5) the lookup asks for each name, then, if none
-   * matched, each description, so it reads our objects only, however many others the sandbox
-   * holds; the marker is still checked here. An object of ours whose name and description both
-   * differ from every one given (both edited in the UI, or POSTed two deploys back) is not seen.
+   * filters on both (base connections, API-NOTES §3.5) the lookup asks for each, so it reads our
+   * objects only, however many others the sandbox holds; the marker is still checked here. An
+   * object of ours whose name and description both differ from every one given (both edited in
+   * the UI, or POSTed two deploys back) is then not seen.
    * @default every object of the kind is listed
    */
   readonly keys?: LookupKeys;
@@ -260,48 +260,44 @@ async function adoptable(client: AepClient, collection: Collection, options: Cre
 
 /** Objects of the desired kind carrying the marker, except `excludeId`. */
 export async function owned(client: AepClient, collection: Collection, options: Ownership): Promise<FlowItem[]> {
-  const mine = (items: FlowItem[]) => [...new Map(items.map((item) => [item.id, item])).values()].filter((item) =>
+  const byName = keyFilters(collection, options.keys);
+  // A key replaces the kind's filters rather than joining them: both specs declare the
+  // connections list's `property` a single string, and `sameKind` checks the kind here anyway.
+  const listed = byName
+    ? (await Promise.all(byName.map((f) => list(client, collection, [f])))).flat()
+    : await list(client, collection, options.filters);
+  const unique = [...new Map(listed.map((item) => [item.id, item])).values()];
+  return unique.filter((item) =>
     item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
-  const keys = options.keys;
-  if (!keys || !FILTERABLE_BY_KEYS.includes(collection)) return mine(await list(client, collection, options.filters));
-  const byName = await listByKey(client, collection, 'name', keys.names);
-  if (byName === undefined) return mine(await list(client, collection, options.filters));
-  const found = mine(byName);
-  // By description only when the names found nothing: an object renamed in the UI is then still
-  // seen, and the usual case (ours found, or a Create with nothing to adopt) pays one list less.
-  if (found.length || !keys.descriptions.length) return found;
-  const byDescription = await listByKey(client, collection, 'description', keys.descriptions);
-  return byDescription === undefined ? mine(await list(client, collection, options.filters)) : mine(byDescription);
 }
 
 /** Collections whose items Flow Service documents as filterable by `name` and `description` (API-NOTES §3.5). */
 const FILTERABLE_BY_KEYS: readonly Collection[] = ['/connections'];
 
-/** What a logical resource's objects may be called and described as (see {@link lookupKeys}). */
+/** What a logical resource's objects may be called and described as. */
 export interface LookupKeys {
   readonly names: readonly string[];
-  /** Marked descriptions, asked for when no name matches; none on Update and Delete (twins carry our names). */
   readonly descriptions: readonly string[];
 }
 
 /**
- * Lists by one equality filter per distinct value, quoted as Adobe's example does (a comma inside
- * quotes is not an OR). The key replaces the kind's filters rather than joining them: both specs
- * declare the connections list's `property` a single string, and `sameKind` checks the kind here.
- * Undefined where the values cannot narrow: none, or one a quoted filter cannot carry (a double
- * quote); the caller then lists the whole kind.
+ * One equality filter per distinct name and description, the value quoted as Adobe's example
+ * does (a comma inside quotes is not an OR); undefined, so the whole kind is listed, where keys
+ * cannot narrow: a collection not filterable on them, no keys, or a value a quoted filter cannot
+ * carry (a double quote).
  */
-async function listByKey(client: AepClient, collection: Collection, field: 'name' | 'description', values: readonly string[]): Promise<FlowItem[] | undefined> {
-  const distinct = [...new Set(values)];
-  if (!distinct.length || distinct.some((v) => v === '' || v.includes('"'))) return undefined;
-  return (await Promise.all(distinct.map((v) => list(client, collection, [`${field}=="${v}"`])))).flat();
+function keyFilters(collection: Collection, keys: LookupKeys | undefined): string[] | undefined {
+  if (!FILTERABLE_BY_KEYS.includes(collection) || !keys) return undefined;
+  const values = [...new Set(keys.names)].map((v) => ['name', v]).concat([...new Set(keys.descriptions)].map((v) => ['description', v]));
+  if (!values.length || values.some(([, v]) => v === '' || v.includes('"'))) return undefined;
+  return values.map(([field, v]) => `${field}=="${v}"`);
 }
 
 /**
  * The names and (marked) descriptions a logical resource's objects may carry: the desired ones,
  * the previous deploy's on an Update (a late twin was POSTed with them), and what AEP holds for
- * the object being handled. Names first; descriptions so that a Create still adopts its object
- * renamed in the UI after the answer to its POST was lost.
+ * the object being handled. Two kinds of key, so that an object renamed in the UI is still found
+ * by its description, and one whose description was edited by its name.
  */
 export function lookupKeys(event: CustomResourceEvent, current?: FlowItem): LookupKeys {
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
@@ -568,8 +564,7 @@ export async function onFlowResourceEvent(
   const lookup = (kind: FlowKind, excludeId?: string, current?: FlowItem) => ({
     filters: kind.filters,
     marker,
-    // Twins carry the names we POSTed: no description lookups on Update and Delete.
-    keys: { ...lookupKeys(event, current), descriptions: [] },
+    keys: lookupKeys(event, current),
     excludeId,
     sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
