@@ -39,11 +39,13 @@ test('a Create of one destination makes the same Flow Service requests beside 1,
   const shape = (requests: string[]) => requests.map((r) => r.replace(/\/[0-9a-f-]{36}/g, '/{id}'));
   expect(shape(crowded)).toEqual(shape(empty));
   expect(crowded.length).toBe(empty.length);
-  // The connections lists asked only for our name and our marked description; each was one page.
+  // The connections list asked only for our name; every page of it was one page.
   const lists = h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/connections'));
-  expect(lists.map((l) => String(l.query.property).replace(/\[cdk-aep-s3:.*\]/, '[marker]')).sort())
-    .toEqual(['description=="Managed by CloudFormation [marker]"', 'name=="acme-aep-s3-dest"']);
-  for (const list of lists) expect(list.query.continuationToken).toBeUndefined();
+  expect(lists.length).toBeGreaterThan(0);
+  for (const list of lists) {
+    expect(list.query.property).toBe('name=="acme-aep-s3-dest"');
+    expect(list.query.continuationToken).toBeUndefined();
+  }
   expect(h.aep.connections().filter((c) => c.id === res.PhysicalResourceId)).toHaveLength(1);
   expect(h.aep.connections()).toHaveLength(1_002);
 });
@@ -70,14 +72,4 @@ test('a late twin under the name of the previous deploy is removed by the Update
   await handler(cfnEvent('Update', after, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: before }));
   expect(h.aep.getConnection(twinId)?.id).toBeUndefined();
   expect(h.aep.getConnection(created.PhysicalResourceId)!.name).toBe('acme-aep-s3-dest-renamed');
-});
-
-test('a Create retried after its answer was lost adopts its connection renamed in the UI meanwhile (found by description), beside 2,100 newer foreign destinations', async () => {
-  const created = await handler(cfnEvent('Create', props(), PAIR));
-  await h.aep.uiPatch('/connections', created.PhysicalResourceId, [{ op: 'replace', path: '/name', value: 'renamed in the UI' }]);
-  h.aep.crowd(2_100, 'prod', true);
-  const again = await handler(cfnEvent('Create', props(), PAIR));
-  expect(again.PhysicalResourceId).toBe(created.PhysicalResourceId);
-  expect(h.aep.getConnection(created.PhysicalResourceId)!.name).toBe('acme-aep-s3-dest');
-  expect(h.aep.connections()).toHaveLength(2_101);
 });

@@ -1,13 +1,12 @@
 import { stillUsedMessage } from './dependants';
 import { AepClient } from '../../aep/aep-client';
 import { AepError, classifyAepError, hasStatus } from '../../aep/errors';
-import { decideDelete, decidePatch, decideUpdate, type FlowItem, type FlowKind, markedDescription, type PatchOp } from '../../decisions/decision';
+import { decideDelete, decidePatch, decideUpdate, type FlowItem, type FlowKind, type PatchOp } from '../../decisions/decision';
 import { type Invocation, operationDeadline } from '../../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
-import { optionalString } from '../../plumbing/props';
 import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -78,14 +77,14 @@ export interface CreateOrAdoptOptions {
   /** The adoption marker the description must contain. */
   readonly marker: string;
   /**
-   * Names and whole descriptions the objects may carry (see {@link lookupKeys}). Where Flow Service
-   * filters on both (base connections, API-NOTES §3.5) the lookup asks for each, so it reads our
-   * objects only, however many others the sandbox holds; the marker is still checked here. An
-   * object of ours whose name and description both differ from every one given (both edited in
-   * the UI, or POSTed two deploys back) is then not seen.
+   * Names the objects may carry (the desired one; on Update also the previous deploy's). Where
+   * Flow Service filters by name (base connections, API-NOTES §3.5) the lookup asks for each name,
+   * so it reads our objects only, however many others the sandbox holds; the marker is still
+   * checked here. An object of ours under another name (renamed in the UI, or POSTed two deploys
+   * back) is then not seen.
    * @default every object of the kind is listed
    */
-  readonly keys?: LookupKeys;
+  readonly names?: readonly string[];
   /** An id never to adopt: the resource being replaced carries the same marker. */
   readonly excludeId?: string;
   /**
@@ -210,7 +209,7 @@ async function cleanUpFailedCreate(client: AepClient, collection: Collection, op
 }
 
 /** How to find the objects a logical resource owns. */
-export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'keys' | 'excludeId' | 'sameKind'>;
+export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'names' | 'excludeId' | 'sameKind'>;
 
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
 export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
@@ -260,8 +259,8 @@ async function adoptable(client: AepClient, collection: Collection, options: Cre
 
 /** Objects of the desired kind carrying the marker, except `excludeId`. */
 export async function owned(client: AepClient, collection: Collection, options: Ownership): Promise<FlowItem[]> {
-  const byName = keyFilters(collection, options.keys);
-  // A key replaces the kind's filters rather than joining them: both specs declare the
+  const byName = nameFilters(collection, options.names);
+  // The name replaces the kind's filters rather than joining them: both specs declare the
   // connections list's `property` a single string, and `sameKind` checks the kind here anyway.
   const listed = byName
     ? (await Promise.all(byName.map((f) => list(client, collection, [f])))).flat()
@@ -271,45 +270,28 @@ export async function owned(client: AepClient, collection: Collection, options: 
     item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
 }
 
-/** Collections whose items Flow Service documents as filterable by `name` and `description` (API-NOTES §3.5). */
-const FILTERABLE_BY_KEYS: readonly Collection[] = ['/connections'];
+/** Collections whose items Flow Service documents as filterable by `name` (API-NOTES §3.5). */
+const FILTERABLE_BY_NAME: readonly Collection[] = ['/connections'];
 
-/** What a logical resource's objects may be called and described as. */
-export interface LookupKeys {
-  readonly names: readonly string[];
-  readonly descriptions: readonly string[];
+/**
+ * One `name==` filter per distinct name, quoted as Adobe's example does (a comma inside quotes is
+ * not an OR); undefined, so the whole kind is listed, where names cannot narrow: a collection not
+ * filterable by name, no names, or a name a quoted value cannot carry (a double quote).
+ */
+function nameFilters(collection: Collection, names: readonly string[] | undefined): string[] | undefined {
+  if (!FILTERABLE_BY_NAME.includes(collection) || !names?.length) return undefined;
+  const distinct = [...new Set(names)];
+  if (distinct.some((n) => n === '' || n.includes('"'))) return undefined;
+  return distinct.map((n) => `name=="${n}"`);
 }
 
 /**
- * One equality filter per distinct name and description, the value quoted as Adobe's example
- * does (a comma inside quotes is not an OR); undefined, so the whole kind is listed, where keys
- * cannot narrow: a collection not filterable on them, no keys, or a value a quoted filter cannot
- * carry (a double quote).
+ * The names a logical resource's objects may carry: the desired name, the previous deploy's on an
+ * Update (a late twin was POSTed under it), and the name AEP holds for the object being handled.
  */
-function keyFilters(collection: Collection, keys: LookupKeys | undefined): string[] | undefined {
-  if (!FILTERABLE_BY_KEYS.includes(collection) || !keys) return undefined;
-  const values = [...new Set(keys.names)].map((v) => ['name', v]).concat([...new Set(keys.descriptions)].map((v) => ['description', v]));
-  if (!values.length || values.some(([, v]) => v === '' || v.includes('"'))) return undefined;
-  return values.map(([field, v]) => `${field}=="${v}"`);
-}
-
-/**
- * The names and (marked) descriptions a logical resource's objects may carry: the desired ones,
- * the previous deploy's on an Update (a late twin was POSTed with them), and what AEP holds for
- * the object being handled. Two kinds of key, so that an object renamed in the UI is still found
- * by its description, and one whose description was edited by its name.
- */
-export function lookupKeys(event: CustomResourceEvent, current?: FlowItem): LookupKeys {
-  const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
-  const props = [event.ResourceProperties, event.OldResourceProperties];
-  const strings = (values: unknown[]) => [...new Set(values.filter((v): v is string => typeof v === 'string'))];
-  return {
-    names: strings([...props.map((p) => p?.[ConnectionProps.NAME]), current?.name]),
-    descriptions: strings([
-      ...props.filter((p) => p !== undefined).map((p) => markedDescription(optionalString(p, ConnectionProps.DESCRIPTION), marker)),
-      current?.description,
-    ]),
-  };
+export function namesOf(event: CustomResourceEvent, current?: FlowItem): string[] {
+  const names = [event.ResourceProperties.Name, event.OldResourceProperties?.Name, current?.name];
+  return [...new Set(names.filter((n): n is string => typeof n === 'string'))];
 }
 
 /**
@@ -564,7 +546,7 @@ export async function onFlowResourceEvent(
   const lookup = (kind: FlowKind, excludeId?: string, current?: FlowItem) => ({
     filters: kind.filters,
     marker,
-    keys: lookupKeys(event, current),
+    names: namesOf(event, current),
     excludeId,
     sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
