@@ -6,7 +6,7 @@ import { type Invocation, operationDeadline } from '../../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
 import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -77,7 +77,7 @@ export interface CreateOrAdoptOptions {
   /** The adoption marker the description must contain. */
   readonly marker: string;
   /**
-   * Names the objects may carry (the desired one; on Update also the previous deploy's). Where
+   * Names the objects may carry (see {@link namesOf}). Where
    * Flow Service filters by name (base connections, API-NOTES §3.5) the lookup asks for each name,
    * so it reads our objects only, however many others the sandbox holds; the marker is still
    * checked here. An object of ours under another name (renamed in the UI, or POSTed two deploys
@@ -290,7 +290,7 @@ function nameFilters(collection: Collection, names: readonly string[] | undefine
  * Update (a late twin was POSTed under it), and the name AEP holds for the object being handled.
  */
 export function namesOf(event: CustomResourceEvent, current?: FlowItem): string[] {
-  const names = [event.ResourceProperties.Name, event.OldResourceProperties?.Name, current?.name];
+  const names = [event.ResourceProperties[ConnectionProps.NAME], event.OldResourceProperties?.[ConnectionProps.NAME], current?.name];
   return [...new Set(names.filter((n): n is string => typeof n === 'string'))];
 }
 
