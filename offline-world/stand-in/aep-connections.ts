@@ -94,18 +94,22 @@ export class AepConnections {
    * its target connection, as people make them in the AEP UI (no adoption marker), older than
    * anything a test creates next. Stored directly: `count` can be thousands and only what the
    * client then pays to work beside them is measured. Lists page them at 100 as any others.
+   * `newer`: stamped an hour ahead instead, so they list before ours.
    */
-  crowd(count: number, sandbox = 'prod'): void {
+  crowd(count: number, sandbox = 'prod', newer = false): void {
     const spec = { id: AepIds.S3_DESTINATION_CONNECTION_SPEC, version: '1.0' };
+    const ahead = (i: number) => (newer ? { createdAt: Date.now() + 3_600_000 + i, updatedAt: Date.now() + 3_600_000 + i } : {});
     for (let i = 0; i < count; i++) {
       const base: StoredConnection = {
         ...this.host.newResource(sandbox, { name: `ui-export-${i}`, description: 'Made in the AEP UI', connectionSpec: spec }),
+        ...ahead(i),
         auth: { specName: 'Access Key', params: { s3AccessKey: fakeAccessKeyId('AKIA', `crowd-${i}`), s3SecretKey: fakeSecretAccessKey(`crowd-${i}`) } },
       };
       stampAuthorizedDate(base);
       this.connectionStore.put(base);
       this.targetStore.put({
         ...this.host.newResource(sandbox, { name: `ui-export-${i}`, connectionSpec: spec }),
+        ...ahead(i),
         baseConnectionId: base.id,
         params: { mode: 'Server-to-server', bucketName: 'ui-exports', path: `exports/${i}` },
         inheritedAttributes: { baseConnection: base.id },

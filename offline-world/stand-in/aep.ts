@@ -377,9 +377,16 @@ export class AepStandIn {
    * its target connection, as people make them in the AEP UI (no adoption marker), older than
    * anything a test creates next. Stored directly: `count` can be thousands and only what the
    * client then pays to work beside them is measured. Lists page them at 100 as any others.
+   * With `newer`, they are stamped an hour ahead instead: listed (newest first) before anything a
+   * test creates next, as objects made in the UI meanwhile would be.
    */
-  public crowd(count: number, sandbox = 'prod'): void {
-    this.conns.crowd(count, sandbox);
+  public crowd(count: number, sandbox = 'prod', newer = false): void {
+    this.conns.crowd(count, sandbox, newer);
+  }
+
+  /** Stores a base connection as given, bypassing the API: a POST applied late, or one made in the UI. */
+  public putConnection(item: StoredConnection): void {
+    this.conns.connectionStore.put(item);
   }
 
   /** Stops the server, dropping open connections and abandoning delayed requests. */

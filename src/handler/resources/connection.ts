@@ -1,5 +1,5 @@
 import { resolveAuthParams, SENSITIVE_PARAMS } from './auth-params';
-import { createOrAdopt, type FlowItem, type FlowRef, type FlowResourceType, markedDescription, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
+import { createOrAdopt, type FlowItem, type FlowRef, type FlowResourceType, markedDescription, namesOf, nameAndDescriptionOps, onFlowResourceEvent, type PatchOp } from './flow-resource';
 import { proveSourceReachable, reachabilityFolder } from './reachability';
 import { emitMetric } from './refresh';
 import { AepClient } from '../../aep/aep-client';
@@ -83,6 +83,7 @@ async function create(event: CustomResourceEvent, invocation: Invocation, replac
   return createOrAdopt(client, COLLECTION, {
     filters: desiredKind.filters,
     marker: desired.marker,
+    names: namesOf(event),
     excludeId: replacing,
     sameKind: (item) => connectionKindOf(item).key === desiredKind.key,
     body: {

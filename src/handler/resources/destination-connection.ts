@@ -1,6 +1,6 @@
 import { CONNECTION_TYPE } from './connection';
 import {
-  deleteItem, type FlowItem, type FlowRef, getItem, owned, type Ownership, patchItem, removeTwins, retireMarker, updateInPlace,
+  deleteItem, type FlowItem, type FlowRef, getItem, namesOf, owned, type Ownership, patchItem, removeTwins, retireMarker, updateInPlace,
 } from './flow-resource';
 import { createTarget, desiredState, fieldOps, TARGET_CONNECTION_TYPE, targetKind } from './target-connection';
 import { AepClient } from '../../aep/aep-client';
@@ -69,7 +69,7 @@ async function upsert(event: CustomResourceEvent, invocation: Invocation): Promi
     if (current && !decideUpdate(desired, current, CONNECTION_TYPE.kindOf(current))) {
       const ops = [...decidePatch(await CONNECTION_TYPE.driftOps(event, current, invocation, client)).ops ?? []];
       const base = await updateInPlace(client, '/connections', id, ops, current.etag);
-      await removeTwins(client, '/connections', ownership(event, desired.filters, (item) => CONNECTION_TYPE.kindOf(item).key === desired.key, id), id);
+      await removeTwins(client, '/connections', { ...ownership(event, desired.filters, (item) => CONNECTION_TYPE.kindOf(item).key === desired.key, id), names: namesOf(event, current) }, id);
       const target = await upsertTarget(client, event, id, namedTarget);
       return respond(base, target.ref, target.physicalId);
     }
@@ -132,7 +132,7 @@ async function remove(event: CustomResourceEvent, invocation: Invocation): Promi
     // Same-kind twins as the object being deleted, never as the properties: a Delete during
     // rollback cleanup may carry the properties of the pair the stack returns to.
     const kind = CONNECTION_TYPE.kindOf(current);
-    await removeTwins(client, '/connections', ownership(event, kind.filters, (item) => CONNECTION_TYPE.kindOf(item).key === kind.key, id), id);
+    await removeTwins(client, '/connections', { ...ownership(event, kind.filters, (item) => CONNECTION_TYPE.kindOf(item).key === kind.key, id), names: namesOf(event, current) }, id);
   }
   return { PhysicalResourceId: physicalId };
 }

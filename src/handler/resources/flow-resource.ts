@@ -6,7 +6,7 @@ import { type Invocation, operationDeadline } from '../../plumbing/config';
 import { type CustomResourceEvent, type CustomResourceResponse, requirePhysicalId } from '../../plumbing/events';
 import { errorMessage, log } from '../../plumbing/log';
 import { backoffDelay, retry, RetryExhaustedError, sleep } from '../../plumbing/retry';
-import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
+import { ADOPTION_MARKER_PREFIX, adoptionMarker, Attributes, ConnectionProps, DataflowAttributes, ownMarkers, RETIRED_MARKER_PREFIX } from '../../private/contract';
 
 /**
  * What base connections and target connections share: read by id, find by adoption marker,
@@ -76,6 +76,15 @@ export interface CreateOrAdoptOptions {
   readonly filters: readonly string[];
   /** The adoption marker the description must contain. */
   readonly marker: string;
+  /**
+   * Names the objects may carry (see {@link namesOf}). Where
+   * Flow Service filters by name (base connections, API-NOTES §3.5) the lookup asks for each name,
+   * so it reads our objects only, however many others the sandbox holds; the marker is still
+   * checked here. An object of ours under another name (renamed in the UI, or POSTed two deploys
+   * back) is then not seen.
+   * @default every object of the kind is listed
+   */
+  readonly names?: readonly string[];
   /** An id never to adopt: the resource being replaced carries the same marker. */
   readonly excludeId?: string;
   /**
@@ -200,7 +209,7 @@ async function cleanUpFailedCreate(client: AepClient, collection: Collection, op
 }
 
 /** How to find the objects a logical resource owns. */
-export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'excludeId' | 'sameKind'>;
+export type Ownership = Pick<CreateOrAdoptOptions, 'filters' | 'marker' | 'names' | 'excludeId' | 'sameKind'>;
 
 /** Deletes objects carrying our marker (of the desired kind) other than `keepId`: duplicates from a POST applied late. */
 export async function removeTwins(client: AepClient, collection: Collection, options: Ownership, keepId: string): Promise<void> {
@@ -250,8 +259,39 @@ async function adoptable(client: AepClient, collection: Collection, options: Cre
 
 /** Objects of the desired kind carrying the marker, except `excludeId`. */
 export async function owned(client: AepClient, collection: Collection, options: Ownership): Promise<FlowItem[]> {
-  return (await list(client, collection, options.filters)).filter((item) =>
+  const byName = nameFilters(collection, options.names);
+  // The name replaces the kind's filters rather than joining them: both specs declare the
+  // connections list's `property` a single string, and `sameKind` checks the kind here anyway.
+  const listed = byName
+    ? (await Promise.all(byName.map((f) => list(client, collection, [f])))).flat()
+    : await list(client, collection, options.filters);
+  const unique = [...new Map(listed.map((item) => [item.id, item])).values()];
+  return unique.filter((item) =>
     item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
+}
+
+/** Collections whose items Flow Service documents as filterable by `name` (API-NOTES §3.5). */
+const FILTERABLE_BY_NAME: readonly Collection[] = ['/connections'];
+
+/**
+ * One `name==` filter per distinct name, quoted as Adobe's example does (a comma inside quotes is
+ * not an OR); undefined, so the whole kind is listed, where names cannot narrow: a collection not
+ * filterable by name, no names, or a name a quoted value cannot carry (a double quote).
+ */
+function nameFilters(collection: Collection, names: readonly string[] | undefined): string[] | undefined {
+  if (!FILTERABLE_BY_NAME.includes(collection) || !names?.length) return undefined;
+  const distinct = [...new Set(names)];
+  if (distinct.some((n) => n === '' || n.includes('"'))) return undefined;
+  return distinct.map((n) => `name=="${n}"`);
+}
+
+/**
+ * The names a logical resource's objects may carry: the desired name, the previous deploy's on an
+ * Update (a late twin was POSTed under it), and the name AEP holds for the object being handled.
+ */
+export function namesOf(event: CustomResourceEvent, current?: FlowItem): string[] {
+  const names = [event.ResourceProperties[ConnectionProps.NAME], event.OldResourceProperties?.[ConnectionProps.NAME], current?.name];
+  return [...new Set(names.filter((n): n is string => typeof n === 'string'))];
 }
 
 /**
@@ -313,8 +353,9 @@ async function listPages(client: AepClient, collection: Collection, filters: rea
     const res = await client.request('GET', collection, { query });
     items.push(...itemsOf(res.data));
     token = nextToken(res.data);
-    if (!token) break;
+    if (!token) return items;
   }
+  log('warn', `stopped listing after ${MAX_PAGES} pages; an object beyond them is not seen`, { collection, filters });
   return items;
 }
 
@@ -502,8 +543,12 @@ export async function onFlowResourceEvent(
     Data: { [type.idAttribute]: ref.id, [Attributes.ETAG]: ref.etag, ...(ref.notice ? { [DataflowAttributes.AEP_NOTICE]: ref.notice } : {}) },
   });
   const marker = adoptionMarker(event.StackId, event.LogicalResourceId);
-  const lookup = (kind: FlowKind, excludeId?: string) => ({
-    filters: kind.filters, marker, excludeId, sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
+  const lookup = (kind: FlowKind, excludeId?: string, current?: FlowItem) => ({
+    filters: kind.filters,
+    marker,
+    names: namesOf(event, current),
+    excludeId,
+    sameKind: (item: FlowItem) => type.kindOf(item).key === kind.key,
   });
   // Compared with the desired state: only what the stack sets counts.
   const asDesired = (item: FlowItem) => (type.kindOfAsDesired ? type.kindOfAsDesired(item, event) : type.kindOf(item));
@@ -534,7 +579,8 @@ export async function onFlowResourceEvent(
       const recompute = type.collection === '/flows' ? (fresh: FlowItem) => type.driftOps(event, fresh, invocation, client) : undefined;
       const patched = await updateInPlace(client, type.collection, id, ops, current.etag, recompute);
       const ref = type.afterUpdate ? await type.afterUpdate(client, patched, event, current) : patched;
-      await removeTwins(client, type.collection, { ...lookup(desired), sameKind: (item: FlowItem) => asDesired(item).key === desired.key }, id);
+      const asDesiredKind = (item: FlowItem) => asDesired(item).key === desired.key;
+      await removeTwins(client, type.collection, { ...lookup(desired, undefined, current), sameKind: asDesiredKind }, id);
       return respond(ref);
     }
     case 'Delete': {
@@ -552,7 +598,7 @@ export async function onFlowResourceEvent(
       }
       // Same-kind twins as the object being deleted, never as the properties: a Delete during
       // rollback cleanup may carry the properties of the object the stack returns to.
-      const twins = lookup(type.kindOf(current), id);
+      const twins = lookup(type.kindOf(current), id, current);
       // Both connection types name the removal policy property the same (contract).
       if (decision.action === 'retain') {
         log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place with its adoption marker retired`, { id });
