@@ -183,6 +183,28 @@ export class AepDataPrep {
     this.host.reply(ex, 200, { id: stored.id, version: 0, jsonSchema: structuredClone(json) });
   }
 
+  /** What Data Prep stamps on a new mapping set: id, sandbox, the given name, version 0, dates. */
+  private newSetStamp(
+    sandbox: string, body: Record<string, unknown>,
+  ): Pick<StoredMappingSet, 'id' | 'sandboxName' | 'name' | 'version' | 'createdDate' | 'modifiedDate'> {
+    const now = this.host.timestamp();
+    return {
+      id: randomBytes(16).toString('hex'),
+      sandboxName: sandbox,
+      ...(typeof body.name === 'string' ? { name: body.name } : {}),
+      version: 0,
+      createdDate: now,
+      modifiedDate: now,
+    };
+  }
+
+  /** Stores a new set and answers as Data Prep does (200 with its id, version and audit fields). */
+  private storeSet(ex: FlowsExchange, set: StoredMappingSet): void {
+    this.mappingSets.set(set.id, set);
+    const by = `${this.host.clientId}@AdobeID`;
+    this.host.reply(ex, 200, { id: set.id, version: set.version, createdDate: set.createdDate, modifiedDate: set.modifiedDate, createdBy: by, modifiedBy: by });
+  }
+
   private createMappingSet(ex: FlowsExchange, sandbox: string, body: unknown): void {
     if (!isObject(body)) return this.host.reject(ex, violation('body must be a JSON object'));
     if (this.schemas?.mappingSet) {
@@ -203,20 +225,13 @@ export class AepDataPrep {
       }
     });
     if (problems.length) return this.host.reject(ex, violation(problems));
-    const now = this.host.timestamp();
     const set: StoredMappingSet = {
-      id: randomBytes(16).toString('hex'),
-      sandboxName: sandbox,
-      ...(typeof body.name === 'string' ? { name: body.name } : {}),
-      version: 0,
-      createdDate: now,
-      modifiedDate: now,
+      ...this.newSetStamp(sandbox, body),
       outputSchema: { schemaRef: { id: String(ref!.id), contentType: typeof ref!.contentType === 'string' ? ref!.contentType : undefined } },
       // Stored mappings come back with `sourceType: "text/x.schema-path"` (DATAFLOWS §3.4).
       mappings: mappings.map((m: Record<string, unknown>) => ({ ...m, sourceType: 'text/x.schema-path', sourceAttribute: m.source, destinationXdmPath: m.destination })),
     };
-    this.mappingSets.set(set.id, set);
-    this.host.reply(ex, 200, { id: set.id, version: 0, createdDate: now, modifiedDate: now, createdBy: `${this.host.clientId}@AdobeID`, modifiedBy: `${this.host.clientId}@AdobeID` });
+    this.storeSet(ex, set);
   }
   /**
    * A profile export mapping set (DATAFLOWS §4.6 step 5): input and output are Data Prep schemas
@@ -248,20 +263,13 @@ export class AepDataPrep {
     });
     if (identities > 1) problems.push('only one identity attribute can be exported per dataflow');
     if (problems.length) return this.host.reject(ex, violation(problems));
-    const now = this.host.timestamp();
     const set: StoredMappingSet = {
-      id: randomBytes(16).toString('hex'),
-      sandboxName: sandbox,
-      ...(typeof body.name === 'string' ? { name: body.name } : {}),
-      version: 0,
-      createdDate: now,
-      modifiedDate: now,
+      ...this.newSetStamp(sandbox, body),
       inputSchema: { id: String((body.inputSchema as Record<string, unknown>).id) },
       outputSchema: { id: String((body.outputSchema as Record<string, unknown>).id) },
       mappings: mappings.map((m: Record<string, unknown>) => ({ ...m, sourceType: 'text/x.schema-path' })),
     };
-    this.mappingSets.set(set.id, set);
-    this.host.reply(ex, 200, { id: set.id, version: 0, createdDate: now, modifiedDate: now, createdBy: `${this.host.clientId}@AdobeID`, modifiedBy: `${this.host.clientId}@AdobeID` });
+    this.storeSet(ex, set);
   }
 }
 

@@ -13,7 +13,7 @@
  * with `continuationToken` paging, `count` (refused together with `limit`, `1401-400`).
  */
 import { randomUUID } from 'node:crypto';
-import { newEtag, ResourceStore, type StoredResource } from './aep-store';
+import { newEtag, ResourceStore, type StampedItem, type StoredResource } from './aep-store';
 import { DataflowIds } from '../../src/private/contract';
 
 /** Days of continuous failure after which AEP disables a source dataflow (API-NOTES §10, June 2026). */
@@ -34,20 +34,9 @@ export const AUTO_DISABLE_REASON = {
 export const AEP_SYSTEM_USER = 'acp_foundation_connectors@AdobeID';
 
 /** A run as stored (FlowRunItemDTO + `metrics`, DATAFLOWS §3.9). */
-export interface StoredRun {
-  id: string;
+export interface StoredRun extends StampedItem {
   flowId: string;
   flowSpec: { id: string; version: string };
-  createdAt: number;
-  updatedAt: number;
-  createdBy: string;
-  updatedBy: string;
-  createdClient: string;
-  updatedClient: string;
-  sandboxId: string;
-  sandboxName: string;
-  imsOrgId: string;
-  etag: string;
   metrics: {
     durationSummary: { startedAtUTC: number; completedAtUTC?: number };
     recordSummary: { inputRecordCount: number; outputRecordCount: number; failedRecordCount: number };

@@ -7,7 +7,8 @@ import { Violation, violation } from './aep-rules';
 import { MASKED, MASKED_AUTH_PARAMS } from './redact';
 
 /** Fields every stored Flow Service resource has (API-NOTES §3.2). */
-export interface StoredResource {
+/** What Flow Service stamps on every stored item: identity, audit fields, sandbox and etag. */
+export interface StampedItem {
   id: string;
   createdAt: number;
   updatedAt: number;
@@ -18,13 +19,16 @@ export interface StoredResource {
   sandboxId: string;
   sandboxName: string;
   imsOrgId: string;
+  etag: string;
+}
+
+export interface StoredResource extends StampedItem {
   name: string;
   description?: string;
   connectionSpec: { id: string; version: string };
   state: 'enabled' | 'disabled';
   /** Same quoted string as `etag` (`"\"<uuid>\""`). */
   version: string;
-  etag: string;
   [extra: string]: unknown;
 }
 
