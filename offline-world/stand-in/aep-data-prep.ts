@@ -202,7 +202,8 @@ export class AepDataPrep {
   private storeSet(ex: FlowsExchange, set: StoredMappingSet): void {
     this.mappingSets.set(set.id, set);
     const by = `${this.host.clientId}@AdobeID`;
-    this.host.reply(ex, 200, { id: set.id, version: set.version, createdDate: set.createdDate, modifiedDate: set.modifiedDate, createdBy: by, modifiedBy: by });
+    const { id, version, createdDate, modifiedDate } = set;
+    this.host.reply(ex, 200, { id, version, createdDate, modifiedDate, createdBy: by, modifiedBy: by });
   }
 
   private createMappingSet(ex: FlowsExchange, sandbox: string, body: unknown): void {
