@@ -15,10 +15,20 @@ Commands:
   doctor    check an AEP sandbox, the API credential and leftovers of deleted stacks (--help for options)
   plan      what deploying a synthesized app does to each AEP object: patch, replace, delete (--help for options)`;
 
+/** Where the command writes: the process's streams when run as the bin. */
+export interface CliStreams {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+type Env = Record<string, string | undefined>;
+
+const PROCESS_STREAMS: CliStreams = { stdout: process.stdout, stderr: process.stderr };
+
 /** Runs the command line; resolves to the exit code. Output goes through the redactor. */
-export async function main(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  const out = (text: string) => process.stdout.write(redact(text) + '\n');
-  const err = (text: string) => process.stderr.write(redact(text) + '\n');
+export async function main(argv: readonly string[], env: Env = process.env, streams: CliStreams = PROCESS_STREAMS): Promise<number> {
+  const out = (text: string) => streams.stdout.write(redact(text) + '\n');
+  const err = (text: string) => streams.stderr.write(redact(text) + '\n');
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
@@ -42,7 +52,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     return ExitCodes.OK;
   }
   // The handler's JSON log lines (retries) would corrupt the report on stdout.
-  setLogSink(options.verbose ? (line) => process.stderr.write(line) : () => undefined);
+  setLogSink(options.verbose ? (line) => streams.stderr.write(line) : () => undefined);
   // The SDK copy is bundled and pinned: its notice about future SDK releases needing Node 22 is
   // noise on stderr for a Node 20 user of this command.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -87,9 +97,19 @@ async function plan(argv: readonly string[], env: Record<string, string | undefi
   return report.exitCode;
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-}, (e: unknown) => {
-  process.stderr.write(`cdk-aep-s3: unexpected failure: ${errorMessage(e)}\n`);
-  process.exitCode = ExitCodes.PROBLEMS;
-});
+/** {@link main}, with an unexpected failure reported as exit 1 instead of thrown (what the bin does). */
+export async function run(argv: readonly string[], env: Env = process.env, streams: CliStreams = PROCESS_STREAMS): Promise<number> {
+  try {
+    return await main(argv, env, streams);
+  } catch (e) {
+    streams.stderr.write(`cdk-aep-s3: unexpected failure: ${errorMessage(e)}\n`);
+    return ExitCodes.PROBLEMS;
+  }
+}
+
+// Only as the bin: tests load this module to run the same code in-process.
+if (require.main === module) {
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

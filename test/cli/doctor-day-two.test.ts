@@ -1,36 +1,26 @@
 /**
- * `cdk-aep-s3 doctor` for CI and cron: the BUNDLED command (assets/cli/index.js) as a child
- * process against the stand-ins, with AEP state made the way a deploy makes it (the handler,
+ * `cdk-aep-s3 doctor` for CI and cron: the command's code in-process, and the BUNDLED bin
+ * (assets/cli/index.js) as a child process for the exit codes a process must show (see run-cli.ts),
+ * against the stand-ins, with AEP state made the way a deploy makes it (the handler,
  * in-process, through the harness) and changed the way AEP changes it (flow actions, runs).
  * One exit code per outcome; network and AWS failures named for what they are; what each check
  * costs, counted in the stand-ins' own logs.
  */
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
+import { BUNDLED_CLI, CliRun, runCli } from './run-cli';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 import { cfnEvent, STACK_ID, useHarness } from '../handler/harness';
 
-const CLI = path.resolve(__dirname, '../../assets/cli/index.js');
 const h = useHarness();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-beforeAll(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx projen bundle\` first`);
-});
-
-/** Runs the bundle against the harness's stand-ins; no inherited AWS or AEP variables. */
-function doctor(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs doctor against the harness's stand-ins with no inherited AWS or AEP variables: in-process,
+ * or the bundled bin spawned when `bundled`.
+ */
+function doctor(args: string[], extraEnv: Record<string, string> = {}, options: { bundled?: boolean } = {}): Promise<CliRun> {
   const env = {
     PATH: process.env.PATH ?? '',
     ...h.aws.env(),
@@ -40,14 +30,7 @@ function doctor(args: string[], extraEnv: Record<string, string> = {}): Promise<
     AEP_DEADLINE_MS: '5000',
     ...extraEnv,
   };
-  const started = Date.now();
-  return new Promise((resolve) => {
-    // Async on purpose: the stand-ins live in this process and must keep serving meanwhile.
-    execFile(process.execPath, [CLI, 'doctor', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runCli(['doctor', ...args], env, { bundled: options.bundled ? BUNDLED_CLI : undefined });
 }
 
 const args = (...more: string[]) => [
@@ -123,12 +106,12 @@ async function disableInAep(flowId: string): Promise<void> {
 const aepCalls = () => h.aep.requests.filter((r) => !r.path.startsWith('/ims'))
   .map((r) => `${r.method} ${r.path.replace(/^\/data\/foundation\/flowservice/, '').replace(/[0-9a-f-]{24,}/g, '{id}')}`);
 
-describe('exit codes: one per outcome, each from a real run', () => {
+describe('exit codes: one per outcome (0 and 3 from the bundled bin as a process)', () => {
   test('0 healthy: a live stack\'s dataset export, enabled, ending in a year; --json carries check, costs and the sandbox view', async () => {
     const flow = await deployDatasetExport({ endTime: nowS() + 365 * DAY_S });
     h.aep.resetRecording();
     h.aws.calls.length = 0;
-    const run = await doctor(args('--json'));
+    const run = await doctor(args('--json'), {}, { bundled: true });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -198,7 +181,7 @@ describe('exit codes: one per outcome, each from a real run', () => {
     const port = await closedPort();
     const flowServiceUrl = `http://127.0.0.1:${port}/data/foundation/flowservice`;
     const run = await doctor(['--credentials-secret', h.credentialsArn, '--sandbox', 'prod', '--ims-url', h.aep.imsUrl, '--flow-service-url', flowServiceUrl],
-      { AEP_HTTP_TIMEOUT_MS: '15000', AEP_RETRY_BASE_MS: '1000', AEP_RETRY_MAX_ATTEMPTS: '5', AEP_DEADLINE_MS: '120000' });
+      { AEP_HTTP_TIMEOUT_MS: '15000', AEP_RETRY_BASE_MS: '1000', AEP_RETRY_MAX_ATTEMPTS: '5', AEP_DEADLINE_MS: '120000' }, { bundled: true });
     expect(run.code).toBe(3);
     expect(run.stdout).toContain(`[PROBLEM] cannot reach the Flow Service at 127.0.0.1:${port}: connection refused (nothing listens there) (ECONNREFUSED); check --flow-service-url, DNS, and the network path`);
     expect(run.stdout).not.toContain('probably not AEP on AWS');

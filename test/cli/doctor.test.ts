@@ -1,15 +1,13 @@
 /**
- * `cdk-aep-s3 doctor`, end to end: the BUNDLED command (assets/cli/index.js, built by
- * `npx projen bundle`) as a child process against the AEP and AWS stand-ins over real HTTP.
+ * `cdk-aep-s3 doctor`, end to end against the AEP and AWS stand-ins over real HTTP: the command's
+ * own code in-process, and the BUNDLED bin (assets/cli/index.js, built by `npx projen bundle`) as a
+ * child process where the bundle or the process is what is checked (see run-cli.ts).
  */
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { BUNDLED_CLI, CliRun, runCli } from './run-cli';
 import { findSecretLeaks } from '../../offline-world/invariants';
 import { AepStandIn, AwsStandIn, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken } from '../../offline-world/stand-in';
 import { adoptionMarker, AepIds, RETIRED_MARKER_PREFIX, ADOPTION_MARKER_PREFIX, legacyAdoptionMarker } from '../../src/private/contract';
 
-const CLI = path.resolve(__dirname, '../../assets/cli/index.js');
 const SECRET_NAME = 'aep/api-credential';
 const REGION = 'us-east-1';
 
@@ -17,7 +15,6 @@ let aep: AepStandIn;
 let aws: AwsStandIn;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx projen bundle\` first`);
   [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start({ region: REGION })]);
 });
 afterAll(async () => {
@@ -29,14 +26,11 @@ beforeEach(() => {
   aws.putSecret(SECRET_NAME, JSON.stringify(aep.credentials));
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the bundle with the stand-ins' endpoints; no inherited AWS or AEP variables. */
-function doctor(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs doctor with the stand-ins' endpoints and no inherited AWS or AEP variables: in-process from
+ * the source, or the bundled bin spawned when `bundled` (see run-cli.ts for what each covers).
+ */
+function doctor(args: string[], extraEnv: Record<string, string> = {}, options: { bundled?: boolean } = {}): Promise<CliRun> {
   const env = {
     PATH: process.env.PATH ?? '',
     ...aws.env(),
@@ -46,13 +40,7 @@ function doctor(args: string[], extraEnv: Record<string, string> = {}): Promise<
     AEP_DEADLINE_MS: '5000',
     ...extraEnv,
   };
-  return new Promise((resolve) => {
-    // Async on purpose: the stand-ins live in this process and must keep serving meanwhile.
-    execFile(process.execPath, [CLI, 'doctor', ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(['doctor', ...args], env, { timeoutMs: 30_000, bundled: options.bundled ? BUNDLED_CLI : undefined });
 }
 
 const endpoints = () => ['--ims-url', aep.imsUrl, '--flow-service-url', aep.flowServiceUrl];
@@ -100,15 +88,16 @@ function secretsInPlay(): string[] {
   return values;
 }
 
-function expectNoLeaks(run: Run): void {
+function expectNoLeaks(run: CliRun): void {
   expect(findSecretLeaks({ stdout: run.stdout, stderr: run.stderr }, secretsInPlay())).toEqual([]);
 }
 
-describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
+describe('cdk-aep-s3 doctor', () => {
   test('happy path, human output: specs, settled questions, IAM role, marked connections of a live stack; exit 0', async () => {
     const stackId = aws.putStack('AepS3Example');
     const id = await createMarkedConnection('destination', stackId, 'ExportDestinationConnection1A2B3C');
-    const run = await doctor(standard());
+    // The bin users get, spawned: nothing on stderr, not even from the bundled SDK.
+    const run = await doctor(standard(), {}, { bundled: true });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("cdk-aep-s3 doctor: sandbox 'prod'");
@@ -330,7 +319,7 @@ describe('cdk-aep-s3 doctor (bundled, spawned)', () => {
      * Every 8-character piece of the values that shows up in the output. For the JSON, its values
      * (client id, client secret, org id): its key names are in the usage text anyway.
      */
-    const pieces = (run: Run, values: string[]) => {
+    const pieces = (run: CliRun, values: string[]) => {
       const text = run.stdout + run.stderr;
       const found: string[] = [];
       for (const value of values) {
@@ -438,7 +427,7 @@ describe('doctor: the trust of assumed-role destination roles (sts:ExternalId)',
   }
 
   /** The role's name must not reach the output (Adobe asks to keep it confidential): none of its suffix. */
-  function expectRoleNameHidden(run: Run): void {
+  function expectRoleNameHidden(run: CliRun): void {
     expect(run.stdout + run.stderr).not.toContain('Q7x2Kp9ZtLm3');
   }
 

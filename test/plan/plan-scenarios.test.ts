@@ -1,20 +1,18 @@
 /**
  * `cdk-aep-s3 plan` against the offline world, for the scripted changes of issue 17: for each,
  * the app before is deployed (CloudFormation simulator, bundled handler, AEP stand-in), plan
- * (the bundled command, spawned) decides from the two cloud assemblies and the live sandbox, then the app after is deployed and
+ * (in-process; under PLAN_CLI the bin of the packed tarball, spawned: `.ci/run`) decides from the two cloud assemblies and the live sandbox, then the app after is deployed and
  * what the handler did in AEP (new physical ids, PATCH requests, deletions) must be what plan said.
  */
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import { A1, A2, app, type AppShape } from './plan-app';
 import { ScenarioWorld } from '../../offline-world/scenario';
 import { type PlanReport } from '../../src/cli/plan';
 import { fieldOfPath } from '../../src/decisions/decision';
 import { ResourceTypes } from '../../src/private/contract';
+import { runCli } from '../cli/run-cli';
 
 jest.setTimeout(180_000);
 
-const CLI = process.env.PLAN_CLI ?? path.resolve(__dirname, '../../assets/cli/index.js');
 
 let w: ScenarioWorld;
 let n = 0;
@@ -82,22 +80,19 @@ function aepResources(): Map<string, { type: string; physicalId: string; targetI
 }
 
 /**
- * The bundled command, spawned (PLAN_CLI: the bin of an unpacked `npm pack` tarball; default
- * assets/cli/index.js), with `--json`; its exit code must be the report's.
+ * The command with `--json`, in-process, or spawned when PLAN_CLI names a bin (`.ci/run` points it
+ * at the bin of an unpacked `npm pack` tarball); its exit code must be the report's.
  */
-function planCommand(args: string[], env: Record<string, string>): Promise<PlanReport> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'plan', ...args, '--json'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? Number((err as { code?: unknown }).code) : 0;
-      try {
-        const report = JSON.parse(stdout) as PlanReport;
-        expect(code).toBe(report.exitCode);
-        resolve(report);
-      } catch (e) {
-        reject(new Error(`plan exited ${code}: ${stderr} ${String(e)}`));
-      }
-    });
-  });
+async function planCommand(args: string[], env: Record<string, string>): Promise<PlanReport> {
+  const run = await runCli(['plan', ...args, '--json'], { PATH: process.env.PATH ?? '', ...env }, { bundled: process.env.PLAN_CLI });
+  let report: PlanReport;
+  try {
+    report = JSON.parse(run.stdout) as PlanReport;
+  } catch (e) {
+    throw new Error(`plan exited ${run.code}: ${run.stderr} ${String(e)}`);
+  }
+  expect(run.code).toBe(report.exitCode);
+  return report;
 }
 
 /** Deploys `before`, plans `after` (with the live sandbox), deploys `after`; returns both views. */

@@ -1,0 +1,80 @@
+/**
+ * Runs `cdk-aep-s3` for a test, two ways:
+ *
+ *  - `bundled`: the bin users get (assets/cli/index.js, or PLAN_CLI's unpacked tarball) as a child
+ *    process. What it adds: the esbuild bundle and its shims, the process's real stdout/stderr
+ *    (anything the SDK prints lands there too), exit codes of a real process.
+ *  - in-process (the default): the same `run` the bin calls, from the source, in a fresh module
+ *    registry per run, so no IMS token, SDK client, cached secret or redaction list survives from
+ *    one run to the next, as between processes; `process.env` is exactly the given environment for
+ *    the run. A spawn costs ~0.75 s of CPU (a node process parsing the whole bundle); this costs the
+ *    requires of the CLI's modules, most of them cached by jest's transform cache.
+ *
+ * Tests in one file run one at a time, so swapping `process.env` for the run is safe; the stand-ins
+ * live in this process and keep serving while the run awaits.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The bundled bin built by `npx projen bundle`. */
+export const BUNDLED_CLI = path.resolve(__dirname, '../../assets/cli/index.js');
+
+/** What one run of the command left behind. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall time of the run. */
+  readonly ms: number;
+}
+
+/** How to run it. */
+export interface CliRunOptions {
+  /** Spawn this bundled bin instead of running the source in-process. */
+  readonly bundled?: string;
+  /** Kill the child (bundled) or give up waiting (in-process) after this long. @default 60 s */
+  readonly timeoutMs?: number;
+}
+
+/** Runs `cdk-aep-s3 <args>` with exactly `env` as its environment. */
+export function runCli(args: readonly string[], env: Record<string, string>, options: CliRunOptions = {}): Promise<CliRun> {
+  return options.bundled ? spawned(options.bundled, args, env, options.timeoutMs ?? 60_000) : inProcess(args, env, options.timeoutMs ?? 60_000);
+}
+
+function spawned(bin: string, args: readonly string[], env: Record<string, string>, timeout: number): Promise<CliRun> {
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx projen bundle\` first`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    // Async on purpose: the stand-ins live in this process and must keep serving meanwhile.
+    execFile(process.execPath, [bin, ...args], { env, timeout }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+async function inProcess(args: readonly string[], env: Record<string, string>, timeout: number): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = process.env;
+  process.env = { ...env };
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    let run!: typeof import('../../src/cli/cdk-aep-s3').run;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      run = require('../../src/cli/cdk-aep-s3').run;
+    });
+    const streams = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } };
+    const timedOut = new Promise<number>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`cdk-aep-s3 ${args.join(' ')}: no exit after ${timeout} ms`)), timeout);
+    });
+    const code = await Promise.race([run(args, process.env, streams), timedOut]);
+    return { code, stdout: out.join(''), stderr: err.join(''), ms: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+    process.env = saved;
+  }
+}
