@@ -29,7 +29,7 @@ import standaloneCode from 'ajv/dist/standalone';
 import * as YAML from 'yaml';
 
 /** Bumped whenever the layout of a cache entry changes. */
-const ENTRY_FORMAT = 1;
+const ENTRY_FORMAT = 2;
 const versionOf = (name: string): string => JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
 const VERSIONS = `${ENTRY_FORMAT}/${versionOf('ajv')}/${versionOf('ajv-formats')}`;
 const YAML_VERSION = `${ENTRY_FORMAT}/${versionOf('yaml')}`;
@@ -111,8 +111,11 @@ function keyOf(ajv: Ajv, schema: AnySchema): string {
   const shaping = Object.fromEntries(CODE_SHAPING_OPTIONS.map((name) => [name, opts[name]]));
   // A format is either `true` (an annotation, no code) or code found under ajv-formats' export.
   const formats = Object.entries(ajv.formats).map(([name, format]) => `${name}:${format === true ? 'any' : 'code'}`).sort();
+  // Schemas added to the instance (addSchema) that a $ref may reach: their code is part of the output.
+  const added = Object.entries((ajv as unknown as { schemas: Record<string, { meta?: boolean; schema: unknown } | undefined> }).schemas)
+    .filter(([, env]) => env && !env.meta).map(([id, env]) => [id, env!.schema]).sort(([a], [b]) => String(a).localeCompare(String(b)));
   return createHash('sha256')
-    .update(JSON.stringify({ versions: VERSIONS, shaping, formatsCode: String(ajv.opts.code.formats ?? ''), formats, schema }))
+    .update(JSON.stringify({ versions: VERSIONS, shaping, formatsCode: String(ajv.opts.code.formats ?? ''), formats, schema, added }))
     .digest('hex');
 }
 
