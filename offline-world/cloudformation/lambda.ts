@@ -168,10 +168,27 @@ export function loadContainerModule(filename: string, dir: string): any {
     return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
   };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname',
-    `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${filename}`);
+  const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname', containerSource(filename, dir));
   compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
   return mod.exports;
+}
+
+/**
+ * A bundle's code as one source text per content: the same asset (its folder is named by the hash
+ * of its content) in another cloud assembly gives the identical string, so V8 compiles it once per
+ * process (its cache of dynamically compiled code is keyed by the source text) instead of once per
+ * container; the file is read once too. `sourceURL` names the asset, not the assembly's copy.
+ */
+const containerSources = new Map<string, string>();
+function containerSource(filename: string, dir: string): string {
+  const asset = path.basename(dir);
+  const key = /^asset\.[0-9a-f]{64}/.test(asset) ? path.join(asset, path.relative(dir, filename)) : filename;
+  let source = containerSources.get(key);
+  if (source === undefined) {
+    source = `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${key}`;
+    containerSources.set(key, source);
+  }
+  return source;
 }
 
 /**
