@@ -373,15 +373,17 @@ export class AepStandIn {
   }
 
   /**
-   * A crowded sandbox (issue 19): `count` base connections of the S3 destination spec, each with
-   * its target connection, as people make them in the AEP UI (no adoption marker), older than
-   * anything a test creates next. Stored directly: `count` can be thousands and only what the
-   * client then pays to work beside them is measured. Lists page them at 100 as any others.
+   * A crowded sandbox (issue 19): `count` S3 destinations as people make them in the AEP UI (no
+   * adoption marker): each a base connection of the S3 destination spec, its target connection,
+   * and the audience export on it, a Profile Store source connection and an S3 audience flow
+   * (three audiences). Older than anything a test creates next. Stored directly: `count` can be
+   * thousands and only what the client then pays to work beside them is measured. Every list
+   * (connections, target and source connections, flows) pages them at 100 as any others.
    * With `newer`, they are stamped an hour ahead instead: listed (newest first) before anything a
    * test creates next, as objects made in the UI meanwhile would be.
    */
   public crowd(count: number, sandbox = 'prod', newer = false): void {
-    this.conns.crowd(count, sandbox, newer);
+    this.dataflows.crowd(this.conns.crowd(count, sandbox, newer), sandbox, newer);
   }
 
   /** Stores a base connection as given, bypassing the API: a POST applied late, or one made in the UI. */
