@@ -71,7 +71,8 @@ test('the crowd exports audiences too: a Profile Store source connection and an 
   const flows = (await get(`/flows?property=${encodeURIComponent(`targetConnectionIds[]==${target.id}`)}`)).items;
   expect(flows).toHaveLength(1);
   expect(flows[0].flowSpec.id).toBe(DataflowIds.S3_AUDIENCE_FLOW_SPEC);
-  expect(aep.sourceConnections().find((s) => s.id === flows[0].sourceConnectionIds[0])?.connectionSpec.id).toBe(DataflowIds.PROFILE_STORE_SOURCE_SPEC);
+  const source = aep.sourceConnections().find((s) => s.id === flows[0].sourceConnectionIds[0]);
+  expect(source?.connectionSpec.id).toBe(DataflowIds.PROFILE_STORE_SOURCE_SPEC);
   expect(flows[0].transformations[0].params.segmentSelectors.selectors).toHaveLength(3);
   expect(aep.contractViolations()).toEqual([]);
   expect(aep.validationFailures).toEqual([]);
