@@ -71,6 +71,13 @@ export class AepStandIn {
   /** Credentials the stand-in accepts (fake test values). */
   public readonly credentials: AepCredentials;
 
+  /**
+   * Time each request waits, once recorded, before it is handled and answered (ms; see
+   * {@link AepStandInOptions.latencyMs}): a client sees every answer at least this late, and
+   * requests it sends concurrently overlap. Kept by {@link reset}.
+   */
+  public latencyMs: number;
+
   private readonly server: http.Server;
   private readonly faults = new FaultInjector(FLOW_SERVICE_PATH);
   private readonly ims: AepIms;
@@ -102,6 +109,7 @@ export class AepStandIn {
     options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void,
     flowSchemas?: FlowSchemas, private readonly contract?: ContractCheck,
   ) {
+    this.latencyMs = options.latencyMs ?? 0;
     this.credentials = {
       clientId: options.clientId ?? DEFAULT_AEP_CREDENTIALS.clientId,
       clientSecret: options.clientSecret ?? DEFAULT_AEP_CREDENTIALS.clientSecret,
@@ -439,6 +447,9 @@ export class AepStandIn {
       status: 0,
     };
     this.requests.push(record);
+    if (this.latencyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    }
     const ex: Exchange = { req, res, url, rawBody, record, contract: tooLarge ? undefined : this.judgeRequest(req, url, method, rawBody) };
     if (tooLarge) {
       this.reply(ex, 413, { errorCode: '413', errorMessage: 'request body too large' });
