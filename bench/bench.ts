@@ -66,7 +66,7 @@ interface LibraryStackOptions {
 }
 
 /** N access-key destinations through the library (the first with an audience dataflow when asked). */
-function libraryStack(n: number, options: LibraryStackOptions = {}): Stack {
+export function libraryStack(n: number, options: LibraryStackOptions = {}): Stack {
   const app = new App({ outdir: options.outdir ?? SYNTH_OUT });
   const stack = new Stack(app, options.name ?? `Lib${n}`, { env: ENV });
   const bucket = new s3.Bucket(stack, 'Bucket');
@@ -92,7 +92,7 @@ function libraryStack(n: number, options: LibraryStackOptions = {}): Stack {
  * once per stack the handler, the provider framework function, their roles, policies and log
  * groups, and the handler's read grant on the AEP credential and (by name prefix) the key secrets.
  */
-function handWrittenStack(n: number): Stack {
+export function handWrittenStack(n: number): Stack {
   const app = new App({ outdir: SYNTH_OUT });
   const stack = new Stack(app, `L1${n}`, { env: ENV });
   const bucket = new s3.CfnBucket(stack, 'Bucket');
@@ -193,7 +193,7 @@ function handWrittenStack(n: number): Stack {
   return stack;
 }
 
-function synthTemplate(stack: Stack): any {
+export function synthTemplate(stack: Stack): any {
   const assembly = (stack.node.root as App).synth();
   return assembly.getStackByName(stack.stackName).template;
 }
@@ -1032,7 +1032,10 @@ async function main(): Promise<void> {
   notes.forEach((n) => console.log(`- ${n}`));
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+// Imported (a profiling script reusing the stacks), it only defines them.
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
