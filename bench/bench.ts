@@ -218,22 +218,33 @@ function msSince(t0: bigint): number {
 
 /**
  * Median wall time of construct + synth (what `cdk synth` costs the user beyond CDK's own start),
- * library and baseline interleaved so that machine load hits both alike; one warm-up each.
+ * library and baseline interleaved so that machine load hits both alike; one warm-up each. Also
+ * the least CPU time of the runs: on a machine shared with other work, what the work itself costs.
  */
-function timeConstructAndSynth(makeA: () => Stack, makeB: () => Stack, runs: number): [number, number] {
+function timeConstructAndSynth(makeA: () => Stack, makeB: () => Stack, runs: number): [number, number, number, number] {
   synthTemplate(makeA());
   synthTemplate(makeB());
   const a: number[] = [];
   const b: number[] = [];
+  const cpuA: number[] = [];
+  const cpuB: number[] = [];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   for (let i = 0; i < runs; i++) {
     let t0 = process.hrtime.bigint();
+    let c0 = cpu();
     synthTemplate(makeA());
     a.push(msSince(t0));
+    cpuA.push(cpu() - c0);
     t0 = process.hrtime.bigint();
+    c0 = cpu();
     synthTemplate(makeB());
     b.push(msSince(t0));
+    cpuB.push(cpu() - c0);
   }
-  return [median(a), median(b)];
+  return [median(a), median(b), Math.min(...cpuA), Math.min(...cpuB)];
 }
 
 function count(template: any, pred: (r: any) => boolean = () => true): number {
@@ -861,7 +872,7 @@ async function main(): Promise<void> {
       if (!sameResources) notes.push(`L1 baseline is out of date: per connection the library adds ${libTypes}, the baseline ${l1Types}; synth and size ratios are not comparable until bench/bench.ts handWrittenStack() is updated`);
       const nMax = largestN((n) => libraryStack(n));
       const sizes = [1, 10, 50, nMax];
-      const synth: Record<number, [number, number]> = {};
+      const synth: Record<number, [number, number, number, number]> = {};
       for (const n of sizes) synth[n] = timeConstructAndSynth(() => libraryStack(n), () => handWrittenStack(n), n >= 50 ? 7 : 9);
       const ratioOrNa = (a: number, b: number) => (sameResources ? fmt(a / b, 2) : 'n/a');
       for (const n of sizes) {
@@ -875,6 +886,7 @@ async function main(): Promise<void> {
       rows[rows.length - 1][5] = sameResources ? yes(ratioAt(nMax) <= 1.25 * ratioAt(10)) : 'n/a';
       const slope = (i: 0 | 1, lo: number, hi: number) => fmt((synth[hi][i] - synth[lo][i]) / (hi - lo), 2);
       notes.push(`construct+synth ms per extra connection, library vs L1: ${slope(0, 10, 50)} vs ${slope(1, 10, 50)} (N 10→50), ${slope(0, 50, nMax)} vs ${slope(1, 50, nMax)} (N 50→${nMax})`);
+      notes.push(`construct+synth CPU ms, least of the runs, library vs L1 (ratio): ${sizes.map((n) => `N=${n} ${fmt(synth[n][2])} vs ${fmt(synth[n][3])} (${fmt(synth[n][2] / synth[n][3], 2)})`).join(', ')}`);
 
       const lt1 = synthTemplate(libraryStack(1));
       const lt50 = synthTemplate(libraryStack(50));
