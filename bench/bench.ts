@@ -26,6 +26,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { runExampleLifecycle } from '../offline-world/cloudformation/example-lifecycle';
+import { LambdaService } from '../offline-world/cloudformation/lambda';
 import { dependencies } from '../offline-world/cloudformation/scheduler';
 import { CloudFormationSimulator, InvocationRecord, readStack } from '../offline-world/cloudformation/simulator';
 import { AepStandIn } from '../offline-world/stand-in/aep';
@@ -791,22 +792,26 @@ async function measureLifecycleCalls(aep: AepStandIn, aws: AwsStandIn, workDir: 
   aep.resetRecording();
   let sim: CloudFormationSimulator | undefined;
   let containers = 0;
+  // Each new Lambda container loads its function's module once (lambda.ts LambdaService).
   const proto = CloudFormationSimulator.prototype as any;
-  const [create, load] = [proto.create, proto.loadFunction];
+  const lambdaProto = LambdaService.prototype as any;
+  const [create, load] = [proto.create, lambdaProto.loadFunction];
   proto.create = function (this: CloudFormationSimulator, ...args: unknown[]) { sim = this; return create.apply(this, args); };
-  proto.loadFunction = function (...args: unknown[]) { containers++; return load.apply(this, args); };
+  lambdaProto.loadFunction = function (...args: unknown[]) { containers++; return load.apply(this, args); };
   const current = () => sim?.invocations.length ?? -1;
   const aepTagged = tagByInvocation(aep.requests, current);
   const awsTagged = tagByInvocation(aws.calls, current);
   let report;
   try {
-    report = await runExampleLifecycle({ aep, aws, workDir: path.join(workDir, 'lifecycle'), keyPropagationFailures });
+    // One operation at a time: the invocation index then tags every call exactly.
+    report = await runExampleLifecycle({ aep, aws, workDir: path.join(workDir, 'lifecycle'), keyPropagationFailures, parallel: false });
   } finally {
-    Object.assign(proto, { create, loadFunction: load });
+    proto.create = create;
+    lambdaProto.loadFunction = load;
     delete (aep.requests as any).push;
     delete (aws.calls as any).push;
   }
-  if (!sim || containers === 0) throw new Error('bench: the simulator no longer goes through create()/loadFunction(); update measureLifecycleCalls');
+  if (!sim || containers === 0) throw new Error('bench: the simulator no longer goes through create() and LambdaService.loadFunction(); update measureLifecycleCalls');
   if (report.validationFailures.length) throw new Error(`the stand-in rejected requests: ${report.validationFailures.join('; ')}`);
   const credentialNames = new Set<string>();
   for (const def of Object.values<any>(JSON.parse(report.templates[0]).Resources)) {
@@ -814,6 +819,10 @@ async function measureLifecycleCalls(aep: AepStandIn, aws: AwsStandIn, workDir: 
     if (m) credentialNames.add(m[1]);
   }
   const isCredential = (c: AwsCall) => [...credentialNames].some((n) => (c.secretId ?? '').includes(`:secret:${n}`) || c.secretId === n);
+  if (process.env.BENCH_DEBUG) {
+    report.invocations.forEach((inv: InvocationRecord, i: number) => console.error(`${inv.resourceType}/${inv.requestType} ${inv.logicalId}: `
+      + aepTagged.filter((t) => t.invocation === i).map((t) => `${t.item.method} ${t.item.path.replace(/^.*flowservice/, '')} ${t.item.status}`).join(', ')));
+  }
   const perInvocation = (i: number): CallCounts => {
     const a = aepTagged.filter((t) => t.invocation === i).map((t) => t.item);
     const w = awsTagged.filter((t) => t.invocation === i).map((t) => t.item);
