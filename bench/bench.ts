@@ -760,6 +760,18 @@ const FLOW_MINIMUM: Record<string, number> = {
   [`${ResourceTypes.IAM_ROLE_LOOKUP}/Update`]: 1,
   [`${ResourceTypes.IAM_ROLE_LOOKUP}/Delete`]: 0, // nothing exists in AEP
   ['AWS::Events::Rule/Refresh']: 2, // GET (etag) + PATCH
+  // Dataflows (DATAFLOWS.md).
+  [`${DataflowResourceTypes.SOURCE_CONNECTION}/Create`]: 1, // POST
+  [`${DataflowResourceTypes.SOURCE_CONNECTION}/Delete`]: 1, // DELETE
+  [`${DataflowResourceTypes.DATASET_TARGET_CONNECTION}/Create`]: 1,
+  [`${DataflowResourceTypes.DATASET_TARGET_CONNECTION}/Delete`]: 1,
+  [`${DataflowResourceTypes.FLOW}/Create`]: 1, // POST
+  [`${DataflowResourceTypes.FLOW}/Update`]: 2, // GET (etag, stored selectors) + PATCH
+  [`${DataflowResourceTypes.FLOW}/Delete`]: 1, // DELETE
+  [`${DataflowResourceTypes.MAPPING_SET}/Create`]: 1, // POST
+  [`${DataflowResourceTypes.MAPPING_SET}/Delete`]: 0, // AEP cannot delete a mapping set
+  [`${DataflowResourceTypes.PROFILE_MAPPING}/Create`]: 3, // POST two conversion schemas, POST the mapping set (§4.6)
+  [`${DataflowResourceTypes.PROFILE_MAPPING}/Delete`]: 0,
 };
 
 /**
@@ -782,6 +794,17 @@ const FLOW_BY_DESIGN: Record<string, [number, string]> = {
   [`${ResourceTypes.DESTINATION_CONNECTION}/Delete`]: [3, 'kind GET, target lookup, twin lookup'],
   // The refresh function is its own container: one spec read (which params the PATCH may replace).
   ['AWS::Events::Rule/Refresh']: [1, 'spec read per container'],
+  [`${DataflowResourceTypes.SOURCE_CONNECTION}/Create`]: [1, 'adopt lookup'],
+  [`${DataflowResourceTypes.SOURCE_CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
+  [`${DataflowResourceTypes.DATASET_TARGET_CONNECTION}/Create`]: [1, 'adopt lookup'],
+  [`${DataflowResourceTypes.DATASET_TARGET_CONNECTION}/Delete`]: [2, 'kind GET, twin lookup'],
+  // Audiences, keys and profile mapping go in by PATCH only: the POST carries the empty skeleton (§4.4).
+  [`${DataflowResourceTypes.FLOW}/Create`]: [4, 'flow spec read per container, adopt lookup, read-back GET, audience flows: the PATCH of their audiences'],
+  [`${DataflowResourceTypes.FLOW}/Update`]: [1, 'twin lookup'],
+  // A destination flow's DELETE is accepted (202) and carried out later; its connections can go only after.
+  [`${DataflowResourceTypes.FLOW}/Delete`]: [10, 'kind GET, twin lookup, GETs until a 202-accepted delete is done (stand-in: 8)'],
+  [`${DataflowResourceTypes.MAPPING_SET}/Create`]: [1, 'adopt lookup'],
+  [`${DataflowResourceTypes.PROFILE_MAPPING}/Create`]: [3, 'adopt lookup, union schema read (paths checked), connection spec read (partner schema)'],
 };
 
 interface CallCounts { ims: number; awsCredential: number; otherSecrets: number; stsOk: number; stsFailed: number; flow: number }
