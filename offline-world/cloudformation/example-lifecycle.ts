@@ -64,6 +64,12 @@ export interface LifecycleOptions {
   readonly workDir: string;
   /** Failed STS probes for each new IAM key (IAM propagation delay). */
   readonly keyPropagationFailures?: number;
+  /**
+   * Whether independent resources run concurrently, as in CloudFormation (default). Off, one
+   * operation at a time: every request then belongs to the one invocation running (bench/bench.ts
+   * counts calls per event so).
+   */
+  readonly parallel?: boolean;
 }
 
 /** Synthesizes the example app for one deployment (a fresh directory each time). */
@@ -106,6 +112,7 @@ export async function runExampleLifecycle(options: LifecycleOptions): Promise<Li
       region: 'us-east-1',
       keyPropagationFailures: options.keyPropagationFailures ?? 2,
       logSink: logs,
+      parallel: options.parallel,
     });
 
     await sim.create(first, 'create');

@@ -94,9 +94,11 @@ export class AepConnections {
    * its target connection, as people make them in the AEP UI (no adoption marker), older than
    * anything a test creates next. Stored directly: `count` can be thousands and only what the
    * client then pays to work beside them is measured. Lists page them at 100 as any others.
-   * `newer`: stamped an hour ahead instead, so they list before ours.
+   * `newer`: stamped an hour ahead instead, so they list before ours. Returns the target
+   * connection ids (the crowd's dataflows are made on them, aep-flows.ts).
    */
-  crowd(count: number, sandbox = 'prod', newer = false): void {
+  crowd(count: number, sandbox = 'prod', newer = false): string[] {
+    const targets: string[] = [];
     const spec = { id: AepIds.S3_DESTINATION_CONNECTION_SPEC, version: '1.0' };
     const ahead = (i: number) => (newer ? { createdAt: Date.now() + 3_600_000 + i, updatedAt: Date.now() + 3_600_000 + i } : {});
     for (let i = 0; i < count; i++) {
@@ -107,14 +109,17 @@ export class AepConnections {
       };
       stampAuthorizedDate(base);
       this.connectionStore.put(base);
-      this.targetStore.put({
+      const target: StoredTargetConnection = {
         ...this.host.newResource(sandbox, { name: `ui-export-${i}`, connectionSpec: spec }),
         ...ahead(i),
         baseConnectionId: base.id,
         params: { mode: 'Server-to-server', bucketName: 'ui-exports', path: `exports/${i}` },
         inheritedAttributes: { baseConnection: base.id },
-      });
+      };
+      this.targetStore.put(target);
+      targets.push(target.id);
     }
+    return targets;
   }
 
   private routeCollection(ex: FlowsExchange, sandbox: string, method: string, target: boolean, id: string | undefined, body: unknown): void {

@@ -127,6 +127,42 @@ export class AepFlows {
     this.runs.clear();
   }
 
+  /**
+   * The dataflow side of a crowded sandbox (issue 19, {@link AepStandIn.crowd}): per target
+   * connection, the audience export a person makes in the AEP UI on it: a Profile Store source
+   * connection and an S3 audience flow from it to the target, exporting three audiences, no
+   * adoption marker. Stored directly, stamped like the targets (`newer`: an hour ahead).
+   */
+  crowd(targetIds: readonly string[], sandbox: string, newer: boolean): void {
+    const spec = { id: DataflowIds.PROFILE_STORE_SOURCE_SPEC, version: '1.0' };
+    const ahead = (i: number) => (newer ? { createdAt: Date.now() + 3_600_000 + i, updatedAt: Date.now() + 3_600_000 + i } : {});
+    const now = String(Math.floor(Date.now() / 1000));
+    targetIds.forEach((targetId, i) => {
+      const source: StoredSourceConnection = {
+        ...this.host.newResource(sandbox, { name: `ui-export-${i} profiles`, connectionSpec: spec }),
+        ...ahead(i),
+        typeInfo: { type: 'ProfileFragments', id: 'ups' },
+        inheritedAttributes: {},
+      };
+      this.sources.put(source);
+      const base = this.host.newResource(sandbox, { name: `ui-export-${i}`, description: 'Made in the AEP UI', connectionSpec: { id: '', version: '' } });
+      delete (base as { connectionSpec?: unknown }).connectionSpec;
+      const selectors = [0, 1, 2].map((a) => ({
+        type: 'PLATFORM_SEGMENT',
+        value: { id: `ui-audience-${i}-${a}`, name: `UI audience ${i}/${a}`, filenameTemplate: '%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmmss)%', exportMode: 'DAILY_FULL_EXPORT', schedule: { frequency: 'DAILY', startDate: '2025-01-05', triggerType: 'AFTER_SEGMENT_EVAL' }, createTime: now, updateTime: now },
+      }));
+      this.flows.put({
+        ...base,
+        ...ahead(i),
+        flowSpec: { id: DataflowIds.S3_AUDIENCE_FLOW_SPEC, version: '1.0' },
+        sourceConnectionIds: [source.id],
+        targetConnectionIds: [targetId],
+        transformations: [{ name: 'GeneralTransform', params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors } } }],
+        runs: `/runs?property=flowId==${base.id}`,
+      } as unknown as StoredFlow);
+    });
+  }
+
   /** Records a run of a flow (tests: a failed run for the run alarm); see {@link AepRuns.add}. `errors` are AEP's reasons. */
   addRun(flowId: string, run: string | RunInput, errors?: Array<{ code: string; message: string }>): StoredRun {
     const input = typeof run === 'string' ? { status: run } : run;

@@ -54,6 +54,12 @@ export interface AepStandInOptions {
   readonly flowDeleteDelayMs?: number;
   /** Whether AEP takes `PATCH /targetConnections/{id}` (default `accepted`; see {@link TargetConnectionPatch}). */
   readonly targetConnectionPatch?: TargetConnectionPatch;
+  /**
+   * Time every request (IMS and Flow Service alike) waits before it is handled, ms: AEP's latency
+   * over the internet, for measuring wall time (bench/bench.ts; default 0). Changeable later
+   * through `AepStandIn.latencyMs`.
+   */
+  readonly latencyMs?: number;
 }
 
 /** One request as the stand-in saw it, with every secret redacted. */

@@ -71,6 +71,13 @@ export class AepStandIn {
   /** Credentials the stand-in accepts (fake test values). */
   public readonly credentials: AepCredentials;
 
+  /**
+   * Time each request waits, once recorded, before it is handled and answered (ms; see
+   * {@link AepStandInOptions.latencyMs}): a client sees every answer at least this late, and
+   * requests it sends concurrently overlap. Kept by {@link reset}.
+   */
+  public latencyMs: number;
+
   private readonly server: http.Server;
   private readonly faults = new FaultInjector(FLOW_SERVICE_PATH);
   private readonly ims: AepIms;
@@ -102,6 +109,7 @@ export class AepStandIn {
     options: AepStandInOptions, private readonly validator: AepValidator, private readonly log: (line: string) => void,
     flowSchemas?: FlowSchemas, private readonly contract?: ContractCheck,
   ) {
+    this.latencyMs = options.latencyMs ?? 0;
     this.credentials = {
       clientId: options.clientId ?? DEFAULT_AEP_CREDENTIALS.clientId,
       clientSecret: options.clientSecret ?? DEFAULT_AEP_CREDENTIALS.clientSecret,
@@ -373,15 +381,17 @@ export class AepStandIn {
   }
 
   /**
-   * A crowded sandbox (issue 19): `count` base connections of the S3 destination spec, each with
-   * its target connection, as people make them in the AEP UI (no adoption marker), older than
-   * anything a test creates next. Stored directly: `count` can be thousands and only what the
-   * client then pays to work beside them is measured. Lists page them at 100 as any others.
+   * A crowded sandbox (issue 19): `count` S3 destinations as people make them in the AEP UI (no
+   * adoption marker): each a base connection of the S3 destination spec, its target connection,
+   * and the audience export on it, a Profile Store source connection and an S3 audience flow
+   * (three audiences). Older than anything a test creates next. Stored directly: `count` can be
+   * thousands and only what the client then pays to work beside them is measured. Every list
+   * (connections, target and source connections, flows) pages them at 100 as any others.
    * With `newer`, they are stamped an hour ahead instead: listed (newest first) before anything a
    * test creates next, as objects made in the UI meanwhile would be.
    */
   public crowd(count: number, sandbox = 'prod', newer = false): void {
-    this.conns.crowd(count, sandbox, newer);
+    this.dataflows.crowd(this.conns.crowd(count, sandbox, newer), sandbox, newer);
   }
 
   /** Stores a base connection as given, bypassing the API: a POST applied late, or one made in the UI. */
@@ -437,6 +447,9 @@ export class AepStandIn {
       status: 0,
     };
     this.requests.push(record);
+    if (this.latencyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    }
     const ex: Exchange = { req, res, url, rawBody, record, contract: tooLarge ? undefined : this.judgeRequest(req, url, method, rawBody) };
     if (tooLarge) {
       this.reply(ex, 413, { errorCode: '413', errorMessage: 'request body too large' });

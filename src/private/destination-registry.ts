@@ -64,12 +64,27 @@ export function registerDestination(destination: IConstruct, r: DestinationRegis
  * resolved form in its own stack (a `Ref` to the same resource), so one bucket object passed twice
  * always matches.
  */
-function bucketIdentity(bucket: s3.IBucket): { bucketKey: string; bucketLabel: string } {
-  const literal = literalBucketName(bucket);
-  if (literal !== undefined) return { bucketKey: `name:${literal}`, bucketLabel: literal };
-  const stack = Stack.of(bucket);
-  return { bucketKey: `${stack.node.path}:${JSON.stringify(stack.resolve(bucket.bucketName))}`, bucketLabel: `<${bucket.node.path}>` };
+function bucketIdentity(bucket: s3.IBucket): BucketIdentity {
+  // Resolving the name costs more than the rest of a destination's registration: once per bucket
+  // (its name never changes after construction; issue 19, construct time per destination).
+  let identity = identities.get(bucket);
+  if (!identity) {
+    const literal = literalBucketName(bucket);
+    const stack = Stack.of(bucket);
+    identity = literal !== undefined
+      ? { bucketKey: `name:${literal}`, bucketLabel: literal }
+      : { bucketKey: `${stack.node.path}:${JSON.stringify(stack.resolve(bucket.bucketName))}`, bucketLabel: `<${bucket.node.path}>` };
+    identities.set(bucket, identity);
+  }
+  return identity;
 }
+
+interface BucketIdentity {
+  readonly bucketKey: string;
+  readonly bucketLabel: string;
+}
+
+const identities = new WeakMap<s3.IBucket, BucketIdentity>();
 
 function countPerSandbox(destination: IConstruct, r: DestinationRegistration): void {
   const stack = Stack.of(destination) as unknown as Record<symbol, Map<string, number>>;

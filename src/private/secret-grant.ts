@@ -54,6 +54,25 @@ function physicalIdentity(stack: Stack, secret: secretsmanager.ISecret): string 
 }
 
 /**
+ * A secret's ARN as its stack's template spells it, resolved once per secret and stack: every
+ * custom resource asks for its read policy, and resolving the sandbox credential's ARN again each
+ * time was a measurable part of construct time (issue 19). The ARN of a secret never changes
+ * after construction (a new name of an owned secret is behind the same `Ref`).
+ */
+function resolvedArn(stack: Stack, secret: secretsmanager.ISecret): string {
+  const byStack = resolvedArns.get(secret) ?? new Map<Stack, string>();
+  resolvedArns.set(secret, byStack);
+  let arn = byStack.get(stack);
+  if (arn === undefined) {
+    arn = JSON.stringify(stack.resolve(secret.secretArn));
+    byStack.set(stack, arn);
+  }
+  return arn;
+}
+
+const resolvedArns = new WeakMap<secretsmanager.ISecret, Map<Stack, string>>();
+
+/**
  * The policy letting `role` read exactly `secrets`, one per distinct set of secrets in `scope`.
  *
  * Why a policy of its own whose construct id hashes the secrets: a resource that reads a secret
@@ -69,7 +88,7 @@ function physicalIdentity(stack: Stack, secret: secretsmanager.ISecret): string 
 export function secretReadPolicy(scope: Construct, role: iam.IRole, secrets: secretsmanager.ISecret[]): iam.Policy {
   const stack = Stack.of(scope);
   const byArn = new Map<string, secretsmanager.ISecret>();
-  for (const secret of secrets) byArn.set(JSON.stringify(stack.resolve(secret.secretArn)), secret);
+  for (const secret of secrets) byArn.set(resolvedArn(stack, secret), secret);
   const arns = [...byArn.keys()].sort();
   const identities = arns.map((arn) => arn + physicalIdentity(stack, byArn.get(arn)!));
   const hash = crypto.createHash('sha256').update(identities.join('\n')).digest('hex').substring(0, 8).toUpperCase();

@@ -1,13 +1,16 @@
 import { cfnEvent, useHarness } from './harness';
 import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
 import { handler } from '../../src/handler/aep.lambda';
-import { Attributes, DestinationConnectionProps, ResourceTypes } from '../../src/private/contract';
+import {
+  Attributes, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, DestinationConnectionProps, ResourceTypes,
+} from '../../src/private/contract';
 
 /**
  * Issue 19 §1: what the handler asks Flow Service must not grow with the sandbox. The adoption and
  * twin lookups of base connections narrow on the server by name (filterable on connections,
- * API-NOTES §3.5) and still check the marker here; the crowd is foreign S3 destinations made in
- * the UI (AepStandIn.crowd), which share the connection spec and so pass a spec-only filter.
+ * API-NOTES §3.5) and still check the marker here; so do those of source connections. The crowd is
+ * foreign S3 destinations made in the UI, each with its audience export (AepStandIn.crowd), which
+ * share the connection specs (S3 destination, Profile Store) and so pass a spec-only filter.
  */
 const h = useHarness();
 const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'ExportsConnectionDestination' };
@@ -72,4 +75,42 @@ test('a late twin under the name of the previous deploy is removed by the Update
   await handler(cfnEvent('Update', after, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: before }));
   expect(h.aep.getConnection(twinId)?.id).toBeUndefined();
   expect(h.aep.getConnection(created.PhysicalResourceId)!.name).toBe('acme-aep-s3-dest-renamed');
+});
+
+const PROFILES = { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'AudiencesProfileStoreConnection' };
+
+function profileStoreProps(name: string): Record<string, unknown> {
+  return {
+    ...h.common(),
+    [DataflowConnectionProps.NAME]: name,
+    [DataflowConnectionProps.DESCRIPTION]: 'Managed by AWS CDK (cdk-aep-s3)',
+    [DataflowConnectionProps.CONNECTION_SPEC_ID]: DataflowIds.PROFILE_STORE_SOURCE_SPEC,
+  };
+}
+
+test('a Profile Store source connection: Create, Update and Delete make the same Flow Service requests beside 1,000 foreign audience exports as in an empty sandbox', async () => {
+  // Every audience export made in the UI has its own Profile Store source connection: they share
+  // the spec, so a lookup narrowed by spec alone pages through all of them (and misses ours past the page cap).
+  const lifecycle = async (crowd: number, logicalId: string) => {
+    h.aep.crowd(crowd);
+    h.aep.resetRecording();
+    const before = profileStoreProps(`${logicalId} profiles`);
+    const created = await handler(cfnEvent('Create', before, { ...PROFILES, logicalId }));
+    const after = { ...before, [DataflowConnectionProps.NAME]: `${logicalId} profiles renamed` };
+    await handler(cfnEvent('Update', after, { ...PROFILES, logicalId, physicalId: created.PhysicalResourceId, oldProps: before }));
+    await handler(cfnEvent('Delete', after, { ...PROFILES, logicalId, physicalId: created.PhysicalResourceId }));
+    expect(h.aep.validationFailures).toEqual([]);
+    expect(h.aep.contractViolations()).toEqual([]);
+    // A token the previous test's reset expired is refused once (401) and renewed: not the lookup's cost.
+    return h.aep.requests.filter((r) => r.path.includes('/flowservice/') && r.status !== 401)
+      .map((r) => `${r.method} ${r.path.replace(/^.*\/flowservice/, '')}`);
+  };
+  const empty = await lifecycle(0, 'First');
+  const crowded = await lifecycle(1_000, 'Audiences');
+  const shape = (requests: string[]) => requests.map((r) => r.replace(/\/[0-9a-f-]{36}/g, '/{id}'));
+  expect(shape(crowded)).toEqual(shape(empty));
+  const lists = h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/sourceConnections'));
+  expect(lists.length).toBeGreaterThanOrEqual(3);
+  for (const list of lists) expect(list.query.continuationToken).toBeUndefined();
+  expect(h.aep.sourceConnections()).toHaveLength(1_000);
 });

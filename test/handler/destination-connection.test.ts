@@ -138,6 +138,24 @@ test('a target deleted outside CloudFormation is made again on the next Update, 
   expect(target.baseConnectionId).toBe(created.PhysicalResourceId);
 });
 
+test('a Delete lists the targets on its base once: target lookup, kind GET, the two DELETEs, twin lookup (as for RETAIN: one list)', async () => {
+  const shapes = () => h.aep.requests.filter((r) => r.path.includes('/flowservice/'))
+    .map((r) => `${r.method} ${r.path.replace(/^.*\/flowservice/, '').replace(/\/[0-9a-f-]{36}/g, '/{id}')}`);
+  for (const p of [props(), props({ [DestinationConnectionProps.REMOVAL_POLICY]: RemovalPolicies.RETAIN })]) {
+    const created = await handler(cfnEvent('Create', p, PAIR));
+    h.aep.requests.length = 0;
+    await handler(cfnEvent('Delete', p, { ...PAIR, physicalId: created.PhysicalResourceId }));
+    expect(shapes().filter((s) => s === 'GET /targetConnections')).toEqual(['GET /targetConnections']);
+  }
+  h.aep.requests.length = 0;
+  const created = await handler(cfnEvent('Create', props(), { ...PAIR, logicalId: 'Other' }));
+  h.aep.requests.length = 0;
+  await handler(cfnEvent('Delete', props(), { ...PAIR, logicalId: 'Other', physicalId: created.PhysicalResourceId }));
+  expect(shapes()).toEqual([
+    'GET /targetConnections', 'GET /connections/{id}', 'DELETE /targetConnections/{id}', 'DELETE /connections/{id}', 'GET /connections',
+  ]);
+});
+
 test('delete removes target then base and tolerates 404; RETAIN keeps both with retired markers', async () => {
   const p = props();
   const created = await handler(cfnEvent('Create', p, PAIR));

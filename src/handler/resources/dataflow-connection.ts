@@ -1,4 +1,6 @@
-import { type Collection, createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, onFlowResourceEvent } from './flow-resource';
+import {
+  type Collection, createOrAdopt, type FlowRef, markedDescription, nameAndDescriptionOps, namesOf, onFlowResourceEvent,
+} from './flow-resource';
 import { AepClient } from '../../aep/aep-client';
 import {
   dataflowConnectionKindAs, dataflowConnectionKindOf, dataflowConnectionKindOfShape, type DataflowConnectionShape, desiredDataflowConnection,
@@ -64,6 +66,8 @@ async function create(collection: Collection, event: CustomResourceEvent, invoca
   return createOrAdopt(client, collection, {
     filters: desired.filters,
     marker: d.marker,
+    // Narrows the lookup on the server: a sandbox holds a Profile Store source per audience export.
+    names: namesOf(event),
     excludeId: replacing,
     sameKind: (item) => dataflowConnectionKindAs(item, d).key === desired.key,
     body: {

@@ -101,7 +101,9 @@ async function remove(event: CustomResourceEvent, invocation: Invocation): Promi
   const { baseId: id, targetId: namedTarget } = parsePhysicalId(physicalId);
   const props = event.ResourceProperties;
   const client = await AepClient.fromProps(props, invocation);
-  const scope = await deleteScope(client, event, id, namedTarget);
+  // Listed once: which targets go decides the scope and is what a pair's Delete removes or retires.
+  const mine = await targetsOf(client, event, id);
+  const scope = deleteScope(mine, namedTarget);
   if (scope === 'gone') {
     log('info', 'the target connection this physical id names is already gone and the base holds another of ours: nothing to delete', { physicalId });
     return { PhysicalResourceId: physicalId };
@@ -123,10 +125,10 @@ async function remove(event: CustomResourceEvent, invocation: Invocation): Promi
   });
   if (optionalString(props, DestinationConnectionProps.REMOVAL_POLICY) === RemovalPolicies.RETAIN) {
     log('info', 'removal policy is retain; leaving the AEP connection and target connection in place with their adoption markers retired', { id });
-    for (const target of await targetsOf(client, event, id)) await retireTargetMarker(client, target);
+    for (const target of mine) await retireTargetMarker(client, target);
     if (current) await retireMarker(client, '/connections', current);
   } else {
-    await removePair(client, event, id);
+    await removePair(client, event, id, mine);
   }
   if (current) {
     // Same-kind twins as the object being deleted, never as the properties: a Delete during
@@ -150,10 +152,7 @@ function parsePhysicalId(physicalId: string): { baseId: string; targetId?: strin
  * cleanup already happened ('gone': never the pair, which the stack still uses). Otherwise the
  * whole pair ('pair').
  */
-async function deleteScope(
-  client: AepClient, event: CustomResourceEvent, baseId: string, namedTarget: string | undefined,
-): Promise<FlowItem | 'gone' | 'pair'> {
-  const mine = await targetsOf(client, event, baseId);
+function deleteScope(mine: FlowItem[], namedTarget: string | undefined): FlowItem | 'gone' | 'pair' {
   if (namedTarget !== undefined) {
     const named = mine.find((t) => t.id === namedTarget);
     if (!named) return mine.length > 0 ? 'gone' : 'pair';
@@ -231,9 +230,12 @@ function isTargetPatchRefused(err: unknown): boolean {
   return err instanceof AepError && (err.status === 405 || (err.status === 400 && /not (supported|allowed)|unsupported/i.test(err.detail)));
 }
 
-/** Deletes the targets this resource made on `baseId`, then the base (AEP refuses a base still referenced); 404 = gone. */
-async function removePair(client: AepClient, event: CustomResourceEvent, baseId: string): Promise<void> {
-  for (const target of await targetsOf(client, event, baseId)) await deleteItem(client, '/targetConnections', target.id);
+/**
+ * Deletes the targets this resource made on `baseId` (`targets` when the caller just listed them),
+ * then the base (AEP refuses a base still referenced); 404 = gone.
+ */
+async function removePair(client: AepClient, event: CustomResourceEvent, baseId: string, targets?: FlowItem[]): Promise<void> {
+  for (const target of targets ?? await targetsOf(client, event, baseId)) await deleteItem(client, '/targetConnections', target.id);
   await deleteItem(client, '/connections', baseId);
 }
 

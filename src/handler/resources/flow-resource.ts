@@ -270,8 +270,14 @@ export async function owned(client: AepClient, collection: Collection, options: 
     item.id !== options.excludeId && carriesMarker(item, options.marker) && options.sameKind(item));
 }
 
-/** Collections whose items Flow Service documents as filterable by `name` (API-NOTES §3.5). */
-const FILTERABLE_BY_NAME: readonly Collection[] = ['/connections'];
+/**
+ * Collections whose items Flow Service documents as filterable by `name`: connections (API-NOTES
+ * §3.5) and source connections (sort-and-filter: "filtering can be applied generically on any
+ * property", its example filters source connections by a `params` field). Source connections
+ * need it: every audience export has its own Profile Store source connection, all of one spec, so
+ * a spec filter alone pages through every export of the sandbox (issue 19).
+ */
+const FILTERABLE_BY_NAME: readonly Collection[] = ['/connections', '/sourceConnections'];
 
 /**
  * One `name==` filter per distinct name, quoted as Adobe's example does (a comma inside quotes is
