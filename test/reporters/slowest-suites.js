@@ -1,7 +1,8 @@
 /**
  * Prints the ten slowest test files after every jest run (npm test, .ci/run), so a suite that
  * grows slow shows in the log that made it slow, not in a later budget overrun. Also written to
- * test-reports/slowest-suites.txt. Wall time per file includes waiting for a worker's CPU, so
+ * test-reports/slowest-suites.txt, and every file's time to test-reports/suite-times.txt (to compare
+ * two runs file by file). Wall time per file includes waiting for a worker's CPU, so
  * compare runs on the same machine and load.
  */
 const fs = require('node:fs');
@@ -33,6 +34,8 @@ class SlowestSuitesReporter {
     try {
       fs.mkdirSync(path.join(this.rootDir, 'test-reports'), { recursive: true });
       fs.writeFileSync(path.join(this.rootDir, 'test-reports', 'slowest-suites.txt'), text);
+      fs.writeFileSync(path.join(this.rootDir, 'test-reports', 'suite-times.txt'),
+        suites.map((s) => `${s.seconds.toFixed(2)} ${s.tests} ${s.file}`).join('\n') + '\n');
     } catch {
       // the printout above is what CI keeps
     }
