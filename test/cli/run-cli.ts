@@ -15,6 +15,8 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 
 /** The bundled bin built by `npx projen bundle`. */
@@ -76,5 +78,10 @@ async function inProcess(args: readonly string[], env: Record<string, string>, t
   } finally {
     clearTimeout(timer);
     process.env = saved;
+    // A process's sockets end with it: each run's fresh axios would otherwise add its 'error'
+    // listener to the same pooled keep-alive sockets of Node's global agents (MaxListenersExceeded
+    // past ten runs), and could reuse a connection an earlier run opened.
+    http.globalAgent.destroy();
+    https.globalAgent.destroy();
   }
 }

@@ -420,6 +420,24 @@ describe('delete', () => {
     expect(h.aep.requests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([504, 202]);
   });
 
+  test('AEP accepted the flow DELETE (202) but polling it fails past the retries: the Delete is done, with a warning', async () => {
+    const { flow, props } = await deployExport();
+    const deletes = h.aep.dataflows.deletes;
+    deletes.delayMs = 60_000;
+    // From the moment AEP accepts the DELETE, every GET of the flow answers 503 (more often than the handler tries).
+    const accept = deletes.accept.bind(deletes);
+    jest.spyOn(deletes, 'accept').mockImplementation((id, remove, defer) => {
+      h.aep.inject({ kind: 'status', status: 503, times: 50, match: { method: 'GET', path: `/flows/${flow}` } });
+      accept(id, remove, defer);
+    });
+    await handler(cfnEvent('Delete', props, { ...FLOW, physicalId: flow }));
+    expect(h.aep.requests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([202]);
+    expect(h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/flows/${flow}`) && r.status === 503).length).toBeGreaterThan(1);
+    // Accepted, so AEP carries it out; the connections' own in-use retry waits for it.
+    expect(h.aep.dataflows.deletes.isDeleting(flow)).toBe(true);
+    expect(h.output.join('\n')).toMatch(/accepted the deletion of the dataflow but could not confirm it/);
+  });
+
   test('a base connection used by a flow the stack does not own fails the Delete naming the flow and RETAIN', async () => {
     const key = h.seedKey();
     const baseProps = h.sourceSessionTokenProps(key, 3600);

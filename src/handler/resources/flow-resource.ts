@@ -452,7 +452,10 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
 /**
  * Polls `GET {collection}/{id}` until 404, with backoff and jitter, no later than `deadline`. Past
  * it the delete stays accepted (AEP carries it out): a warning, and the connections' own
- * in-use retry covers the rest.
+ * in-use retry covers the rest. So does a poll that keeps failing for a transient reason (5xx,
+ * timeout, network, past its retries): the DELETE was accepted, only the confirmation is missing,
+ * and failing the stack's Delete for it would leave a DELETE_FAILED stack over a deletion AEP is
+ * carrying out.
  */
 async function waitUntilGone(client: AepClient, collection: Collection, id: string, deadline: number): Promise<void> {
   const scoped = client.within(deadline);
@@ -463,6 +466,10 @@ async function waitUntilGone(client: AepClient, collection: Collection, id: stri
     } catch (err) {
       if (hasStatus(err, 404)) {
         log('info', `AEP ${noun(collection)} is gone`, { id, polls: n });
+        return;
+      }
+      if (err instanceof RetryExhaustedError) {
+        log('warn', `AEP accepted the deletion of the ${noun(collection)} but could not confirm it (${errorMessage(err)}); its connections wait for it`, { id, polls: n });
         return;
       }
       throw err;
