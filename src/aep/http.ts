@@ -1,6 +1,4 @@
-// Inlined into the Lambda bundle by esbuild; the lint allow-list for bundled dev dependencies names only the entry file.
-// eslint-disable-next-line import/no-extraneous-dependencies
-import axios from 'axios';
+import { axios } from './axios-loader';
 import { AepError, errorFromNetwork, errorFromResponse } from './errors';
 
 /** One HTTP exchange with AEP or IMS. */

@@ -1,8 +1,19 @@
+// Types only: the signer's modules are required on first use (see signerModules).
 // Inlined into the handler and CLI bundles by esbuild (devDependencies, like axios).
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { Sha256 } from '@aws-crypto/sha256-js';
-// eslint-disable-next-line import/no-extraneous-dependencies
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
+
+/**
+ * The signer and its hash, required when the first IAM call is signed rather than at import: they
+ * pull in @smithy/core (~130 KB of the handler bundle), and only the key watch and the access-key
+ * cleanup sign IAM calls, so every other event's cold start no longer evaluates them (esbuild
+ * keeps a `require` inside a function lazy).
+ */
+function signerModules(): { SignatureV4: typeof SignatureV4; Sha256: typeof import('@aws-crypto/sha256-js').Sha256 } {
+  /* eslint-disable @typescript-eslint/no-require-imports, import/no-extraneous-dependencies */
+  return { SignatureV4: require('@smithy/signature-v4').SignatureV4, Sha256: require('@aws-crypto/sha256-js').Sha256 };
+  /* eslint-enable @typescript-eslint/no-require-imports, import/no-extraneous-dependencies */
+}
 
 /**
  * One IAM Query API call, SigV4-signed. The handler (key watch, access-key cleanup) and the doctor
@@ -49,7 +60,8 @@ export async function iamQuery(
   const { url, signingRegion } = iamEndpoint(options.region, options.env);
   const endpoint = new URL(url);
   const body = new URLSearchParams({ Action: action, ...params, Version: '2010-05-08' }).toString();
-  const signer = new SignatureV4({ credentials: options.credentials, region: signingRegion, service: 'iam', sha256: Sha256 });
+  const { SignatureV4: Signer, Sha256 } = signerModules();
+  const signer = new Signer({ credentials: options.credentials, region: signingRegion, service: 'iam', sha256: Sha256 });
   const signed = await signer.sign({
     method: 'POST',
     protocol: endpoint.protocol,
