@@ -211,6 +211,22 @@ describe('delete', () => {
     h.aep.resetRecording();
   });
 
+  test('waiting for a slow flow deletion leaves the Delete time for its last request (the twin lookup), even a slow one', async () => {
+    const { flow, props } = await deploy();
+    h.aep.dataflows.deletes.delayMs = 60_000;
+    // The list of flows that follows the wait (late twins) takes 200 ms, within the 250 ms HTTP timeout.
+    h.aep.inject({ kind: 'delay', delayMs: 200, times: 5, match: { method: 'GET', path: '/flows' } });
+    const lambda = { getRemainingTimeInMillis: () => LAMBDA_SAFETY_MARGIN_MS + 2500 };
+    const started = Date.now();
+    await handler(cfnEvent('Delete', props, { ...FLOW, physicalId: flow }), lambda);
+    expect(Date.now() - started).toBeLessThan(2500 + 500);
+    const lists = h.aep.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/flows'));
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.every((r) => r.status === 200)).toBe(true);
+    expect(h.aep.flows().map((f) => f.id)).toEqual([flow]);
+    h.aep.resetRecording();
+  });
+
   test('waiting for a slow flow deletion and retrying 1447 both stop at the Lambda deadline', async () => {
     const { flow, source, props } = await deploy();
     // AEP accepts the flow's DELETE (202) but takes a minute to carry it out.

@@ -415,9 +415,9 @@ export function isInUse(err: unknown): err is AepError {
  * dependants still exist is retried with backoff and jitter for a short window (a dataflow deleted
  * just before may still be going), then reported with what to do (API-NOTES §3.6 `1418-400`). A
  * dataflow's delete is accepted before it is carried out (202): the call returns once
- * `GET /flows/{id}` answers 404, so that what depended on it can be deleted next.
+ * `GET /flows/{id}` answers 404 (or `reserveMs` before the deadline), so that what depended on it can be deleted next.
  */
-export async function deleteItem(client: AepClient, collection: Collection, id: string): Promise<void> {
+export async function deleteItem(client: AepClient, collection: Collection, id: string, options: { readonly reserveMs?: number } = {}): Promise<void> {
   const { config } = client.invocation;
   const deadline = operationDeadline(client.invocation, config.deadlineMs);
   try {
@@ -446,8 +446,11 @@ export async function deleteItem(client: AepClient, collection: Collection, id: 
     }
     throw thrown;
   }
-  if (collection === '/flows') await waitUntilGone(client, collection, id, deadline);
+  if (collection === '/flows') await waitUntilGone(client, collection, id, deadline - (options.reserveMs ?? 0));
 }
+
+/** HTTP timeouts a resource's Delete keeps back from the wait for its dataflow's deletion, for the look for late twins after it. */
+const TWIN_LOOKUP_RESERVE_TIMEOUTS = 2;
 
 /**
  * Polls `GET {collection}/{id}` until 404, with backoff and jitter, no later than `deadline`. Past
@@ -617,7 +620,9 @@ export async function onFlowResourceEvent(
         log('info', `removal policy is retain; leaving the AEP ${noun(type.collection)} in place with its adoption marker retired`, { id });
         await retireMarker(client, type.collection, current);
       } else {
-        await deleteItem(client, type.collection, id);
+        // Waiting to the very deadline for AEP to carry out a dataflow's deletion left the twin
+        // lookup below no time: its list timed out and failed the Delete.
+        await deleteItem(client, type.collection, id, { reserveMs: TWIN_LOOKUP_RESERVE_TIMEOUTS * invocation.config.httpTimeoutMs });
       }
       await removeTwins(client, type.collection, twins, id);
       return { PhysicalResourceId: id };
