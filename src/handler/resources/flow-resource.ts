@@ -417,7 +417,9 @@ export function isInUse(err: unknown): err is AepError {
  * dataflow's delete is accepted before it is carried out (202): the call returns once
  * `GET /flows/{id}` answers 404 (or `reserveMs` before the deadline), so that what depended on it can be deleted next.
  */
-export async function deleteItem(client: AepClient, collection: Collection, id: string, options: { readonly reserveMs?: number } = {}): Promise<void> {
+export async function deleteItem(
+  client: AepClient, collection: Collection, id: string, options: { readonly reserveMs?: number } = {},
+): Promise<void> {
   const { config } = client.invocation;
   const deadline = operationDeadline(client.invocation, config.deadlineMs);
   try {
