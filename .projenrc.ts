@@ -133,11 +133,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
       collectCoverage: false,
       coverageProvider: 'babel',
       testTimeout: 60_000,
-      // Two workers per core: many suites spend much of their time waiting (the stand-ins' fault
-      // and settle timers, AEP's deferred deletes, the handler's backoff), so one worker per core
-      // leaves the CPU idle. Measured on the 2-core machine, warm cache, same commit: 2 workers
-      // 181 s (CPU 277 s), 3 workers 149 s, 4 workers 134 s (CPU 257 s).
-      maxWorkers: '200%',
+      // Four workers, two per core of the 2-core CI machine: many suites spend much of their time
+      // waiting (the stand-ins' fault and settle timers, AEP's deferred deletes, the handler's
+      // backoff), so one worker per core leaves the CPU idle. Measured there, warm cache, same
+      // commit: 2 workers 181 s (CPU 277 s), 3 workers 149 s, 4 workers 134 s (CPU 257 s). A number,
+      // not '200%': jest reads a percentage above 100 as that many workers (200).
+      maxWorkers: 4,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
       // afterwards): coverage is about src/, not about those copies.
