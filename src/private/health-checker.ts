@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -6,14 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { encodeAllowedEndpoints, type EndpointPair, FlowProps, HandlerEnvironment, HealthEventKeys } from './contract';
 import { lambdaIdentity } from './lambda-identity';
-import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
-import { AepProvider } from './provider';
 import { sandboxProperties } from './sandbox-properties';
+import { scheduledHandlerFunction } from './scheduled-function';
 import { secretReadPolicy } from './secret-grant';
 import type { AepSandbox } from '../aep-sandbox';
 
-/** The handler bundle (same directory as the generated `AepFunction`): one asset, three entry points. */
-const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handler', 'aep.lambda');
 /** Entry point of the scheduled health check inside the bundle. */
 const HEALTH_HANDLER = 'index.healthCheckHandler';
 /** Construct id of the per-stack singleton. */
@@ -61,24 +57,18 @@ export class HealthChecker extends Construct {
     super(scope, id);
     const identity = lambdaIdentity(this, { role: 'Role', logGroup: 'Logs' }, 'cdk-aep-s3 dataflow health check');
     this.role = identity.role;
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = scheduledHandlerFunction(this, 'Function', {
       description: 'cdk-aep-s3: reads AEP dataflow runs and publishes their health metrics',
-      runtime: AepProvider.of(this).onEventFunction.runtime,
       handler: HEALTH_HANDLER,
-      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       role: this.role,
       timeout: CHECK_TIMEOUT,
-      memorySize: 256,
       logGroup: identity.logGroup,
       environment: {
         // The schedules' inputs name the sandboxes; whoever could invoke the function with others
         // would still only reach these endpoints with the credential.
         [HandlerEnvironment.ALLOWED_ENDPOINTS]: Lazy.string({ produce: () => encodeAllowedEndpoints([...this.endpoints.values()]) }),
       },
-      // The schedule is the retry: one check, one datapoint.
-      retryAttempts: 0,
     });
-    suppressNag(this.function, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
   }
 
   /** Schedules the check of one dataflow (the rule lives in `scope`, the dataflow's health). */

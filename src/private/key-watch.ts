@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,16 +10,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
 import { encodeAllowedEndpoints, HandlerEnvironment, KeyWatchKeys, KeyWatchMetric } from './contract';
 import { lambdaIdentity } from './lambda-identity';
-import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
-import { AepProvider, HANDLER_TIMEOUT } from './provider';
+import { HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
+import { scheduledHandlerFunction } from './scheduled-function';
 import { secretReadPolicy } from './secret-grant';
 import { invalid } from './validation';
 import type { AccessKeyLifecycleOptions } from '../access-key-lifecycle';
 import type { AepSandbox } from '../aep-sandbox';
 
-/** Same bundle as the custom-resource handler and the refresh function (one asset, one upload). */
-const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handler', 'aep.lambda');
 const KEY_WATCH_HANDLER = 'index.keyWatchHandler';
 
 /**
@@ -147,14 +144,12 @@ export class AccessKeyWatch extends Construct {
         ...(props.sessionTokenDuration ? { [KeyWatchKeys.SESSION_TOKEN_DURATION]: String(props.sessionTokenDuration.toSeconds()) } : {}),
       } : {}),
     };
-    this.function = new lambda.Function(this, 'Function', {
+    // No blind async retries (scheduledHandlerFunction): one could start a second rotation mid-way.
+    this.function = scheduledHandlerFunction(this, 'Function', {
       description: `cdk-aep-s3: access-key age${rotates ? ' and scheduled rotation' : ''} of an AEP S3 connection`,
-      runtime: AepProvider.of(this).onEventFunction.runtime,
       handler: KEY_WATCH_HANDLER,
-      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       role,
       timeout: HANDLER_TIMEOUT,
-      memorySize: 256,
       logGroup,
       environment: {
         ...(rotates ? {
@@ -162,10 +157,7 @@ export class AccessKeyWatch extends Construct {
         } : {}),
         [HandlerEnvironment.KEY_WATCH_TARGET]: Stack.of(this).toJsonString(target),
       },
-      // The schedule is the retry: a blind async retry could start a second rotation mid-way.
-      retryAttempts: 0,
     });
-    suppressNag(this.function, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `cdk-aep-s3: access-key age${rotates ? ' and rotation' : ''} of ${props.connectionName}`,

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,18 +8,12 @@ import { Construct } from 'constructs';
 import { CommonProps, encodeAllowedEndpoints, HandlerEnvironment, RefreshEventKeys, RefreshMetric } from './contract';
 import { jsonPerField } from './json-per-field';
 import { lambdaIdentity } from './lambda-identity';
-import { PINNED_RUNTIME_REASON, suppressNag } from './nag';
-import { AepProvider, HANDLER_TIMEOUT } from './provider';
+import { HANDLER_TIMEOUT } from './provider';
 import { sandboxProperties } from './sandbox-properties';
+import { scheduledHandlerFunction } from './scheduled-function';
 import { secretReadPolicy } from './secret-grant';
 import { invalid } from './validation';
 import type { AepSandbox } from '../aep-sandbox';
-
-/**
- * The handler bundle projen builds from `src/handler/aep.lambda.ts` (same directory as the
- * generated `AepFunction` uses). Same path → same asset hash → one upload, two entry points.
- */
-const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handler', 'aep.lambda');
 
 /** Entry point of the scheduled refresh inside the bundle. */
 const REFRESH_HANDLER = 'index.refreshHandler';
@@ -75,15 +68,14 @@ export class SessionTokenRefresh extends Construct {
     const { role, logGroup } = lambdaIdentity(this, { role: 'Role', logGroup: 'Logs' }, 'cdk-aep-s3 session-token refresh');
     const secretRead = secretReadPolicy(this, role, [props.sandbox.credentials, props.keySecret]);
 
-    this.function = new lambda.Function(this, 'Function', {
+    // No blind async retries (scheduledHandlerFunction): refreshEvery <= duration / 2 leaves at
+    // least one more run before the current token expires, the handler already retries transient
+    // HTTP errors, and one run = one metric datapoint keeps the alarm exact.
+    this.function = scheduledHandlerFunction(this, 'Function', {
       description: 'cdk-aep-s3: refreshes the STS session token of an AEP S3 source connection',
-      // Same runtime as the onEvent handler: one bundle, one target runtime.
-      runtime: AepProvider.of(this).onEventFunction.runtime,
       handler: REFRESH_HANDLER,
-      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       role,
       timeout: HANDLER_TIMEOUT,
-      memorySize: 256,
       logGroup,
       // The schedule's input names the endpoints, but whoever can put an event to this function
       // could name others: the function calls only its sandbox's, fixed here.
@@ -99,12 +91,7 @@ export class SessionTokenRefresh extends Construct {
           [CommonProps.SANDBOX_NAME]: props.sandbox.sandboxName,
         }),
       },
-      // No blind async retries: the schedule is the retry (refreshEvery <= duration / 2 leaves
-      // at least one more run before the current token expires), the handler already retries
-      // transient HTTP errors, and one run = one metric datapoint keeps the alarm exact.
-      retryAttempts: 0,
     });
-    suppressNag(this.function, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `cdk-aep-s3: refresh the AEP session token of ${props.connectionName}`,
