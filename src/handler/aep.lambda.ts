@@ -35,24 +35,46 @@ export type { LambdaContext } from '../plumbing/config';
  * connections. Returns `{ PhysicalResourceId, Data }`; throws (with a redacted message) to fail.
  */
 export async function handler(event: CustomResourceEvent, context?: LambdaContext): Promise<CustomResourceResponse> {
-  resetSecrets();
-  const invocation = startInvocation(context);
-  beginSecretReads(invocation);
-  log('info', 'custom resource event', {
-    requestType: event.RequestType,
-    resourceType: event.ResourceType,
-    logicalResourceId: event.LogicalResourceId,
-    physicalResourceId: event.PhysicalResourceId,
-  });
-  checkContractVersion(event.ResourceProperties);
-  try {
-    // Before any secret is read: the event's endpoints are where the credential would go.
-    assertAllowedEndpoints(event.ResourceProperties);
+  // Logged once the invocation has started (with its fresh redaction list).
+  const target = () => {
+    log('info', 'custom resource event', {
+      requestType: event.RequestType,
+      resourceType: event.ResourceType,
+      logicalResourceId: event.LogicalResourceId,
+      physicalResourceId: event.PhysicalResourceId,
+    });
+    return event.ResourceProperties;
+  };
+  const named = () => ({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
+  return invoke(context, target, named, async (_, invocation) => {
     const response = await dispatch(event, invocation);
     log('info', 'custom resource done', { requestType: event.RequestType, physicalResourceId: response.PhysicalResourceId });
     return response;
+  });
+}
+
+/**
+ * What every entry point does around its work: a fresh list of secrets to redact and a fresh
+ * invocation (deadline, secret-read budget); the contract version of its target; its endpoints
+ * checked before any secret is read (they are where the credential would go); and a failure that
+ * carries no secret and names what `named` picks from the target.
+ */
+async function invoke<T>(
+  lambdaContext: LambdaContext | undefined,
+  targetOf: () => Record<string, unknown>,
+  named: (target: Record<string, unknown>) => Record<string, unknown>,
+  work: (target: Record<string, unknown>, invocation: ReturnType<typeof startInvocation>) => Promise<T>,
+): Promise<T> {
+  resetSecrets();
+  const invocation = startInvocation(lambdaContext);
+  beginSecretReads(invocation);
+  const target = targetOf();
+  checkContractVersion(target);
+  try {
+    assertAllowedEndpoints(target);
+    return await work(target, invocation);
   } catch (err) {
-    throw failure(err, { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
+    throw failure(err, named(target));
   }
 }
 
@@ -61,18 +83,11 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
  * contract's `CommonProps` and `RefreshEventKeys`.
  */
 export async function refreshHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<{ ConnectionId: string; Etag: string }> {
-  resetSecrets();
-  const invocation = startInvocation(context);
-  beginSecretReads(invocation);
-  checkContractVersion(event);
-  try {
-    assertAllowedEndpoints(event);
-    assertPinnedRefreshTarget(event);
-    const ref = await refreshSessionToken(event, invocation);
+  return invoke(context, () => event, (target) => ({ connectionId: target[RefreshEventKeys.CONNECTION_ID] }), async (target, invocation) => {
+    assertPinnedRefreshTarget(target);
+    const ref = await refreshSessionToken(target, invocation);
     return { ConnectionId: ref.id, Etag: ref.etag };
-  } catch (err) {
-    throw failure(err, { connectionId: event[RefreshEventKeys.CONNECTION_ID] });
-  }
+  });
 }
 
 /**
@@ -84,18 +99,10 @@ export async function refreshHandler(event: Record<string, unknown>, context?: L
 export async function keyWatchHandler(
   _event?: unknown, context?: LambdaContext,
 ): Promise<{ AccessKeyId: string; Rotated: boolean; AgeDays: number }> {
-  resetSecrets();
-  const invocation = startInvocation(context);
-  beginSecretReads(invocation);
-  const target = pinnedKeyWatchTarget();
-  checkContractVersion(target);
-  try {
-    assertAllowedEndpoints(target);
+  return invoke(context, () => pinnedKeyWatchTarget(), (target) => ({ connectionId: target.ConnectionId }), async (target, invocation) => {
     const result = await watchAccessKey(target, invocation);
     return { AccessKeyId: result.accessKeyId, Rotated: result.rotated, AgeDays: result.ageDays };
-  } catch (err) {
-    throw failure(err, { connectionId: target.ConnectionId });
-  }
+  });
 }
 
 /**
@@ -104,16 +111,7 @@ export async function keyWatchHandler(
  * `CommonProps` and `HealthEventKeys`.
  */
 export async function healthCheckHandler(event: Record<string, unknown>, context?: LambdaContext): Promise<HealthReport> {
-  resetSecrets();
-  const invocation = startInvocation(context);
-  beginSecretReads(invocation);
-  checkContractVersion(event);
-  try {
-    assertAllowedEndpoints(event);
-    return await checkDataflowHealth(event, invocation);
-  } catch (err) {
-    throw failure(err, { flowId: event[HealthEventKeys.FLOW_ID] });
-  }
+  return invoke(context, () => event, (target) => ({ flowId: target[HealthEventKeys.FLOW_ID] }), checkDataflowHealth);
 }
 
 function dispatch(event: CustomResourceEvent, invocation: ReturnType<typeof startInvocation>): Promise<CustomResourceResponse> {
