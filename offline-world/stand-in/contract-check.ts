@@ -6,6 +6,7 @@
  * changes a test's course, only its verdict (harness, scenario world and demo fail on any
  * violation that contract-gaps.ts does not document).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -332,9 +333,11 @@ function validatorRoots(api: OpenAPIBackend, operationId: string): object[] {
 
 // openapi-backend compiles each operation's schema with repeated objects turned into `$ref`s to
 // their first place (`#/properties/requestBody/oneOf/0/allOf/0`), so a branch only makes sense
-// inside its root: each root is registered once under an id and branches are compiled as refs
-// into it, once per process, on first need (only an exchange that fails a oneOf/anyOf gets here).
-let branchAjv: Ajv | undefined;
+// inside its root: each root gets an ajv of its own, under an id derived from its content, and
+// branches are compiled as refs into it on first need (only an exchange that fails a oneOf/anyOf
+// gets here). The same root and ref give the same key in every process, so the compiled branch is
+// loaded from the validator disk cache after the first file of a run (~1 s of ajv work per file).
+const branchAjvs = new Map<string, Ajv>();
 const rootIds = new WeakMap<object, string>();
 const branchValidators = new Map<string, ValidateFunction>();
 
@@ -345,12 +348,13 @@ function branchErrors(composite: ErrorObject, roots: () => readonly object[]): E
   // reports a copy of its schema.
   const root = id ? undefined : roots().find((r) => isDeepStrictEqual(resolvePointer(r, pointer), composite.schema));
   const rootId = id ?? (root ? registerRoot(root) : undefined);
-  if (!rootId) return undefined;
+  const ajv = rootId ? branchAjvs.get(rootId) : undefined;
+  if (!rootId || !ajv) return undefined;
   return (composite.schema as unknown[]).map((_, index) => {
     const ref = `${rootId}#${pointer}/${index}`;
     let validate = branchValidators.get(ref);
     if (!validate) {
-      validate = branchAjv!.compile({ $ref: ref });
+      validate = ajv.compile({ $ref: ref });
       branchValidators.set(ref, validate);
     }
     return validate(composite.data) ? [] : [...(validate.errors ?? [])];
@@ -360,9 +364,13 @@ function branchErrors(composite: ErrorObject, roots: () => readonly object[]): E
 function registerRoot(root: object): string {
   let id = rootIds.get(root);
   if (!id) {
-    branchAjv ??= formatsFor(new Ajv({ strict: false, allErrors: true, verbose: true }));
-    id = `contract-root-${branchValidators.size}-${Math.random().toString(36).slice(2)}`;
-    branchAjv.addSchema(root, id);
+    id = `contract-root-${createHash('sha256').update(JSON.stringify(root)).digest('hex').slice(0, 32)}`;
+    if (!branchAjvs.has(id)) {
+      const cacheDir = validatorCacheDir();
+      const ajv = formatsFor(new Ajv({ ...JUDGE_AJV_OPTIONS, ...(cacheDir ? { code: { source: true } } : {}) }));
+      ajv.addSchema(root, id);
+      branchAjvs.set(id, cacheCompiledValidators(ajv, cacheDir));
+    }
     rootIds.set(root, id);
   }
   return id;
@@ -433,6 +441,14 @@ const NEVER_CALLED: ReadonlySet<string> = new Set([
   'putMappingSet', 'listMappings', 'retrieveMapping',
 ]);
 
+/**
+ * The judge's ajv options. `verbose`: a failed oneOf carries its branches and data, so
+ * closestBranches can judge each. `validateSchema: false`: ajv would otherwise compile the JSON
+ * Schema meta-schema in every instance (openapi-backend makes one per operation) to check Adobe's
+ * schemas, which is not the judge's business; what a request is judged by does not change.
+ */
+const JUDGE_AJV_OPTIONS = { strict: false, allErrors: true, verbose: true, validateSchema: false } as const;
+
 async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<LoadedSpecs> {
   // Compiling every operation's validators is most of a stand-in's start; with the disk cache
   // the first process of a run compiles them and every later one loads ajv's code for them.
@@ -448,11 +464,15 @@ async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<Loade
       strict: false,
       validate: true,
       coerceTypes: true,
-      // verbose: a failed oneOf carries its branches and data, so closestBranches can judge each.
-      ajvOpts: { strict: false, allErrors: true, verbose: true, ...(cacheDir ? { code: { source: true } } : {}) },
+      ajvOpts: { ...JUDGE_AJV_OPTIONS, ...(cacheDir ? { code: { source: true } } : {}) },
       customizeAjv: (ajv) => cacheCompiledValidators(formatsFor(ajv as unknown as Ajv), cacheDir) as unknown as typeof ajv,
     });
     await api.init();
+    // The definition never changes after init, but openapi-backend rebuilds the list of operations
+    // (a lodash chain over every path) on each getOperation(id) and on each match: once per
+    // operation compiled and twice per exchange judged. One list per spec, built here.
+    const operations = api.router.getOperations();
+    api.router.getOperations = () => operations;
     // Compiled now, not on a request's first use: compiling one operation takes 100-200 ms of
     // the event loop the client shares, longer than the tests' shortest HTTP timeouts. Only the
     // per-status response validators (every response is judged with its status), and not the
