@@ -171,6 +171,9 @@ if (project.jest) {
     '^.+\\.[t]sx?$': new javascript.Transform('<rootDir>/test/jest/esbuild-transform.js'),
   };
   project.deps.removeDependency('ts-jest');
+  // jest parses every module again for every test file; this runtime keeps V8's code cache of each
+  // module per worker (measured in-band over 12 files: 2.7 s of compiling -> 1.2 s).
+  (project.jest.config as { runtime?: string }).runtime = '<rootDir>/test/jest/code-caching-runtime.js';
 }
 
 // The package ships what a consumer loads and nothing else. The Lambda code runs from the esbuild

@@ -1,0 +1,47 @@
+/**
+ * jest's module runtime, plus V8's code cache per worker process. jest compiles every module again
+ * for every test file (each file gets a fresh module registry and context), and with the
+ * `importModuleDynamically` hook jest passes, Node 20 does not reuse earlier compiles of the same
+ * source, so aws-cdk-lib, the stand-ins and src/ were parsed from scratch ~95 times a run. Here a
+ * module's first compile in a worker produces V8's code cache and later compiles of the same source
+ * text in that worker consume it: the same source gives the same function, only the parse is
+ * skipped. A rejected cache (V8 or flag mismatch) compiles as before.
+ */
+const vm = require('node:vm');
+const Runtime = require('jest-runtime').default;
+
+/** filename -> the source compiled and V8's cache of it (one worker process). */
+const codeCache = new Map();
+
+class CodeCachingRuntime extends Runtime {
+  constructor(...args) {
+    super(...args);
+    // jest 30 compiles in its (internal) module executor; without one, jest's compile is used as is.
+    const executor = this.executor;
+    if (!executor || typeof executor.compile !== 'function') return;
+    const compile = executor.compile.bind(executor);
+    executor.compile = (scriptSource, filename) => {
+      const vmContext = executor.environment.getVmContext();
+      if (vmContext == null || executor.resolution.isCoreModule(filename)) return compile(scriptSource, filename);
+      const entry = codeCache.get(filename);
+      const cachedData = entry && entry.source === scriptSource ? entry.data : undefined;
+      let compiled;
+      try {
+        compiled = vm.compileFunction(scriptSource, executor.injectedModuleParameters, {
+          filename,
+          parsingContext: vmContext,
+          ...(cachedData ? { cachedData } : { produceCachedData: true }),
+          importModuleDynamically: (specifier, _function, importAttributes, ...rest) =>
+            executor.dynamicImport(specifier, filename, vmContext, importAttributes, rest[0]),
+        });
+      } catch {
+        return compile(scriptSource, filename); // jest's own report of a syntax error
+      }
+      if (compiled.cachedDataRejected) codeCache.delete(filename);
+      else if (!cachedData && compiled.cachedDataProduced) codeCache.set(filename, { source: scriptSource, data: compiled.cachedData });
+      return compiled;
+    };
+  }
+}
+
+module.exports = CodeCachingRuntime;
