@@ -12,9 +12,10 @@ let child: ChildProcess;
 let info: any;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'offline-world/stand-in/cli.ts'], {
+  // TypeScript in the child as in jest (esbuild, transpile only); `npm run stand-in` uses ts-node.
+  child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/jest/esbuild-register.js'), 'offline-world/stand-in/cli.ts'], {
     cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: 'tsconfig.dev.json' },
+    env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   info = await new Promise((resolve, reject) => {

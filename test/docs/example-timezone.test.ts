@@ -9,6 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '../..');
+// TypeScript in the child as in jest (esbuild, transpile only).
+const REGISTER = path.join(root, 'test/jest/esbuild-register.js');
 
 const CHILD = `
 const path = require('path');
@@ -34,10 +36,10 @@ interface Synth {
 
 function synthIn(tz: string): Promise<Synth> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `example-tz-${tz.replace(/\W/g, '_')}-`));
-  // Only what the child needs: no jest or ts-jest hooks through NODE_OPTIONS, and the zone under test.
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: tz, TS_NODE_PROJECT: path.join(root, 'tsconfig.dev.json') };
+  // Only what the child needs: no jest hooks through NODE_OPTIONS, and the zone under test.
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: tz };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', CHILD, root, outdir], { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['-r', REGISTER, '-e', CHILD, root, outdir], { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`synth with TZ=${tz} failed: ${err.message}\n${stderr}`));
       try {
         resolve({ template: fs.readFileSync(path.join(outdir, 'AepS3Example.template.json'), 'utf8'), stdout });
