@@ -310,7 +310,10 @@ for (const task of ['package:js', 'package:java', 'package:python', 'package:dot
   project.tasks.tryFind(task)?.prependSpawn(rosettaExtract);
 }
 
-// Tests synthesize stacks that reference the bundled handler asset, so bundle first.
-project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+// Tests synthesize stacks that reference the bundled handler asset, so bundle first. Then jest and
+// eslint side by side (test/jest/test-and-lint.sh): eslint's CPU fills jest's waits (issue 19).
+project.testTask.reset();
+project.testTask.spawn(project.tasks.tryFind('bundle')!);
+project.testTask.exec('bash test/jest/test-and-lint.sh', { receiveArgs: true });
 
 project.synth();
