@@ -30,7 +30,9 @@ import * as YAML from 'yaml';
 
 /** Bumped whenever the layout of a cache entry changes. */
 const ENTRY_FORMAT = 2;
-const versionOf = (name: string): string => JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+/** The installed version of a package (part of cache keys), resolved from `from` (default: here). */
+export const versionOf = (name: string, from?: string): string =>
+  JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, from ? { paths: [from] } : undefined), 'utf8')).version;
 const VERSIONS = `${ENTRY_FORMAT}/${versionOf('ajv')}/${versionOf('ajv-formats')}`;
 const YAML_VERSION = `${ENTRY_FORMAT}/${versionOf('yaml')}`;
 
@@ -104,6 +106,31 @@ export function readSpecFile(file: string, dir: string | undefined = validatorCa
   }
   specTexts.set(key, text);
   return JSON.parse(text);
+}
+
+/**
+ * A JSON value derived from a spec file (its dereferenced form, say), computed once per content of
+ * the file and `recipe` across processes; `recipe` names everything else the value depends on (the
+ * library and its version, the options). Each caller gets a fresh copy.
+ */
+export async function derivedFromSpecFile(
+  file: string, recipe: string, compute: () => Promise<unknown>, dir: string | undefined = validatorCacheDir(),
+): Promise<unknown> {
+  if (!dir) return compute();
+  const key = createHash('sha256').update(`${ENTRY_FORMAT}/derived`).update('\0').update(recipe).update('\0').update(fs.readFileSync(file)).digest('hex');
+  const entry = path.join(dir, `${key}.json`);
+  try {
+    const text = fs.readFileSync(entry, 'utf8');
+    validatorCacheStats.specHits += 1;
+    return JSON.parse(text);
+  } catch {
+    // not cached yet (or unreadable: computed again and rewritten)
+  }
+  validatorCacheStats.specMisses += 1;
+  const value = await compute();
+  const text = JSON.stringify(value);
+  store(entry, text);
+  return JSON.parse(text); // the same shape a later process reads back (shared subtrees become copies)
 }
 
 function keyOf(ajv: Ajv, schema: AnySchema): string {

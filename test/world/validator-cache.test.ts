@@ -10,7 +10,7 @@ import addFormats from 'ajv-formats';
 import * as YAML from 'yaml';
 import { CONTRACT_GAPS } from '../../offline-world/contract-gaps';
 import type * as ContractModule from '../../offline-world/stand-in/contract-check';
-import { cacheCompiledValidators, readSpecFile, validatorCacheStats } from '../../offline-world/stand-in/validator-cache';
+import { cacheCompiledValidators, derivedFromSpecFile, readSpecFile, validatorCacheStats } from '../../offline-world/stand-in/validator-cache';
 
 const SPEC_DIR = process.env.AEP_CONTRACTS_DIR ?? path.resolve(__dirname, '../../../shared/contracts');
 const FS = '/data/foundation/flowservice';
@@ -92,6 +92,27 @@ test('a spec file is parsed once per content and read back equal', () => {
   // A copy each time: the dereferencer writes into the document it is given.
   expect(readSpecFile(file, cacheDir)).not.toBe(parsed);
   expect(validatorCacheStats.specMisses).toBe(misses + 1);
+});
+
+test('a value derived from a spec file (its dereferenced form) is computed once per content and recipe, and read back equal', async () => {
+  const file = path.join(SPEC_DIR, 'data-prep.yaml');
+  let computed = 0;
+  const derive = (recipe: string) => derivedFromSpecFile(file, recipe, async () => {
+    computed += 1;
+    return { recipe, keys: Object.keys(YAML.parse(fs.readFileSync(file, 'utf8'))) };
+  }, cacheDir);
+  const first = await derive('recipe A');
+  const again = await derive('recipe A');
+  expect(again).toEqual(first);
+  expect(again).not.toBe(first); // a fresh copy for each caller
+  expect(computed).toBe(1);
+  // Another recipe (another parser version or option) is another entry.
+  expect(await derive('recipe B')).toEqual({ ...(first as object), recipe: 'recipe B' });
+  expect(computed).toBe(2);
+  // A damaged entry is computed again, not trusted.
+  for (const entry of fs.readdirSync(cacheDir)) fs.writeFileSync(path.join(cacheDir, entry), '{"half');
+  expect(await derive('recipe A')).toEqual(first);
+  expect(computed).toBe(3);
 });
 
 /** Every gap witness and a few bad requests, judged by a contract check loaded under `cache`. */
