@@ -473,6 +473,18 @@ async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<Loade
     // operation compiled and twice per exchange judged. One list per spec, built here.
     const operations = api.router.getOperations();
     api.router.getOperations = () => operations;
+    // openapi-backend makes a new ajv (its meta-schemas, every format) for each operation's request
+    // body, parameters and responses, ~200 instances per spec set and test file; none of them adds a
+    // schema under an id, so one instance per kind of validation and options judges the same.
+    const validator = api.validator as unknown as { getAjv(context: string, opts?: object): Ajv };
+    const makeAjv = validator.getAjv.bind(validator);
+    const instances = new Map<string, Ajv>();
+    validator.getAjv = (context, opts = {}) => {
+      const key = `${context} ${JSON.stringify(opts)}`;
+      let ajv = instances.get(key);
+      if (!ajv) instances.set(key, ajv = makeAjv(context, opts));
+      return ajv;
+    };
     // Compiled now, not on a request's first use: compiling one operation takes 100-200 ms of
     // the event loop the client shares, longer than the tests' shortest HTTP timeouts. Only the
     // per-status response validators (every response is judged with its status), and not the
