@@ -133,12 +133,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
       collectCoverage: false,
       coverageProvider: 'babel',
       testTimeout: 60_000,
-      // Four workers, two per core of the 2-core CI machine: many suites spend much of their time
-      // waiting (the stand-ins' fault and settle timers, AEP's deferred deletes, the handler's
-      // backoff), so one worker per core leaves the CPU idle. Measured there, warm cache, same
-      // commit: 2 workers 181 s (CPU 277 s), 3 workers 149 s, 4 workers 134 s (CPU 257 s). A number,
-      // not '200%': jest reads a percentage above 100 as that many workers (200).
-      maxWorkers: 4,
+      // Three workers on the 2-core CI machine: many suites spend part of their time waiting (the
+      // stand-ins' fault and settle timers, AEP's deferred deletes, the handler's backoff), so one
+      // worker per core leaves the CPU idle; more workers each pay the JIT warm-up and module cache
+      // of their own. Measured here: 2 workers 181 s, 3 149 s, 4 134 s (before this wave's CPU cuts);
+      // after them, paired: 3 workers 116.6 / 130.2 s (CPU 197 / 222 s), 4 workers 118.4 / 128.3 s
+      // (CPU 217 / 239 s): the same wall, ~8% less CPU, which eslint (run beside jest) gets. A
+      // number, not a percentage: jest reads a percentage above 100 as that many workers.
+      maxWorkers: 3,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
       // afterwards): coverage is about src/, not about those copies.
