@@ -34,8 +34,13 @@ const tsconfigRaw = {
 const KEY = JSON.stringify({ transformer: 1, esbuild: esbuild.version, tsconfigRaw });
 
 module.exports = {
-  getCacheKey(sourceText, sourcePath) {
-    return crypto.createHash('sha256').update(KEY).update('\0').update(sourcePath).update('\0').update(sourceText).digest('hex');
+  // jest keeps what it stores under this key after instrumenting it for coverage, and uses the key as
+  // given: whether this run instruments, and the config (coverage patterns), must be part of it.
+  getCacheKey(sourceText, sourcePath, options) {
+    return crypto.createHash('sha256').update(KEY).update('\0').update(sourcePath).update('\0').update(sourceText)
+      .update('\0').update(options && options.instrument ? 'instrument' : '')
+      .update('\0').update((options && options.configString) || '')
+      .digest('hex');
   },
   process(sourceText, sourcePath) {
     const result = esbuild.transformSync(sourceText, {
