@@ -312,8 +312,9 @@ for (const task of ['package:js', 'package:java', 'package:python', 'package:dot
   project.tasks.tryFind(task)?.prependSpawn(rosettaExtract);
 }
 
-// Tests synthesize stacks that reference the bundled handler asset, so bundle first. Then jest and
-// eslint side by side (test/jest/test-and-lint.sh): eslint's CPU fills jest's waits (issue 19).
+// Tests synthesize stacks that reference the bundled handler asset, so bundle first. Then jest, and
+// beside it eslint and `tsc --noEmit` (test/jest/test-and-lint.sh): their CPU fills jest's waits, and
+// the type check is the only one the tests themselves get (the transform only transpiles).
 project.testTask.reset();
 project.testTask.spawn(project.tasks.tryFind('bundle')!);
 project.testTask.exec('bash test/jest/test-and-lint.sh', { receiveArgs: true });

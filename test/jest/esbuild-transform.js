@@ -1,7 +1,7 @@
 /**
  * jest's TypeScript transform: esbuild's transformSync, one file at a time, as ts-jest did with
- * tsconfig.dev.json's `isolatedModules` (transpile only, no type check: `npx tsc --noEmit -p
- * tsconfig.dev.json` and eslint judge types). Why not ts-jest: a CI machine starts with an empty
+ * tsconfig.dev.json's `isolatedModules` (transpile only, no type check: `npm test` runs `tsc --noEmit
+ * -p tsconfig.dev.json` beside jest, test/jest/test-and-lint.sh). Why not ts-jest: a CI machine starts with an empty
  * transform cache, and TypeScript's emitter spent ~40 s of CPU of a suite run transpiling src/,
  * offline-world/ and test/ (issue 19's budget); esbuild does the same files in well under 2 s.
  *
