@@ -13,7 +13,7 @@ import {
 import type { FlowSchemas } from './aep-flow-schemas';
 import { isObject, Violation, violation } from './aep-rules';
 import { AepRuns, type RunInput, type StoredRun } from './aep-runs';
-import { AepSourceConnections, type StoredSourceConnection } from './aep-source-connections';
+import { AepSourceConnections, serverSetSourceFields, type StoredSourceConnection } from './aep-source-connections';
 import { newEtag, ResourceStore, StoredResource, StoredTargetConnection } from './aep-store';
 import { newAjv, PATCH_BODY_SCHEMA, runSchema } from './aep-validation';
 import { AsyncDeletes, Defer } from './async-delete';
@@ -138,28 +138,25 @@ export class AepFlows {
     const ahead = (i: number) => (newer ? { createdAt: Date.now() + 3_600_000 + i, updatedAt: Date.now() + 3_600_000 + i } : {});
     const now = String(Math.floor(Date.now() / 1000));
     targetIds.forEach((targetId, i) => {
-      const source: StoredSourceConnection = {
-        ...this.host.newResource(sandbox, { name: `ui-export-${i} profiles`, connectionSpec: spec }),
-        ...ahead(i),
-        typeInfo: { type: 'ProfileFragments', id: 'ups' },
-        inheritedAttributes: {},
-      };
+      // Stored as a POST AEP accepted would store them (same builders), then dated.
+      const sourceInput = { name: `ui-export-${i} profiles`, connectionSpec: spec };
+      const source: StoredSourceConnection = { ...this.host.newResource(sandbox, sourceInput), ...serverSetSourceFields(sourceInput), ...ahead(i) };
       this.sources.put(source);
-      const base = this.host.newResource(sandbox, { name: `ui-export-${i}`, description: 'Made in the AEP UI', connectionSpec: { id: '', version: '' } });
-      delete (base as { connectionSpec?: unknown }).connectionSpec;
       const selectors = [0, 1, 2].map((a) => ({
         type: 'PLATFORM_SEGMENT',
         value: { id: `ui-audience-${i}-${a}`, name: `UI audience ${i}/${a}`, filenameTemplate: '%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmmss)%', exportMode: 'DAILY_FULL_EXPORT', schedule: { frequency: 'DAILY', startDate: '2025-01-05', triggerType: 'AFTER_SEGMENT_EVAL' }, createTime: now, updateTime: now },
       }));
       this.flows.put({
-        ...base,
+        ...this.storedFlow(sandbox, {
+          name: `ui-export-${i}`,
+          description: 'Made in the AEP UI',
+          flowSpec: { id: DataflowIds.S3_AUDIENCE_FLOW_SPEC, version: '1.0' },
+          sourceConnectionIds: [source.id],
+          targetConnectionIds: [targetId],
+          transformations: [{ name: 'GeneralTransform', params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors } } }],
+        }),
         ...ahead(i),
-        flowSpec: { id: DataflowIds.S3_AUDIENCE_FLOW_SPEC, version: '1.0' },
-        sourceConnectionIds: [source.id],
-        targetConnectionIds: [targetId],
-        transformations: [{ name: 'GeneralTransform', params: { mandatoryFields: [], primaryFields: [], profileMapping: {}, segmentSelectors: { selectors } } }],
-        runs: `/runs?property=flowId==${base.id}`,
-      } as unknown as StoredFlow);
+      });
     });
   }
 
@@ -296,7 +293,14 @@ export class AepFlows {
     }
     const problem = this.checkFlowRequest(body) ?? this.checkFlow(body as Record<string, unknown>, sandbox);
     if (problem) return this.host.reject(ex, problem);
-    const input = body as Record<string, unknown>;
+    const item = this.storedFlow(sandbox, body as Record<string, unknown>);
+    this.flows.put(item);
+    this.host.lagVisibility(ex, this.flows, item.id);
+    this.host.reply(ex, 201, { id: item.id, etag: item.etag });
+  }
+
+  /** The flow AEP stores for a create request it accepted: what every created flow looks like. */
+  private storedFlow(sandbox: string, input: Record<string, unknown>): StoredFlow {
     const base = this.host.newResource(sandbox, { ...input, connectionSpec: { id: '', version: '' } });
     delete (base as { connectionSpec?: unknown }).connectionSpec;
     const item = {
@@ -309,9 +313,7 @@ export class AepFlows {
       runs: `/runs?property=flowId==${base.id}`,
     } as unknown as StoredFlow;
     defaultDatasetEndTime(item);
-    this.flows.put(item);
-    this.host.lagVisibility(ex, this.flows, item.id);
-    this.host.reply(ex, 201, { id: item.id, etag: item.etag });
+    return item;
   }
 
   /** The create request against the OpenAPI schema of its flow spec. */

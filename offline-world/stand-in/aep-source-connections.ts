@@ -27,7 +27,7 @@ export interface StoredSourceConnection extends StoredResource {
  * `typeInfo: {type: "ProfileFragments", id: "ups"}`. Nothing documents a Data Lake source's
  * `typeInfo` (contract-gaps.ts `dst-datalake-source-typeinfo`).
  */
-function serverSetSourceFields(input: Record<string, unknown>): Pick<StoredSourceConnection, 'typeInfo' | 'inheritedAttributes'> {
+export function serverSetSourceFields(input: Record<string, unknown>): Pick<StoredSourceConnection, 'typeInfo' | 'inheritedAttributes'> {
   const specId = (input.connectionSpec as { id?: unknown } | undefined)?.id;
   if (specId === DataflowIds.PROFILE_STORE_SOURCE_SPEC) return { typeInfo: { type: 'ProfileFragments', id: 'ups' }, inheritedAttributes: {} };
   if (specId === DataflowIds.DATA_LAKE_SOURCE_SPEC) return { inheritedAttributes: {} };
