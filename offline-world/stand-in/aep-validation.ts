@@ -53,7 +53,7 @@ export const PATCH_BODY_SCHEMA = {
  * `Assumed Role` (API-NOTES §3.4 table, §5.2); the auth params themselves are checked by the
  * connection-spec rules.
  */
-const AUTH_ENVELOPE_SCHEMA = {
+export const AUTH_ENVELOPE_SCHEMA = {
   type: 'object',
   required: ['specName', 'params'],
   properties: { specName: { type: 'string' }, params: { type: 'object' } },
@@ -260,7 +260,8 @@ export function loadSpec(file: string): Promise<OpenApiDoc> {
   return loaded;
 }
 
-// Everything the dereferenced document depends on besides the file (see derivedFromSpecFile).
+// Everything the dereferenced document depends on besides the file and the YAML parser (see
+// derivedFromSpecFile): change it with any change to what parseSpec does (stripKeys included).
 const PARSER_DIR = path.dirname(require.resolve('@readme/openapi-parser/package.json'));
 const DEREFERENCE_RECIPE = `@readme/openapi-parser ${versionOf('@readme/openapi-parser')}`
   + ` (json-schema-ref-parser ${versionOf('@apidevtools/json-schema-ref-parser', PARSER_DIR)}) dereference;`

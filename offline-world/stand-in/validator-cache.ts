@@ -117,7 +117,8 @@ export async function derivedFromSpecFile(
   file: string, recipe: string, compute: () => Promise<unknown>, dir: string | undefined = validatorCacheDir(),
 ): Promise<unknown> {
   if (!dir) return compute();
-  const key = createHash('sha256').update(`${ENTRY_FORMAT}/derived`).update('\0').update(recipe).update('\0').update(fs.readFileSync(file)).digest('hex');
+  // YAML_VERSION: the value is computed from the parsed file (readSpecFile), so the parser is an input.
+  const key = createHash('sha256').update(`${YAML_VERSION}/derived`).update('\0').update(recipe).update('\0').update(fs.readFileSync(file)).digest('hex');
   const entry = path.join(dir, `${key}.json`);
   try {
     const text = fs.readFileSync(entry, 'utf8');
