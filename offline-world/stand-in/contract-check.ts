@@ -366,10 +366,9 @@ function registerRoot(root: object): string {
   if (!id) {
     id = `contract-root-${createHash('sha256').update(JSON.stringify(root)).digest('hex').slice(0, 32)}`;
     if (!branchAjvs.has(id)) {
-      const cacheDir = validatorCacheDir();
-      const ajv = formatsFor(new Ajv({ ...JUDGE_AJV_OPTIONS, ...(cacheDir ? { code: { source: true } } : {}) }));
+      const ajv = judgeAjv(new Ajv(judgeAjvOptions()));
       ajv.addSchema(root, id);
-      branchAjvs.set(id, cacheCompiledValidators(ajv, cacheDir));
+      branchAjvs.set(id, ajv);
     }
     rootIds.set(root, id);
   }
@@ -449,6 +448,16 @@ const NEVER_CALLED: ReadonlySet<string> = new Set([
  */
 const JUDGE_AJV_OPTIONS = { strict: false, allErrors: true, verbose: true, validateSchema: false } as const;
 
+/** The judge's ajv options, with the generated source kept when the disk cache is on (what it stores). */
+function judgeAjvOptions(cacheDir: string | undefined = validatorCacheDir()) {
+  return { ...JUDGE_AJV_OPTIONS, ...(cacheDir ? { code: { source: true } } : {}) };
+}
+
+/** An ajv of the judge (made with {@link judgeAjvOptions}): the formats, compiles through the disk cache. */
+function judgeAjv<T extends Ajv>(ajv: T, cacheDir: string | undefined = validatorCacheDir()): T {
+  return cacheCompiledValidators(formatsFor(ajv), cacheDir);
+}
+
 async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<LoadedSpecs> {
   // Compiling every operation's validators is most of a stand-in's start; with the disk cache
   // the first process of a run compiles them and every later one loads ajv's code for them.
@@ -464,8 +473,8 @@ async function loadSpecs(dir: string, names: readonly SpecName[]): Promise<Loade
       strict: false,
       validate: true,
       coerceTypes: true,
-      ajvOpts: { ...JUDGE_AJV_OPTIONS, ...(cacheDir ? { code: { source: true } } : {}) },
-      customizeAjv: (ajv) => cacheCompiledValidators(formatsFor(ajv as unknown as Ajv), cacheDir) as unknown as typeof ajv,
+      ajvOpts: judgeAjvOptions(cacheDir),
+      customizeAjv: (ajv) => judgeAjv(ajv as unknown as Ajv, cacheDir) as unknown as typeof ajv,
     });
     await api.init();
     // The definition never changes after init, but openapi-backend rebuilds the list of operations

@@ -9,6 +9,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import * as YAML from 'yaml';
 import { CONTRACT_GAPS } from '../../offline-world/contract-gaps';
+import { AUTH_ENVELOPE_SCHEMA, PATCH_BODY_SCHEMA } from '../../offline-world/stand-in/aep-validation';
 import type * as ContractModule from '../../offline-world/stand-in/contract-check';
 import { cacheCompiledValidators, derivedFromSpecFile, readSpecFile, validatorCacheStats } from '../../offline-world/stand-in/validator-cache';
 
@@ -113,6 +114,16 @@ test('a value derived from a spec file (its dereferenced form) is computed once 
   for (const entry of fs.readdirSync(cacheDir)) fs.writeFileSync(path.join(cacheDir, entry), '{"half');
   expect(await derive('recipe A')).toEqual(first);
   expect(computed).toBe(3);
+});
+
+test('the stand-in\'s own schemas are valid JSON Schema (its ajv skips the meta-schema check for speed)', () => {
+  // A malformed keyword (`required: 'x'`) would compile, without the check, into a looser rule:
+  // a stand-in kinder than AEP. So the hand-written ones are checked here, once.
+  const judge = new Ajv({ strict: false, allErrors: true });
+  for (const schema of [PATCH_BODY_SCHEMA, AUTH_ENVELOPE_SCHEMA]) {
+    expect(judge.validateSchema(schema)).toBe(true);
+  }
+  expect(judge.validateSchema({ type: 'object', required: 'x' })).toBe(false); // the check can fail
 });
 
 /** Every gap witness and a few bad requests, judged by a contract check loaded under `cache`. */
