@@ -7,9 +7,9 @@ import type { AxiosStatic } from 'axios';
  * adapter probes the globals `Request`, `Response` and `ReadableStream`, and its form helpers `FormData`; in Node
  * these are lazy getters that load undici and web streams, ~65 ms of every cold start (2/3 of the handler bundle's
  * `require`), although the handler and the CLI only ever use axios's http adapter and never send
- * forms. While axios loads, the four read as undefined (the fetch adapter reports itself
- * unsupported); their own descriptors are put back right after, untouched, for code that does use
- * fetch (the IAM query).
+ * forms. While axios loads, the four read as undefined (axios then keeps a fetch adapter without
+ * streams, which nothing here selects); their own descriptors are put back right after, untouched,
+ * also when the load throws, for code that does use fetch (the IAM query).
  */
 function loadAxios(): AxiosStatic {
   const probed = ['Request', 'Response', 'FormData', 'ReadableStream'].map((name) => [name, Object.getOwnPropertyDescriptor(globalThis, name)] as const);
