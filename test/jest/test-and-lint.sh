@@ -3,12 +3,12 @@
 # the CPU busy most of its run (the rest is waiting on the stand-ins' timers); the type check
 # (`tsc --noEmit -p tsconfig.dev.json`'s verdict over src, test, offline-world, examples, bench:
 # jest's esbuild transform only transpiles, so this is where the tests' own types are judged) and
-# eslint's typed lint share one TypeScript program (lint-and-typecheck.js) and fill much of that.
+# eslint's typed lint share one TypeScript program (lint-and-typecheck.ts, with the README snippets' compile) and fill much of that.
 # Their output is held back and printed after jest's; the command fails if any fails.
 # Arguments go to jest.
 set -uo pipefail
 checks_log="$(mktemp)"
-node "$(dirname "$0")/lint-and-typecheck.js" > "$checks_log" 2>&1 &
+node -r "$(dirname "$0")/esbuild-register.js" "$(dirname "$0")/lint-and-typecheck.ts" > "$checks_log" 2>&1 &
 checks=$!
 jest --ci "$@"
 tests=$?
