@@ -318,9 +318,9 @@ for (const task of ['package:js', 'package:java', 'package:python', 'package:dot
 }
 
 // Tests synthesize stacks that reference the bundled handler asset, so bundle first. Then jest, and
-// beside it `tsc --noEmit`'s type check and eslint over one shared program (test/jest/test-and-lint.sh,
-// lint-and-typecheck.ts, which also compiles the README snippets): their CPU fills jest's waits, and the type check is the only one the tests
-// themselves get (the transform only transpiles).
+// beside it `tsc --noEmit`'s type check, the README snippets' compile and eslint over one parse
+// (test/jest/test-and-lint.sh, lint-and-typecheck.ts): their CPU fills jest's waits, and the type
+// check is the only one the tests themselves get (the transform only transpiles).
 project.testTask.reset();
 project.testTask.spawn(project.tasks.tryFind('bundle')!);
 project.testTask.exec('bash test/jest/test-and-lint.sh', { receiveArgs: true });
