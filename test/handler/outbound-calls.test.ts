@@ -9,6 +9,11 @@ import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { CommonProps, ConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();
+// Nothing here is faulted, so no request should time out; the harness's 250 ms (sized for the fault
+// tests' waits) did on a loaded CI machine, and the retry it caused counted as one more call.
+beforeAll(() => {
+  process.env.AEP_HTTP_TIMEOUT_MS = '2000';
+});
 
 interface Tally { ims: number; flow: number; secrets: number; sts: number }
 

@@ -8,7 +8,8 @@
 # Arguments go to jest.
 set -uo pipefail
 checks_log="$(mktemp)"
-node -r "$(dirname "$0")/esbuild-register.js" "$(dirname "$0")/lint-and-typecheck.ts" > "$checks_log" 2>&1 &
+here="$(cd "$(dirname "$0")" && pwd)"
+node -r "$here/esbuild-register.js" "$here/lint-and-typecheck.ts" > "$checks_log" 2>&1 &
 checks=$!
 jest --ci "$@"
 tests=$?
