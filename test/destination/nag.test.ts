@@ -1,19 +1,21 @@
 import { App, Aspects, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { ACCOUNT, REGION } from './util';
 import { AepS3Destination, AepSandbox, ExportType, S3DestinationAuth } from '../../src';
+import { annotationsOf } from '../synth';
 
 /**
  * cdk-nag AwsSolutions over a realistic user stack: zero unsuppressed findings from the library,
  * and every suppression (the library's and this test's) carries a real reason.
  */
 
+/** The findings of the app's synth (its `app.synth()` already ran the checks; no second synth). */
 function nagFindings(stack: Stack): string[] {
-  const annotations = Annotations.fromStack(stack);
+  const annotations = annotationsOf(stack);
   const nag = Match.stringLikeRegexp('^AwsSolutions-');
   return [...annotations.findError('*', nag), ...annotations.findWarning('*', nag)]
     .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
