@@ -6,7 +6,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { openpgp } from './openpgp';
 import { connection, newSandbox, newStack, only, ORG_ID } from './util';
-import { annotationsOf } from '../synth';
 import {
   AdobeDestinationPrincipal,
   AepS3Destination,
@@ -24,6 +23,7 @@ import {
   S3DestinationAuth,
 } from '../../src';
 import { AepIds, Attributes, ConnectionProps, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
+import { annotationsOf } from '../synth';
 
 type Extra = Partial<AepS3DestinationProps>;
 

@@ -4,7 +4,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ADOBE_ROLE_ARN, ACCOUNT, REGION, all, identityPolicies, newBucket, newSandbox, newStack, only } from './util';
 import { AepS3Source, S3SourceAuth, S3SourceAuthMode } from '../../src';
-import { annotationsOf } from '../synth';
 import {
   AepIds,
   Attributes,
@@ -17,6 +16,7 @@ import {
   RefreshMetric,
   ResourceTypes,
 } from '../../src/private/contract';
+import { annotationsOf } from '../synth';
 
 const connectionOf = (t: Template) => only(t, ResourceTypes.CONNECTION);
 
