@@ -4,14 +4,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
-import { ACCOUNT, REGION } from './destination/util';
+import { ingestion, setup } from './dataflows/health-fixture';
+import { keyWatchDestination } from './destination/key-watch-fixture';
+import { ACCOUNT, REGION, newStack as newDestinationStack } from './destination/util';
 import { ADOBE_ROLE_ARN, newBucket, newSandbox, newStack } from './source/util';
 import { annotationsOf } from './synth';
-import { AepS3Destination, AepS3Source, AepSandbox, ExportType, S3DestinationAuth, S3SourceAuth } from '../src';
+import { AepS3Destination, AepS3Source, AepSandbox, DataflowHealth, ExportType, IngestionFrequency, S3DestinationAuth, S3SourceAuth } from '../src';
 
 /*
- * Destinations and sources under cdk-nag in one file: loading cdk-nag, and the aws-cdk-lib
- * modules its rules load on their first check, costs ~0.9 s of CPU per test file.
+ * Every cdk-nag check of the library in one file: loading cdk-nag, and the aws-cdk-lib modules
+ * its rules load on their first check, costs ~0.9 s of CPU per test file.
  */
 
 // ---- Destinations (formerly test/destination/nag.test.ts) ----
@@ -182,5 +184,41 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((r) => ((r.getMetadata('cdk_nag') as any)?.rules_to_suppress ?? []) as Array<{ id: string; reason: string }>);
     expect(suppressions.length).toBeGreaterThan(0);
     for (const s of suppressions) expect([s.id, s.reason.length >= 10]).toEqual([s.id, true]);
+  });
+});
+
+// ---- The key watch (formerly in test/destination/key-watch.test.ts) ----
+
+describe('key watch', () => {
+  test('cdk-nag AwsSolutions: no finding on the watch (function, role, policies, schedule, alarms)', () => {
+    const app = new App();
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    const stack = newDestinationStack(app);
+    keyWatchDestination(stack, { maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) });
+    const annotations = Annotations.fromStack(stack);
+    const nag = Match.stringLikeRegexp('^AwsSolutions-');
+    const findings = [...annotations.findError('*', nag), ...annotations.findWarning('*', nag)]
+      .filter((m) => m.id.includes('KeyWatch'))
+      .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
+    expect(findings).toEqual([]);
+  });
+});
+
+// ---- Dataflow health (formerly in test/dataflows/dataflow-health.test.ts) ----
+
+describe('DataflowHealth.alarms', () => {
+  test('cdk-nag AwsSolutions: no unsuppressed finding on the checker, its schedule or its alarms', () => {
+    const { stack, source, topic } = setup();
+    source.addDataflow('Crm', ingestion(IngestionFrequency.HOUR, 1, { health: DataflowHealth.alarms({ alarmTopic: topic }) }));
+    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    const annotations = Annotations.fromStack(stack);
+    const all = [
+      ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ];
+    // The checks run on this stack: the fixture's own topic (no SSL policy) is reported.
+    expect(all.some((f) => f.id === '/S/Alerts/Resource')).toBe(true);
+    const findings = all.filter((f) => f.id.includes('DataflowHealth') || f.id.includes('/Health/'));
+    expect(findings.map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`)).toEqual([]);
   });
 });
