@@ -3,36 +3,18 @@
  * `healthCheckHandler`), one schedule per watched dataflow, four alarms whose defaults come from
  * the dataflow's schedule, SNS actions, least-privilege IAM, the re-enable opt-in, validation.
  */
-import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { ingestion, setup, START } from './health-fixture';
 import {
-  AepS3Destination, AepS3Source, AepSandbox, AudienceSchedule, DataflowHealth, DatasetExportSchedule, DatasetFileType, ExportType,
-  IncrementalFrequency, IngestionFormat, IngestionFrequency, IngestionSchedule, SourceDataflowOptions,
+  AepS3Destination, AudienceSchedule, DataflowHealth, DatasetExportSchedule, DatasetFileType, ExportType,
+  IncrementalFrequency, IngestionFrequency,
 } from '../../src';
 import { DataflowResourceTypes, FlowProps, HealthEventKeys, HealthMetric } from '../../src/private/contract';
 
-const START = '2025-01-01T00:00:00Z';
-
-function setup() {
-  const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'us-east-1' } });
-  const sandbox = new AepSandbox({ credentials: secretsmanager.Secret.fromSecretNameV2(stack, 'C', 'aep/creds'), sandboxName: 'prod' });
-  const source = new AepS3Source(stack, 'Src', { sandbox, bucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-in') });
-  const topic = new sns.Topic(stack, 'Alerts');
-  return { stack, sandbox, source, topic };
-}
-
-const ingestion = (frequency: IngestionFrequency, interval: number, extra: Partial<SourceDataflowOptions> = {}): SourceDataflowOptions => ({
-  path: '/acme-in/crm/*.parquet',
-  format: IngestionFormat.parquet(),
-  datasetId: '5f3c3cedb2805c194ff0b69a',
-  schemaId: 'https://ns.adobe.com/acme/schemas/995dabbe',
-  schedule: IngestionSchedule.recurring({ frequency, interval, startTime: START }),
-  ...extra,
-});
+// Its cdk-nag check is in test/nag.test.ts (one file loads cdk-nag for every check).
 
 const HEALTH_HANDLER = 'index.healthCheckHandler';
 const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
@@ -188,20 +170,5 @@ describe('DataflowHealth.alarms', () => {
       return JSON.stringify(Template.fromStack(stack).toJSON());
     };
     expect(synth()).toBe(synth());
-  });
-
-  test('cdk-nag AwsSolutions: no unsuppressed finding on the checker, its schedule or its alarms', () => {
-    const { stack, source, topic } = setup();
-    source.addDataflow('Crm', ingestion(IngestionFrequency.HOUR, 1, { health: DataflowHealth.alarms({ alarmTopic: topic }) }));
-    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
-    const annotations = Annotations.fromStack(stack);
-    const all = [
-      ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
-      ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
-    ];
-    // The checks run on this stack: the fixture's own topic (no SSL policy) is reported.
-    expect(all.some((f) => f.id === '/S/Alerts/Resource')).toBe(true);
-    const findings = all.filter((f) => f.id.includes('DataflowHealth') || f.id.includes('/Health/'));
-    expect(findings.map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -23,6 +23,7 @@ import {
   S3DestinationAuth,
 } from '../../src';
 import { AepIds, Attributes, ConnectionProps, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
+import { annotationsOf } from '../synth';
 
 type Extra = Partial<AepS3DestinationProps>;
 
@@ -35,6 +36,10 @@ function synth(extra: Extra = {}, setup?: (stack: Stack) => Extra): { stack: Sta
   const dest = new AepS3Destination(stack, 'Exports', { sandbox, ...extra, ...more, bucket });
   return { stack, dest, template: Template.fromStack(stack) };
 }
+
+/** `synth()` with every default, built once: the tests that use it only read it. */
+let defaults: ReturnType<typeof synth> | undefined;
+const defaultSynth = () => (defaults ??= synth());
 
 /**
  * AEP's one folder policy: inline (`Policies`) on the user or role the library creates, or an
@@ -327,7 +332,7 @@ describe('assumed role: which IMS org the trust admits', () => {
         Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'arn:aws:iam::670664943635:root' } }],
       });
       expect(cr.Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBeUndefined();
-      const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('confused deputy'));
+      const warnings = annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('confused deputy'));
       expect(warnings).toHaveLength(1);
       expect(warnings[0].id).toBe('/Dest/Exports/Auth');
       expect(String(warnings[0].entry.data)).toMatch(/allowAnyAdobeOrg: true leaves the role without an sts:ExternalId condition: any AEP organization that learns the role ARN/);
@@ -335,7 +340,7 @@ describe('assumed role: which IMS org the trust admits', () => {
   });
 
   test('without allowAnyAdobeOrg there is no such warning', () => {
-    expect(Annotations.fromStack(trustOf(() => S3DestinationAuth.assumedRole()).stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(annotationsOf(trustOf(() => S3DestinationAuth.assumedRole()).stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   test('a malformed org id is refused at synth, on the auth and on the sandbox', () => {
@@ -352,7 +357,7 @@ describe('assumed role: which IMS org the trust admits', () => {
   });
 
   test('access-key destinations carry no org check (nothing assumes a role)', () => {
-    const { template } = synth();
+    const { template } = defaultSynth();
     expect(connection(template)[1].Properties[ConnectionProps.TRUSTED_IMS_ORG_ID]).toBeUndefined();
   });
 });
@@ -402,7 +407,7 @@ describe('bring your own key (accessKeyFromSecret)', () => {
 
 describe('buckets and KMS keys', () => {
   test('imported bucket without a key: no KMS statement', () => {
-    const { template } = synth();
+    const { template } = defaultSynth();
     expect(JSON.stringify(aepPolicy(template).document)).not.toContain('kms:');
   });
 
@@ -458,7 +463,7 @@ describe('export settings', () => {
   });
 
   test('audience defaults: CSV, no compression, folder per audience under aep/', () => {
-    const { dest, template } = synth();
+    const { dest, template } = defaultSynth();
     const [, target] = connection(template);
     expect(target.Properties[DestinationConnectionProps.TARGET_PARAMS]).toEqual({
       mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE',

@@ -4,23 +4,16 @@
  * keys only; the library's key secret is the only one it writes).
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { keyWatchDestination as destination } from './key-watch-fixture';
 import { ACCOUNT, REGION, newSandbox, newStack } from './util';
-import { AccessKeyLifecycleOptions, AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
+import { AccessKeyLifecycleOptions, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { HandlerEnvironment, KeyWatchKeys, KeyWatchMetric } from '../../src/private/contract';
 
-function destination(stack: Stack, keyLifecycle?: AccessKeyLifecycleOptions): AepS3Destination {
-  return new AepS3Destination(stack, 'Exports', {
-    sandbox: newSandbox(stack),
-    bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'acme-aep-exports'),
-    folderPath: 'aep/audiences',
-    auth: S3DestinationAuth.accessKey({ keyLifecycle }),
-  });
-}
+// Its cdk-nag check is in test/nag.test.ts (one file loads cdk-nag for every check).
 
 function watchFunction(template: Template): [string, any] {
   const fns = Object.entries<any>(template.findResources('AWS::Lambda::Function')).filter(([, f]) => f.Properties.Handler === 'index.keyWatchHandler');
@@ -110,19 +103,6 @@ describe('template', () => {
     const [, fn] = watchFunction(Template.fromStack(stack));
     expect(pinnedTarget(stack, fn)[KeyWatchKeys.SESSION_TOKEN_DURATION]).toBe(String(12 * 3600));
     expect(pinnedTarget(stack, fn)[KeyWatchKeys.CONNECTION_SPEC_ID]).toBe('ecadc60c-7455-4d87-84dc-2a0e293d997b');
-  });
-
-  test('cdk-nag AwsSolutions: no finding on the watch (function, role, policies, schedule, alarms)', () => {
-    const app = new App();
-    Aspects.of(app).add(new AwsSolutionsChecks());
-    const stack = newStack(app);
-    destination(stack, { maxKeyAge: Duration.days(90), rotateEvery: Duration.days(30) });
-    const annotations = Annotations.fromStack(stack);
-    const nag = Match.stringLikeRegexp('^AwsSolutions-');
-    const findings = [...annotations.findError('*', nag), ...annotations.findWarning('*', nag)]
-      .filter((m) => m.id.includes('KeyWatch'))
-      .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
-    expect(findings).toEqual([]);
   });
 
   test('deterministic: the same app synthesizes byte-identical templates', () => {

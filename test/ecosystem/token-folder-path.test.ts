@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { ACCOUNT, REGION, newSandbox } from '../destination/util';
+import { templateOf } from '../synth';
 
 /**
  * A folder path from a `CfnParameter` (or any token) synthesizes in every destination and source
@@ -46,10 +47,11 @@ const SOURCES: Record<string, Variant> = {
   }),
 };
 
-function synth(variant: Variant, folderPath: (stack: Stack) => string, options: { skipCyclicalDependenciesCheck?: boolean } = {}): Template {
+/** The variant's template, checked for dependency cycles (in linear time: see templateOf). */
+function synth(variant: Variant, folderPath: (stack: Stack) => string): Template {
   const stack = new Stack(new App(), 'Tokens', { env: { account: ACCOUNT, region: REGION } });
   variant(stack, folderPath(stack));
-  return Template.fromStack(stack, options);
+  return templateOf(stack);
 }
 
 /**
@@ -129,13 +131,7 @@ const parameter = (stack: Stack) => new CfnParameter(stack, 'FolderPath', { type
  */
 const parameterTemplates = new Map<Variant, Template>();
 function parameterTemplate(variant: Variant): Template {
-  // No cycle check here: aws-cdk-lib's (assertions/lib/private/cyclic.js) walks every array twice
-  // (forEach, then Object.values), so its cost doubles with each level of nested arrays, and the
-  // scope expressions of a token path nest deeply: ~2 s of CPU per template, 11.5 of this file's
-  // 16 s. The check still holds for these templates: every test compares the evaluated parameter
-  // template with a literal one, resource by resource (Ref, GetAtt and DependsOn of resources kept
-  // as they are), and each literal template is cycle-checked by Template.fromStack.
-  if (!parameterTemplates.has(variant)) parameterTemplates.set(variant, synth(variant, parameter, { skipCyclicalDependenciesCheck: true }));
+  if (!parameterTemplates.has(variant)) parameterTemplates.set(variant, synth(variant, parameter));
   return parameterTemplates.get(variant)!;
 }
 

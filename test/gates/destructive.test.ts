@@ -10,6 +10,9 @@ const summary = (changes: readonly DestructiveChange[]) => changes.map((c) => `$
 const idOf = (t: CfnTemplate, type: string) => Object.entries(t.Resources!).filter(([, r]) => r.Type === type).map(([id]) => id);
 
 const baseSource = source();
+/** The auth-mode change, synthesized once for the two places that compare it (each gets its own copy). */
+let iamRoleText: string | undefined;
+const iamRoleSource = (): CfnTemplate => JSON.parse(iamRoleText ??= JSON.stringify(source({ sourceAuth: 'iamRole' })));
 const baseDestination = destination();
 
 describe('patch-only changes pass', () => {
@@ -33,7 +36,7 @@ describe('patch-only changes pass', () => {
 
 describe('replacements and deletions fail, naming the resource and the reason', () => {
   test('an auth mode change replaces the connection, and with it its source connection and dataflow; the IAM user and key go', () => {
-    const changes = destructiveChanges('GateSource', baseSource, source({ sourceAuth: 'iamRole' }));
+    const changes = destructiveChanges('GateSource', baseSource, iamRoleSource());
     expect(summary(changes)).toEqual([
       'AWS::IAM::AccessKey delete', 'AWS::IAM::User delete',
       'Custom::AepConnection replace', 'Custom::AepFlow replace', 'Custom::AepSourceConnection replace',
@@ -98,7 +101,7 @@ describe('replacements and deletions fail, naming the resource and the reason', 
 });
 
 describe('acknowledgements', () => {
-  const changes = destructiveChanges('GateSource', baseSource, source({ sourceAuth: 'iamRole' }));
+  const changes = destructiveChanges('GateSource', baseSource, iamRoleSource());
 
   test('every change acknowledged passes; an unrelated acknowledgement is only noted', () => {
     const acks = changes.map((c) => ({ stack: c.stack, logicalId: c.logicalId, change: c.change, why: 'moving to AEP on AWS' }));

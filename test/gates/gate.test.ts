@@ -6,7 +6,16 @@ import type { CfnTemplate } from './destructive';
 import { runGate, snapshotText } from './gate';
 import { type FocusedInputs, focusedSourceStack, templateOf } from './stacks';
 
-const source = (inputs: FocusedInputs = {}): CfnTemplate => templateOf(focusedSourceStack(new App(), inputs));
+/**
+ * Each input's template is synthesized once (several tests use the same change); every call gets
+ * its own copy, so no test sees what another one did with it.
+ */
+const synthesized = new Map<string, string>();
+const source = (inputs: FocusedInputs = {}): CfnTemplate => {
+  const key = JSON.stringify(inputs);
+  if (!synthesized.has(key)) synthesized.set(key, JSON.stringify(templateOf(focusedSourceStack(new App(), inputs))));
+  return JSON.parse(synthesized.get(key)!);
+};
 const deployed = source();
 
 let dir: string;

@@ -16,7 +16,16 @@ const HOUR = 3600;
 /** A fixed epoch-aligned start, so runs fall at arbitrary offsets within periods. */
 const T0 = 1_700_000_000 - (1_700_000_000 % 3600) + 17;
 
+/** Alarms synthesized so far, by input: the tests only read them (a refused input throws, never cached). */
+const alarms = new Map<string, { def: AlarmDefinition; raw: any }>();
+
 function synthAlarm(duration: Duration, refreshEvery: Duration, period?: Duration): { def: AlarmDefinition; raw: any } {
+  const key = [duration, refreshEvery, period].map((d) => d?.toSeconds()).join('/');
+  if (!alarms.has(key)) alarms.set(key, synthAlarmFresh(duration, refreshEvery, period));
+  return alarms.get(key)!;
+}
+
+function synthAlarmFresh(duration: Duration, refreshEvery: Duration, period?: Duration): { def: AlarmDefinition; raw: any } {
   const stack = newStack();
   const source = new AepS3Source(stack, 'Source', {
     sandbox: newSandbox(stack),

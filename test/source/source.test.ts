@@ -1,5 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ADOBE_ROLE_ARN, ACCOUNT, REGION, all, identityPolicies, newBucket, newSandbox, newStack, only } from './util';
@@ -16,6 +16,7 @@ import {
   RefreshMetric,
   ResourceTypes,
 } from '../../src/private/contract';
+import { annotationsOf } from '../synth';
 
 const connectionOf = (t: Template) => only(t, ResourceTypes.CONNECTION);
 
@@ -313,7 +314,7 @@ describe('AepS3Source with S3SourceAuth.iamRole()', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     expect(source.grantee).toBeUndefined();
     expect(source.credentialsSecret).toBeUndefined();
-    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(annotationsOf(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   test('a given role ARN is used as is, without a lookup', () => {
@@ -357,7 +358,7 @@ describe('AepS3Source with S3SourceAuth.iamRole()', () => {
     });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::BucketPolicy', 0);
-    const warnings = Annotations.fromStack(stack).findWarning('/Src/Source', Match.stringLikeRegexp('cdk-aep-s3:source-bucket-policy-not-attached'));
+    const warnings = annotationsOf(stack).findWarning('/Src/Source', Match.stringLikeRegexp('cdk-aep-s3:source-bucket-policy-not-attached'));
     expect(warnings).toHaveLength(1);
     const message = String(warnings[0].entry.data);
     const json = JSON.parse(message.substring(message.indexOf('[{'), message.lastIndexOf('}]') + 2));
@@ -394,7 +395,7 @@ describe('AepS3Source with S3SourceAuth.iamRole()', () => {
       bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'partner-drop'),
       auth: S3SourceAuth.iamRole({ adobeRoleArn: ADOBE_ROLE_ARN }),
     });
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('source-bucket-policy-not-attached'));
+    const warnings = annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('source-bucket-policy-not-attached'));
     expect(String(warnings[0].entry.data)).toContain(`"Principal":{"AWS":"${ADOBE_ROLE_ARN}"}`);
     expect(Template.fromStack(stack).toJSON().Outputs).toBeUndefined();
   });
@@ -466,7 +467,7 @@ describe('SSE-KMS buckets', () => {
       Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } },
     });
     expect(connectionOf(template)[1].DependsOn).toContain(keyId);
-    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('source-kms-cross-account'))).toHaveLength(1);
+    expect(annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('source-kms-cross-account'))).toHaveLength(1);
   });
 
   test('iam role: an imported key gets a warning with the key-policy statement', () => {
@@ -477,7 +478,7 @@ describe('SSE-KMS buckets', () => {
       encryptionKey: kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`),
       auth: S3SourceAuth.iamRole({ adobeRoleArn: ADOBE_ROLE_ARN }),
     });
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('source-key-policy-not-attached'));
+    const warnings = annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('source-key-policy-not-attached'));
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0].entry.data)).toContain(`"kms:ViaService":"s3.${REGION}.amazonaws.com"`);
   });
