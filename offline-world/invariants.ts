@@ -35,8 +35,9 @@ export type Texts = Readonly<Record<string, string>> | readonly string[];
  * so a secret cut at any point (e.g. a message truncated at 500 characters) is still found as
  * long as `minLength` of its characters survive.
  */
-export function findSecretLeaks(texts: Texts, secrets: readonly string[], minLength = 8): SecretLeak[] {
-  const patterns = secretPatterns(secrets, minLength);
+export function findSecretLeaks(texts: Texts, secrets: readonly string[] | SecretSet, minLength = 8): SecretLeak[] {
+  const patterns = secrets instanceof SecretSet ? secrets.patterns : secretPatterns(secrets, minLength);
+  const secretList = secrets instanceof SecretSet ? secrets.secrets : secrets;
   const leaks: SecretLeak[] = [];
   for (const [name, text] of namedTexts(texts)) {
     // Hits per secret: [start, end) spans in this text, with the forms that matched.
@@ -56,7 +57,7 @@ export function findSecretLeaks(texts: Texts, secrets: readonly string[], minLen
       let current: { start: number; end: number; forms: Set<SecretForm> } | undefined;
       const flush = () => {
         if (current) {
-          const secretLength = secrets[secretIndex].length;
+          const secretLength = secretList[secretIndex].length;
           leaks.push({
             text: name,
             offset: current.start,
@@ -270,9 +271,37 @@ function namedTexts(texts: Texts): Array<[string, string]> {
 /** Pattern length → pattern → owners. Grouping by length lets one pass per length scan a text. */
 type Patterns = Map<number, Map<string, Array<{ secretIndex: number; form: SecretForm }>>>;
 
+/**
+ * Secrets prepared once for {@link findSecretLeaks}, for a caller that scans again and again while
+ * the list only grows (the handler harness, after every test): each secret's windows and their
+ * encoded forms are computed when it is added, not on every scan. Same leaks as the plain list.
+ */
+export class SecretSet {
+  /** The secrets in the order added; a leak's `secretIndex` points here. */
+  readonly secrets: string[] = [];
+  /** Windows of every secret, by length then text. */
+  readonly patterns: Patterns = new Map();
+  private readonly known = new Set<string>();
+
+  constructor(readonly minLength = 8) {}
+
+  /** Adds `secret` unless it is already in the set. */
+  add(secret: string): void {
+    if (this.known.has(secret)) return;
+    this.known.add(secret);
+    addSecretPatterns(this.patterns, secret, this.secrets.length, this.minLength);
+    this.secrets.push(secret);
+  }
+}
+
 function secretPatterns(secrets: readonly string[], minLength: number): Patterns {
   const patterns: Patterns = new Map();
-  const add = (pattern: string, secretIndex: number, form: SecretForm) => {
+  secrets.forEach((secret, secretIndex) => addSecretPatterns(patterns, secret, secretIndex, minLength));
+  return patterns;
+}
+
+function addSecretPatterns(patterns: Patterns, secret: string, secretIndex: number, minLength: number): void {
+  const add = (pattern: string, form: SecretForm) => {
     const byText = patterns.get(pattern.length) ?? new Map<string, Array<{ secretIndex: number; form: SecretForm }>>();
     const owners = byText.get(pattern) ?? [];
     if (!owners.some((o) => o.secretIndex === secretIndex && o.form === form)) {
@@ -281,29 +310,26 @@ function secretPatterns(secrets: readonly string[], minLength: number): Patterns
     byText.set(pattern, owners);
     patterns.set(pattern.length, byText);
   };
-  secrets.forEach((secret, secretIndex) => {
-    // Shorter secrets are skipped: any 3- to 7-character string (a sandbox name, "true", a
-    // four-digit number) occurs by chance in templates and logs, so a hit would not mean a leak,
-    // and the project's rule is about pieces of 8+ characters anyway.
-    if (secret.length < minLength) {
-      return;
-    }
-    for (let i = 0; i + minLength <= secret.length; i++) {
-      const window = secret.substring(i, i + minLength);
-      add(window, secretIndex, 'raw');
-      for (const encoded of jsonForms(window)) {
-        if (encoded !== window) {
-          add(encoded, secretIndex, 'json');
-        }
-      }
-      for (const encoded of urlForms(window)) {
-        if (encoded !== window) {
-          add(encoded, secretIndex, 'url');
-        }
+  // Shorter secrets are skipped: any 3- to 7-character string (a sandbox name, "true", a
+  // four-digit number) occurs by chance in templates and logs, so a hit would not mean a leak,
+  // and the project's rule is about pieces of 8+ characters anyway.
+  if (secret.length < minLength) {
+    return;
+  }
+  for (let i = 0; i + minLength <= secret.length; i++) {
+    const window = secret.substring(i, i + minLength);
+    add(window, 'raw');
+    for (const encoded of jsonForms(window)) {
+      if (encoded !== window) {
+        add(encoded, 'json');
       }
     }
-  });
-  return patterns;
+    for (const encoded of urlForms(window)) {
+      if (encoded !== window) {
+        add(encoded, 'url');
+      }
+    }
+  }
 }
 
 /**

@@ -8,7 +8,10 @@
  *    registry per run, so no IMS token, SDK client, cached secret or redaction list survives from
  *    one run to the next, as between processes; `process.env` is exactly the given environment for
  *    the run. A spawn costs ~0.75 s of CPU (a node process parsing the whole bundle); this costs the
- *    requires of the CLI's modules, most of them cached by jest's transform cache.
+ *    requires of the CLI's own modules. The third-party libraries it requires (axios, the AWS SDK
+ *    clients) are loaded once per test file and handed to every run's registry (see
+ *    {@link shareLibraries}): evaluating them again was ~2/3 of a run's CPU, and the state a
+ *    process would not carry over lives in the CLI's modules, which each run evaluates afresh.
  *
  * Tests in one file run one at a time, so swapping `process.env` for the run is safe; the stand-ins
  * live in this process and keep serving while the run awaits.
@@ -56,9 +59,43 @@ function spawned(bin: string, args: readonly string[], env: Record<string, strin
   });
 }
 
+/**
+ * Third-party modules the CLI requires (eagerly or lazily), shared by every in-process run.
+ * None of them keeps state a run could see from an earlier one: the clients, agents, interceptors,
+ * tokens and caches are created by the CLI's modules, per run (the SDK's endpoint cache is keyed by
+ * the endpoint parameters). A package missing here is simply evaluated per run, as before.
+ */
+const SHARED_LIBRARIES = [
+  'axios',
+  'axios-retry',
+  '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sts',
+  '@smithy/signature-v4',
+  '@aws-crypto/sha256-js',
+];
+let librariesShared = false;
+
+/**
+ * Loads {@link SHARED_LIBRARIES} in this file's registry and makes each run's fresh registry
+ * resolve them to those instances. axios is loaded through the CLI's own loader first, so the
+ * shared instance is the one the CLI would load (Node's fetch globals hidden meanwhile).
+ */
+function shareLibraries(): void {
+  if (librariesShared) return;
+  librariesShared = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../../src/aep/axios-loader');
+  for (const name of SHARED_LIBRARIES) {
+    const loaded: unknown = jest.requireActual(name);
+    jest.doMock(name, () => loaded);
+  }
+}
+
 async function inProcess(args: readonly string[], env: Record<string, string>, timeout: number): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
+  shareLibraries();
   const saved = process.env;
   process.env = { ...env };
   const started = Date.now();

@@ -176,8 +176,10 @@ describe('adoption after an ambiguous POST', () => {
     const { PhysicalResourceId: template } = await handler(cfnEvent('Create', flowProps(source, target), { ...FLOW, logicalId: 'UiTemplate' }));
     // 100 flows on the same connections, made in the UI after ours will be: ours lands on page 2.
     const later = Date.now() + 3_600_000;
+    // One read of the stored flow (flows() copies them all), a deep copy of it per UI flow.
+    const templateFlow = flowOf(template);
     for (let i = 0; i < 100; i++) {
-      h.aep.dataflows.flows.put({ ...flowOf(template), id: `ui-flow-${String(i).padStart(4, '0')}`, description: 'made in the UI', createdAt: later + i });
+      h.aep.dataflows.flows.put({ ...structuredClone(templateFlow), id: `ui-flow-${String(i).padStart(4, '0')}`, description: 'made in the UI', createdAt: later + i });
     }
     h.aep.inject({ kind: 'status', status: 504, apply: 'now', match: { method: 'POST', path: '/flows' } });
     h.aep.resetRecording();

@@ -161,13 +161,13 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
 
   test('a POST applied after the settle window leaves a twin that the next event removes', async () => {
     const props = h.destinationAccessKeyProps(h.seedKey());
-    const late = 6 * TIMEOUT_MS;
-    h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: late });
+    // Answered (and applied) only after the Create returned: the test lets it land then, as AEP
+    // would later, instead of racing a timer on a loaded machine.
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: 60_000 });
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    // The POST is still in flight when the Create returns; wait until it lands (a fixed sleep
-    // raced the stand-in's timer on a loaded machine).
+    // The POST is still in flight when the Create returns.
     expect(h.aep.pendingApplications).toBe(1);
-    await h.aep.settle();
+    h.aep.flushPending();
     expect(h.aep.connections()).toHaveLength(2);
     const next = { ...props, [ConnectionProps.DESCRIPTION]: 'changed' };
     const res = await handler(cfnEvent('Update', next, { physicalId: id, oldProps: props }));
@@ -190,10 +190,12 @@ describe('bug 5: every object carrying the marker is ours; no orphan, no duplica
   });
 
   test('a 504 on POST applied after the whole settle window: the late twin is removed by the Delete', async () => {
-    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 504, apply: 'later', applyAfterMs: 8 * TIMEOUT_MS });
+    // Applied only after the Create returned: the test flushes it then, as AEP applying it late would.
+    h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 504, apply: 'later', applyAfterMs: 60_000 });
     const props = h.destinationAccessKeyProps(h.seedKey());
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    await h.aep.settle();
+    expect(h.aep.pendingApplications).toBe(1);
+    h.aep.flushPending();
     expect(h.aep.connections()).toHaveLength(2);
     await handler(cfnEvent('Delete', props, { physicalId: id }));
     expect(h.aep.connections()).toEqual([]);

@@ -86,16 +86,18 @@ describe('1. a replacement never adopts the object it replaces', () => {
 
 describe('2. what AEP applies after the settle window', () => {
   const TARGET = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Target1' };
-  // The POST's 504 comes at once; AEP applies it 6 HTTP timeouts later, after the settle window
-  // (3 timeouts) ran out and the retry POSTed again: a twin appears after the Create returned.
-  const LATE_MS = 6 * TIMEOUT_MS;
+  // The POST's 504 comes at once; AEP applies it only after the Create returned (long after the
+  // settle window of 3 timeouts ran out and the retry POSTed again): the test flushes it then, as
+  // AEP applying it late would, instead of waiting for a timer.
+  const LATE_MS = 60_000;
   const latePost = (collection: string) => h.aep.inject({ match: { method: 'POST', path: `/${collection}` }, kind: 'status', status: 504, apply: 'later', applyAfterMs: LATE_MS });
 
   async function connectionWithLateTwin() {
     const props = h.destinationAccessKeyProps(h.seedKey());
     latePost('connections');
     const { PhysicalResourceId: id } = await handler(cfnEvent('Create', props));
-    await h.aep.settle();
+    expect(h.aep.pendingApplications).toBe(1);
+    h.aep.flushPending();
     expect(h.aep.connections()).toHaveLength(2);
     return { props, id };
   }
@@ -118,7 +120,8 @@ describe('2. what AEP applies after the settle window', () => {
     const tProps = h.targetConnectionProps(base);
     latePost('targetConnections');
     const { PhysicalResourceId: t } = await handler(cfnEvent('Create', tProps, TARGET));
-    await h.aep.settle();
+    expect(h.aep.pendingApplications).toBe(1);
+    h.aep.flushPending();
     expect(h.aep.targetConnections()).toHaveLength(2);
     await handler(cfnEvent('Update', tProps, { ...TARGET, physicalId: t, oldProps: tProps }));
     expect(h.aep.targetConnections().map((c) => c.id)).toEqual([t]);
@@ -143,7 +146,8 @@ describe('2. what AEP applies after the settle window', () => {
     latePost('connections');
     latePost('targetConnections');
     const created = await handler(cfnEvent('Create', props, PAIR));
-    await h.aep.settle();
+    expect(h.aep.pendingApplications).toBe(2);
+    h.aep.flushPending();
     expect([h.aep.connections().length, h.aep.targetConnections().length]).toEqual([2, 2]);
     const res = await handler(cfnEvent('Update', props, { ...PAIR, physicalId: created.PhysicalResourceId, oldProps: props }));
     expect(res).toEqual(created);
