@@ -36,17 +36,28 @@ export type Texts = Readonly<Record<string, string>> | readonly string[];
  * long as `minLength` of its characters survive.
  */
 export function findSecretLeaks(texts: Texts, secrets: readonly string[], minLength = 8): SecretLeak[] {
-  const patterns = secretPatterns(secrets, minLength);
+  // Every pattern (a window in any form) is at least `minLength` long, as no encoding shortens
+  // text: one pass per text looks its `minLength`-character prefix up, then compares the rest.
+  const byPrefix = new Map<string, Array<{ pattern: string; owners: Array<{ secretIndex: number; form: SecretForm }> }>>();
+  for (const byText of secretPatterns(secrets, minLength).values()) {
+    for (const [pattern, owners] of byText) {
+      const prefix = pattern.substring(0, minLength);
+      const list = byPrefix.get(prefix) ?? [];
+      list.push({ pattern, owners });
+      byPrefix.set(prefix, list);
+    }
+  }
   const leaks: SecretLeak[] = [];
   for (const [name, text] of namedTexts(texts)) {
     // Hits per secret: [start, end) spans in this text, with the forms that matched.
     const hits = new Map<number, Array<{ start: number; end: number; form: SecretForm }>>();
-    for (const [length, byText] of patterns) {
-      for (let i = 0; i + length <= text.length; i++) {
-        const owners = byText.get(text.substring(i, i + length));
-        for (const owner of owners ?? []) {
+    if (byPrefix.size === 0) continue;
+    for (let i = 0; i + minLength <= text.length; i++) {
+      for (const { pattern, owners } of byPrefix.get(text.substring(i, i + minLength)) ?? []) {
+        if (pattern.length > minLength && !text.startsWith(pattern, i)) continue;
+        for (const owner of owners) {
           const list = hits.get(owner.secretIndex) ?? [];
-          list.push({ start: i, end: i + length, form: owner.form });
+          list.push({ start: i, end: i + pattern.length, form: owner.form });
           hits.set(owner.secretIndex, list);
         }
       }
