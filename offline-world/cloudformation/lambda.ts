@@ -129,11 +129,16 @@ export class LambdaService {
     const hash = key.replace(/\.zip$/, '');
     // The asset hash names the code's content: any assembly of this stack holding it has the same code.
     const assemblies = [{ assemblyDir: this.host.assemblyDir(), artifactName: this.host.artifactName() }, ...(this.host.earlierAssemblies?.() ?? [])];
-    const found = assemblies.map((a) => {
+    // Newest first, and no further than the first that holds it.
+    let found: string | undefined;
+    for (const a of assemblies) {
       const manifest = JSON.parse(fs.readFileSync(path.join(a.assemblyDir, `${a.artifactName}.assets.json`), 'utf8'));
       const source = manifest.files?.[hash]?.source;
-      return source ? path.join(a.assemblyDir, source.path) : undefined;
-    }).find((d) => d !== undefined);
+      if (source) {
+        found = path.join(a.assemblyDir, source.path);
+        break;
+      }
+    }
     if (!found) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
     const dir = found;
     if (!fs.existsSync(dir)) throw new Error(`asset ${dir} not found for ${logicalId}`);
