@@ -36,18 +36,23 @@ export type Texts = Readonly<Record<string, string>> | readonly string[];
  * long as `minLength` of its characters survive.
  */
 export function findSecretLeaks(texts: Texts, secrets: readonly string[] | SecretSet, minLength = 8): SecretLeak[] {
-  const patterns = secrets instanceof SecretSet ? secrets.patterns : secretPatterns(secrets, minLength);
-  const secretList = secrets instanceof SecretSet ? secrets.secrets : secrets;
+  const set = secrets instanceof SecretSet ? secrets : undefined;
+  const secretList = set ? set.secrets : secrets as readonly string[];
+  const prefixLength = set ? set.minLength : minLength;
+  const byPrefix = set ? set.byPrefix : indexByPrefix(new Map(), secretPatterns(secretList, minLength), minLength);
   const leaks: SecretLeak[] = [];
+  if (byPrefix.size === 0) return leaks;
   for (const [name, text] of namedTexts(texts)) {
     // Hits per secret: [start, end) spans in this text, with the forms that matched.
     const hits = new Map<number, Array<{ start: number; end: number; form: SecretForm }>>();
-    for (const [length, byText] of patterns) {
-      for (let i = 0; i + length <= text.length; i++) {
-        const owners = byText.get(text.substring(i, i + length));
-        for (const owner of owners ?? []) {
+    // Every pattern (a window in any form) is at least `prefixLength` long, as no encoding shortens
+    // text: one pass per text looks its `prefixLength`-character prefix up, then compares the rest.
+    for (let i = 0; i + prefixLength <= text.length; i++) {
+      for (const { pattern, owners } of byPrefix.get(text.substring(i, i + prefixLength)) ?? []) {
+        if (pattern.length > prefixLength && !text.startsWith(pattern, i)) continue;
+        for (const owner of owners) {
           const list = hits.get(owner.secretIndex) ?? [];
-          list.push({ start: i, end: i + length, form: owner.form });
+          list.push({ start: i, end: i + pattern.length, form: owner.form });
           hits.set(owner.secretIndex, list);
         }
       }
@@ -268,8 +273,24 @@ function namedTexts(texts: Texts): Array<[string, string]> {
   return Array.isArray(texts) ? texts.map((text, i) => [`#${i}`, text]) : Object.entries(texts as Record<string, string>);
 }
 
-/** Pattern length → pattern → owners. Grouping by length lets one pass per length scan a text. */
-type Patterns = Map<number, Map<string, Array<{ secretIndex: number; form: SecretForm }>>>;
+type Owners = Array<{ secretIndex: number; form: SecretForm }>;
+/** Pattern length → pattern → owners. */
+type Patterns = Map<number, Map<string, Owners>>;
+/** A pattern's first `minLength` characters → the patterns starting with them, and their owners. */
+type PrefixIndex = Map<string, Array<{ pattern: string; owners: Owners }>>;
+
+/** Adds `patterns` to `index` under their first `minLength` characters; returns `index`. */
+function indexByPrefix(index: PrefixIndex, patterns: Patterns, minLength: number): PrefixIndex {
+  for (const byText of patterns.values()) {
+    for (const [pattern, owners] of byText) {
+      const prefix = pattern.substring(0, minLength);
+      const list = index.get(prefix) ?? [];
+      list.push({ pattern, owners });
+      index.set(prefix, list);
+    }
+  }
+  return index;
+}
 
 /**
  * Secrets prepared once for {@link findSecretLeaks}, for a caller that scans again and again while
@@ -279,8 +300,8 @@ type Patterns = Map<number, Map<string, Array<{ secretIndex: number; form: Secre
 export class SecretSet {
   /** The secrets in the order added; a leak's `secretIndex` points here. */
   readonly secrets: string[] = [];
-  /** Windows of every secret, by length then text. */
-  readonly patterns: Patterns = new Map();
+  /** Every window of every secret in every form, by its first `minLength` characters. */
+  readonly byPrefix: PrefixIndex = new Map();
   private readonly known = new Set<string>();
 
   constructor(readonly minLength = 8) {}
@@ -289,7 +310,11 @@ export class SecretSet {
   add(secret: string): void {
     if (this.known.has(secret)) return;
     this.known.add(secret);
-    addSecretPatterns(this.patterns, secret, this.secrets.length, this.minLength);
+    // A pattern two secrets share is indexed once per secret, each entry with its own owner: the
+    // hits per secret are the same as with one shared entry.
+    const own: Patterns = new Map();
+    addSecretPatterns(own, secret, this.secrets.length, this.minLength);
+    indexByPrefix(this.byPrefix, own, this.minLength);
     this.secrets.push(secret);
   }
 }

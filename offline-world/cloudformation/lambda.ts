@@ -129,11 +129,16 @@ export class LambdaService {
     const hash = key.replace(/\.zip$/, '');
     // The asset hash names the code's content: any assembly of this stack holding it has the same code.
     const assemblies = [{ assemblyDir: this.host.assemblyDir(), artifactName: this.host.artifactName() }, ...(this.host.earlierAssemblies?.() ?? [])];
-    const found = assemblies.map((a) => {
+    // Newest first, and no further than the first that holds it.
+    let found: string | undefined;
+    for (const a of assemblies) {
       const manifest = JSON.parse(fs.readFileSync(path.join(a.assemblyDir, `${a.artifactName}.assets.json`), 'utf8'));
       const source = manifest.files?.[hash]?.source;
-      return source ? path.join(a.assemblyDir, source.path) : undefined;
-    }).find((d) => d !== undefined);
+      if (source) {
+        found = path.join(a.assemblyDir, source.path);
+        break;
+      }
+    }
     if (!found) throw new Error(`asset ${hash} of ${logicalId} is not in the asset manifest`);
     const dir = found;
     if (!fs.existsSync(dir)) throw new Error(`asset ${dir} not found for ${logicalId}`);
@@ -164,31 +169,48 @@ export function loadContainerModule(filename: string, dir: string): any {
   const localRequire = (id: string) => {
     if (id === 'http' || id === 'node:http') return ownHttp;
     if (id === 'https' || id === 'node:https') return ownHttps;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
+    return externalModule(filename, dir, id);
   };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const compiled = new Function('exports', 'require', 'module', '__filename', '__dirname', containerSource(filename, dir));
-  compiled(mod.exports, localRequire, mod, filename, path.dirname(filename));
+  containerFunction(filename, dir)(mod.exports, localRequire, mod, filename, path.dirname(filename));
   return mod.exports;
 }
 
 /**
- * A bundle's code as one source text per content: the same asset (its folder is named by the hash
- * of its content) in another cloud assembly gives the identical string, so V8 compiles it once per
- * process (its cache of dynamically compiled code is keyed by the source text) instead of once per
- * container; the file is read once too. `sourceURL` names the asset, not the assembly's copy.
+ * What `require(id)` gives the bundle at `filename`: the package from `dir`'s node_modules (the
+ * Lambda runtime's SDK) or a file beside it. Memoized: resolving is the costly part, and the module
+ * registry hands every container the same instance of a package anyway (as the runtime's SDK is
+ * one copy on disk; the bundle's own module-level state lives in the container function).
  */
-const containerSources = new Map<string, string>();
-function containerSource(filename: string, dir: string): string {
+const externalModules = new Map<string, unknown>();
+function externalModule(filename: string, dir: string, id: string): unknown {
+  const key = `${filename}\0${dir}\0${id}`;
+  if (externalModules.has(key)) return externalModules.get(key);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(id.startsWith('.') ? path.resolve(path.dirname(filename), id) : require.resolve(id, { paths: [dir] }));
+  externalModules.set(key, loaded);
+  return loaded;
+}
+
+/**
+ * A bundle's code as one function per content: the same asset (its folder is named by the hash of
+ * its content) in another cloud assembly shares it. Each call runs the module body afresh (its own
+ * module-level state, as a new container), so the file is read and compiled once per process
+ * instead of once per container (`new Function(source)` per container hit V8's compilation cache
+ * but still built, hashed and compared a fresh copy of the whole wrapped source each time).
+ * `sourceURL` names the asset, not the assembly's copy.
+ */
+const containerFunctions = new Map<string, (...args: unknown[]) => void>();
+function containerFunction(filename: string, dir: string): (...args: unknown[]) => void {
   const asset = path.basename(dir);
   const key = /^asset\.[0-9a-f]{64}/.test(asset) ? path.join(asset, path.relative(dir, filename)) : filename;
-  let source = containerSources.get(key);
-  if (source === undefined) {
-    source = `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${key}`;
-    containerSources.set(key, source);
+  let fn = containerFunctions.get(key);
+  if (fn === undefined) {
+    const source = `${fs.readFileSync(filename, 'utf8')}\n//# sourceURL=${key}`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    fn = new Function('exports', 'require', 'module', '__filename', '__dirname', source) as (...args: unknown[]) => void;
+    containerFunctions.set(key, fn);
   }
-  return source;
+  return fn;
 }
 
 /**
