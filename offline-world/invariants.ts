@@ -33,7 +33,8 @@ export type Texts = Readonly<Record<string, string>> | readonly string[];
  * Checking every `minLength`-character window of each secret suffices: any longer leaked piece
  * contains such a window, and overlapping hits are merged into one leak per (text, secret) span,
  * so a secret cut at any point (e.g. a message truncated at 500 characters) is still found as
- * long as `minLength` of its characters survive.
+ * long as `minLength` of its characters survive. With a {@link SecretSet}, its own `minLength`
+ * applies (the argument is not used).
  */
 export function findSecretLeaks(texts: Texts, secrets: readonly string[] | SecretSet, minLength = 8): SecretLeak[] {
   const set = secrets instanceof SecretSet ? secrets : undefined;

@@ -8,8 +8,9 @@ import type { SynthesisMessage } from 'aws-cdk-lib/cx-api';
  * app again (`force: true`), which for a test that reads both the template and the messages of one
  * stack doubles the synth for the same messages: annotations live in the construct tree (added at
  * construction, by aspects or by validations, each once), so a second synth of an unchanged app
- * reports exactly what the first one wrote. (Changing the app after its synth makes `synth()`
- * throw rather than return the stale assembly.)
+ * reports exactly what the first one wrote. Call it once the app is complete: adding constructs
+ * after the synth makes `synth()` throw, but an annotation, suppression or aspect added afterwards
+ * is not seen (the earlier assembly is returned), where `Annotations.fromStack` would synthesize it.
  */
 export function annotationsOf(stack: Stack): Annotations {
   const stage = Stage.of(stack);

@@ -4,7 +4,7 @@
  */
 import axios from 'axios';
 import {
-  aepRecordingTexts, assertWorldInvariants, AwsKeyOracle, checkWorldInvariants, findSecretLeaks, redactSecrets,
+  aepRecordingTexts, assertWorldInvariants, AwsKeyOracle, checkWorldInvariants, findSecretLeaks, redactSecrets, SecretSet,
 } from '../../offline-world/invariants';
 import { AepStandIn, fakeAccessKeyId, fakeSecretAccessKey, fakeSessionToken } from '../../offline-world/stand-in';
 import { AepIds } from '../../src/private/contract';
@@ -70,6 +70,20 @@ describe('findSecretLeaks', () => {
   test('secrets shorter than minLength are ignored; minLength is configurable', () => {
     expect(findSecretLeaks(['prod sandbox prod'], ['prod'])).toEqual([]);
     expect(findSecretLeaks(['prod sandbox prod'], ['prod'], 4)).toHaveLength(2);
+  });
+
+  test('a SecretSet, grown between scans and given a secret twice, finds the leaks the plain list finds', () => {
+    const set = new SecretSet();
+    const texts = [`a ${SECRET.substring(3, 20)} b`, `c ${encodeURIComponent(OTHER_SECRET)} d ${JSON.stringify(SECRET)}`, 'nothing here'];
+    set.add(SECRET);
+    expect(findSecretLeaks(texts, set)).toEqual(findSecretLeaks(texts, [SECRET]));
+    expect(findSecretLeaks(texts, set).length).toBeGreaterThan(0);
+    set.add(OTHER_SECRET);
+    set.add(SECRET);
+    expect(set.secrets).toEqual([SECRET, OTHER_SECRET]);
+    const leaks = findSecretLeaks(texts, set);
+    expect(leaks).toEqual(findSecretLeaks(texts, [SECRET, OTHER_SECRET]));
+    expect(new Set(leaks.map((l) => l.secretIndex))).toEqual(new Set([0, 1]));
   });
 
   test('redactSecrets replaces every piece, also overlapping pieces of two secrets', () => {
