@@ -1,4 +1,4 @@
-import { cfnEvent, useHarness } from './harness';
+import { cfnEvent, unfaulted, useHarness } from './harness';
 import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
 import { handler } from '../../src/handler/aep.lambda';
 import {
@@ -18,22 +18,6 @@ const PARAMS = { mode: 'Server-to-server', bucketName: 'acme-aep-exports', path:
 
 function props(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return h.destinationAccessKeyProps(h.seedKey('aep/pair-key'), { [DestinationConnectionProps.TARGET_PARAMS]: PARAMS, ...extra });
-}
-
-/**
- * Runs an unfaulted comparison of request counts with a 2 s HTTP timeout: nothing there should time
- * out, and the harness's 250 ms (sized for the fault tests' waits) did on a loaded machine, adding
- * a retry to one side of the comparison.
- */
-async function unfaulted(run: () => Promise<void>): Promise<void> {
-  const saved = process.env.AEP_HTTP_TIMEOUT_MS;
-  process.env.AEP_HTTP_TIMEOUT_MS = '2000';
-  try {
-    await run();
-  } finally {
-    if (saved === undefined) delete process.env.AEP_HTTP_TIMEOUT_MS;
-    else process.env.AEP_HTTP_TIMEOUT_MS = saved;
-  }
 }
 
 function flowRequests(): string[] {

@@ -4,16 +4,11 @@
  * one module instance, as in one warm Lambda container: the first event pays the container's
  * one-off reads (AEP credential, IMS token), later ones must not repeat them.
  */
-import { cfnEvent, useHarness } from './harness';
+import { cfnEvent, unfaulted, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { CommonProps, ConnectionProps } from '../../src/private/contract';
 
 const h = useHarness();
-// Nothing here is faulted, so no request should time out; the harness's 250 ms (sized for the fault
-// tests' waits) did on a loaded CI machine, and the retry it caused counted as one more call.
-beforeAll(() => {
-  process.env.AEP_HTTP_TIMEOUT_MS = '2000';
-});
 
 interface Tally { ims: number; flow: number; secrets: number; sts: number }
 
@@ -37,7 +32,7 @@ afterAll(() => {
 
 // One test: the harness resets the stand-ins between tests (which revokes every IMS token), and
 // what is measured is one container's life.
-test('one warm container: access-key destination, session-token source, a fresh key', async () => {
+test('one warm container: access-key destination, session-token source, a fresh key', () => unfaulted(async () => {
   const key = h.seedKey('aep/dest-key', 0);
   const props = h.destinationAccessKeyProps(key);
   const created = await handler(cfnEvent('Create', props));
@@ -98,4 +93,4 @@ test('one warm container: access-key destination, session-token source, a fresh 
     'source Delete': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'destination Create, 3 propagation failures': { ims: 0, flow: 2, secrets: 1, sts: 4 },
   });
-});
+}));
