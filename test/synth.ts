@@ -29,7 +29,7 @@ export function annotationsOf(stack: Stack): Annotations {
  * expressions of its properties (collected once each, the same ones its walk stops at), and
  * aws-cdk-lib's own check runs on that: same dependencies, same verdict.
  */
-export function templateOf(stack: Stack): Template {
+export function cycleCheckedTemplate(stack: Stack): Template {
   const template = Template.fromStack(stack, { skipCyclicalDependenciesCheck: true }).toJSON();
   const skeleton = Object.fromEntries(Object.entries<any>(template.Resources ?? {}).map(([id, r]) => {
     const expressions: unknown[] = [];

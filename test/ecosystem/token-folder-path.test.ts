@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AepS3Destination, AepS3Source, S3DestinationAuth, S3SourceAuth } from '../../src';
 import { ACCOUNT, REGION, newSandbox } from '../destination/util';
-import { templateOf } from '../synth';
+import { cycleCheckedTemplate } from '../synth';
 
 /**
  * A folder path from a `CfnParameter` (or any token) synthesizes in every destination and source
@@ -47,11 +47,11 @@ const SOURCES: Record<string, Variant> = {
   }),
 };
 
-/** The variant's template, checked for dependency cycles (in linear time: see templateOf). */
+/** The variant's template, checked for dependency cycles (in linear time: see cycleCheckedTemplate). */
 function synth(variant: Variant, folderPath: (stack: Stack) => string): Template {
   const stack = new Stack(new App(), 'Tokens', { env: { account: ACCOUNT, region: REGION } });
   variant(stack, folderPath(stack));
-  return templateOf(stack);
+  return cycleCheckedTemplate(stack);
 }
 
 /**
