@@ -138,8 +138,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // worker per core leaves the CPU idle; more workers each pay the JIT warm-up and module cache
       // of their own. Measured here: 2 workers 181 s, 3 149 s, 4 134 s (before this wave's CPU cuts);
       // after them, paired: 3 workers 116.6 / 130.2 s (CPU 197 / 222 s), 4 workers 118.4 / 128.3 s
-      // (CPU 217 / 239 s): the same wall, ~8% less CPU, which eslint (run beside jest) gets. A
-      // number, not a percentage: jest reads a percentage above 100 as that many workers.
+      // (CPU 217 / 239 s): the same wall, ~8% less CPU, which the type check and eslint beside jest
+      // get. Again with those sharing one program, in `npm test`: 3 workers 122.9 / 114.0 s, 4 workers
+      // 118.0 / 111.0 s with 10-13 s more CPU. A number, not a percentage: jest reads a percentage
+      // above 100 as that many workers.
       maxWorkers: 3,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // The lifecycle tests load bundles from synthesized cloud assemblies under .demo/ (deleted
@@ -237,9 +239,10 @@ project.addTask('demo', {
 });
 
 // `npm run stand-in`: the local AEP + AWS stand-ins as a process, for exploring by hand.
+// Through the same esbuild register as the demo (test/stand-in-cli.test.ts spawns it the same way).
 project.addTask('stand-in', {
   description: 'Run the local AEP (IMS + Flow Service) and AWS (Secrets Manager + STS) stand-ins until Ctrl-C',
-  exec: 'ts-node --transpile-only --project tsconfig.dev.json offline-world/stand-in/cli.ts',
+  exec: 'node -r ./test/jest/esbuild-register.js offline-world/stand-in/cli.ts',
 });
 
 // `npm run fetch-specs`: Adobe's OpenAPI specs for a clone without ../shared/contracts, pinned and

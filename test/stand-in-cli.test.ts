@@ -12,7 +12,7 @@ let child: ChildProcess;
 let info: any;
 
 beforeAll(async () => {
-  // TypeScript in the child as in jest (esbuild, transpile only); `npm run stand-in` uses ts-node.
+  // As `npm run stand-in` starts it: TypeScript through the esbuild register (transpile only).
   child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/jest/esbuild-register.js'), 'offline-world/stand-in/cli.ts'], {
     cwd: ROOT,
     env: process.env,
