@@ -154,7 +154,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
     dirs: ['src'],
-    devdirs: ['test', 'offline-world', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
+    devdirs: ['test', 'offline-world', 'examples', 'bench', 'scripts', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   gitignore: ['cdk.out/', '.demo/', '/assets/', 'test/docs/.readme-snippets/', '.jsii.tabl.json'],
@@ -270,39 +270,19 @@ project.addTask('bench', {
   ],
 });
 
-// Handler bundle size (see `npm run bench`): projen's lambda bundling options expose neither
-// esbuild's --minify nor --alias, so the task is rewritten here. axios's Node adapter drags in
-// form-data (+ mime-db, 137 KB) and debug although the handler never sends multipart bodies nor
-// traces with DEBUG=; both are replaced by tiny shims in src/handler/shims. Result: ~305 KB →
-// ~132 KB minified, on par with aws-cdk-lib's own AwsCustomResource handler (~125 KB).
-const handlerBundle = project.tasks.tryFind('bundle:handler/aep.lambda');
-if (handlerBundle) {
-  handlerBundle.reset([
-    'esbuild --bundle src/handler/aep.lambda.ts --target=node22 --platform=node',
-    '--outfile=assets/handler/aep.lambda/index.js --tsconfig=tsconfig.dev.json --external:@aws-sdk/*',
-    '--minify --legal-comments=none',
-    '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
-  ].join(' '));
-}
-
-// The `cdk-aep-s3` bin (doctor command): one self-contained file, run by `npx cdk-aep-s3` with no
-// dependency installed, so the AWS SDK clients (Secrets Manager, CloudFormation) and axios are
-// inlined, unlike in the Lambda bundle where the runtime provides the SDK. Node 20 is the
-// package's minimum. The same shims as the handler keep axios's multipart and debug code out.
-const cliBundle = project.addTask('bundle:cli', {
+// The handler and CLI bundles: scripts/bundle.ts holds their esbuild options (projen's lambda
+// bundling options expose neither --minify nor --alias: axios's form-data and debug are shimmed,
+// ~305 KB → ~132 KB minified, on par with aws-cdk-lib's own AwsCustomResource handler) and builds
+// both in one process. One projen task and process per bundle cost ~5.9 s of wall and ~7.4 s of CPU
+// for ~1.2 s of esbuild work, and CI bundles three times a run (issue 19). The bin's mode 755 is set
+// there too (test/ecosystem/bin-executable.test.ts checks it).
+const BUNDLE_SCRIPT = 'node -r ./test/jest/esbuild-register.js scripts/bundle.ts';
+project.tasks.tryFind('bundle:handler/aep.lambda')?.reset(`${BUNDLE_SCRIPT} handler`);
+project.addTask('bundle:cli', {
   description: 'Create the self-contained bundle of the cdk-aep-s3 command (doctor)',
-  exec: [
-    'esbuild --bundle src/cli/cdk-aep-s3.ts --target=node20 --platform=node',
-    '--outfile=assets/cli/index.js --tsconfig=tsconfig.dev.json',
-    '--minify --legal-comments=none --banner:js="#!/usr/bin/env node"',
-    '--alias:form-data=./src/handler/shims/form-data.ts --alias:debug=./src/handler/shims/debug.ts',
-  ].join(' '),
+  exec: `${BUNDLE_SCRIPT} cli`,
 });
-// npm sets the executable bit only where it links a bin (npx, npm install); jsii's Python, Java,
-// .NET and Go wrappers run the file from the unpacked tarball directly, which needs mode 755 in
-// the tarball (npm pack keeps the file's mode). test/ecosystem/bin-executable.test.ts checks it.
-cliBundle.exec('node -e "require(\'fs\').chmodSync(\'assets/cli/index.js\', 0o755)"');
-project.tasks.tryFind('bundle')!.spawn(cliBundle);
+project.tasks.tryFind('bundle')!.reset(BUNDLE_SCRIPT);
 
 // The README's and docstrings' TypeScript examples, translated to Python, Java, C# and Go by
 // jsii-rosetta (--strict: every example must compile). The tablet lands at its default location,
