@@ -18,14 +18,20 @@ export const ACCEPTED_BREAKS = path.join(ROOT, 'api-baseline', 'accepted-breaks.
 
 /**
  * jsii-diff reads an assembly's dependencies (aws-cdk-lib, constructs) from beside it, so a lone
- * assembly file becomes a package directory: the assembly as `.jsii` and the repository's
- * package.json and node_modules.
+ * assembly file becomes a package directory: the assembly as `.jsii`, a package.json declaring the
+ * dependencies the assembly itself records (what its types may reference; the repository's
+ * package.json may have moved on since a baseline was taken) with the repository's jsii section,
+ * and the repository's node_modules to find them in.
  */
 function asPackage(assemblyFile: string, work: string, name: string): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
   fs.copyFileSync(assemblyFile, path.join(dir, '.jsii'));
-  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  const assembly = JSON.parse(fs.readFileSync(assemblyFile, 'utf8'));
+  const repo = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
+    name: assembly.name, version: assembly.version, jsii: repo.jsii, peerDependencies: assembly.dependencies ?? {},
+  }));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
