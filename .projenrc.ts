@@ -194,6 +194,8 @@ project.addPackageIgnore('/lib/aep/');
 project.addPackageIgnore('/lib/aws/');
 project.addPackageIgnore('/lib/plumbing/');
 project.addPackageIgnore('/lib/decisions/');
+// Maintainers' scripts (bundling, fixtures, docs generation) are not part of the package.
+project.addPackageIgnore('/scripts/');
 
 // jsii-rosetta compiles the README's examples against the package's dependency closure; the
 // cdk-nag example also needs cdk-nag, which is not a dependency of the library.

@@ -52,17 +52,38 @@ export const BUNDLES: Record<string, BuildOptions> = {
   },
 };
 
+/**
+ * Readers never see half a bundle: CI's checks pack the package (the consumer matrix, jsii-pacmak)
+ * while `npm test` bundles again beside them. An unchanged bundle is not rewritten.
+ */
+function writeAtomically(file: string, contents: Uint8Array, mode: number): void {
+  try {
+    if (Buffer.from(contents).equals(fs.readFileSync(file))) {
+      if (fs.statSync(file).mode % 0o1000 !== mode) fs.chmodSync(file, mode);
+      return;
+    }
+  } catch {
+    // not there yet
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, contents);
+  fs.chmodSync(temp, mode);
+  fs.renameSync(temp, file);
+}
+
 async function main(names: string[]): Promise<void> {
   const unknown = names.filter((name) => !(name in BUNDLES));
   if (unknown.length) throw new Error(`bundle: unknown bundle ${unknown.join(', ')} (known: ${Object.keys(BUNDLES).join(', ')})`);
   const chosen = names.length ? names : Object.keys(BUNDLES);
   await Promise.all(chosen.map(async (name) => {
     const started = Date.now();
-    await build(BUNDLES[name]);
+    const { outputFiles } = await build({ ...BUNDLES[name], write: false });
     // npm sets the executable bit only where it links a bin (npx, npm install); jsii's Python, Java,
     // .NET and Go wrappers run the file from the unpacked tarball directly, which needs mode 755 in
     // the tarball (npm pack keeps the file's mode). test/ecosystem/bin-executable.test.ts checks it.
-    if (name === 'cli') fs.chmodSync(path.join(ROOT, BUNDLES.cli.outfile!), 0o755);
+    const mode = name === 'cli' ? 0o755 : 0o644;
+    for (const file of outputFiles) writeAtomically(file.path, file.contents, mode);
     console.log(`bundle: ${BUNDLES[name].outfile} (${Date.now() - started} ms)`);
   }));
 }

@@ -14,6 +14,7 @@
  * Not a jest test: it needs the npm registry and the jsii build (`npx projen compile`), so
  * `.ci/run` runs it after both:
  *   npx ts-node --transpile-only --project tsconfig.dev.json test/ecosystem/consumer-matrix.ts
+ * It packs the repository itself, or takes the tarball in CONSUMER_TARBALL (CI packs once).
  * Installs share npm's cache (`--prefer-offline`) and run in parallel. The apps live in a temp
  * directory outside the repository, so nothing resolves from the repository's node_modules.
  */
@@ -97,7 +98,12 @@ function readmeJsBlocks(): string[] {
 }
 
 /** What the tarball ships: the handler bundle, only the handler file runtime code loads, no inline maps. */
+/** What a consumer loads or reads, and nothing else (maintainers' scripts, sources, tests stay out). */
+const SHIPPED_TOP_LEVEL = ['.jsii', '.jsii.tabl.json', 'API.md', 'LICENSE', 'README.md', 'assets', 'lib', 'package.json'];
+
 function checkTarball(unpacked: string, files: string[]): void {
+  const extra = [...new Set(files.map((f) => f.split('/')[0]))].filter((entry) => !SHIPPED_TOP_LEVEL.includes(entry));
+  check(extra.length === 0, `tarball: ships ${extra.join(', ')}, which no consumer loads (add it to .npmignore through .projenrc.ts)`);
   check(files.includes('assets/handler/aep.lambda/index.js'), 'tarball: no handler bundle at assets/handler/aep.lambda/index.js');
   // The rosetta translations: Construct Hub and jsii-pacmak read them beside .jsii.
   check(files.includes('.jsii.tabl.json'), "tarball: no .jsii.tabl.json (run 'npx projen rosetta:extract' before packing)");
@@ -208,20 +214,23 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-matrix-'));
   try {
     let t = Date.now();
-    const [packed, cdkLatest, nagVersions] = await Promise.all([
-      npm(['pack', '--json', '--pack-destination', work], root),
+    // CI hands over the tarball it packed once for every check (after rosetta:extract, as a release).
+    const given = process.env.CONSUMER_TARBALL;
+    const [tarball, cdkLatest, nagVersions] = await Promise.all([
+      given ? Promise.resolve(path.resolve(given))
+        : npm(['pack', '--json', '--pack-destination', work], root).then((packed) => path.join(work, JSON.parse(packed)[0].filename)),
       npm(['view', 'aws-cdk-lib', 'version'], work),
       npm(['view', 'cdk-nag', 'versions', '--json'], work),
     ]);
     timings.pack = Date.now() - t;
-    const pack = JSON.parse(packed)[0] as { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
-    const tarball = path.join(work, pack.filename);
     const unpacked = path.join(work, 'unpacked');
     fs.mkdirSync(unpacked);
     await run('tar', ['-xzf', tarball, '-C', unpacked]);
-    checkTarball(path.join(unpacked, 'package'), listFiles(path.join(unpacked, 'package')));
+    const files = listFiles(path.join(unpacked, 'package'));
+    checkTarball(path.join(unpacked, 'package'), files);
     timings.tarball = Date.now() - t;
-    console.log(`consumer-matrix: ${pack.filename} ${(pack.size / 1024).toFixed(0)} KB packed, ${(pack.unpackedSize / 1024).toFixed(0)} KB unpacked, ${pack.files.length} files`);
+    const unpackedKb = files.reduce((sum, f) => sum + fs.statSync(path.join(unpacked, 'package', f)).size, 0) / 1024;
+    console.log(`consumer-matrix: ${path.basename(tarball)}${given ? ' (given)' : ''} ${(fs.statSync(tarball).size / 1024).toFixed(0)} KB packed, ${unpackedKb.toFixed(0)} KB unpacked, ${files.length} files`);
 
     const latestCdk = cdkLatest.trim();
     if (!/^2\.\d+\.\d+$/.test(latestCdk)) throw new Error(`the latest aws-cdk-lib is ${latestCdk}, not a 2.x release`);
