@@ -1,7 +1,7 @@
 /**
  * The two esbuild bundles the package ships, built in one process through esbuild's API:
  *
- *   node -r ./test/jest/esbuild-register.js scripts/bundle.ts [handler|cli]...   (no name: both)
+ *   node -r ./test/jest/esbuild-register.js scripts/bundle.ts [handler|cli]... [--watch]   (no name: both)
  *
  * `npx projen bundle` (before `npm test`, `npm run demo`, the jsii compile in CI) ran each bundle as
  * its own projen task and process, ~5.9 s of wall and ~7.4 s of CPU for ~1.2 s of esbuild work; CI
@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build, context, type BuildOptions } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -53,8 +53,8 @@ export const BUNDLES: Record<string, BuildOptions> = {
 };
 
 /**
- * Readers never see half a bundle: CI's checks pack the package (the consumer matrix, jsii-pacmak)
- * while `npm test` bundles again beside them. An unchanged bundle is not rewritten.
+ * Readers never see half a bundle: in CI, jsii-pacmak packs the package while `npm test` bundles
+ * again beside it (and bin-executable.test.ts packs it too). An unchanged bundle is not rewritten.
  */
 function writeAtomically(file: string, contents: Uint8Array, mode: number): void {
   try {
@@ -72,10 +72,17 @@ function writeAtomically(file: string, contents: Uint8Array, mode: number): void
   fs.renameSync(temp, file);
 }
 
-async function main(names: string[]): Promise<void> {
+async function main(args: string[]): Promise<void> {
+  const watch = args.includes('--watch');
+  const names = args.filter((arg) => arg !== '--watch');
   const unknown = names.filter((name) => !(name in BUNDLES));
   if (unknown.length) throw new Error(`bundle: unknown bundle ${unknown.join(', ')} (known: ${Object.keys(BUNDLES).join(', ')})`);
   const chosen = names.length ? names : Object.keys(BUNDLES);
+  if (watch) {
+    // Rebuilds on every change until Ctrl-C (esbuild writes the files itself).
+    await Promise.all(chosen.map(async (name) => (await context(BUNDLES[name])).watch()));
+    return;
+  }
   await Promise.all(chosen.map(async (name) => {
     const started = Date.now();
     const { outputFiles } = await build({ ...BUNDLES[name], write: false });
@@ -88,7 +95,9 @@ async function main(names: string[]): Promise<void> {
   }));
 }
 
-main(process.argv.slice(2)).catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

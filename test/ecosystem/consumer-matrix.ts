@@ -97,13 +97,20 @@ function readmeJsBlocks(): string[] {
   return blocks;
 }
 
-/** What the tarball ships: the handler bundle, only the handler file runtime code loads, no inline maps. */
-/** What a consumer loads or reads, and nothing else (maintainers' scripts, sources, tests stay out). */
+/** Top-level entries of the tarball: what a consumer loads or reads (maintainers' scripts, sources, tests stay out). */
 const SHIPPED_TOP_LEVEL = ['.jsii', '.jsii.tabl.json', 'API.md', 'LICENSE', 'README.md', 'assets', 'lib', 'package.json'];
+/** assets/: the two bundles and nothing else (a crashed bundle run's temp file would ship otherwise). */
+const SHIPPED_ASSETS = ['assets/cli/index.js', 'assets/handler/aep.lambda/index.js'];
 
+/**
+ * What the tarball ships: only {@link SHIPPED_TOP_LEVEL} and {@link SHIPPED_ASSETS}, the handler bundle,
+ * only the handler file runtime code loads, no inline maps.
+ */
 function checkTarball(unpacked: string, files: string[]): void {
   const extra = [...new Set(files.map((f) => f.split('/')[0]))].filter((entry) => !SHIPPED_TOP_LEVEL.includes(entry));
   check(extra.length === 0, `tarball: ships ${extra.join(', ')}, which no consumer loads (add it to .npmignore through .projenrc.ts)`);
+  const assets = files.filter((f) => f.startsWith('assets/')).sort();
+  check(JSON.stringify(assets) === JSON.stringify(SHIPPED_ASSETS), `tarball: assets/ must hold exactly ${SHIPPED_ASSETS.join(', ')}, got ${assets.join(', ')}`);
   check(files.includes('assets/handler/aep.lambda/index.js'), 'tarball: no handler bundle at assets/handler/aep.lambda/index.js');
   // The rosetta translations: Construct Hub and jsii-pacmak read them beside .jsii.
   check(files.includes('.jsii.tabl.json'), "tarball: no .jsii.tabl.json (run 'npx projen rosetta:extract' before packing)");

@@ -20,12 +20,17 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const KEPT_TYPES = ['cdk-aep-s3.AepSandbox', 'cdk-aep-s3.AepS3SourceProps'];
 
-/** `assembly` with only {@link KEPT_TYPES}, their primitive properties, and no dependencies. */
+/**
+ * `assembly` with only {@link KEPT_TYPES}, their primitive properties, and no dependencies. The
+ * sandbox's initializer takes the props struct (made up: the real one takes AepSandboxProps), so the
+ * struct is an input, whose new required property jsii-diff must call a break.
+ */
 function reducedAssembly(assembly: Record<string, any>): Record<string, any> {
   const types = Object.fromEntries(KEPT_TYPES.map((fqn) => {
     const { initializer: _i, methods: _m, base: _b, interfaces: _f, ...type } = assembly.types[fqn];
     return [fqn, { ...type, properties: type.properties.filter((p: { type: { primitive?: string } }) => p.type.primitive !== undefined) }];
   }));
+  types['cdk-aep-s3.AepSandbox'].initializer = { parameters: [{ name: 'props', type: { fqn: 'cdk-aep-s3.AepS3SourceProps' } }] };
   const { dependencies: _d, dependencyClosure: _c, ...rest } = assembly;
   return { ...rest, types };
 }
@@ -72,4 +77,15 @@ test('an added optional prop is compatible, and a break whose key is listed in t
   const res = apiDiff(reduced, both, accepted);
   expect(res).toEqual({ code: 0, output: expect.any(String) });
   expect(res.output).not.toContain('addedLater');
+});
+
+test('a new required property of an input struct fails, naming it', () => {
+  const required = edited('required', (types) => {
+    const props = types['cdk-aep-s3.AepS3SourceProps'];
+    const optional = props.properties.find((p: { optional?: boolean }) => p.optional);
+    props.properties.push({ ...optional, name: 'addedRequired', optional: undefined });
+  });
+  const res = apiDiff(reduced, required, path.join(work, 'none.txt'));
+  expect(res.code).not.toBe(0);
+  expect(res.output).toMatch(/cdk-aep-s3\.AepS3SourceProps.*addedRequired/);
 });

@@ -25,7 +25,12 @@ import { readmeSnippets, ROOT, snippetTypeErrors } from '../docs/readme-snippets
 const LINTED: string[] = (() => {
   const tasks = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'tasks.json'), 'utf8'));
   const args: string[] = tasks.tasks.eslint.steps[0].execArgs;
-  return args.slice(args.indexOf('$@') + 1);
+  const paths = args.slice(args.indexOf('$@') + 1);
+  // A task of another shape must not make this lint nothing (and pass).
+  if (!args.includes('$@') || !paths.includes('src') || !paths.includes('test')) {
+    throw new Error(`lint: cannot read the linted paths from projen's eslint task (${JSON.stringify(args)})`);
+  }
+  return paths;
 })();
 
 const formatHost: ts.FormatDiagnosticsHost = {
