@@ -274,9 +274,9 @@ project.addTask('bench', {
 
 // The handler and CLI bundles: scripts/bundle.ts holds their esbuild options (projen's lambda
 // bundling options expose neither --minify nor --alias: axios's form-data and debug are shimmed;
-// sizes: `npm run bench`) and builds both in one process. One projen task and process per bundle cost ~5.9 s of wall and ~7.4 s of CPU
-// for ~1.2 s of esbuild work, and CI bundles three times a run (issue 19). The bin's mode 755 is set
-// there too (test/ecosystem/bin-executable.test.ts checks it).
+// sizes: `npm run bench`) and builds both in one process. One projen task and process per bundle
+// cost ~5.9 s of wall for ~1.2 s of esbuild work, and CI bundles three times a run (issue 19). The
+// bin's mode 755 is set there too (test/ecosystem/bin-executable.test.ts checks it).
 const BUNDLE_SCRIPT = 'node -r ./test/jest/esbuild-register.js scripts/bundle.ts';
 project.tasks.tryFind('bundle:handler/aep.lambda')?.reset(`${BUNDLE_SCRIPT} handler`);
 project.tasks.tryFind('bundle:handler/aep.lambda:watch')?.reset(`${BUNDLE_SCRIPT} handler --watch`);

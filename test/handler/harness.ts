@@ -215,10 +215,6 @@ export class Harness {
 }
 
 /**
- * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
- * each test: no schema violation, no leaked secret) and returns the live harness.
- */
-/**
  * Runs an unfaulted test that counts requests with a 2 s HTTP timeout instead of the 250 ms of
  * {@link TEST_KNOBS} (sized for the fault tests, whose settle windows are multiples of it): nothing
  * there should time out, and on a loaded machine 250 ms did, adding a retry to the count.
@@ -234,6 +230,10 @@ export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
+ * each test: no schema violation, no leaked secret) and returns the live harness.
+ */
 export function useHarness(): Harness {
   let current: Harness | undefined;
   beforeAll(async () => {

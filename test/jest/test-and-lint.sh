@@ -3,7 +3,8 @@
 # the CPU busy most of its run (the rest is waiting on the stand-ins' timers); the type check
 # (`tsc --noEmit -p tsconfig.dev.json`'s verdict over src, test, offline-world, examples, bench:
 # jest's esbuild transform only transpiles, so this is where the tests' own types are judged) and
-# eslint's typed lint share one TypeScript program (lint-and-typecheck.ts, with the README snippets' compile) and fill much of that.
+# eslint's typed lint share one TypeScript program (lint-and-typecheck.ts, which also compiles the
+# README snippets) and fill much of that.
 # Their output is held back and printed after jest's; the command fails if any fails.
 # Arguments go to jest.
 set -uo pipefail
