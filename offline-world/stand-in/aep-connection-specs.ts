@@ -18,7 +18,7 @@
  * - Older revision (beta-era tutorial `976a76d2`): the destination had no `Assumed Role` auth spec
  *   (added January 2024, API-NOTES §5.1).
  */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { S3_PARTNER_SCHEMA } from './aep-data-prep';
 import { isObject } from './aep-rules';
 import { AepIds } from '../../src/private/contract';
@@ -159,10 +159,15 @@ interface AuthSpecDoc {
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('password', true);
+// By content: the served documents are built afresh for each request, and ajv caches by schema
+// object, so it compiled the same auth spec again on every connection POST (and kept each copy).
+const compiled = new Map<string, ValidateFunction>();
 
 /** Schema check of `params` against a served spec; messages name fields and rules, never values. */
 function schemaProblems(prefix: string, schema: object, params: Record<string, unknown>): string[] {
-  const validate = ajv.compile(schema);
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) compiled.set(key, validate = ajv.compile(schema));
   if (validate(params)) return [];
   return (validate.errors ?? []).map((e) => {
     const field = e.instancePath ? `${prefix}${e.instancePath.replace(/\//g, '.')}` : prefix;
