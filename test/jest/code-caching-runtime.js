@@ -5,17 +5,47 @@
  * source, so aws-cdk-lib, the stand-ins and src/ were parsed from scratch ~95 times a run. Here a
  * module's first compile in a worker produces V8's code cache and later compiles of the same source
  * text in that worker consume it: the same source gives the same function, only the parse is
- * skipped. A rejected cache (V8 or flag mismatch) compiles as before.
+ * skipped. A rejected cache (V8 or flag mismatch) compiles as before. And the text of each file
+ * under node_modules is read once per worker (see sharingInstalledSources).
  */
+const path = require('node:path');
 const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
 
 /** filename -> the source compiled and V8's cache of it (one worker process). */
 const codeCache = new Map();
 
+/** filename -> source text of each installed package file read so far (one worker process). */
+const installedSources = new Map();
+const INSTALLED = `${path.sep}node_modules${path.sep}`;
+
+/**
+ * The runtime's map of file texts, with files under node_modules read once per worker, not once per
+ * test file. jest reads and decodes every module's file again for each test file (aws-cdk-lib's
+ * hundreds per file); installed packages do not change while jest runs (jest's haste map does not
+ * watch them either). The repository's own files stay per test file, as jest keeps them.
+ */
+function sharingInstalledSources(local) {
+  const shared = (filename) => filename.includes(INSTALLED);
+  return {
+    get: (filename) => (shared(filename) ? installedSources : local).get(filename),
+    has: (filename) => (shared(filename) ? installedSources : local).has(filename),
+    set(filename, text) {
+      (shared(filename) ? installedSources : local).set(filename, text);
+      return this;
+    },
+    delete: (filename) => local.delete(filename),
+    clear: () => local.clear(),
+  };
+}
+
 class CodeCachingRuntime extends Runtime {
   constructor(...args) {
     super(...args);
+    // jest 30 keeps file texts in `fileCache.strings`; an older or newer shape is left alone.
+    if (this.fileCache && this.fileCache.strings instanceof Map) {
+      this.fileCache.strings = sharingInstalledSources(this.fileCache.strings);
+    }
     // jest 30 compiles in its (internal) module executor; without one, jest's compile is used as is.
     const executor = this.executor;
     if (!executor || typeof executor.compile !== 'function') return;
@@ -45,3 +75,4 @@ class CodeCachingRuntime extends Runtime {
 }
 
 module.exports = CodeCachingRuntime;
+module.exports.sharingInstalledSources = sharingInstalledSources;
