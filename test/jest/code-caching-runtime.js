@@ -3,16 +3,20 @@
  * for every test file (each file gets a fresh module registry and context), and with the
  * `importModuleDynamically` hook jest passes, Node 20 does not reuse earlier compiles of the same
  * source, so aws-cdk-lib, the stand-ins and src/ were parsed from scratch ~95 times a run. Here a
- * module's first compile in a worker produces V8's code cache and later compiles of the same source
- * text in that worker consume it: the same source gives the same function, only the parse is
- * skipped. A rejected cache (V8 or flag mismatch) compiles as before. And the text of each file
- * under node_modules is read once per worker (see sharingInstalledSources).
+ * module's compile in a later test file of the same worker consumes V8's code cache of it, made
+ * after the module first ran: besides the parse, V8's lazy compile of each function called then is
+ * skipped too (a cache made at compile time holds only the top level). The same source gives the
+ * same function. A rejected cache (V8 or flag mismatch) compiles as before. And the text of each
+ * file under node_modules is read once per worker (see sharingInstalledSources).
  */
 const path = require('node:path');
 const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
 
-/** filename -> the source compiled and V8's cache of it (one worker process). */
+/**
+ * filename -> the source compiled, and V8's cache of it (one worker process); `script` until the
+ * cache is made, at the module's second compile.
+ */
 const codeCache = new Map();
 
 /** filename -> source text of each installed package file read so far (one worker process). */
@@ -53,23 +57,32 @@ class CodeCachingRuntime extends Runtime {
     executor.compile = (scriptSource, filename) => {
       const vmContext = executor.environment.getVmContext();
       if (vmContext == null || executor.resolution.isCoreModule(filename)) return compile(scriptSource, filename);
-      const entry = codeCache.get(filename);
-      const cachedData = entry && entry.source === scriptSource ? entry.data : undefined;
-      let compiled;
+      let entry = codeCache.get(filename);
+      if (entry && entry.source !== scriptSource) entry = undefined; // changed text: compiled afresh
+      if (entry && entry.script) {
+        // The module has run once (in an earlier test file): the cache now also holds the
+        // functions V8 compiled lazily, on their first call, while it ran.
+        entry.data = entry.script.createCachedData();
+        entry.script = undefined;
+      }
+      // The function jest would compile, as a script: its opening on a line of its own, so line
+      // numbers (lineOffset) and columns are the file's own.
+      const wrapped = `(function (${executor.injectedModuleParameters.join(', ')}) {\n${scriptSource}\n})`;
+      let script;
       try {
-        compiled = vm.compileFunction(scriptSource, executor.injectedModuleParameters, {
+        script = new vm.Script(wrapped, {
           filename,
-          parsingContext: vmContext,
-          ...(cachedData ? { cachedData } : { produceCachedData: true }),
-          importModuleDynamically: (specifier, _function, importAttributes, ...rest) =>
+          lineOffset: -1,
+          cachedData: entry && entry.data,
+          importModuleDynamically: (specifier, _script, importAttributes, ...rest) =>
             executor.dynamicImport(specifier, filename, vmContext, importAttributes, rest[0]),
         });
       } catch {
-        return compile(scriptSource, filename); // jest's own report of a syntax error
+        return compile(scriptSource, filename); // jest's own report of a syntax error (or a hashbang)
       }
-      if (compiled.cachedDataRejected) codeCache.delete(filename);
-      else if (!cachedData && compiled.cachedDataProduced) codeCache.set(filename, { source: scriptSource, data: compiled.cachedData });
-      return compiled;
+      if (script.cachedDataRejected) codeCache.delete(filename);
+      else if (!entry) codeCache.set(filename, { source: scriptSource, script, data: undefined });
+      return script.runInContext(vmContext);
     };
   }
 }
