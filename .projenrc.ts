@@ -140,7 +140,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // after them, paired: 3 workers 116.6 / 130.2 s (CPU 197 / 222 s), 4 workers 118.4 / 128.3 s
       // (CPU 217 / 239 s): the same wall, ~8% less CPU, which the type check and eslint beside jest
       // get. Again with those sharing one program, in `npm test`: 3 workers 122.9 / 114.0 s, 4 workers
-      // 118.0 / 111.0 s with 10-13 s more CPU. A number, not a percentage: jest reads a percentage
+      // 118.0 / 111.0 s with 10-13 s more CPU. With the code cache made after a module's first run
+      // (test/jest/code-caching-runtime.js), jest alone: 3 workers 106.0 / 105.6 s, 4 96.0 / 91.5 /
+      // 104.5 s, 5 85.3 / 88.1 s; but in `npm test`, beside the type check and eslint: 3 workers
+      // 110.7 / 98.4 s, 5 109.8 / 112.4 s. A number, not a percentage: jest reads a percentage
       // above 100 as that many workers.
       maxWorkers: 3,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
