@@ -29,3 +29,9 @@ test('jest clearing a test file\'s cache at teardown clears only that file\'s ow
   expect(local.size).toBe(0);
   expect(sharingInstalledSources(new Map()).get(`${INSTALLED}.other`)).toBe('kept');
 });
+
+test('a module compiled by the runtime reports its own line and column numbers', () => {
+  // The file is compiled inside a function wrapper whose opening is on a line of its own.
+  const where = () => new Error('here').stack!.split('\n')[1];
+  expect(where()).toMatch(/code-caching-runtime\.test\.ts:35:23\)?$/);
+});
