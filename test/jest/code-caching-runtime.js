@@ -114,15 +114,5 @@ class CodeCachingRuntime extends Runtime {
   }
 }
 
-// A jest worker ends by letting its event loop drain when jest asks (jest-worker's END message),
-// and jest force-kills it 500 ms later, printing "A worker process has failed to exit gracefully".
-// Here every worker reached its 'exit' event within a millisecond of that message with nothing but
-// its pipes open; what overran was Node's teardown after it (freeing a heap that held every test
-// file's context). Exiting from the 'exit' event skips that teardown: nothing is left to run or to
-// flush then. jest's own process (tests run in band) is left alone.
-if (process.env.JEST_WORKER_ID && typeof process.send === 'function') {
-  process.once('exit', (code) => process.exit(code));
-}
-
 module.exports = CodeCachingRuntime;
 module.exports.sharingInstalledSources = sharingInstalledSources;
