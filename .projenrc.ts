@@ -143,9 +143,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // 118.0 / 111.0 s with 10-13 s more CPU. With the code cache made after a module's first run
       // (test/jest/code-caching-runtime.js), jest alone: 3 workers 106.0 / 105.6 s, 4 96.0 / 91.5 /
       // 104.5 s, 5 85.3 / 88.1 s; but in `npm test`, beside the type check and eslint: 3 workers
-      // 110.7 / 98.4 s, 5 109.8 / 112.4 s. A number, not a percentage: jest reads a percentage
-      // above 100 as that many workers.
-      maxWorkers: 3,
+      // 110.7 / 98.4 s, 5 109.8 / 112.4 s. Then (wave 9) on a faster 2-core machine, where the suite
+      // costs ~85 s of CPU and its files ~200 s of wall (mostly the stand-ins' timers), with the type
+      // check and eslint beside jest at a lower priority (test/jest/test-and-lint.sh), jest's time in
+      // `npm test`: 3 workers 65.0 / 71.1 / 68.4 s, 4 58.1 / 59.7 / 57.2 / 62.3 s, 5 58.1 / 55.4 /
+      // 56.0 / 54.4 / 53.7 / 54.2 / 55.1 s, 6 56.1 / 52.7 / 50.1 s (but the whole `npm test` 55.8-63.4
+      // s against 5's 56.0-56.6: the checks wait longer). Five overlap the waits; where the CPU is the
+      // limit (the slower machine above) they cost about what three do. A number, not a percentage:
+      // jest reads a percentage above 100 as that many workers.
+      maxWorkers: 5,
       // jest asks each worker to end once every file has run and force-kills it after this long,
       // printing "A worker process has failed to exit gracefully ... likely caused by tests leaking".
       // Measured (jest-worker instrumented): the workers reach their 'exit' event within 1 ms of being

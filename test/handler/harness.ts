@@ -32,12 +32,15 @@ export interface SeededKey {
 
 /** The running stand-ins plus what the handler printed. */
 export class Harness {
-  /** Starts both stand-ins, points the handler at them and starts capturing its output. */
-  static async start(): Promise<Harness> {
+  /**
+   * Starts both stand-ins, points the handler at them and starts capturing its output. `knobs`
+   * override {@link TEST_KNOBS} for the whole file (e.g. {@link UNFAULTED_KNOBS}).
+   */
+  static async start(knobs: Record<string, string> = {}): Promise<Harness> {
     const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
     // Explore answers by what the connection's credentials may list in the AWS stand-in.
     aep.useAws(aws);
-    return new Harness(aep, aws);
+    return new Harness(aep, aws, knobs);
   }
 
   /** Every line written to stdout or the console since the last {@link clearOutput}. */
@@ -52,10 +55,10 @@ export class Harness {
   private resets = 0;
   private readonly spies: jest.SpyInstance[] = [];
 
-  private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn) {
+  private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn, knobs: Record<string, string>) {
     // What the provider writes into the function's environment at synth: the stand-in's endpoints.
     const allowed = { [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[aep.flowServiceUrl, aep.imsUrl]]) };
-    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS, ...allowed })) {
+    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS, ...knobs, ...allowed })) {
       this.savedEnv[key] = process.env[key];
       process.env[key] = value;
     }
@@ -231,13 +234,23 @@ export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
- * each test: no schema violation, no leaked secret) and returns the live harness.
+ * The knobs of a file whose tests inject no timing fault and count requests: {@link unfaulted}'s 2 s
+ * HTTP timeout for every test. With five test workers on two cores, a request to the stand-in
+ * on the same event loop was once answered after 250 ms (a pause of the worker), and the retry
+ * it caused added a call to an exact count (access-key-cleanup.test.ts, 1 of 4 full runs with
+ * six workers).
  */
-export function useHarness(): Harness {
+export const UNFAULTED_KNOBS: Readonly<Record<string, string>> = { AEP_HTTP_TIMEOUT_MS: '2000' };
+
+/**
+ * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
+ * each test: no schema violation, no leaked secret) and returns the live harness. `knobs` override
+ * {@link TEST_KNOBS} for the file.
+ */
+export function useHarness(knobs: Readonly<Record<string, string>> = {}): Harness {
   let current: Harness | undefined;
   beforeAll(async () => {
-    current = await Harness.start();
+    current = await Harness.start({ ...knobs });
   });
   afterAll(async () => {
     await current?.close();

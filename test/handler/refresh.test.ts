@@ -1,8 +1,8 @@
-import { cfnEvent, rejectionOf, SeededKey, useHarness } from './harness';
+import { cfnEvent, rejectionOf, SeededKey, UNFAULTED_KNOBS, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { RefreshMetric } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(UNFAULTED_KNOBS);
 
 async function sourceWithSessionToken(): Promise<{ id: string; key: SeededKey }> {
   const key = h.seedKey();
