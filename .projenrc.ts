@@ -148,8 +148,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // check and eslint beside jest at a lower priority (test/jest/test-and-lint.sh), jest's time in
       // `npm test`: 3 workers 65.0 / 71.1 / 68.4 s, 4 58.1 / 59.7 / 57.2 / 62.3 s, 5 58.1 / 55.4 /
       // 56.0 / 54.4 / 53.7 / 54.2 / 55.1 s, 6 56.1 / 52.7 / 50.1 s (but the whole `npm test` 55.8-63.4
-      // s against 5's 56.0-56.6: the checks wait longer). Five overlap the waits; where the CPU is the
-      // limit (the slower machine above) they cost about what three do. A number, not a percentage:
+      // s against 5's 56.0-56.6: the checks wait longer). Five overlap the waits. On the slower machine
+      // above, where the CPU is the limit, five measured 109.8 / 112.4 s against three's 110.7 / 98.4 s
+      // (before the checks were niced): not re-measured there. A number, not a percentage:
       // jest reads a percentage above 100 as that many workers.
       maxWorkers: 5,
       // jest asks each worker to end once every file has run and force-kills it after this long,

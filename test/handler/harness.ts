@@ -218,13 +218,24 @@ export class Harness {
 }
 
 /**
+ * The knobs of a file whose tests count requests but neither inject a timing fault (a delay, a
+ * late application, no answer) nor wait out a window sized from the HTTP timeout (settle windows,
+ * a Delete's reserve): {@link unfaulted}'s 2 s HTTP timeout for every test. Under load (six test
+ * workers on two cores) a request to the stand-in on the same event loop was once answered after
+ * 250 ms, and the retry it caused added a call to an exact count (access-key-cleanup.test.ts, 1 of
+ * 4 full runs). A file is switched only where its tests take no longer with it (flow-spec.test.ts
+ * took 5.9 s instead of 1.5 s: it stays on {@link TEST_KNOBS}).
+ */
+export const UNFAULTED_KNOBS: Readonly<Record<string, string>> = Object.freeze({ AEP_HTTP_TIMEOUT_MS: '2000' });
+
+/**
  * Runs an unfaulted test that counts requests with a 2 s HTTP timeout instead of the 250 ms of
  * {@link TEST_KNOBS} (sized for the fault tests, whose settle windows are multiples of it): nothing
  * there should time out, and on a loaded machine 250 ms did, adding a retry to the count.
  */
 export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
   const saved = process.env.AEP_HTTP_TIMEOUT_MS;
-  process.env.AEP_HTTP_TIMEOUT_MS = '2000';
+  process.env.AEP_HTTP_TIMEOUT_MS = UNFAULTED_KNOBS.AEP_HTTP_TIMEOUT_MS;
   try {
     return await run();
   } finally {
@@ -232,15 +243,6 @@ export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
     else process.env.AEP_HTTP_TIMEOUT_MS = saved;
   }
 }
-
-/**
- * The knobs of a file whose tests inject no timing fault and count requests: {@link unfaulted}'s 2 s
- * HTTP timeout for every test. With five test workers on two cores, a request to the stand-in
- * on the same event loop was once answered after 250 ms (a pause of the worker), and the retry
- * it caused added a call to an exact count (access-key-cleanup.test.ts, 1 of 4 full runs with
- * six workers).
- */
-export const UNFAULTED_KNOBS: Readonly<Record<string, string>> = { AEP_HTTP_TIMEOUT_MS: '2000' };
 
 /**
  * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
