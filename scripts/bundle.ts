@@ -53,7 +53,7 @@ export const BUNDLES: Record<string, BuildOptions> = {
 };
 
 /**
- * Readers never see half a bundle: in CI, jsii-pacmak packs the package while `npm test` bundles
+ * Readers never see half a bundle: in CI, jsii-pacmak packs the package while `npm run demo` bundles
  * again beside it (and bin-executable.test.ts packs it too). An unchanged bundle is not rewritten.
  */
 function writeAtomically(file: string, contents: Uint8Array, mode: number): void {
