@@ -22,7 +22,7 @@ import type { FaultSpec } from '../../offline-world/stand-in';
 import { handler } from '../../src/handler/aep.lambda';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/plumbing/events';
 import { adoptionMarker, ConnectionProps } from '../../src/private/contract';
-import { cfnEvent, Harness, type SeededKey, STACK_ID, TEST_KNOBS } from '../handler/harness';
+import { cfnEvent, Harness, type SeededKey, STACK_ID, FAULT_KNOBS } from '../handler/harness';
 
 type Operation = 'Create' | 'Update' | 'Delete';
 
@@ -30,7 +30,7 @@ type FaultName =
   | '429 + Retry-After' | '500' | '502' | '503' | '504' | 'connection reset' | 'client timeout'
   | '401 expired token' | '412 stale etag' | '404' | 'malformed JSON' | '504 (applied)' | 'connection reset (applied)';
 
-const HTTP_TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+const HTTP_TIMEOUT_MS = Number(FAULT_KNOBS.AEP_HTTP_TIMEOUT_MS);
 /** Long enough to outlive the client's timeout, short enough to keep the suite quick. */
 const DELAY_MS = HTTP_TIMEOUT_MS + 150;
 const RETRY_AFTER_SECONDS = 1;
@@ -147,7 +147,7 @@ const observed = new Map<Expected, Observed>();
 
 beforeAll(async () => {
   suiteStarted = Date.now();
-  h = await Harness.start();
+  h = await Harness.start(FAULT_KNOBS);
 });
 
 afterAll(async () => {
@@ -351,7 +351,7 @@ function renderTable(totalMs: number): string {
     '## Fault matrix: `Custom::AepConnection` (S3 destination, `Access Key`)',
     '',
     `Fault injected once on the primary mutating request; HTTP timeout ${HTTP_TIMEOUT_MS} ms, delay ${DELAY_MS} ms, ` +
-    `retry base ${TEST_KNOBS.AEP_RETRY_BASE_MS} ms, ${TEST_KNOBS.AEP_RETRY_MAX_ATTEMPTS} attempts. ` +
+    `retry base ${FAULT_KNOBS.AEP_RETRY_BASE_MS} ms, ${FAULT_KNOBS.AEP_RETRY_MAX_ATTEMPTS} attempts. ` +
     '"AEP requests" counts every IMS + Flow Service request of the faulted event (statuses of the primary request in brackets, 0 = reset). ' +
     'Final connections: after the event, then after CloudFormation\'s follow-up when the event failed.',
     '',

@@ -4,11 +4,11 @@
  * keys, succeeds, but only while the user carries the cleanup tag (the template drops it with
  * keyLifecycle, before CloudFormation deletes the removed cleanup resource).
  */
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { ACCESS_KEY_CLEANUP_TAG, AccessKeyCleanupProps, ResourceTypes } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 const USER = 'Dest-ExportsAuthAccessKeyUser-ABC123';
 const props = (userName = USER) => ({ [AccessKeyCleanupProps.USER_NAME]: userName });
 const event = (type: 'Create' | 'Update' | 'Delete', userName = USER, physicalId?: string, oldUserName?: string) => cfnEvent(type, props(userName), {

@@ -1,8 +1,8 @@
-import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { AepIds, Attributes, CommonProps, ConnectionProps, RemovalPolicies, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 
 const PUBLIC_KEY = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBGTest\n-----END PGP PUBLIC KEY BLOCK-----\n').toString('base64');
 
@@ -99,7 +99,7 @@ describe('Create', () => {
     const key = h.seedKey('aep/dead-key', 1_000_000);
     process.env.AWS_KEY_PROBE_DEADLINE_MS = '300';
     const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(key))))
-      .finally(() => { process.env.AWS_KEY_PROBE_DEADLINE_MS = TEST_KNOBS.AWS_KEY_PROBE_DEADLINE_MS; });
+      .finally(() => { process.env.AWS_KEY_PROBE_DEADLINE_MS = FAULT_KNOBS.AWS_KEY_PROBE_DEADLINE_MS; });
     expect(err.message).toContain(key.accessKeyId);
     expect(err.message).toMatch(/still rejected by STS/);
     expect(h.aep.connections()).toHaveLength(0);

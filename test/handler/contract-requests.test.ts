@@ -3,13 +3,13 @@
  * (offline-world/stand-in/contract-check.ts): each test names the operation and the rule a
  * defect once broke.
  */
-import { cfnEvent, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ProfileMappingProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 const FLOW = { resourceType: DataflowResourceTypes.FLOW, logicalId: 'Flow1' };
 const PROFILE = { resourceType: DataflowResourceTypes.PROFILE_MAPPING, logicalId: 'ProfileMapping1' };

@@ -1,10 +1,10 @@
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { redact, REDACTED } from '../../src/plumbing/log';
 import { CommonProps, ConnectionProps } from '../../src/private/contract';
 
 // One module instance per test file: one Lambda container whose caches outlive invocations.
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 const credentialReads = (arn: string) => h.aws.calls.filter((c) => c.action === 'GetSecretValue' && c.secretId === arn).length;
 

@@ -1,4 +1,4 @@
-import { cfnEvent, unfaulted, useHarness } from './harness';
+import { cfnEvent, unfaulted, FAULT_KNOBS, useHarness } from './harness';
 import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
 import { handler } from '../../src/handler/aep.lambda';
 import {
@@ -12,7 +12,7 @@ import {
  * foreign S3 destinations made in the UI, each with its audience export (AepStandIn.crowd), which
  * share the connection specs (S3 destination, Profile Store) and so pass a spec-only filter.
  */
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'ExportsConnectionDestination' };
 const PARAMS = { mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE' };
 

@@ -4,7 +4,7 @@
  * line of metrics), and what an Update does about drift AEP caused on its own (a source flow AEP
  * disabled after 30 days of failed runs; a dataset export near or past its endTime).
  */
-import { cfnEvent, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, useHarness } from './harness';
 import { AUTO_DISABLE_REASON } from '../../offline-world/stand-in/aep-runs';
 import { handler, healthCheckHandler } from '../../src/handler/aep.lambda';
 import { MAX_REQUESTS_PER_CHECK, MAX_RUN_PAGES } from '../../src/handler/resources/health-check';
@@ -13,7 +13,7 @@ import {
   ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

@@ -3,7 +3,7 @@
  * over real HTTP against the stand-in: create, adoption after an ambiguous POST, updates in place,
  * a one-audience PATCH racing a change made in the UI (412), replacement, deletes.
  */
-import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import type { StoredFlow } from '../../offline-world/stand-in/aep-flows';
 import { handler } from '../../src/handler/aep.lambda';
 import { canonical, projectLike } from '../../src/plumbing/props';
@@ -12,8 +12,8 @@ import {
   ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness();
-const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+const h = useHarness(FAULT_KNOBS);
+const TIMEOUT_MS = Number(FAULT_KNOBS.AEP_HTTP_TIMEOUT_MS);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SOURCE = { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'ProfileStore1' };

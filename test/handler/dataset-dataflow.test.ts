@@ -4,14 +4,14 @@
  * place (one PATCH), a datasets change re-pointing the flow to a new source connection (same flow
  * id), a target change replacing the flow, deletes, and what the stand-in refuses.
  */
-import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/plumbing/config';
 import {
   AepIds, DataflowConnectionProps, DataflowIds, DataflowResourceTypes, FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 
 const SOURCE = { resourceType: DataflowResourceTypes.SOURCE_CONNECTION, logicalId: 'DataLake1' };
 const FLOW = { resourceType: DataflowResourceTypes.FLOW, logicalId: 'DatasetFlow1' };

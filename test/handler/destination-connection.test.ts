@@ -1,4 +1,4 @@
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { AepIds, Attributes, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
 
@@ -6,7 +6,7 @@ import { AepIds, Attributes, DestinationConnectionProps, RemovalPolicies, Resour
  * `Custom::AepDestinationConnection`: a destination's base and target connection as one custom
  * resource. Physical id = the base connection id; the target is found through it and the marker.
  */
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'ExportsConnectionDestination' };
 
 const PARAMS = { mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE' };

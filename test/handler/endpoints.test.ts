@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { closeServer, listen, LOOPBACK, readBody, sendJson } from '../../offline-world/stand-in/http';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { CommonProps, ConnectionProps, HandlerEnvironment, RefreshEventKeys } from '../../src/private/contract';
@@ -10,7 +10,7 @@ import { CommonProps, ConnectionProps, HandlerEnvironment, RefreshEventKeys } fr
  * the AEP client secret, or a bearer token, to a server of their choosing.
  */
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 /** A server that is not the stand-in: records every request and answers like IMS would. */
 class ForeignServer {

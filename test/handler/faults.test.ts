@@ -1,8 +1,8 @@
-import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import type { FaultSpec } from '../../offline-world/stand-in';
 import { handler } from '../../src/handler/aep.lambda';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 
 const POST_CONNECTIONS = { method: 'POST', path: '/connections' };
 const GET_CONNECTIONS = { method: 'GET', path: '/connections' };
@@ -57,7 +57,7 @@ describe('every fault on the create path ends with exactly one connection', () =
   });
 
   test.each([2, 3.5])('a POST applied %s HTTP timeouts late is still adopted (settle window), not duplicated', async (timeouts) => {
-    const timeoutMs = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+    const timeoutMs = Number(FAULT_KNOBS.AEP_HTTP_TIMEOUT_MS);
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'delay', delayMs: timeouts * timeoutMs });
     await createOne();
     expect(posts()).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('every fault on the create path ends with exactly one connection', () =
     h.aep.inject({ match: POST_CONNECTIONS, kind: 'status', status: 503, times: 100 });
     const err = await rejectionOf(() => handler(cfnEvent('Create', h.destinationAccessKeyProps(h.seedKey()))));
     expect(err.message).toMatch(/POST \/connections failed: HTTP 503.*gave up after 5 attempts/);
-    expect(posts()).toHaveLength(Number(TEST_KNOBS.AEP_RETRY_MAX_ATTEMPTS));
+    expect(posts()).toHaveLength(Number(FAULT_KNOBS.AEP_RETRY_MAX_ATTEMPTS));
     expect(h.aep.connections()).toHaveLength(0);
     h.aep.clearFaults();
   });

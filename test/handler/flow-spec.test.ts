@@ -5,7 +5,7 @@
  * stored audience selector is read back under. Each test fails if the handler hard-codes one
  * documented form.
  */
-import { cfnEvent, useHarness } from './harness';
+import { cfnEvent, FAULT_KNOBS, useHarness } from './harness';
 import { contractFailures } from '../../offline-world/stand-in/contract-check';
 import { parseFlowSpec } from '../../src/aep/flow-specs';
 import { handler } from '../../src/handler/aep.lambda';
@@ -14,7 +14,7 @@ import {
   ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 
 const FLOW = { resourceType: DataflowResourceTypes.FLOW, logicalId: 'Flow1' };
 const audience = (id: string) => ({

@@ -1,4 +1,4 @@
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/plumbing/config';
 import { CommonProps } from '../../src/private/contract';
@@ -10,7 +10,7 @@ import { CommonProps } from '../../src/private/contract';
  * invocation's deadline; any other refusal is final at once.
  */
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 const secretReads = () => h.aws.calls.filter((c) => c.service === 'secretsmanager' && c.action === 'GetSecretValue');
 

@@ -11,15 +11,27 @@ import { forgetFlowSpecs } from '../../src/aep/flow-specs';
 import type { CustomResourceEvent, CustomResourceResponse } from '../../src/plumbing/events';
 import { AepIds, CommonProps, ConnectionProps, CONTRACT_VERSION, encodeAllowedEndpoints, HandlerEnvironment, REFRESH_PINNED_KEYS, RefreshEventKeys, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-/** Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box. */
-export const TEST_KNOBS: Record<string, string> = {
-  AEP_HTTP_TIMEOUT_MS: '250',
+/**
+ * Timing knobs small enough for the suite, large enough to stay deterministic on a busy CI box: the
+ * harness default. The 2 s HTTP timeout is never reached by an unfaulted request, so a pause of a
+ * loaded machine cannot add a retry to a test's exact count of requests (with 250 ms, six test
+ * workers on two cores once made an IAM call time out and count twice).
+ */
+export const TEST_KNOBS: Readonly<Record<string, string>> = Object.freeze({
+  AEP_HTTP_TIMEOUT_MS: '2000',
   AEP_RETRY_BASE_MS: '10',
   AEP_RETRY_MAX_ATTEMPTS: '5',
   AEP_DEADLINE_MS: '5000',
   AWS_KEY_PROBE_INTERVAL_MS: '5',
   AWS_KEY_PROBE_DEADLINE_MS: '3000',
-};
+});
+
+/**
+ * {@link TEST_KNOBS} with a 250 ms HTTP timeout, for files whose tests inject timing faults (delays,
+ * late applications, no answer) or wait out windows sized from the timeout (settle windows, a
+ * Delete's reserve): those are multiples of it, so it sets how long such a test waits.
+ */
+export const FAULT_KNOBS: Readonly<Record<string, string>> = Object.freeze({ ...TEST_KNOBS, AEP_HTTP_TIMEOUT_MS: '250' });
 
 export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/aep-test/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 
@@ -33,10 +45,10 @@ export interface SeededKey {
 /** The running stand-ins plus what the handler printed. */
 export class Harness {
   /**
-   * Starts both stand-ins, points the handler at them and starts capturing its output. `knobs`
-   * override {@link TEST_KNOBS} for the whole file (e.g. {@link UNFAULTED_KNOBS}).
+   * Starts both stand-ins, points the handler at them (with `knobs`: {@link TEST_KNOBS} or
+   * {@link FAULT_KNOBS}) and starts capturing its output.
    */
-  static async start(knobs: Record<string, string> = {}): Promise<Harness> {
+  static async start(knobs: Readonly<Record<string, string>> = TEST_KNOBS): Promise<Harness> {
     const [aep, aws] = await Promise.all([AepStandIn.start(), AwsStandIn.start()]);
     // Explore answers by what the connection's credentials may list in the AWS stand-in.
     aep.useAws(aws);
@@ -55,10 +67,10 @@ export class Harness {
   private resets = 0;
   private readonly spies: jest.SpyInstance[] = [];
 
-  private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn, knobs: Record<string, string>) {
+  private constructor(readonly aep: AepStandIn, readonly aws: AwsStandIn, knobs: Readonly<Record<string, string>>) {
     // What the provider writes into the function's environment at synth: the stand-in's endpoints.
     const allowed = { [HandlerEnvironment.ALLOWED_ENDPOINTS]: encodeAllowedEndpoints([[aep.flowServiceUrl, aep.imsUrl]]) };
-    for (const [key, value] of Object.entries({ ...aws.env(), ...TEST_KNOBS, ...knobs, ...allowed })) {
+    for (const [key, value] of Object.entries({ ...aws.env(), ...knobs, ...allowed })) {
       this.savedEnv[key] = process.env[key];
       process.env[key] = value;
     }
@@ -218,24 +230,12 @@ export class Harness {
 }
 
 /**
- * The knobs of a file whose tests count requests but neither inject a timing fault (a delay, a
- * late application, no answer) nor wait out a window sized from the HTTP timeout (settle windows,
- * a Delete's reserve): {@link unfaulted}'s 2 s HTTP timeout for every test. Under load (six test
- * workers on two cores) a request to the stand-in on the same event loop was once answered after
- * 250 ms, and the retry it caused added a call to an exact count (access-key-cleanup.test.ts, 1 of
- * 4 full runs). A file is switched only where its tests take no longer with it (flow-spec.test.ts
- * took 5.9 s instead of 1.5 s: it stays on {@link TEST_KNOBS}).
- */
-export const UNFAULTED_KNOBS: Readonly<Record<string, string>> = Object.freeze({ AEP_HTTP_TIMEOUT_MS: '2000' });
-
-/**
- * Runs an unfaulted test that counts requests with a 2 s HTTP timeout instead of the 250 ms of
- * {@link TEST_KNOBS} (sized for the fault tests, whose settle windows are multiples of it): nothing
- * there should time out, and on a loaded machine 250 ms did, adding a retry to the count.
+ * Runs one test of a {@link FAULT_KNOBS} file with the HTTP timeout of {@link TEST_KNOBS}: an
+ * unfaulted test there that counts requests, where nothing should time out.
  */
 export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
   const saved = process.env.AEP_HTTP_TIMEOUT_MS;
-  process.env.AEP_HTTP_TIMEOUT_MS = UNFAULTED_KNOBS.AEP_HTTP_TIMEOUT_MS;
+  process.env.AEP_HTTP_TIMEOUT_MS = TEST_KNOBS.AEP_HTTP_TIMEOUT_MS;
   try {
     return await run();
   } finally {
@@ -246,13 +246,13 @@ export async function unfaulted<T>(run: () => Promise<T>): Promise<T> {
 
 /**
  * Registers the hooks every handler test file uses (start/stop, fresh state per test, and after
- * each test: no schema violation, no leaked secret) and returns the live harness. `knobs` override
- * {@link TEST_KNOBS} for the file.
+ * each test: no schema violation, no leaked secret) and returns the live harness, with `knobs`
+ * ({@link TEST_KNOBS} or {@link FAULT_KNOBS}) for the file.
  */
-export function useHarness(knobs: Readonly<Record<string, string>> = {}): Harness {
+export function useHarness(knobs: Readonly<Record<string, string>> = TEST_KNOBS): Harness {
   let current: Harness | undefined;
   beforeAll(async () => {
-    current = await Harness.start({ ...knobs });
+    current = await Harness.start(knobs);
   });
   afterAll(async () => {
     await current?.close();

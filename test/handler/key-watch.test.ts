@@ -3,11 +3,11 @@
  * stand-ins: IAM keys with CreateDate and the 2-keys-per-user limit, the library secret, and an
  * AEP connection with etags. After every run AEP must hold a key that works.
  */
-import { cfnEvent, rejectionOf, SeededKey, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, SeededKey, useHarness } from './harness';
 import { handler, keyWatchHandler } from '../../src/handler/aep.lambda';
 import { AepIds, CommonProps, HandlerEnvironment, KeyWatchKeys, KeyWatchMetric } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 const DAY = 86_400_000;
 const USER = 'aep-s3-user';
 

@@ -4,14 +4,14 @@
  * test/lifecycle/scenarios.test.ts).
  */
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
-import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { getSessionToken } from '../../src/aws/aws-keys';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { redact, resetSecrets } from '../../src/plumbing/log';
 import { AepIds, Attributes, CommonProps, ConnectionProps, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-const h = useHarness();
-const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+const h = useHarness(FAULT_KNOBS);
+const TIMEOUT_MS = Number(FAULT_KNOBS.AEP_HTTP_TIMEOUT_MS);
 const POST_CONNECTIONS = { method: 'POST', path: '/connections' };
 const LIST_CONNECTIONS = { method: 'GET', path: '/connections' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

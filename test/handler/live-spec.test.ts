@@ -3,13 +3,13 @@
  * (GET /connectionSpecs/{id}), under each documented variant the stand-in can serve, and fails
  * before POSTing when the live spec rejects what the construct asked for.
  */
-import { cfnEvent, rejectionOf, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, useHarness } from './harness';
 import { AepStandIn } from '../../offline-world/stand-in';
 import { forgetConnectionSpecs } from '../../src/aep/connection-specs';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { AepIds, CommonProps, ConnectionProps, encodeAllowedEndpoints, HandlerEnvironment } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 const PUBLIC_KEY = 'QUJDREVGR0g=';
 /** What the construct sends: the current-docs shape; the handler re-shapes it from the live spec. */

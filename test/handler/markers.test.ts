@@ -4,11 +4,11 @@
  * a sandbox never adopt or remove each other's objects; objects carrying the marker earlier
  * versions wrote (no region, no account) are still recognised as the stack's own.
  */
-import { cfnEvent, STACK_ID, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, STACK_ID, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { adoptionMarker, legacyAdoptionMarker, parseMarker } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 /** The same stack name and construct, deployed in another region (another uuid, as CloudFormation mints one per stack). */
 const EU_STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/aep-test/7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d';

@@ -4,7 +4,7 @@
  * one module instance, as in one warm Lambda container: the first event pays the container's
  * one-off reads (AEP credential, IMS token), later ones must not repeat them.
  */
-import { cfnEvent, unfaulted, useHarness } from './harness';
+import { cfnEvent, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { CommonProps, ConnectionProps } from '../../src/private/contract';
 
@@ -32,7 +32,7 @@ afterAll(() => {
 
 // One test: the harness resets the stand-ins between tests (which revokes every IMS token), and
 // what is measured is one container's life.
-test('one warm container: access-key destination, session-token source, a fresh key', () => unfaulted(async () => {
+test('one warm container: access-key destination, session-token source, a fresh key', async () => {
   const key = h.seedKey('aep/dest-key', 0);
   const props = h.destinationAccessKeyProps(key);
   const created = await handler(cfnEvent('Create', props));
@@ -93,4 +93,4 @@ test('one warm container: access-key destination, session-token source, a fresh 
     'source Delete': { ims: 0, flow: 3, secrets: 0, sts: 0 },
     'destination Create, 3 propagation failures': { ims: 0, flow: 2, secrets: 1, sts: 4 },
   });
-}));
+});

@@ -2,7 +2,7 @@
  * Behaviours no other test pinned (project issue #20 §4): each test here fails when the guard
  * it names is removed from the handler. Over real HTTP against the stand-ins.
  */
-import { cfnEvent, rejectionOf, TEST_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { DECORATION_FIELD } from '../../offline-world/stand-in/get-decoration';
 import { handler } from '../../src/handler/aep.lambda';
 import {
@@ -10,8 +10,8 @@ import {
   FlowProps, ResourceTypes, TargetConnectionProps,
 } from '../../src/private/contract';
 
-const h = useHarness();
-const TIMEOUT_MS = Number(TEST_KNOBS.AEP_HTTP_TIMEOUT_MS);
+const h = useHarness(FAULT_KNOBS);
+const TIMEOUT_MS = Number(FAULT_KNOBS.AEP_HTTP_TIMEOUT_MS);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const byId = (collection: string, id: string) => new RegExp(`/${collection}/${id}$`);
 const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'Dest1' };

@@ -2,12 +2,12 @@
  * Deploy-time reachability: the source asks AEP to explore its folder after the connection is
  * made; a destination access key lists its export folder (S3 ListObjectsV2) before registering.
  */
-import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { LAMBDA_SAFETY_MARGIN_MS } from '../../src/plumbing/config';
 import { AepIds, ConnectionProps } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 const BUCKET = 'acme-aep-inbound';
 const CHECK = { [ConnectionProps.REACHABILITY_BUCKET]: BUCKET, [ConnectionProps.REACHABILITY_FOLDER]: 'crm/' };
 

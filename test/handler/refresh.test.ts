@@ -1,8 +1,8 @@
-import { cfnEvent, rejectionOf, SeededKey, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, rejectionOf, SeededKey, useHarness } from './harness';
 import { handler, refreshHandler } from '../../src/handler/aep.lambda';
 import { RefreshMetric } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 
 async function sourceWithSessionToken(): Promise<{ id: string; key: SeededKey }> {
   const key = h.seedKey();

@@ -1,8 +1,8 @@
-import { cfnEvent, rejectionOf, useHarness } from './harness';
+import { cfnEvent, rejectionOf, FAULT_KNOBS, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { AepIds, Attributes, IamRoleLookupProps, RemovalPolicies, ResourceTypes, TargetConnectionProps } from '../../src/private/contract';
 
-const h = useHarness();
+const h = useHarness(FAULT_KNOBS);
 
 describe('Custom::AepTargetConnection', () => {
   const TARGET = { resourceType: ResourceTypes.TARGET_CONNECTION, logicalId: 'Exports' };

@@ -5,11 +5,11 @@
  * out as TargetConnectionId (the dataflows follow it); the physical id names the new target, so
  * CloudFormation's cleanup Delete of the old physical id removes only the old target.
  */
-import { cfnEvent, UNFAULTED_KNOBS, useHarness } from './harness';
+import { cfnEvent, useHarness } from './harness';
 import { handler } from '../../src/handler/aep.lambda';
 import { Attributes, DestinationConnectionProps, RemovalPolicies, ResourceTypes } from '../../src/private/contract';
 
-const h = useHarness(UNFAULTED_KNOBS);
+const h = useHarness();
 const PAIR = { resourceType: ResourceTypes.DESTINATION_CONNECTION, logicalId: 'ExportsConnectionDestination' };
 const PARAMS = { mode: 'Server-to-server', bucketName: 'acme-aep-exports', path: 'aep/%SEGMENT_NAME%', fileType: 'CSV', compression: 'NONE' };
 
